@@ -1,0 +1,24 @@
+//! The Go module domain, with no I/O runtime and no HTTP.
+//!
+//! This crate owns every rule agora shares with the go command: module path and
+//! version validation ([`path`]), the `!` case escaping of paths and versions
+//! ([`escape`]), Go's dialect of semantic versioning ([`semver`]) and
+//! pseudo-versions ([`pseudo`]), GOPRIVATE-style glob patterns ([`pattern`]),
+//! the `h1:` directory hash ([`dirhash`]), Unicode simple case folding
+//! ([`fold`]) and the module zip rules ([`zipcheck`]). It also owns the
+//! validated value types the rest of agora passes around ([`types`]).
+//!
+//! Everything here follows `golang.org/x/mod` and `cmd/go/internal/modfetch`
+//! as the go command ships them; the tests derive their tables from those rules.
+
+pub mod dirhash;
+pub mod escape;
+pub mod fold;
+pub mod path;
+pub mod pattern;
+pub mod pseudo;
+pub mod semver;
+pub mod types;
+pub mod zipcheck;
+
+pub use types::{Artifact, ModulePath, RevInfo, Version};

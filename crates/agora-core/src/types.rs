@@ -1,0 +1,134 @@
+//! Validated value types: a module path, a version, the artifacts of a version.
+
+use std::fmt;
+
+use crate::{escape, path, pseudo, semver};
+
+/// A module path that passed Go's `CheckPath`, held in its decoded form
+/// (upper-case letters as they are, no `!` escaping), which is also the form
+/// every Athens storage layout keys on.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ModulePath(String);
+
+impl ModulePath {
+    /// Decodes a `!`-escaped path as it appears in a proxy URL and validates it.
+    pub fn from_escaped(escaped: &str) -> Result<Self, escape::EscapeError> {
+        escape::unescape_path(escaped).map(ModulePath)
+    }
+
+    /// Validates an already decoded module path.
+    pub fn new(decoded: &str) -> Result<Self, path::PathError> {
+        path::check_path(decoded)?;
+        Ok(ModulePath(decoded.to_owned()))
+    }
+
+    /// The decoded path.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The `!`-escaped form used in proxy URLs.
+    pub fn escaped(&self) -> String {
+        // A validated path always escapes; fall back to the raw form rather than panic.
+        escape::escape_path(&self.0).unwrap_or_else(|_| self.0.clone())
+    }
+}
+
+impl fmt::Display for ModulePath {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A version string as requested: either canonical for its module, or a query
+/// (branch, tag, commit prefix, `v1.5`) that only upstream can resolve.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Version(String);
+
+impl Version {
+    /// Decodes a `!`-escaped version from a proxy URL and checks it is a valid
+    /// file-name element (what the go command's `UnescapeVersion` accepts).
+    pub fn from_escaped(escaped: &str) -> Result<Self, escape::EscapeError> {
+        escape::unescape_version(escaped).map(Version)
+    }
+
+    /// Wraps a decoded version without checks; for versions read back from a
+    /// trusted source such as an upstream `.info` that was already validated.
+    pub fn from_trusted(decoded: &str) -> Self {
+        Version(decoded.to_owned())
+    }
+
+    /// The decoded version.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The `!`-escaped form used in proxy URLs.
+    pub fn escaped(&self) -> String {
+        escape::escape_version(&self.0).unwrap_or_else(|_| self.0.clone())
+    }
+
+    /// True when this is the canonical semantic version and it fits the
+    /// module's major-version suffix (`module.Check`), i.e. a version the
+    /// go command itself would ask `.mod` and `.zip` for.
+    pub fn is_canonical_for(&self, module: &ModulePath) -> bool {
+        semver::canonical(&self.0) == self.0 && path::check(module.as_str(), &self.0).is_ok()
+    }
+
+    /// True for a pseudo-version (`vX.Y.Z-yyyymmddhhmmss-abcdefabcdef` forms).
+    pub fn is_pseudo(&self) -> bool {
+        pseudo::is_pseudo_version(&self.0)
+    }
+}
+
+impl fmt::Display for Version {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// The three files a stored module version consists of.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Artifact {
+    /// `<version>.info`: JSON with `Version`, `Time` and optionally `Origin`.
+    Info,
+    /// `<version>.mod`: the go.mod file.
+    Mod,
+    /// `<version>.zip`: the module zip.
+    Zip,
+}
+
+impl Artifact {
+    /// The URL extension, as in `@v/v1.0.0.<ext>`.
+    pub fn extension(self) -> &'static str {
+        match self {
+            Artifact::Info => "info",
+            Artifact::Mod => "mod",
+            Artifact::Zip => "zip",
+        }
+    }
+}
+
+/// The fields of a `.info` document agora reads. Unknown fields are kept by
+/// storing the original bytes, never by re-serialising this struct.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
+pub struct RevInfo {
+    /// The resolved version.
+    #[serde(rename = "Version")]
+    pub version: String,
+    /// The commit time, RFC 3339.
+    #[serde(rename = "Time", default)]
+    pub time: Option<String>,
+}
+
+impl RevInfo {
+    /// Parses `.info` JSON and checks that `Version` is a valid semantic version.
+    pub fn parse(bytes: &[u8]) -> Result<Self, String> {
+        let info: RevInfo =
+            serde_json::from_slice(bytes).map_err(|e| format!("invalid .info JSON: {e}"))?;
+        if !semver::is_valid(&info.version) {
+            return Err(format!("invalid .info: Version {:?} is not a semantic version", info.version));
+        }
+        Ok(info)
+    }
+}
