@@ -186,6 +186,12 @@ fn check_elem(elem: &str, kind: Kind) -> Result<(), String> {
     Ok(())
 }
 
+/// Checks a version string the way `EscapeVersion`/`UnescapeVersion` do:
+/// it must be a valid file-name element. Returns the bare reason.
+pub(crate) fn check_version_elem(version: &str) -> Result<(), String> {
+    check_elem(version, Kind::File)
+}
+
 /// Reserved device names on Windows, checked case-insensitively.
 const BAD_WINDOWS_NAMES: [&str; 22] = [
     "CON", "PRN", "AUX", "NUL", "COM1", "COM2", "COM3", "COM4", "COM5", "COM6", "COM7", "COM8",
