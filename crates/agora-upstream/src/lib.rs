@@ -1,1 +1,503 @@
-//! placeholder
+//! Everything agora asks of the outside world when storage lacks a module.
+//!
+//! This crate owns the GOPROXY chain ([`goproxy`]): parsing it, walking it
+//! with the go command's exact fallback rules (`,` falls through only on
+//! 404/410, `|` on any error), routing GONOPROXY/GOPRIVATE modules to
+//! `direct`, the HTTP client for upstream proxies, and the checks every
+//! fetched artifact passes before it may be stored: `.info` names the
+//! requested version, the zip obeys the module zip rules, and `.mod` equals
+//! the zip's go.mod. Zips are spooled to a temporary file, never into memory.
+//!
+//! Fetching from version control (`direct`) is not implemented yet; a chain
+//! that reaches it answers a clear error.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use agora_core::{ModulePath, RevInfo, Version, pattern, zipcheck};
+use bytes::Bytes;
+use futures_util::StreamExt;
+use tokio::io::AsyncWriteExt;
+use tracing::{debug, info};
+
+pub mod goproxy;
+
+pub use goproxy::{ProxyList, Source};
+
+/// The broad class of an upstream failure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorKind {
+    /// Every source that answered said the module or version does not exist
+    /// (404/410), or lookups are off.
+    NotFound,
+    /// A source could not be reached or failed (connection refused, 5xx, an
+    /// unexpected status).
+    Unavailable,
+    /// A source did not answer in time.
+    Timeout,
+    /// A source answered with something that fails the checks.
+    BadResponse,
+    /// The chain needs something agora cannot do yet (fetching from VCS).
+    Unsupported,
+}
+
+/// An upstream failure with its kind and a one-line reason for the client.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{message}")]
+pub struct UpstreamError {
+    kind: ErrorKind,
+    message: String,
+}
+
+impl UpstreamError {
+    fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
+        UpstreamError {
+            kind,
+            message: message.into(),
+        }
+    }
+
+    /// A deadline that ran out, such as the stash timeout around a whole fetch.
+    pub fn timeout(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::Timeout, message)
+    }
+
+    /// The kind of failure.
+    pub fn kind(&self) -> ErrorKind {
+        self.kind
+    }
+
+    /// True when upstream positively said "does not exist".
+    pub fn is_not_found(&self) -> bool {
+        self.kind == ErrorKind::NotFound
+    }
+}
+
+/// Upstream settings.
+#[derive(Debug, Clone)]
+pub struct UpstreamConfig {
+    /// The GOPROXY chain.
+    pub proxies: ProxyList,
+    /// GONOPROXY globs (GOPRIVATE when unset): such modules go `direct`.
+    pub gonoproxy: String,
+    /// Deadline for one list/latest/info request.
+    pub timeout: Duration,
+    /// Where zips are spooled while they download and are checked.
+    pub spool_dir: PathBuf,
+}
+
+/// A complete, checked version ready to store.
+#[derive(Debug)]
+pub struct Fetched {
+    /// The canonical version.
+    pub version: Version,
+    /// `.info` bytes as upstream sent them.
+    pub info: Bytes,
+    /// go.mod bytes.
+    pub go_mod: Bytes,
+    /// The spooled zip; the file is deleted when this is dropped.
+    pub zip: tempfile::TempPath,
+    /// The zip's `h1:` hash.
+    pub h1: String,
+}
+
+/// The upstream side of agora.
+#[derive(Debug, Clone)]
+pub struct Upstream {
+    config: UpstreamConfig,
+    http: reqwest::Client,
+}
+
+impl Upstream {
+    /// Builds the client.
+    pub fn new(config: UpstreamConfig) -> Result<Self, UpstreamError> {
+        let http = reqwest::Client::builder()
+            .user_agent(concat!("agora/", env!("CARGO_PKG_VERSION")))
+            .connect_timeout(Duration::from_secs(10))
+            // The go command follows at most 10 redirects; so do we.
+            .redirect(reqwest::redirect::Policy::limited(10))
+            .build()
+            .map_err(|e| {
+                UpstreamError::new(ErrorKind::Unavailable, format!("building HTTP client: {e}"))
+            })?;
+        Ok(Upstream { config, http })
+    }
+
+    /// The chain `module` is routed through.
+    fn chain(&self, module: &ModulePath) -> ProxyList {
+        if !self.config.gonoproxy.is_empty()
+            && pattern::match_prefix_patterns(&self.config.gonoproxy, module.as_str())
+        {
+            return ProxyList::direct();
+        }
+        self.config.proxies.clone()
+    }
+
+    /// Whether any lookups can happen at all (GOPROXY is not just `off`).
+    pub fn is_off(&self) -> bool {
+        self.config
+            .proxies
+            .entries()
+            .first()
+            .is_some_and(|e| e.source == Source::Off)
+    }
+
+    /// Walks the chain as the go command's `TryProxies` does, returning the
+    /// first success or the most telling error.
+    async fn try_proxies<T, F, Fut>(
+        &self,
+        module: &ModulePath,
+        mut f: F,
+    ) -> Result<T, UpstreamError>
+    where
+        F: FnMut(String) -> Fut,
+        Fut: std::future::Future<Output = Result<T, UpstreamError>>,
+    {
+        // Ranks as in cmd/go: errors from direct beat proxy errors, which beat
+        // "not found" answers.
+        const NOT_EXIST: u8 = 0;
+        const PROXY: u8 = 1;
+        const DIRECT: u8 = 2;
+        let mut best: Option<UpstreamError> = None;
+        let mut best_rank = NOT_EXIST;
+        for entry in self.chain(module).entries() {
+            let result = match &entry.source {
+                Source::Proxy(base) => f(base.clone()).await,
+                Source::Direct => Err(UpstreamError::new(
+                    ErrorKind::Unsupported,
+                    format!(
+                        "{module}: fetching from version control (GOPROXY entry \"direct\") is not supported yet"
+                    ),
+                )),
+                Source::Off => Err(UpstreamError::new(
+                    ErrorKind::NotFound,
+                    format!(
+                        "{module}: not stored, and upstream lookups are disabled (GOPROXY=off)"
+                    ),
+                )),
+            };
+            let err = match result {
+                Ok(v) => return Ok(v),
+                Err(e) => e,
+            };
+            let not_exist = err.is_not_found();
+            if entry.source == Source::Direct {
+                best_rank = DIRECT;
+                best = Some(err);
+            } else if best_rank <= PROXY && !not_exist {
+                best_rank = PROXY;
+                best = Some(err);
+            } else if best_rank == NOT_EXIST {
+                best = Some(err);
+            }
+            if !entry.fall_back_on_error && !not_exist {
+                break;
+            }
+        }
+        Err(best.unwrap_or_else(|| {
+            UpstreamError::new(ErrorKind::NotFound, format!("{module}: not found"))
+        }))
+    }
+
+    async fn get_small(&self, url: String, limit: u64) -> Result<Bytes, UpstreamError> {
+        let fut = async {
+            let resp = self.send(&url).await?;
+            read_limited(resp, &url, limit).await
+        };
+        match tokio::time::timeout(self.config.timeout, fut).await {
+            Ok(r) => r,
+            Err(_) => Err(UpstreamError::new(
+                ErrorKind::Timeout,
+                format!("{url}: no answer within {}s", self.config.timeout.as_secs()),
+            )),
+        }
+    }
+
+    async fn send(&self, url: &str) -> Result<reqwest::Response, UpstreamError> {
+        debug!(%url, "upstream request");
+        let resp = self
+            .http
+            .get(url)
+            .send()
+            .await
+            .map_err(|e| transport_error(url, &e))?;
+        let status = resp.status();
+        if status.is_success() {
+            return Ok(resp);
+        }
+        let body = resp.text().await.unwrap_or_default();
+        let reason = first_line(&body);
+        let detail = if reason.is_empty() {
+            String::new()
+        } else {
+            format!(": {reason}")
+        };
+        let kind = match status.as_u16() {
+            404 | 410 => ErrorKind::NotFound,
+            504 => ErrorKind::Timeout,
+            _ => ErrorKind::Unavailable,
+        };
+        Err(UpstreamError::new(kind, format!("{url}: {status}{detail}")))
+    }
+
+    /// The upstream version list (tagged versions; pseudo-versions dropped).
+    pub async fn list(&self, module: &ModulePath) -> Result<Vec<String>, UpstreamError> {
+        let path = format!("/{}/@v/list", module.escaped());
+        self.try_proxies(module, |base| {
+            let url = format!("{base}{path}");
+            async move {
+                let body = self.get_small(url.clone(), 16 << 20).await?;
+                let text = std::str::from_utf8(&body).map_err(|_| {
+                    UpstreamError::new(ErrorKind::BadResponse, format!("{url}: list is not UTF-8"))
+                })?;
+                Ok(text
+                    .lines()
+                    .filter_map(|l| l.split_whitespace().next())
+                    .filter(|v| {
+                        agora_core::semver::is_valid(v) && !agora_core::pseudo::is_pseudo_version(v)
+                    })
+                    .map(str::to_owned)
+                    .collect())
+            }
+        })
+        .await
+    }
+
+    /// The upstream `@latest` answer, checked and returned as sent.
+    pub async fn latest(&self, module: &ModulePath) -> Result<(RevInfo, Bytes), UpstreamError> {
+        let path = format!("/{}/@latest", module.escaped());
+        self.try_proxies(module, |base| {
+            let url = format!("{base}{path}");
+            async move {
+                let body = self.get_small(url.clone(), 1 << 20).await?;
+                let info = RevInfo::parse(&body).map_err(|e| {
+                    UpstreamError::new(ErrorKind::BadResponse, format!("{url}: {e}"))
+                })?;
+                Ok((info, body))
+            }
+        })
+        .await
+    }
+
+    /// Resolves a version or query through `.info`. For a canonical request
+    /// the answer must name exactly that version.
+    pub async fn info(
+        &self,
+        module: &ModulePath,
+        query: &Version,
+    ) -> Result<(RevInfo, Bytes), UpstreamError> {
+        let path = format!("/{}/@v/{}.info", module.escaped(), query.escaped());
+        let canonical = query.is_canonical_for(module);
+        self.try_proxies(module, |base| {
+            let url = format!("{base}{path}");
+            async move { self.info_at(&url, module, query, canonical).await }
+        })
+        .await
+    }
+
+    async fn info_at(
+        &self,
+        url: &str,
+        module: &ModulePath,
+        query: &Version,
+        canonical: bool,
+    ) -> Result<(RevInfo, Bytes), UpstreamError> {
+        let body = self.get_small(url.to_owned(), 1 << 20).await?;
+        let info = RevInfo::parse(&body)
+            .map_err(|e| UpstreamError::new(ErrorKind::BadResponse, format!("{url}: {e}")))?;
+        if canonical && info.version != query.as_str() {
+            return Err(UpstreamError::new(
+                ErrorKind::BadResponse,
+                format!(
+                    "{url}: proxy returned info for version {} instead of requested version {query}",
+                    info.version
+                ),
+            ));
+        }
+        let resolved = Version::from_trusted(&info.version);
+        if !resolved.is_canonical_for(module) {
+            return Err(UpstreamError::new(
+                ErrorKind::BadResponse,
+                format!(
+                    "{url}: resolved version {} is not a valid version of {module}",
+                    info.version
+                ),
+            ));
+        }
+        Ok((info, body))
+    }
+
+    /// Fetches and checks a whole canonical version: `.info`, `.mod` and the
+    /// zip, all from the first source in the chain that has it.
+    pub async fn fetch(
+        &self,
+        module: &ModulePath,
+        version: &Version,
+    ) -> Result<Fetched, UpstreamError> {
+        self.try_proxies(module, |base| async move {
+            self.fetch_from(&base, module, version).await
+        })
+        .await
+    }
+
+    async fn fetch_from(
+        &self,
+        base: &str,
+        module: &ModulePath,
+        version: &Version,
+    ) -> Result<Fetched, UpstreamError> {
+        let prefix = format!("{base}/{}/@v/{}", module.escaped(), version.escaped());
+        let (_, info) = self
+            .info_at(&format!("{prefix}.info"), module, version, true)
+            .await?;
+        let mod_url = format!("{prefix}.mod");
+        let go_mod = self
+            .get_small(mod_url.clone(), zipcheck::MAX_GO_MOD)
+            .await?;
+        let zip_url = format!("{prefix}.zip");
+        let zip = self.download(&zip_url).await?;
+
+        let zip_path = zip.to_path_buf();
+        let (m, v) = (module.as_str().to_owned(), version.as_str().to_owned());
+        let checked =
+            tokio::task::spawn_blocking(move || zipcheck::check_zip_file(&zip_path, &m, &v))
+                .await
+                .map_err(|e| {
+                    UpstreamError::new(ErrorKind::Unavailable, format!("checking zip: {e}"))
+                })?
+                .map_err(|e| match e {
+                    zipcheck::ZipError::Invalid(reason) => UpstreamError::new(
+                        ErrorKind::BadResponse,
+                        format!("{zip_url}: invalid module zip: {reason}"),
+                    ),
+                    zipcheck::ZipError::Io(e) => UpstreamError::new(
+                        ErrorKind::Unavailable,
+                        format!("{zip_url}: reading spooled zip: {e}"),
+                    ),
+                })?;
+        if let Some(zip_mod) = &checked.go_mod
+            && zip_mod.as_slice() != go_mod.as_ref()
+        {
+            return Err(UpstreamError::new(
+                ErrorKind::BadResponse,
+                format!("{mod_url}: go.mod differs from the go.mod inside the module zip"),
+            ));
+        }
+        info!(%module, %version, source = base, size = checked.size, h1 = %checked.h1, "fetched from upstream");
+        Ok(Fetched {
+            version: version.clone(),
+            info,
+            go_mod,
+            zip,
+            h1: checked.h1,
+        })
+    }
+
+    /// Streams a zip into a spool file, refusing anything over the zip limit.
+    async fn download(&self, url: &str) -> Result<tempfile::TempPath, UpstreamError> {
+        let resp = self.send(url).await?;
+        if resp
+            .content_length()
+            .is_some_and(|n| n > zipcheck::MAX_ZIP_FILE)
+        {
+            return Err(UpstreamError::new(
+                ErrorKind::BadResponse,
+                format!(
+                    "{url}: module zip is larger than {} bytes",
+                    zipcheck::MAX_ZIP_FILE
+                ),
+            ));
+        }
+        let spool = spool_file(&self.config.spool_dir)?;
+        let (std_file, path) = spool.into_parts();
+        let mut file = tokio::fs::File::from_std(std_file);
+        let mut written: u64 = 0;
+        let mut body = resp.bytes_stream();
+        while let Some(chunk) = body.next().await {
+            let chunk = chunk.map_err(|e| transport_error(url, &e))?;
+            written += chunk.len() as u64;
+            if written > zipcheck::MAX_ZIP_FILE {
+                return Err(UpstreamError::new(
+                    ErrorKind::BadResponse,
+                    format!(
+                        "{url}: module zip is larger than {} bytes",
+                        zipcheck::MAX_ZIP_FILE
+                    ),
+                ));
+            }
+            file.write_all(&chunk)
+                .await
+                .map_err(|e| spool_error(&path, e))?;
+        }
+        file.flush().await.map_err(|e| spool_error(&path, e))?;
+        Ok(path)
+    }
+}
+
+fn spool_file(dir: &Path) -> Result<tempfile::NamedTempFile, UpstreamError> {
+    std::fs::create_dir_all(dir).map_err(|e| spool_error(dir, e))?;
+    tempfile::Builder::new()
+        .prefix("zip-")
+        .tempfile_in(dir)
+        .map_err(|e| spool_error(dir, e))
+}
+
+fn spool_error(path: &Path, e: std::io::Error) -> UpstreamError {
+    // A local disk problem, reported as unavailability rather than absence.
+    UpstreamError::new(
+        ErrorKind::Unavailable,
+        format!("spooling to {}: {e}", path.display()),
+    )
+}
+
+fn transport_error(url: &str, e: &reqwest::Error) -> UpstreamError {
+    let kind = if e.is_timeout() {
+        ErrorKind::Timeout
+    } else {
+        ErrorKind::Unavailable
+    };
+    let mut msg = e.to_string();
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        msg = format!("{msg}: {s}");
+        source = s.source();
+    }
+    UpstreamError::new(kind, format!("{url}: {msg}"))
+}
+
+async fn read_limited(
+    resp: reqwest::Response,
+    url: &str,
+    limit: u64,
+) -> Result<Bytes, UpstreamError> {
+    if resp.content_length().is_some_and(|n| n > limit) {
+        return Err(UpstreamError::new(
+            ErrorKind::BadResponse,
+            format!("{url}: response larger than {limit} bytes"),
+        ));
+    }
+    let mut out = Vec::new();
+    let mut body = resp.bytes_stream();
+    while let Some(chunk) = body.next().await {
+        let chunk = chunk.map_err(|e| transport_error(url, &e))?;
+        if (out.len() + chunk.len()) as u64 > limit {
+            return Err(UpstreamError::new(
+                ErrorKind::BadResponse,
+                format!("{url}: response larger than {limit} bytes"),
+            ));
+        }
+        out.extend_from_slice(&chunk);
+    }
+    Ok(Bytes::from(out))
+}
+
+/// The first non-empty line of an error body, trimmed and bounded, so that a
+/// reason can be passed on in a one-line answer.
+fn first_line(body: &str) -> String {
+    let line = body
+        .lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty())
+        .unwrap_or("");
+    line.chars().filter(|c| !c.is_control()).take(300).collect()
+}

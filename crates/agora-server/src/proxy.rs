@@ -1,0 +1,313 @@
+//! The GOPROXY endpoints: storage first, then upstream.
+
+use std::sync::Arc;
+
+use agora_core::{Artifact, ModulePath, Version, pseudo, semver};
+use agora_storage::{Storage, StorageError};
+use agora_upstream::{Upstream, UpstreamError};
+use axum::body::Body;
+use axum::response::{IntoResponse, Response};
+use bytes::Bytes;
+use http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use tracing::{info, warn};
+
+use crate::error::ApiError;
+use crate::respond;
+use crate::stash::Stasher;
+
+/// How list and `@latest` use the network, with Athens' names and meanings
+/// (`ATHENS_NETWORK_MODE`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum NetworkMode {
+    /// Ask upstream; its errors are the client's errors (a "not found"
+    /// upstream still falls back to what is stored).
+    #[default]
+    Strict,
+    /// Never ask upstream for list or latest; answer from storage.
+    Offline,
+    /// Ask upstream; on any failure answer from storage when it has the module.
+    Fallback,
+}
+
+/// The proxy's shared state.
+#[derive(Clone)]
+pub struct Proxy {
+    storage: Arc<dyn Storage>,
+    upstream: Upstream,
+    stasher: Stasher,
+    network_mode: NetworkMode,
+}
+
+impl Proxy {
+    /// Wires storage, upstream and the stasher together.
+    pub fn new(
+        storage: Arc<dyn Storage>,
+        upstream: Upstream,
+        stasher: Stasher,
+        network_mode: NetworkMode,
+    ) -> Self {
+        Proxy {
+            storage,
+            upstream,
+            stasher,
+            network_mode,
+        }
+    }
+
+    /// The storage, for readiness checks.
+    pub fn storage(&self) -> &Arc<dyn Storage> {
+        &self.storage
+    }
+
+    /// `/{module}/@v/list`: upstream's tagged versions plus every stored
+    /// canonical release, without pseudo-versions.
+    pub async fn list(&self, module: &ModulePath) -> Result<Response, ApiError> {
+        let (stored, upstream) = if self.network_mode == NetworkMode::Offline {
+            (self.stored_versions(module).await?, None)
+        } else {
+            let (s, u) = tokio::join!(self.stored_versions(module), self.upstream.list(module));
+            (s?, Some(u))
+        };
+        let stored: Vec<String> = stored
+            .into_iter()
+            .filter(|v| !pseudo::is_pseudo_version(v))
+            .collect();
+        let mut versions = match upstream {
+            None => self.storage_answer(module, stored, None)?,
+            Some(Ok(mut up)) => {
+                for v in stored {
+                    if !up.contains(&v) {
+                        up.push(v);
+                    }
+                }
+                up
+            }
+            Some(Err(e)) => self.storage_answer(module, stored, Some(e))?,
+        };
+        semver::sort(&mut versions);
+        let mut body = versions.join("\n");
+        if !body.is_empty() {
+            body.push('\n');
+        }
+        Ok(respond::mutable(
+            Bytes::from(body),
+            "text/plain; charset=utf-8",
+        ))
+    }
+
+    /// Decides what a list or latest answer falls back to when upstream was
+    /// not asked or failed.
+    fn storage_answer(
+        &self,
+        module: &ModulePath,
+        stored: Vec<String>,
+        upstream_err: Option<UpstreamError>,
+    ) -> Result<Vec<String>, ApiError> {
+        match upstream_err {
+            None if stored.is_empty() => Err(ApiError::not_found(format!(
+                "{module}: not stored (network mode is offline)"
+            ))),
+            None => Ok(stored),
+            Some(e) => {
+                let use_storage = !stored.is_empty()
+                    && (e.is_not_found() || self.network_mode == NetworkMode::Fallback);
+                if use_storage {
+                    if !e.is_not_found() {
+                        warn!(%module, error = %e, "upstream failed; answering from storage");
+                    }
+                    Ok(stored)
+                } else {
+                    Err(ApiError::from(&e))
+                }
+            }
+        }
+    }
+
+    async fn stored_versions(&self, module: &ModulePath) -> Result<Vec<String>, ApiError> {
+        let versions = self.storage.list(module).await?;
+        // Only versions the go command could have asked for by name belong in
+        // an answer; a hand-made tree may hold other directories.
+        Ok(versions
+            .into_iter()
+            .filter(|v| Version::from_trusted(v).is_canonical_for(module))
+            .collect())
+    }
+
+    /// `/{module}/@latest`.
+    pub async fn latest(&self, module: &ModulePath) -> Result<Response, ApiError> {
+        if self.network_mode != NetworkMode::Offline {
+            match self.upstream.latest(module).await {
+                Ok((_, body)) => return Ok(respond::mutable(body, "application/json")),
+                Err(e) => {
+                    let stored = self.stored_versions(module).await?;
+                    let version = self
+                        .storage_answer(module, stored, Some(e))
+                        .map(|v| pick_latest(&v))?;
+                    return self.latest_storage_answer(module, version).await;
+                }
+            }
+        }
+        let stored = self.stored_versions(module).await?;
+        let version = self
+            .storage_answer(module, stored, None)
+            .map(|v| pick_latest(&v))?;
+        self.latest_storage_answer(module, version).await
+    }
+
+    async fn latest_storage_answer(
+        &self,
+        module: &ModulePath,
+        version: Option<String>,
+    ) -> Result<Response, ApiError> {
+        let Some(version) = version else {
+            return Err(ApiError::not_found(format!("{module}: no stored version")));
+        };
+        let info = self
+            .storage
+            .info(module, &Version::from_trusted(&version))
+            .await?;
+        Ok(respond::mutable(info, "application/json"))
+    }
+
+    /// `/{module}/@v/{version}.{info,mod,zip}`.
+    pub async fn artifact(
+        &self,
+        module: &ModulePath,
+        version: &Version,
+        artifact: Artifact,
+        method: &Method,
+        headers: &HeaderMap,
+    ) -> Result<Response, ApiError> {
+        if !version.is_canonical_for(module) {
+            if artifact != Artifact::Info {
+                return Err(ApiError::bad_request(format!(
+                    "{module}: .{} needs a canonical version, not {version:?}",
+                    artifact.extension()
+                )));
+            }
+            return self.query_info(module, version, headers).await;
+        }
+        match self
+            .serve_stored(module, version, artifact, method, headers)
+            .await
+        {
+            Err(e) if e.is_not_found() => {}
+            other => return other.map_err(ApiError::from),
+        }
+        self.stasher
+            .ensure(module, version)
+            .await
+            .map_err(|e| ApiError::from(&*e))?;
+        self.serve_stored(module, version, artifact, method, headers)
+            .await
+            .map_err(ApiError::from)
+    }
+
+    /// A `.info` for a branch, tag, commit or partial version: upstream
+    /// resolves it, and the answer is the stored canonical version's `.info`.
+    async fn query_info(
+        &self,
+        module: &ModulePath,
+        query: &Version,
+        headers: &HeaderMap,
+    ) -> Result<Response, ApiError> {
+        let (info, _) = self.upstream.info(module, query).await?;
+        let version = Version::from_trusted(&info.version);
+        info!(%module, query = %query, resolved = %version, "resolved version query");
+        if !self.storage.exists(module, &version).await? {
+            self.stasher
+                .ensure(module, &version)
+                .await
+                .map_err(|e| ApiError::from(&*e))?;
+        }
+        let body = self.storage.info(module, &version).await?;
+        // The answer to a query can change (a branch moves), so it must not be
+        // cached as immutable, unlike the canonical version's own .info.
+        let mut resp = respond::small(body, "application/json", headers);
+        resp.headers_mut()
+            .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+        Ok(resp)
+    }
+
+    async fn serve_stored(
+        &self,
+        module: &ModulePath,
+        version: &Version,
+        artifact: Artifact,
+        method: &Method,
+        headers: &HeaderMap,
+    ) -> Result<Response, StorageError> {
+        Ok(match artifact {
+            Artifact::Info => respond::immutable(respond::small(
+                self.storage.info(module, version).await?,
+                "application/json",
+                headers,
+            )),
+            Artifact::Mod => respond::immutable(respond::small(
+                self.storage.go_mod(module, version).await?,
+                "text/plain; charset=utf-8",
+                headers,
+            )),
+            Artifact::Zip => {
+                let zip = self.storage.zip(module, version).await?;
+                respond::immutable(respond::zip(zip, method, headers).await?)
+            }
+        })
+    }
+}
+
+/// The version `@latest` means among stored ones: the highest release, else
+/// the highest pre-release, else the highest pseudo-version.
+fn pick_latest(versions: &[String]) -> Option<String> {
+    let best = |pred: &dyn Fn(&str) -> bool| {
+        versions
+            .iter()
+            .filter(|v| pred(v))
+            .max_by(|a, b| semver::compare(a, b))
+            .cloned()
+    };
+    best(&|v| !pseudo::is_pseudo_version(v) && semver::prerelease(v).is_empty())
+        .or_else(|| best(&|v| !pseudo::is_pseudo_version(v)))
+        .or_else(|| best(&|v| pseudo::is_pseudo_version(v)))
+}
+
+/// A 404 response body builder used by the router for unknown endpoints.
+pub fn no_such_endpoint() -> Response {
+    let mut r = (
+        StatusCode::NOT_FOUND,
+        Body::from("not found: no such endpoint\n"),
+    )
+        .into_response();
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
+    r
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn latest_prefers_release_then_prerelease_then_pseudo() {
+        let v = |xs: &[&str]| xs.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(
+            pick_latest(&v(&["v1.0.0", "v1.1.0-rc1", "v0.9.0"])).as_deref(),
+            Some("v1.0.0")
+        );
+        assert_eq!(
+            pick_latest(&v(&["v1.1.0-rc1", "v1.0.0-rc2"])).as_deref(),
+            Some("v1.1.0-rc1")
+        );
+        assert_eq!(
+            pick_latest(&v(&[
+                "v0.0.0-20200101000000-abcdefabcdef",
+                "v0.0.0-20210101000000-abcdefabcdef"
+            ]))
+            .as_deref(),
+            Some("v0.0.0-20210101000000-abcdefabcdef")
+        );
+        assert_eq!(pick_latest(&[]), None);
+    }
+}

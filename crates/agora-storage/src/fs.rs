@@ -1,0 +1,526 @@
+//! Disk storage in Athens' exact layout, written atomically.
+//!
+//! ```text
+//! <root>/<module path>/<version>/go.mod
+//! <root>/<module path>/<version>/source.zip
+//! <root>/<module path>/<version>/<version>.info
+//! ```
+//!
+//! Athens writes these three files in place, so a crash leaves a partial
+//! version that it then serves. agora writes go.mod and source.zip into a
+//! private directory under `<root>/.agora-tmp/`, fsyncs them, renames the
+//! directory into place, and only then hard-links the `.info` in. The `.info`
+//! is the commit marker: every read checks it, so a version without it is
+//! absent, whoever left it there. Linking (rather than renaming) the marker
+//! makes the commit create-only even against another process sharing the tree.
+
+use std::io::{self, Read, Seek, SeekFrom};
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, SystemTime};
+
+use agora_core::{ModulePath, Version, semver};
+use async_trait::async_trait;
+use bytes::Bytes;
+use futures_util::stream;
+use tracing::{debug, warn};
+
+use crate::{ByteStream, NewVersion, Storage, StorageError, ZipObject, ZipSource};
+
+/// Name of the directory, directly under the root, that holds writes in
+/// progress. It starts with a dot, which no module path element may, so it can
+/// never be mistaken for a module.
+const TMP_DIR: &str = ".agora-tmp";
+
+/// How old an abandoned write must be before startup removes it; generous so
+/// that another process sharing the tree is never robbed of a live write.
+const STALE_TMP_AGE: Duration = Duration::from_secs(6 * 3600);
+
+/// Read size when streaming zips: large enough that per-chunk overhead is
+/// negligible, small enough that many concurrent downloads stay cheap.
+const CHUNK: usize = 256 * 1024;
+
+static TMP_SEQ: AtomicU64 = AtomicU64::new(0);
+
+/// Storage in a directory tree, compatible with Athens' `disk` storage.
+#[derive(Debug, Clone)]
+pub struct DiskStorage {
+    root: PathBuf,
+}
+
+impl DiskStorage {
+    /// Opens (creating if needed) a storage root, and clears abandoned writes
+    /// older than a few hours.
+    pub fn open(root: impl Into<PathBuf>) -> Result<Self, StorageError> {
+        let root = root.into();
+        std::fs::create_dir_all(&root).map_err(|e| {
+            StorageError::io(format!("creating storage root {}", root.display()), e)
+        })?;
+        let storage = DiskStorage { root };
+        storage.sweep_tmp();
+        Ok(storage)
+    }
+
+    /// The storage root.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    fn sweep_tmp(&self) {
+        let Ok(entries) = std::fs::read_dir(self.root.join(TMP_DIR)) else {
+            return;
+        };
+        let now = SystemTime::now();
+        for entry in entries.flatten() {
+            if entry.file_name() == "locks" {
+                continue;
+            }
+            let old = entry
+                .metadata()
+                .and_then(|m| m.modified())
+                .ok()
+                .and_then(|t| now.duration_since(t).ok())
+                .is_some_and(|age| age > STALE_TMP_AGE);
+            if old {
+                let path = entry.path();
+                let res = if path.is_dir() {
+                    std::fs::remove_dir_all(&path)
+                } else {
+                    std::fs::remove_file(&path)
+                };
+                if let Err(e) = res {
+                    warn!(path = %path.display(), error = %e, "could not remove abandoned write");
+                }
+            }
+        }
+    }
+
+    fn module_dir(&self, module: &ModulePath) -> PathBuf {
+        // Module paths are validated (no empty, dot-only or dot-leading
+        // elements), so joining their elements cannot leave the root.
+        let mut dir = self.root.clone();
+        dir.extend(module.as_str().split('/'));
+        dir
+    }
+
+    fn version_dir(&self, module: &ModulePath, version: &Version) -> PathBuf {
+        self.module_dir(module).join(version.as_str())
+    }
+
+    fn info_path(dir: &Path, version: &Version) -> PathBuf {
+        dir.join(format!("{}.info", version.as_str()))
+    }
+
+    /// Checks the commit marker; NotFound when the version is absent.
+    async fn require_present(&self, dir: &Path, version: &Version) -> Result<(), StorageError> {
+        let info = Self::info_path(dir, version);
+        match tokio::fs::metadata(&info).await {
+            Ok(m) if m.is_file() => Ok(()),
+            Ok(_) => Err(StorageError::corrupt(format!(
+                "{} is not a file",
+                info.display()
+            ))),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Err(StorageError::not_found(format!(
+                "{}: not stored",
+                version.as_str()
+            ))),
+            Err(e) => Err(StorageError::io(format!("checking {}", info.display()), e)),
+        }
+    }
+
+    async fn read_file(path: &Path) -> Result<Bytes, StorageError> {
+        match tokio::fs::read(path).await {
+            Ok(data) => Ok(Bytes::from(data)),
+            // The marker said the version is complete, so a missing member is
+            // damage, not absence.
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Err(StorageError::corrupt(format!(
+                "{} is missing from a complete version",
+                path.display()
+            ))),
+            Err(e) => Err(StorageError::io(format!("reading {}", path.display()), e)),
+        }
+    }
+}
+
+#[async_trait]
+impl Storage for DiskStorage {
+    fn describe(&self) -> String {
+        format!("disk:{}", self.root.display())
+    }
+
+    async fn list(&self, module: &ModulePath) -> Result<Vec<String>, StorageError> {
+        let dir = self.module_dir(module);
+        let mut entries = match tokio::fs::read_dir(&dir).await {
+            Ok(rd) => rd,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
+            // A module path can run through a stored version's files (a.b/c
+            // under a.b when a.b is a file); that is absence too.
+            Err(e) if e.kind() == io::ErrorKind::NotADirectory => return Ok(Vec::new()),
+            Err(e) => return Err(StorageError::io(format!("listing {}", dir.display()), e)),
+        };
+        let mut versions = Vec::new();
+        loop {
+            let entry = match entries.next_entry().await {
+                Ok(Some(entry)) => entry,
+                Ok(None) => break,
+                Err(e) => return Err(StorageError::io(format!("listing {}", dir.display()), e)),
+            };
+            let Ok(name) = entry.file_name().into_string() else {
+                continue;
+            };
+            // Athens' rule: keep names whose canonical form is a prefix of the
+            // name. That skips nested modules such as `v2` and `sub`.
+            let canonical = semver::canonical(&name);
+            if canonical.is_empty() || !name.starts_with(&canonical) {
+                continue;
+            }
+            let version = Version::from_trusted(&name);
+            match self.require_present(&entry.path(), &version).await {
+                Ok(()) => versions.push(name),
+                Err(e) if e.is_not_found() => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(versions)
+    }
+
+    async fn exists(&self, module: &ModulePath, version: &Version) -> Result<bool, StorageError> {
+        match self
+            .require_present(&self.version_dir(module, version), version)
+            .await
+        {
+            Ok(()) => Ok(true),
+            Err(e) if e.is_not_found() => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
+    async fn info(&self, module: &ModulePath, version: &Version) -> Result<Bytes, StorageError> {
+        let dir = self.version_dir(module, version);
+        match tokio::fs::read(Self::info_path(&dir, version)).await {
+            Ok(data) => Ok(Bytes::from(data)),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Err(StorageError::not_found(format!(
+                "{}: not stored",
+                version.as_str()
+            ))),
+            Err(e) if e.kind() == io::ErrorKind::NotADirectory => Err(StorageError::not_found(
+                format!("{}: not stored", version.as_str()),
+            )),
+            Err(e) => Err(StorageError::io(format!("reading {}", dir.display()), e)),
+        }
+    }
+
+    async fn go_mod(&self, module: &ModulePath, version: &Version) -> Result<Bytes, StorageError> {
+        let dir = self.version_dir(module, version);
+        self.require_present(&dir, version).await?;
+        Self::read_file(&dir.join("go.mod")).await
+    }
+
+    async fn zip(&self, module: &ModulePath, version: &Version) -> Result<ZipObject, StorageError> {
+        let dir = self.version_dir(module, version);
+        self.require_present(&dir, version).await?;
+        let path = dir.join("source.zip");
+        let opened = tokio::task::spawn_blocking(move || {
+            let file = std::fs::File::open(&path)?;
+            let meta = file.metadata()?;
+            let mtime = meta
+                .modified()
+                .ok()
+                .and_then(|t| t.duration_since(SystemTime::UNIX_EPOCH).ok())
+                .map_or(0, |d| d.as_nanos());
+            Ok::<_, io::Error>((file, meta.len(), format!("{mtime:x}-{:x}", meta.len())))
+        })
+        .await
+        .map_err(|e| StorageError::io("opening zip", io::Error::other(e)))?;
+        match opened {
+            Ok((file, size, tag)) => Ok(ZipObject::new(size, tag, Box::new(FileZip { file }))),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Err(StorageError::corrupt(format!(
+                "source.zip is missing from complete version {}",
+                dir.display()
+            ))),
+            Err(e) => Err(StorageError::io(format!("opening {}", dir.display()), e)),
+        }
+    }
+
+    async fn put(
+        &self,
+        module: &ModulePath,
+        version: &Version,
+        new: NewVersion,
+    ) -> Result<(), StorageError> {
+        let root = self.root.clone();
+        let final_dir = self.version_dir(module, version);
+        let version = version.clone();
+        tokio::task::spawn_blocking(move || put_blocking(&root, &final_dir, &version, new))
+            .await
+            .map_err(|e| StorageError::io("storing version", io::Error::other(e)))?
+    }
+
+    async fn delete(&self, module: &ModulePath, version: &Version) -> Result<(), StorageError> {
+        let dir = self.version_dir(module, version);
+        if !self.exists(module, version).await? {
+            return Err(StorageError::not_found(format!(
+                "{}: not stored",
+                version.as_str()
+            )));
+        }
+        // Remove the marker first so that the version disappears atomically
+        // even if removing the rest fails half way.
+        let info = Self::info_path(&dir, version);
+        tokio::fs::remove_file(&info)
+            .await
+            .map_err(|e| StorageError::io(format!("removing {}", info.display()), e))?;
+        tokio::fs::remove_dir_all(&dir)
+            .await
+            .map_err(|e| StorageError::io(format!("removing {}", dir.display()), e))
+    }
+
+    async fn ready(&self) -> Result<(), StorageError> {
+        let root = self.root.clone();
+        tokio::task::spawn_blocking(move || {
+            let meta = std::fs::metadata(&root)
+                .map_err(|e| StorageError::io(format!("storage root {}", root.display()), e))?;
+            if !meta.is_dir() {
+                return Err(StorageError::corrupt(format!(
+                    "storage root {} is not a directory",
+                    root.display()
+                )));
+            }
+            // A root that exists but cannot take writes (read-only mount, full
+            // disk, wrong owner) must fail readiness too.
+            let tmp = root.join(TMP_DIR);
+            std::fs::create_dir_all(&tmp)
+                .map_err(|e| StorageError::io(format!("creating {}", tmp.display()), e))?;
+            tempfile::Builder::new()
+                .prefix("ready-")
+                .tempfile_in(&tmp)
+                .map(drop)
+                .map_err(|e| StorageError::io(format!("writing in {}", tmp.display()), e))
+        })
+        .await
+        .map_err(|e| StorageError::io("checking storage", io::Error::other(e)))?
+    }
+}
+
+fn put_blocking(
+    root: &Path,
+    final_dir: &Path,
+    version: &Version,
+    new: NewVersion,
+) -> Result<(), StorageError> {
+    let info_name = format!("{}.info", version.as_str());
+    let final_info = final_dir.join(&info_name);
+    if final_info.exists() {
+        return Err(StorageError::already_exists(format!(
+            "{} is already stored",
+            version.as_str()
+        )));
+    }
+    let tmp_root = root.join(TMP_DIR);
+    // Writers of one version take turns, in this process and in any other
+    // sharing the tree: without that, one could complete what it takes for a
+    // crash leftover while another is half way through committing the same
+    // version, and the stored files would come from two different writers.
+    let _lock = lock_version(&tmp_root, final_dir)?;
+    if final_info.exists() {
+        return Err(StorageError::already_exists(format!(
+            "{} is already stored",
+            version.as_str()
+        )));
+    }
+    let id = format!(
+        "{}-{}-{}",
+        std::process::id(),
+        TMP_SEQ.fetch_add(1, Ordering::Relaxed),
+        SystemTime::now()
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or(0)
+    );
+    let tmp_dir = tmp_root.join(&id);
+    let tmp_info = tmp_root.join(format!("{id}.info"));
+    let result = write_and_commit(&tmp_dir, &tmp_info, final_dir, &final_info, &new);
+    // Whatever happened, nothing of ours may linger in the tmp area.
+    let _ = std::fs::remove_dir_all(&tmp_dir);
+    let _ = std::fs::remove_file(&tmp_info);
+    result
+}
+
+fn write_and_commit(
+    tmp_dir: &Path,
+    tmp_info: &Path,
+    final_dir: &Path,
+    final_info: &Path,
+    new: &NewVersion,
+) -> Result<(), StorageError> {
+    let io_err =
+        |what: &str, p: &Path, e: io::Error| StorageError::io(format!("{what} {}", p.display()), e);
+    std::fs::create_dir(tmp_dir).map_err(|e| io_err("creating", tmp_dir, e))?;
+    write_synced(&tmp_dir.join("go.mod"), &new.go_mod)?;
+    place_zip(&new.zip, &tmp_dir.join("source.zip"))?;
+    sync_dir(tmp_dir)?;
+    write_synced(tmp_info, &new.info)?;
+
+    let parent = final_dir.parent().unwrap_or(final_dir);
+    std::fs::create_dir_all(parent).map_err(|e| io_err("creating", parent, e))?;
+    match std::fs::rename(tmp_dir, final_dir) {
+        Ok(()) => {}
+        Err(e) if is_dir_occupied(&e) => {
+            if final_info.exists() {
+                return Err(StorageError::already_exists("version is already stored"));
+            }
+            // A partial version left by a crash or by a non-atomic writer: it
+            // is not present, so its members may be replaced before the marker
+            // goes in.
+            debug!(dir = %final_dir.display(), "completing a partial version directory");
+            for name in ["go.mod", "source.zip"] {
+                let from = tmp_dir.join(name);
+                let to = final_dir.join(name);
+                std::fs::rename(&from, &to).map_err(|e| io_err("moving into", &to, e))?;
+            }
+        }
+        Err(e) => return Err(io_err("moving into place", final_dir, e)),
+    }
+    sync_dir(final_dir)?;
+    sync_dir(parent)?;
+    // The commit: hard_link fails if the marker exists, so two writers can
+    // never both believe they stored the version.
+    match std::fs::hard_link(tmp_info, final_info) {
+        Ok(()) => {}
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
+            return Err(StorageError::already_exists("version is already stored"));
+        }
+        Err(e) => return Err(io_err("committing", final_info, e)),
+    }
+    sync_dir(final_dir)
+}
+
+/// Number of lock files writers are spread over; versions that share one only
+/// wait for each other's (short) commit, never for a download.
+const LOCK_BUCKETS: u64 = 1024;
+
+fn lock_version(tmp_root: &Path, final_dir: &Path) -> Result<std::fs::File, StorageError> {
+    use std::hash::{Hash, Hasher};
+    let locks = tmp_root.join("locks");
+    std::fs::create_dir_all(&locks)
+        .map_err(|e| StorageError::io(format!("creating {}", locks.display()), e))?;
+    // Stable across processes and builds, unlike std's RandomState.
+    let mut h = Fnv(0xcbf2_9ce4_8422_2325);
+    final_dir.hash(&mut h);
+    let path = locks.join(format!("{:04}.lock", h.finish() % LOCK_BUCKETS));
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(|e| StorageError::io(format!("opening {}", path.display()), e))?;
+    file.lock()
+        .map_err(|e| StorageError::io(format!("locking {}", path.display()), e))?;
+    Ok(file)
+}
+
+/// FNV-1a, for a lock bucket that every process computes alike.
+struct Fnv(u64);
+
+impl std::hash::Hasher for Fnv {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 ^= u64::from(*b);
+            self.0 = self.0.wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+}
+
+fn is_dir_occupied(e: &io::Error) -> bool {
+    matches!(
+        e.kind(),
+        io::ErrorKind::DirectoryNotEmpty | io::ErrorKind::AlreadyExists
+    )
+}
+
+fn write_synced(path: &Path, data: &[u8]) -> Result<(), StorageError> {
+    use std::io::Write;
+    let mut f = std::fs::File::create(path)
+        .map_err(|e| StorageError::io(format!("creating {}", path.display()), e))?;
+    f.write_all(data)
+        .and_then(|()| f.sync_all())
+        .map_err(|e| StorageError::io(format!("writing {}", path.display()), e))
+}
+
+fn place_zip(from: &Path, to: &Path) -> Result<(), StorageError> {
+    // Copy rather than rename: the spool file belongs to the caller, which
+    // may still need it (to retry, or to hand to another backend).
+    let mut src = std::fs::File::open(from)
+        .map_err(|e| StorageError::io(format!("opening {}", from.display()), e))?;
+    let mut dst = std::fs::File::create(to)
+        .map_err(|e| StorageError::io(format!("creating {}", to.display()), e))?;
+    io::copy(&mut src, &mut dst)
+        .and_then(|_| dst.sync_all())
+        .map_err(|e| StorageError::io(format!("writing {}", to.display()), e))
+}
+
+fn sync_dir(dir: &Path) -> Result<(), StorageError> {
+    std::fs::File::open(dir)
+        .and_then(|d| d.sync_all())
+        .map_err(|e| StorageError::io(format!("syncing {}", dir.display()), e))
+}
+
+struct FileZip {
+    file: std::fs::File,
+}
+
+#[async_trait]
+impl ZipSource for FileZip {
+    async fn stream(self: Box<Self>, range: Range<u64>) -> Result<ByteStream, StorageError> {
+        let mut file = self.file;
+        let start = range.start;
+        let file = tokio::task::spawn_blocking(move || {
+            file.seek(SeekFrom::Start(start))?;
+            Ok::<_, io::Error>(file)
+        })
+        .await
+        .map_err(|e| StorageError::io("seeking zip", io::Error::other(e)))?
+        .map_err(|e| StorageError::io("seeking zip", e))?;
+        let remaining = range.end.saturating_sub(range.start);
+        // Blocking reads on the blocking pool, one chunk at a time: the file
+        // handle moves into each task and back, so at most one chunk per
+        // download is in memory.
+        let state = Some((file, remaining));
+        let s = stream::unfold(state, |state| async move {
+            let (mut file, remaining) = state?;
+            if remaining == 0 {
+                return None;
+            }
+            let want = remaining.min(CHUNK as u64) as usize;
+            let res = tokio::task::spawn_blocking(move || {
+                let mut buf = vec![0u8; want];
+                let mut filled = 0;
+                while filled < want {
+                    let n = file.read(&mut buf[filled..])?;
+                    if n == 0 {
+                        return Err(io::Error::new(
+                            io::ErrorKind::UnexpectedEof,
+                            "zip is shorter than its recorded size",
+                        ));
+                    }
+                    filled += n;
+                }
+                Ok((file, buf))
+            })
+            .await;
+            match res {
+                Ok(Ok((file, buf))) => {
+                    let left = remaining - buf.len() as u64;
+                    Some((Ok(Bytes::from(buf)), Some((file, left))))
+                }
+                Ok(Err(e)) => Some((Err(e), None)),
+                Err(e) => Some((Err(io::Error::other(e)), None)),
+            }
+        });
+        Ok(Box::pin(s))
+    }
+}
