@@ -72,7 +72,7 @@ impl Version {
     /// module's major-version suffix (`module.Check`), i.e. a version the
     /// go command itself would ask `.mod` and `.zip` for.
     pub fn is_canonical_for(&self, module: &ModulePath) -> bool {
-        semver::canonical(&self.0) == self.0 && path::check(module.as_str(), &self.0).is_ok()
+        canonical_version(&self.0) == self.0 && path::check(module.as_str(), &self.0).is_ok()
     }
 
     /// True for a pseudo-version (`vX.Y.Z-yyyymmddhhmmss-abcdefabcdef` forms).
@@ -85,6 +85,16 @@ impl fmt::Display for Version {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)
     }
+}
+
+/// x/mod's `CanonicalVersion`: semver's canonical form, keeping a
+/// `+incompatible` suffix, which is the one build suffix the go command uses.
+pub fn canonical_version(v: &str) -> String {
+    let mut cv = semver::canonical(v);
+    if semver::build(v) == "+incompatible" {
+        cv.push_str("+incompatible");
+    }
+    cv
 }
 
 /// The three files a stored module version consists of.
@@ -130,5 +140,27 @@ impl RevInfo {
             return Err(format!("invalid .info: Version {:?} is not a semantic version", info.version));
         }
         Ok(info)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn canonical_for_module() {
+        let m = ModulePath::new("example.com/m").unwrap();
+        let v2 = ModulePath::new("example.com/m/v2").unwrap();
+        let yes = |m: &ModulePath, v: &str| Version::from_trusted(v).is_canonical_for(m);
+        assert!(yes(&m, "v1.2.3"));
+        assert!(yes(&m, "v2.0.0+incompatible"));
+        assert!(yes(&m, "v0.0.0-20200101000000-abcdefabcdef"));
+        assert!(!yes(&m, "v2.0.0"));
+        assert!(!yes(&m, "v1.2"));
+        assert!(!yes(&m, "v1.2.3+build"));
+        assert!(!yes(&m, "master"));
+        assert!(yes(&v2, "v2.1.0"));
+        assert!(!yes(&v2, "v1.0.0"));
+        assert!(!yes(&v2, "v3.0.0+incompatible"));
     }
 }
