@@ -72,7 +72,7 @@ impl Version {
     /// module's major-version suffix (`module.Check`), i.e. a version the
     /// go command itself would ask `.mod` and `.zip` for.
     pub fn is_canonical_for(&self, module: &ModulePath) -> bool {
-        canonical_version(&self.0) == self.0 && path::check(module.as_str(), &self.0).is_ok()
+        path::canonical_version(&self.0) == self.0 && path::check(module.as_str(), &self.0).is_ok()
     }
 
     /// True for a pseudo-version (`vX.Y.Z-yyyymmddhhmmss-abcdefabcdef` forms).
@@ -85,16 +85,6 @@ impl fmt::Display for Version {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)
     }
-}
-
-/// x/mod's `CanonicalVersion`: semver's canonical form, keeping a
-/// `+incompatible` suffix, which is the one build suffix the go command uses.
-pub fn canonical_version(v: &str) -> String {
-    let mut cv = semver::canonical(v);
-    if semver::build(v) == "+incompatible" {
-        cv.push_str("+incompatible");
-    }
-    cv
 }
 
 /// The three files a stored module version consists of.
@@ -137,7 +127,10 @@ impl RevInfo {
         let info: RevInfo =
             serde_json::from_slice(bytes).map_err(|e| format!("invalid .info JSON: {e}"))?;
         if !semver::is_valid(&info.version) {
-            return Err(format!("invalid .info: Version {:?} is not a semantic version", info.version));
+            return Err(format!(
+                "invalid .info: Version {:?} is not a semantic version",
+                info.version
+            ));
         }
         Ok(info)
     }
