@@ -1,0 +1,162 @@
+//! agora's own TOML format: lowercase sections, every key optional, unknown keys rejected.
+
+use std::path::Path;
+
+use serde::Deserialize;
+use toml::Value;
+
+use crate::error::ConfigError;
+use crate::layer::{Layer, toml_secs_slot, toml_str_slot};
+use crate::value;
+
+// Leaves are kept as raw TOML values so that a wrong value is reported by this crate, in
+// the same "invalid value X for KEY (file F): reason" form as every other bad value, while
+// serde still rejects unknown keys and misplaced tables with the key's name and line.
+
+#[derive(Deserialize, Default)]
+#[serde(default, deny_unknown_fields)]
+struct RawFile {
+    data_dir: Option<Value>,
+    tmp_dir: Option<Value>,
+    server: RawServer,
+    log: RawLog,
+    storage: RawStorage,
+    upstream: RawUpstream,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default, deny_unknown_fields)]
+struct RawServer {
+    listen: Option<Value>,
+    path_prefix: Option<Value>,
+    shutdown_timeout: Option<Value>,
+    unix_socket: Option<Value>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default, deny_unknown_fields)]
+struct RawLog {
+    level: Option<Value>,
+    format: Option<Value>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default, deny_unknown_fields)]
+struct RawStorage {
+    #[serde(rename = "type")]
+    kind: Option<Value>,
+    disk: RawDisk,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default, deny_unknown_fields)]
+struct RawDisk {
+    root: Option<Value>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default, deny_unknown_fields)]
+struct RawUpstream {
+    goproxy: Option<Value>,
+    goprivate: Option<Value>,
+    gonoproxy: Option<Value>,
+    gonosumdb: Option<Value>,
+    goinsecure: Option<Value>,
+    network_mode: Option<Value>,
+    timeout: Option<Value>,
+    stash_timeout: Option<Value>,
+}
+
+/// Parses an agora-format file into a layer.
+pub(crate) fn layer(path: &Path, text: &str) -> Result<Layer, ConfigError> {
+    let raw: RawFile = toml::from_str(text).map_err(|e| ConfigError::Parse {
+        path: path.to_path_buf(),
+        message: e.to_string().trim_end().to_owned(),
+    })?;
+    let p = path;
+    Ok(Layer {
+        data_dir: toml_str_slot(p, "data_dir", raw.data_dir.as_ref(), value::path)?,
+        tmp_dir: toml_str_slot(p, "tmp_dir", raw.tmp_dir.as_ref(), value::path)?,
+        listen: toml_str_slot(
+            p,
+            "server.listen",
+            raw.server.listen.as_ref(),
+            value::listen,
+        )?,
+        path_prefix: toml_str_slot(
+            p,
+            "server.path_prefix",
+            raw.server.path_prefix.as_ref(),
+            value::path_prefix,
+        )?,
+        shutdown_timeout: toml_secs_slot(
+            p,
+            "server.shutdown_timeout",
+            raw.server.shutdown_timeout.as_ref(),
+            false,
+        )?,
+        unix_socket: toml_str_slot(
+            p,
+            "server.unix_socket",
+            raw.server.unix_socket.as_ref(),
+            value::unix_socket,
+        )?,
+        log_level: toml_str_slot(p, "log.level", raw.log.level.as_ref(), value::log_level)?,
+        log_format: toml_str_slot(p, "log.format", raw.log.format.as_ref(), value::log_format)?,
+        storage_type: toml_str_slot(
+            p,
+            "storage.type",
+            raw.storage.kind.as_ref(),
+            value::storage_kind,
+        )?,
+        disk_root: toml_str_slot(
+            p,
+            "storage.disk.root",
+            raw.storage.disk.root.as_ref(),
+            value::path,
+        )?,
+        goproxy: toml_str_slot(
+            p,
+            "upstream.goproxy",
+            raw.upstream.goproxy.as_ref(),
+            crate::goproxy::check_goproxy,
+        )?,
+        goprivate: toml_str_slot(
+            p,
+            "upstream.goprivate",
+            raw.upstream.goprivate.as_ref(),
+            crate::goproxy::check_patterns,
+        )?,
+        gonoproxy: toml_str_slot(
+            p,
+            "upstream.gonoproxy",
+            raw.upstream.gonoproxy.as_ref(),
+            crate::goproxy::check_patterns,
+        )?,
+        gonosumdb: toml_str_slot(
+            p,
+            "upstream.gonosumdb",
+            raw.upstream.gonosumdb.as_ref(),
+            crate::goproxy::check_patterns,
+        )?,
+        goinsecure: toml_str_slot(
+            p,
+            "upstream.goinsecure",
+            raw.upstream.goinsecure.as_ref(),
+            crate::goproxy::check_patterns,
+        )?,
+        network_mode: toml_str_slot(
+            p,
+            "upstream.network_mode",
+            raw.upstream.network_mode.as_ref(),
+            value::network_mode,
+        )?,
+        timeout: toml_secs_slot(p, "upstream.timeout", raw.upstream.timeout.as_ref(), true)?,
+        stash_timeout: toml_secs_slot(
+            p,
+            "upstream.stash_timeout",
+            raw.upstream.stash_timeout.as_ref(),
+            true,
+        )?,
+    })
+}

@@ -1,0 +1,210 @@
+//! One layer of partial configuration (defaults of an Athens file, a file, the
+//! environment), and how layers stack.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use crate::error::{ConfigError, Setter, Source};
+use crate::settings::{LogFormat, LogLevel, NetworkMode};
+use crate::show::Render;
+use crate::value::{self, Parser, StorageKind};
+
+/// A value together with the key that set it (as spelled there) and where.
+#[derive(Debug, Clone)]
+pub(crate) struct Sourced<T> {
+    pub value: T,
+    pub key: String,
+    pub source: Source,
+}
+
+impl<T> Sourced<T> {
+    pub(crate) fn new(value: T, key: impl Into<String>, source: Source) -> Self {
+        Self {
+            value,
+            key: key.into(),
+            source,
+        }
+    }
+}
+
+/// A setting a layer may or may not set.
+pub(crate) type Slot<T> = Option<Sourced<T>>;
+
+/// Every setting, each optional.
+#[derive(Debug, Default)]
+pub(crate) struct Layer {
+    pub data_dir: Slot<PathBuf>,
+    pub tmp_dir: Slot<PathBuf>,
+    pub listen: Slot<String>,
+    pub path_prefix: Slot<String>,
+    pub shutdown_timeout: Slot<Duration>,
+    pub unix_socket: Slot<Option<PathBuf>>,
+    pub log_level: Slot<LogLevel>,
+    pub log_format: Slot<LogFormat>,
+    pub storage_type: Slot<StorageKind>,
+    pub disk_root: Slot<PathBuf>,
+    pub goproxy: Slot<String>,
+    pub goprivate: Slot<String>,
+    pub gonoproxy: Slot<String>,
+    pub gonosumdb: Slot<String>,
+    pub goinsecure: Slot<String>,
+    pub network_mode: Slot<NetworkMode>,
+    pub timeout: Slot<Duration>,
+    pub stash_timeout: Slot<Duration>,
+}
+
+fn over<T>(low: &mut Slot<T>, high: Slot<T>) {
+    if high.is_some() {
+        *low = high;
+    }
+}
+
+impl Layer {
+    /// Stacks `high` on top of `self`: every setting `high` has replaces this layer's.
+    pub(crate) fn overlay(&mut self, high: Layer) {
+        over(&mut self.data_dir, high.data_dir);
+        over(&mut self.tmp_dir, high.tmp_dir);
+        over(&mut self.listen, high.listen);
+        over(&mut self.path_prefix, high.path_prefix);
+        over(&mut self.shutdown_timeout, high.shutdown_timeout);
+        over(&mut self.unix_socket, high.unix_socket);
+        over(&mut self.log_level, high.log_level);
+        over(&mut self.log_format, high.log_format);
+        over(&mut self.storage_type, high.storage_type);
+        over(&mut self.disk_root, high.disk_root);
+        over(&mut self.goproxy, high.goproxy);
+        over(&mut self.goprivate, high.goprivate);
+        over(&mut self.gonoproxy, high.gonoproxy);
+        over(&mut self.gonosumdb, high.gonosumdb);
+        over(&mut self.goinsecure, high.goinsecure);
+        over(&mut self.network_mode, high.network_mode);
+        over(&mut self.timeout, high.timeout);
+        over(&mut self.stash_timeout, high.stash_timeout);
+    }
+
+    /// Combines the environment's Athens-named and agora-named settings. They have the same
+    /// precedence: when both set a setting to equal values the agora name is recorded as
+    /// the source, and when the values differ loading fails naming both.
+    pub(crate) fn combine_env(athens: Layer, agora: Layer) -> Result<Layer, ConfigError> {
+        Ok(Layer {
+            data_dir: pick("data_dir", athens.data_dir, agora.data_dir)?,
+            tmp_dir: pick("tmp_dir", athens.tmp_dir, agora.tmp_dir)?,
+            listen: pick("server.listen", athens.listen, agora.listen)?,
+            path_prefix: pick("server.path_prefix", athens.path_prefix, agora.path_prefix)?,
+            shutdown_timeout: pick(
+                "server.shutdown_timeout",
+                athens.shutdown_timeout,
+                agora.shutdown_timeout,
+            )?,
+            unix_socket: pick("server.unix_socket", athens.unix_socket, agora.unix_socket)?,
+            log_level: pick("log.level", athens.log_level, agora.log_level)?,
+            log_format: pick("log.format", athens.log_format, agora.log_format)?,
+            storage_type: pick("storage.type", athens.storage_type, agora.storage_type)?,
+            disk_root: pick("storage.disk.root", athens.disk_root, agora.disk_root)?,
+            goproxy: pick("upstream.goproxy", athens.goproxy, agora.goproxy)?,
+            goprivate: pick("upstream.goprivate", athens.goprivate, agora.goprivate)?,
+            gonoproxy: pick("upstream.gonoproxy", athens.gonoproxy, agora.gonoproxy)?,
+            gonosumdb: pick("upstream.gonosumdb", athens.gonosumdb, agora.gonosumdb)?,
+            goinsecure: pick("upstream.goinsecure", athens.goinsecure, agora.goinsecure)?,
+            network_mode: pick(
+                "upstream.network_mode",
+                athens.network_mode,
+                agora.network_mode,
+            )?,
+            timeout: pick("upstream.timeout", athens.timeout, agora.timeout)?,
+            stash_timeout: pick(
+                "upstream.stash_timeout",
+                athens.stash_timeout,
+                agora.stash_timeout,
+            )?,
+        })
+    }
+}
+
+fn pick<T: PartialEq + Render>(
+    setting: &'static str,
+    athens: Slot<T>,
+    agora: Slot<T>,
+) -> Result<Slot<T>, ConfigError> {
+    match (athens, agora) {
+        (Some(a), Some(g)) if a.value != g.value => Err(ConfigError::Conflict {
+            setting,
+            agora: Box::new(Setter {
+                value: g.value.render(),
+                key: g.key,
+                origin: g.source,
+            }),
+            athens: Box::new(Setter {
+                value: a.value.render(),
+                key: a.key,
+                origin: a.source,
+            }),
+        }),
+        (_, Some(g)) => Ok(Some(g)),
+        (athens, None) => Ok(athens),
+    }
+}
+
+/// Reads one environment variable through `parse`. Unset gives `None`; an empty value is
+/// a value like any other (as in Athens), so `AGORA_TIMEOUT=` is an error.
+pub(crate) fn env_slot<T>(
+    env: &dyn Fn(&str) -> Option<String>,
+    name: &str,
+    parse: Parser<T>,
+) -> Result<Slot<T>, ConfigError> {
+    let Some(raw) = env(name) else {
+        return Ok(None);
+    };
+    parse(&raw)
+        .map(|v| Some(Sourced::new(v, name, Source::env(name))))
+        .map_err(|reason| ConfigError::Invalid {
+            key: name.to_owned(),
+            origin: Source::env(name),
+            value: value::quote(&raw),
+            reason,
+        })
+}
+
+/// Builds the error for a bad value at `key` in the file at `path`.
+pub(crate) fn file_error(path: &Path, key: &str, v: &toml::Value, reason: String) -> ConfigError {
+    ConfigError::Invalid {
+        key: key.to_owned(),
+        origin: Source::file(path),
+        value: value::quote_toml(v),
+        reason,
+    }
+}
+
+/// Reads a TOML string value through `parse`.
+pub(crate) fn toml_str_slot<T>(
+    path: &Path,
+    key: &str,
+    v: Option<&toml::Value>,
+    parse: Parser<T>,
+) -> Result<Slot<T>, ConfigError> {
+    let Some(v) = v else {
+        return Ok(None);
+    };
+    let parsed = match v {
+        toml::Value::String(s) => parse(s),
+        _ => Err("expected a string".to_owned()),
+    };
+    parsed
+        .map(|t| Some(Sourced::new(t, key, Source::file(path))))
+        .map_err(|reason| file_error(path, key, v, reason))
+}
+
+/// Reads a TOML integer as seconds.
+pub(crate) fn toml_secs_slot(
+    path: &Path,
+    key: &str,
+    v: Option<&toml::Value>,
+    positive: bool,
+) -> Result<Slot<Duration>, ConfigError> {
+    let Some(v) = v else {
+        return Ok(None);
+    };
+    value::toml_seconds(v, positive)
+        .map(|d| Some(Sourced::new(d, key, Source::file(path))))
+        .map_err(|reason| file_error(path, key, v, reason))
+}

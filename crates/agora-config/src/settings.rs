@@ -1,0 +1,261 @@
+//! The validated, typed configuration tree handed to the binary.
+//!
+//! Every value here has already been parsed and checked: holding a [`Settings`] means the
+//! configuration is usable. The binary maps these plain values onto components; this crate
+//! does not know about servers, stores or upstream clients.
+
+use std::fmt;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// The complete effective configuration of one agora process.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Settings {
+    /// HTTP listener settings.
+    pub server: ServerSettings,
+    /// Logging settings.
+    pub log: LogSettings,
+    /// Which storage backend holds the module cache.
+    pub storage: StorageSettings,
+    /// How modules missing from storage are fetched.
+    pub upstream: UpstreamSettings,
+    /// Directory for agora's own state. Key `data_dir`, env `AGORA_DATA_DIR`. Default
+    /// `$XDG_DATA_HOME/agora`, else `$HOME/.local/share/agora`, else `./agora-data`.
+    pub data_dir: PathBuf,
+    /// Spool directory for upstream downloads in progress. Key `tmp_dir`, env
+    /// `AGORA_TMP_DIR`. Default `<data_dir>/tmp`.
+    pub tmp_dir: PathBuf,
+}
+
+/// HTTP listener settings (`[server]`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServerSettings {
+    /// TCP listen address as `host:port`, already normalised: Athens' `:3000` and `3000`
+    /// become `0.0.0.0:3000`. IPv6 hosts are bracketed (`[::1]:3000`). Port 0 is allowed
+    /// (an ephemeral port, useful in tests).
+    pub listen: String,
+    /// Base path for every proxy route: empty, or starts with `/` and has no trailing `/`.
+    pub path_prefix: String,
+    /// How long a graceful shutdown may take before connections are dropped.
+    pub shutdown_timeout: Duration,
+    /// Listen on this Unix socket instead of TCP (Athens `UnixSocket`). `None` means TCP.
+    /// Parsed and validated here; whether the binary supports it is its own decision.
+    pub unix_socket: Option<PathBuf>,
+}
+
+/// Logging settings (`[log]`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LogSettings {
+    /// Most verbose level that is emitted.
+    pub level: LogLevel,
+    /// Output format.
+    pub format: LogFormat,
+}
+
+/// Log verbosity. Athens' logrus spellings are accepted when parsing: `warning` means
+/// [`LogLevel::Warn`], and `fatal` and `panic` mean [`LogLevel::Error`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum LogLevel {
+    /// Everything, including per-step tracing.
+    Trace,
+    /// Debugging detail.
+    Debug,
+    /// Normal operational messages (agora's default; Athens defaults to debug).
+    Info,
+    /// Problems that do not stop a request.
+    Warn,
+    /// Failures only.
+    Error,
+}
+
+impl LogLevel {
+    /// The canonical lowercase name, as written in agora's config file.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Trace => "trace",
+            Self::Debug => "debug",
+            Self::Info => "info",
+            Self::Warn => "warn",
+            Self::Error => "error",
+        }
+    }
+}
+
+impl fmt::Display for LogLevel {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl From<LogLevel> for tracing::Level {
+    fn from(level: LogLevel) -> Self {
+        match level {
+            LogLevel::Trace => tracing::Level::TRACE,
+            LogLevel::Debug => tracing::Level::DEBUG,
+            LogLevel::Info => tracing::Level::INFO,
+            LogLevel::Warn => tracing::Level::WARN,
+            LogLevel::Error => tracing::Level::ERROR,
+        }
+    }
+}
+
+/// Log output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Plain,
+    /// One JSON object per line.
+    Json,
+}
+
+impl LogFormat {
+    /// The canonical lowercase name, as written in agora's config file.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Plain => "plain",
+            Self::Json => "json",
+        }
+    }
+}
+
+impl fmt::Display for LogFormat {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The storage backend (`[storage] type = ...` plus that backend's own table).
+///
+/// Deliberately not `#[non_exhaustive]`: when a backend is added, every `match` in the
+/// workspace should fail to compile until it handles the new backend.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StorageSettings {
+    /// Modules on the local filesystem (`[storage.disk]`).
+    Disk {
+        /// Root directory of the cache. Non-empty; it may not exist yet (creating it is
+        /// the binary's job).
+        root: PathBuf,
+    },
+    /// Modules in process memory; lost on restart.
+    Memory,
+}
+
+/// How modules missing from storage are fetched (`[upstream]`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UpstreamSettings {
+    /// The upstream list in `GOPROXY` syntax, for example `https://proxy.golang.org,direct`.
+    /// It has been checked: it is non-empty, every entry is `off`, `direct` or an
+    /// `http`/`https` URL (bare hosts get `https://` as in Go), and `file://` entries are
+    /// rejected. The string is kept as written (trimmed); entries after `off` or `direct`
+    /// are ignored, as Go ignores them.
+    pub goproxy: String,
+    /// `GOPRIVATE` patterns: comma-separated `path.Match` globs; `""` means none.
+    pub goprivate: String,
+    /// `GONOPROXY` patterns; `""` means none (Go then falls back to `GOPRIVATE`).
+    pub gonoproxy: String,
+    /// `GONOSUMDB` patterns; `""` means none (Go then falls back to `GOPRIVATE`). Athens'
+    /// `NoSumPatterns` land here too.
+    pub gonosumdb: String,
+    /// `GOINSECURE` patterns; `""` means none.
+    pub goinsecure: String,
+    /// What to do for `list` and `@latest` when upstream fails (Athens `NetworkMode`).
+    pub network_mode: NetworkMode,
+    /// Timeout for one outbound operation, such as listing versions (Athens `Timeout`).
+    /// Never zero.
+    pub timeout: Duration,
+    /// Timeout for one complete fetch-and-store of a module version (Athens
+    /// `StashTimeout`). Never zero.
+    pub stash_timeout: Duration,
+}
+
+/// Athens' `NetworkMode`: how `list` and `@latest` combine upstream and storage.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum NetworkMode {
+    /// Upstream failures are errors.
+    Strict,
+    /// Never ask upstream for lists; answer from storage only.
+    Offline,
+    /// Ask upstream, and answer from storage when upstream fails.
+    Fallback,
+}
+
+impl NetworkMode {
+    /// The canonical lowercase name, as written in both config formats.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Strict => "strict",
+            Self::Offline => "offline",
+            Self::Fallback => "fallback",
+        }
+    }
+}
+
+impl fmt::Display for NetworkMode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A configuration value that must never be printed: passwords, keys, tokens.
+///
+/// `Debug` and `Display` both print `<redacted>`, and so does `agora config show`. Use
+/// [`Secret::expose`] at the one place that needs the real value. No agora setting is a
+/// secret yet; storage credentials will be.
+#[derive(Clone, PartialEq, Eq, Default)]
+pub struct Secret(String);
+
+impl Secret {
+    /// Wraps a secret value.
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+
+    /// The real value. Call this only where the secret is used, never to log it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl From<String> for Secret {
+    fn from(value: String) -> Self {
+        Self(value)
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("<redacted>")
+    }
+}
+
+impl fmt::Display for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("<redacted>")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secret_is_redacted_in_debug_and_display() {
+        let s = Secret::new("hunter2");
+        assert_eq!(format!("{s:?}"), "<redacted>");
+        assert_eq!(format!("{s}"), "<redacted>");
+        assert_eq!(s.expose(), "hunter2");
+        #[derive(Debug)]
+        #[allow(dead_code)]
+        struct Holder {
+            password: Secret,
+        }
+        let h = Holder { password: s };
+        assert!(!format!("{h:?}").contains("hunter2"));
+    }
+
+    #[test]
+    fn log_level_maps_to_tracing() {
+        assert_eq!(tracing::Level::from(LogLevel::Warn), tracing::Level::WARN);
+        assert_eq!(LogLevel::Trace.to_string(), "trace");
+    }
+}

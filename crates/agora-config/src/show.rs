@@ -1,0 +1,115 @@
+//! Rendering for `agora config show` and for conflict messages.
+
+use std::fmt::Write as _;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::error::Source;
+use crate::settings::{LogFormat, LogLevel, NetworkMode, Secret};
+use crate::value::StorageKind;
+
+/// Renders a value as a TOML literal in agora's format. Secrets render as `"<redacted>"`.
+pub(crate) trait Render {
+    fn render(&self) -> String;
+}
+
+fn toml_string(s: &str) -> String {
+    toml::Value::String(s.to_owned()).to_string()
+}
+
+impl Render for String {
+    fn render(&self) -> String {
+        toml_string(self)
+    }
+}
+
+impl Render for PathBuf {
+    fn render(&self) -> String {
+        toml_string(&self.to_string_lossy())
+    }
+}
+
+impl Render for Option<PathBuf> {
+    fn render(&self) -> String {
+        self.as_ref()
+            .map_or_else(|| toml_string(""), Render::render)
+    }
+}
+
+/// Whole seconds, as the config file takes them.
+impl Render for Duration {
+    fn render(&self) -> String {
+        self.as_secs().to_string()
+    }
+}
+
+impl Render for LogLevel {
+    fn render(&self) -> String {
+        toml_string(self.as_str())
+    }
+}
+
+impl Render for LogFormat {
+    fn render(&self) -> String {
+        toml_string(self.as_str())
+    }
+}
+
+impl Render for NetworkMode {
+    fn render(&self) -> String {
+        toml_string(self.as_str())
+    }
+}
+
+impl Render for StorageKind {
+    fn render(&self) -> String {
+        toml_string(self.as_str())
+    }
+}
+
+impl Render for Secret {
+    fn render(&self) -> String {
+        toml_string(&self.to_string())
+    }
+}
+
+/// One line of `config show`.
+#[derive(Debug, Clone)]
+pub(crate) struct Entry {
+    /// agora's key, e.g. `server.listen`.
+    pub key: &'static str,
+    /// The value, already rendered (and redacted).
+    pub value: String,
+    pub source: Source,
+    /// The key as spelled where it was set, when that differs from `key`.
+    pub spelled: String,
+}
+
+/// Formats entries as `key = value  # source`, aligned, then the warnings as comments.
+pub(crate) fn format(header: &str, entries: &[Entry], warnings: &[String]) -> String {
+    let mut out = String::new();
+    for line in header.lines() {
+        let _ = writeln!(out, "# {line}");
+    }
+    let width = entries
+        .iter()
+        .map(|e| e.key.len() + 3 + e.value.len())
+        .max()
+        .unwrap_or(0);
+    for e in entries {
+        let assignment = format!("{} = {}", e.key, e.value);
+        let spelled = match &e.source {
+            Source::Env { name } if *name == e.spelled => None,
+            _ if e.spelled == e.key => None,
+            _ => Some(&e.spelled),
+        };
+        let _ = match spelled {
+            Some(s) => writeln!(out, "{assignment:width$}  # {} ({s})", e.source),
+            None => writeln!(out, "{assignment:width$}  # {}", e.source),
+        };
+    }
+    for w in warnings {
+        let _ = writeln!(out, "# warning: {w}");
+    }
+    out
+}

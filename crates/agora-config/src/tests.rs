@@ -1,0 +1,1046 @@
+//! Tests of `load` as a whole: layering, both file formats, both environment dialects,
+//! errors and `show`.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use crate::{
+    ConfigError, FileFormat, LogFormat, LogLevel, NetworkMode, Settings, Source, StorageSettings,
+    load,
+};
+
+const HOME: &str = "/home/op";
+
+/// An environment with only `HOME` set, plus `pairs`.
+fn env_of(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> + use<> {
+    let mut map: HashMap<String, String> = pairs
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect();
+    map.entry("HOME".to_owned())
+        .or_insert_with(|| HOME.to_owned());
+    move |k: &str| map.get(k).cloned()
+}
+
+fn repo_file(rel: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .join(rel)
+}
+
+fn write(dir: &tempfile::TempDir, name: &str, text: &str) -> PathBuf {
+    let p = dir.path().join(name);
+    std::fs::write(&p, text).unwrap();
+    p
+}
+
+fn err(file: Option<&Path>, env: &[(&str, &str)]) -> String {
+    load(file, &env_of(env)).unwrap_err().to_string()
+}
+
+fn defaults() -> Settings {
+    let data = PathBuf::from(HOME).join(".local/share/agora");
+    Settings {
+        server: crate::ServerSettings {
+            listen: "127.0.0.1:3000".into(),
+            path_prefix: String::new(),
+            shutdown_timeout: Duration::from_secs(60),
+            unix_socket: None,
+        },
+        log: crate::LogSettings {
+            level: LogLevel::Info,
+            format: LogFormat::Plain,
+        },
+        storage: StorageSettings::Disk {
+            root: data.join("storage"),
+        },
+        upstream: crate::UpstreamSettings {
+            goproxy: "https://proxy.golang.org,direct".into(),
+            goprivate: String::new(),
+            gonoproxy: String::new(),
+            gonosumdb: String::new(),
+            goinsecure: String::new(),
+            network_mode: NetworkMode::Strict,
+            timeout: Duration::from_secs(300),
+            stash_timeout: Duration::from_secs(600),
+        },
+        tmp_dir: data.join("tmp"),
+        data_dir: data,
+    }
+}
+
+const AGORA_KEYS: [&str; 18] = [
+    "data_dir",
+    "tmp_dir",
+    "server.listen",
+    "server.path_prefix",
+    "server.shutdown_timeout",
+    "server.unix_socket",
+    "log.level",
+    "log.format",
+    "storage.type",
+    "storage.disk.root",
+    "upstream.goproxy",
+    "upstream.goprivate",
+    "upstream.gonoproxy",
+    "upstream.gonosumdb",
+    "upstream.goinsecure",
+    "upstream.network_mode",
+    "upstream.timeout",
+    "upstream.stash_timeout",
+];
+
+// ---------------------------------------------------------------------------------------
+// Defaults and the example files
+
+#[test]
+fn no_file_gives_the_defaults() {
+    let loaded = load(None, &env_of(&[])).unwrap();
+    assert_eq!(loaded.settings, defaults());
+    assert!(loaded.warnings.is_empty(), "{:?}", loaded.warnings);
+    assert_eq!(loaded.file, None);
+    for key in AGORA_KEYS {
+        assert_eq!(loaded.source(key), Some(&Source::Default), "{key}");
+    }
+}
+
+#[test]
+fn agora_example_yields_exactly_the_defaults() {
+    let path = repo_file("config/agora.example.toml");
+    let loaded = load(Some(&path), &env_of(&[])).unwrap();
+    assert_eq!(loaded.settings, defaults());
+    assert!(loaded.warnings.is_empty(), "{:?}", loaded.warnings);
+    assert_eq!(
+        loaded.file.as_ref().map(|f| f.format),
+        Some(FileFormat::Agora)
+    );
+    // Keys set in the example are attributed to it.
+    assert_eq!(
+        loaded.source("upstream.timeout"),
+        Some(&Source::File { path: path.clone() })
+    );
+}
+
+#[test]
+fn agora_example_documents_every_key_and_env_name() {
+    let text = std::fs::read_to_string(repo_file("config/agora.example.toml")).unwrap();
+    for key in AGORA_KEYS {
+        let leaf = key.rsplit('.').next().unwrap();
+        assert!(
+            text.lines().any(|l| l
+                .trim_start_matches("# ")
+                .starts_with(&format!("{leaf} = "))),
+            "{key} missing from the example"
+        );
+    }
+    for (name, _) in crate::env::AGORA_ENV {
+        assert!(text.contains(name), "{name} missing from the example");
+    }
+}
+
+#[test]
+fn athens_example_is_accepted_and_mapped() {
+    let path = repo_file("config/athens.example.toml");
+    let loaded = load(Some(&path), &env_of(&[])).unwrap();
+    assert!(loaded.warnings.is_empty(), "{:#?}", loaded.warnings);
+    assert_eq!(
+        loaded.file.as_ref().map(|f| f.format),
+        Some(FileFormat::Athens)
+    );
+    let mut want = defaults();
+    want.server.listen = "0.0.0.0:3000".into();
+    want.storage = StorageSettings::Disk {
+        root: "/var/lib/athens".into(),
+    };
+    want.upstream.goprivate = "git.corp.example.com".into();
+    assert_eq!(loaded.settings, want);
+    let file = Source::File { path: path.clone() };
+    assert_eq!(loaded.source("server.listen"), Some(&file));
+    assert_eq!(loaded.source("upstream.goprivate"), Some(&file));
+    assert_eq!(loaded.source("data_dir"), Some(&Source::Default));
+}
+
+// ---------------------------------------------------------------------------------------
+// Layering
+
+#[test]
+fn env_overrides_agora_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(
+        &dir,
+        "agora.toml",
+        r#"
+data_dir = "/srv/agora"
+[server]
+listen = "0.0.0.0:8080"
+path_prefix = "/go"
+[upstream]
+timeout = 10
+goprivate = "*.corp.example.com"
+"#,
+    );
+    let loaded = load(
+        Some(&path),
+        &env_of(&[("AGORA_TIMEOUT", "20"), ("AGORA_LISTEN", ":9000")]),
+    )
+    .unwrap();
+    let s = &loaded.settings;
+    assert_eq!(s.server.listen, "0.0.0.0:9000");
+    assert_eq!(s.upstream.timeout, Duration::from_secs(20));
+    assert_eq!(s.server.path_prefix, "/go");
+    assert_eq!(s.upstream.goprivate, "*.corp.example.com");
+    // Derived defaults follow the effective data_dir.
+    assert_eq!(s.tmp_dir, PathBuf::from("/srv/agora/tmp"));
+    assert_eq!(
+        s.storage,
+        StorageSettings::Disk {
+            root: "/srv/agora/storage".into()
+        }
+    );
+    assert_eq!(
+        loaded.source("upstream.timeout"),
+        Some(&Source::Env {
+            name: "AGORA_TIMEOUT".into()
+        })
+    );
+    assert_eq!(
+        loaded.source("server.path_prefix"),
+        Some(&Source::File { path: path.clone() })
+    );
+    assert_eq!(loaded.source("tmp_dir"), Some(&Source::Default));
+}
+
+#[test]
+fn athens_env_overrides_athens_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(
+        &dir,
+        "config.toml",
+        "Port = \":3000\"\nTimeout = 300\nStorageType = \"memory\"\nLogLevel = \"debug\"\n",
+    );
+    let loaded = load(
+        Some(&path),
+        &env_of(&[
+            ("ATHENS_TIMEOUT", "30"),
+            ("ATHENS_STORAGE_TYPE", "disk"),
+            ("ATHENS_DISK_STORAGE_ROOT", "/data"),
+            ("ATHENS_LOG_LEVEL", "warning"),
+        ]),
+    )
+    .unwrap();
+    let s = &loaded.settings;
+    assert_eq!(s.upstream.timeout, Duration::from_secs(30));
+    assert_eq!(
+        s.storage,
+        StorageSettings::Disk {
+            root: "/data".into()
+        }
+    );
+    assert_eq!(s.log.level, LogLevel::Warn);
+    assert_eq!(s.server.listen, "0.0.0.0:3000");
+}
+
+#[test]
+fn athens_file_gets_athens_defaults() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(&dir, "config.toml", "GoEnv = \"development\"\n");
+    let loaded = load(Some(&path), &env_of(&[])).unwrap();
+    let s = &loaded.settings;
+    assert_eq!(s.server.listen, "0.0.0.0:3000");
+    assert_eq!(s.log.level, LogLevel::Debug);
+    assert_eq!(s.storage, StorageSettings::Memory);
+    assert_eq!(s.upstream.goproxy, "direct");
+    let athens_default = Source::AthensDefault { file: path.clone() };
+    assert_eq!(loaded.source("server.listen"), Some(&athens_default));
+    assert_eq!(loaded.source("upstream.goproxy"), Some(&athens_default));
+    assert_eq!(loaded.source("data_dir"), Some(&Source::Default));
+    assert_eq!(loaded.source("storage.disk.root"), None);
+}
+
+#[test]
+fn every_agora_env_name_is_wired() {
+    for (name, key) in crate::env::AGORA_ENV {
+        let value = match *key {
+            "data_dir" | "tmp_dir" | "storage.disk.root" => "/x",
+            "server.listen" => "0.0.0.0:1",
+            "server.path_prefix" => "/p",
+            "server.unix_socket" => "/run/agora.sock",
+            "log.level" => "debug",
+            "log.format" => "json",
+            "storage.type" => "disk",
+            "upstream.goproxy" => "direct",
+            "upstream.network_mode" => "offline",
+            k if k.ends_with("timeout") => "7",
+            _ => "example.com/*",
+        };
+        let loaded = load(None, &env_of(&[(name, value)])).unwrap();
+        assert_eq!(
+            loaded.source(key),
+            Some(&Source::Env {
+                name: (*name).to_owned()
+            }),
+            "{name}"
+        );
+    }
+}
+
+#[test]
+fn every_athens_env_name_is_wired() {
+    let cases: &[(&str, &str, &str)] = &[
+        ("ATHENS_PORT", "8080", "server.listen"),
+        ("ATHENS_PATH_PREFIX", "/go", "server.path_prefix"),
+        ("ATHENS_SHUTDOWN_TIMEOUT", "5", "server.shutdown_timeout"),
+        ("ATHENS_UNIX_SOCKET", "/run/a.sock", "server.unix_socket"),
+        ("ATHENS_LOG_LEVEL", "panic", "log.level"),
+        ("ATHENS_LOG_FORMAT", "json", "log.format"),
+        ("ATHENS_STORAGE_TYPE", "memory", "storage.type"),
+        ("ATHENS_DISK_STORAGE_ROOT", "/d", "storage.disk.root"),
+        ("ATHENS_NETWORK_MODE", "fallback", "upstream.network_mode"),
+        ("ATHENS_TIMEOUT", "9", "upstream.timeout"),
+        ("ATHENS_STASH_TIMEOUT", "99", "upstream.stash_timeout"),
+        (
+            "ATHENS_GONOSUM_PATTERNS",
+            "a.example/*,b.example",
+            "upstream.gonosumdb",
+        ),
+        (
+            "ATHENS_GO_BINARY_ENV_VARS",
+            "GOINSECURE=x.example",
+            "upstream.goinsecure",
+        ),
+    ];
+    for (name, value, key) in cases {
+        let loaded = load(None, &env_of(&[(name, value)])).unwrap();
+        assert_eq!(
+            loaded.source(key),
+            Some(&Source::Env {
+                name: (*name).to_owned()
+            }),
+            "{name}"
+        );
+    }
+    let s = load(
+        None,
+        &env_of(&[
+            ("ATHENS_UNIX_SOCKET", "/run/a.sock"),
+            ("ATHENS_LOG_LEVEL", "fatal"),
+            ("ATHENS_GONOSUM_PATTERNS", "a.example/*,b.example"),
+        ]),
+    )
+    .unwrap()
+    .settings;
+    assert_eq!(s.server.unix_socket, Some(PathBuf::from("/run/a.sock")));
+    assert_eq!(s.log.level, LogLevel::Error);
+    assert_eq!(s.upstream.gonosumdb, "a.example/*,b.example");
+}
+
+#[test]
+fn process_go_variables_are_not_read() {
+    let loaded = load(
+        None,
+        &env_of(&[
+            ("GOPROXY", "off"),
+            ("GOPRIVATE", "*.corp"),
+            ("GONOPROXY", "x"),
+            ("GONOSUMDB", "y"),
+            ("GOINSECURE", "z"),
+            ("GOFLAGS", "-mod=mod"),
+        ]),
+    )
+    .unwrap();
+    assert_eq!(loaded.settings, defaults());
+}
+
+#[test]
+fn data_dir_defaults() {
+    // Not env_of: these cases need HOME unset or different.
+    let dd = |env: &[(&str, &str)]| {
+        let owned: HashMap<String, String> = env
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        load(None, &move |k: &str| owned.get(k).cloned())
+            .unwrap()
+            .settings
+            .data_dir
+    };
+    assert_eq!(
+        dd(&[("XDG_DATA_HOME", "/xdg"), ("HOME", "/h")]),
+        PathBuf::from("/xdg/agora")
+    );
+    // A relative or empty XDG_DATA_HOME is ignored, as the XDG spec says.
+    assert_eq!(
+        dd(&[("XDG_DATA_HOME", "rel"), ("HOME", "/h")]),
+        PathBuf::from("/h/.local/share/agora")
+    );
+    assert_eq!(
+        dd(&[("XDG_DATA_HOME", ""), ("HOME", "/h")]),
+        PathBuf::from("/h/.local/share/agora")
+    );
+    assert_eq!(dd(&[]), PathBuf::from("./agora-data"));
+    assert_eq!(
+        dd(&[("AGORA_DATA_DIR", "/srv"), ("HOME", "/h")]),
+        PathBuf::from("/srv")
+    );
+}
+
+// ---------------------------------------------------------------------------------------
+// Port and listen
+
+#[test]
+fn athens_port_beats_port() {
+    let listen = |env: &[(&str, &str)]| load(None, &env_of(env)).unwrap().settings.server.listen;
+    assert_eq!(listen(&[("PORT", "8080")]), "0.0.0.0:8080");
+    assert_eq!(
+        listen(&[("PORT", "8080"), ("ATHENS_PORT", ":9090")]),
+        "0.0.0.0:9090"
+    );
+    // Athens treats an empty ATHENS_PORT as unset.
+    assert_eq!(
+        listen(&[("PORT", "8080"), ("ATHENS_PORT", "")]),
+        "0.0.0.0:8080"
+    );
+    // PORT is a platform variable: AGORA_LISTEN beats it without a conflict.
+    assert_eq!(
+        listen(&[("PORT", "8080"), ("AGORA_LISTEN", "127.0.0.1:1")]),
+        "127.0.0.1:1"
+    );
+    // PORT still beats the file, as in Athens.
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(&dir, "a.toml", "[server]\nlisten = \"127.0.0.1:3000\"\n");
+    let loaded = load(Some(&path), &env_of(&[("PORT", "8080")])).unwrap();
+    assert_eq!(loaded.settings.server.listen, "0.0.0.0:8080");
+}
+
+#[test]
+fn athens_port_forms() {
+    let dir = tempfile::tempdir().unwrap();
+    for (port, want) in [
+        (":3000", "0.0.0.0:3000"),
+        ("3000", "0.0.0.0:3000"),
+        ("127.0.0.1:3000", "127.0.0.1:3000"),
+        ("[::]:3000", "[::]:3000"),
+    ] {
+        let path = write(&dir, "config.toml", &format!("Port = {port:?}\n"));
+        let loaded = load(Some(&path), &env_of(&[])).unwrap();
+        assert_eq!(loaded.settings.server.listen, want, "{port}");
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// GoBinaryEnvVars and NoSumPatterns
+
+#[test]
+fn go_binary_env_vars_env_is_split_on_semicolons() {
+    let loaded = load(
+        None,
+        &env_of(&[(
+            "ATHENS_GO_BINARY_ENV_VARS",
+            "GOPROXY=https://a.example|direct; GOPRIVATE=*.corp.example.com,rsc.io/private ;\
+             GODEBUG=netdns=cgo;GONOSUMDB=x.example;",
+        )]),
+    )
+    .unwrap();
+    let u = &loaded.settings.upstream;
+    assert_eq!(u.goproxy, "https://a.example|direct");
+    assert_eq!(u.goprivate, "*.corp.example.com,rsc.io/private");
+    assert_eq!(u.gonosumdb, "x.example");
+    assert_eq!(loaded.warnings.len(), 1, "{:?}", loaded.warnings);
+    assert!(loaded.warnings[0].starts_with("GODEBUG in ATHENS_GO_BINARY_ENV_VARS"));
+}
+
+#[test]
+fn go_binary_env_vars_env_replaces_the_file_list() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(
+        &dir,
+        "config.toml",
+        "GoBinaryEnvVars = [\"GOPROXY=https://file.example\", \"GOPRIVATE=file.example/*\", \
+         \"GOFLAGS=-mod=mod\"]\n",
+    );
+    let from_file = load(Some(&path), &env_of(&[])).unwrap();
+    assert_eq!(from_file.settings.upstream.goproxy, "https://file.example");
+    assert_eq!(from_file.settings.upstream.goprivate, "file.example/*");
+    assert_eq!(from_file.warnings.len(), 1);
+    assert!(from_file.warnings[0].contains("GOFLAGS in GoBinaryEnvVars"));
+
+    let loaded = load(
+        Some(&path),
+        &env_of(&[("ATHENS_GO_BINARY_ENV_VARS", "GOPROXY=https://env.example")]),
+    )
+    .unwrap();
+    let u = &loaded.settings.upstream;
+    assert_eq!(u.goproxy, "https://env.example");
+    // The file's GOPRIVATE went with the file's list.
+    assert_eq!(u.goprivate, "");
+    assert_eq!(loaded.source("upstream.goprivate"), Some(&Source::Default));
+    // ... and so did the warning about its GOFLAGS entry.
+    assert!(loaded.warnings.is_empty(), "{:?}", loaded.warnings);
+}
+
+#[test]
+fn explicit_list_without_goproxy_gets_the_go_default() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(
+        &dir,
+        "config.toml",
+        "GoBinaryEnvVars = [\"GOPRIVATE=x.example\"]\n",
+    );
+    let loaded = load(Some(&path), &env_of(&[])).unwrap();
+    assert_eq!(
+        loaded.settings.upstream.goproxy,
+        "https://proxy.golang.org,direct"
+    );
+    // An empty ATHENS_GO_BINARY_ENV_VARS is unset, as in Athens.
+    let loaded = load(Some(&path), &env_of(&[("ATHENS_GO_BINARY_ENV_VARS", "")])).unwrap();
+    assert_eq!(loaded.settings.upstream.goprivate, "x.example");
+}
+
+#[test]
+fn no_sum_patterns_become_gonosumdb() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(
+        &dir,
+        "config.toml",
+        "NoSumPatterns = [\"a.example/*\", \"b.example\"]\n",
+    );
+    let loaded = load(Some(&path), &env_of(&[])).unwrap();
+    assert_eq!(loaded.settings.upstream.gonosumdb, "a.example/*,b.example");
+    assert!(loaded.warnings.is_empty());
+
+    // A GONOSUMDB entry wins, as Athens adds NoSumPatterns only without one.
+    let path = write(
+        &dir,
+        "config.toml",
+        "NoSumPatterns = [\"a.example/*\"]\nGoBinaryEnvVars = [\"GONOSUMDB=c.example\"]\n",
+    );
+    let loaded = load(Some(&path), &env_of(&[])).unwrap();
+    assert_eq!(loaded.settings.upstream.gonosumdb, "c.example");
+    assert_eq!(loaded.warnings.len(), 1);
+    assert!(
+        loaded.warnings[0].starts_with("NoSumPatterns"),
+        "{}",
+        loaded.warnings[0]
+    );
+
+    // ATHENS_GONOSUM_PATTERNS replaces the file's NoSumPatterns.
+    let path = write(&dir, "config.toml", "NoSumPatterns = [\"a.example/*\"]\n");
+    let loaded = load(
+        Some(&path),
+        &env_of(&[("ATHENS_GONOSUM_PATTERNS", "z.example")]),
+    )
+    .unwrap();
+    assert_eq!(loaded.settings.upstream.gonosumdb, "z.example");
+}
+
+// ---------------------------------------------------------------------------------------
+// AGORA_* versus ATHENS_*
+
+#[test]
+fn agora_and_athens_env_names_must_agree() {
+    let e = err(None, &[("AGORA_TIMEOUT", "30"), ("ATHENS_TIMEOUT", "300")]);
+    assert_eq!(
+        e,
+        "upstream.timeout is set twice with different values: AGORA_TIMEOUT (env) = 30 and \
+         ATHENS_TIMEOUT (env) = 300; unset one of them"
+    );
+    let e = err(
+        None,
+        &[
+            ("AGORA_GOPROXY", "direct"),
+            ("ATHENS_GO_BINARY_ENV_VARS", "GOPROXY=off"),
+        ],
+    );
+    assert!(e.contains("AGORA_GOPROXY (env)"), "{e}");
+    assert!(
+        e.contains("GOPROXY in ATHENS_GO_BINARY_ENV_VARS (env)"),
+        "{e}"
+    );
+
+    // Equal values are fine; the agora name is recorded.
+    let loaded = load(
+        None,
+        &env_of(&[("AGORA_LISTEN", "0.0.0.0:3000"), ("ATHENS_PORT", ":3000")]),
+    )
+    .unwrap();
+    assert_eq!(
+        loaded.source("server.listen"),
+        Some(&Source::Env {
+            name: "AGORA_LISTEN".into()
+        })
+    );
+}
+
+#[test]
+fn agora_env_beats_athens_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(&dir, "config.toml", "Timeout = 100\n");
+    let loaded = load(Some(&path), &env_of(&[("AGORA_TIMEOUT", "5")])).unwrap();
+    assert_eq!(loaded.settings.upstream.timeout, Duration::from_secs(5));
+}
+
+// ---------------------------------------------------------------------------------------
+// Errors
+
+#[test]
+fn invalid_values_name_key_and_source() {
+    assert_eq!(
+        err(None, &[("ATHENS_TIMEOUT", "abc")]),
+        "invalid value \"abc\" for ATHENS_TIMEOUT (env): expected a whole number of seconds"
+    );
+    let env_cases: &[(&str, &str, &str)] = &[
+        ("AGORA_TIMEOUT", "0", "greater than 0"),
+        ("AGORA_TIMEOUT", "", "whole number"),
+        ("AGORA_SHUTDOWN_TIMEOUT", "-1", "whole number"),
+        ("AGORA_LOG_LEVEL", "loud", "expected trace, debug"),
+        ("ATHENS_LOG_FORMAT", "xml", "expected plain or json"),
+        (
+            "AGORA_NETWORK_MODE",
+            "online",
+            "expected strict, offline or fallback",
+        ),
+        ("AGORA_STORAGE_TYPE", "ftp", "expected disk or memory"),
+        ("AGORA_LISTEN", "localhost", "expected host:port"),
+        ("ATHENS_PORT", "99999", "0 to 65535"),
+        ("PORT", "x", "expected host:port"),
+        ("AGORA_PATH_PREFIX", "go", "starting with /"),
+        ("AGORA_GOPROXY", "", "not an empty string"),
+        ("AGORA_GOPROXY", ",", "no entries"),
+        (
+            "AGORA_GOPROXY",
+            "https://a.example,file:///srv",
+            "file:// proxies are not supported",
+        ),
+        ("AGORA_GOPRIVATE", "a/[", "unterminated"),
+        ("AGORA_DISK_STORAGE_ROOT", "", "not an empty string"),
+        ("AGORA_DATA_DIR", " ", "not an empty string"),
+        ("ATHENS_GONOSUM_PATTERNS", "x\\", "backslash"),
+    ];
+    for (name, value, reason) in env_cases {
+        let e = err(None, &[(name, value)]);
+        assert!(
+            e.starts_with(&format!("invalid value {value:?} for {name} (env): ")),
+            "{name}={value:?}: {e}"
+        );
+        assert!(e.contains(reason), "{name}={value:?}: {e}");
+    }
+
+    let e = err(
+        None,
+        &[("ATHENS_GO_BINARY_ENV_VARS", "GOPROXY=direct;GOFLAGS")],
+    );
+    assert_eq!(
+        e,
+        "invalid value \"GOFLAGS\" for ATHENS_GO_BINARY_ENV_VARS (env): expected KEY=VALUE \
+         entries"
+    );
+    let e = err(None, &[("ATHENS_GO_BINARY_ENV_VARS", "GOPROXY=file:///x")]);
+    assert!(
+        e.starts_with(
+            "invalid value \"file:///x\" for GOPROXY in ATHENS_GO_BINARY_ENV_VARS (env): "
+        ),
+        "{e}"
+    );
+}
+
+#[test]
+fn invalid_file_values_name_key_and_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases: &[(&str, &str, &str)] = &[
+        (
+            "[upstream]\ntimeout = \"300\"\n",
+            "upstream.timeout",
+            "whole number of seconds",
+        ),
+        (
+            "[upstream]\ntimeout = 0\n",
+            "upstream.timeout",
+            "greater than 0",
+        ),
+        (
+            "[server]\nshutdown_timeout = -1\n",
+            "server.shutdown_timeout",
+            "whole number",
+        ),
+        (
+            "[server]\nlisten = 3000\n",
+            "server.listen",
+            "expected a string",
+        ),
+        ("[log]\nlevel = \"loud\"\n", "log.level", "expected trace"),
+        (
+            "[upstream]\ngoproxy = \"file:///srv\"\n",
+            "upstream.goproxy",
+            "file://",
+        ),
+        (
+            "[storage.disk]\nroot = \"\"\n",
+            "storage.disk.root",
+            "empty",
+        ),
+        ("Timeout = \"abc\"\n", "Timeout", "whole number of seconds"),
+        ("StashTimeout = 0\n", "StashTimeout", "greater than 0"),
+        ("NetworkMode = \"\"\n", "NetworkMode", "expected strict"),
+        ("Port = \"::1:80\"\n", "Port", "brackets"),
+        ("LogLevel = \"\"\n", "LogLevel", "expected trace"),
+        (
+            "StorageType = \"\"\n",
+            "StorageType",
+            "expected disk or memory",
+        ),
+        (
+            "GoBinaryEnvVars = [\"GOPROXY\"]\n",
+            "GoBinaryEnvVars",
+            "KEY=VALUE",
+        ),
+        (
+            "GoBinaryEnvVars = \"GOPROXY=direct\"\n",
+            "GoBinaryEnvVars",
+            "list of strings",
+        ),
+        (
+            "GoBinaryEnvVars = [\"GOPROXY=ftp://x\"]\n",
+            "GOPROXY in GoBinaryEnvVars",
+            "unsupported URL scheme",
+        ),
+        ("NoSumPatterns = [\"[\"]\n", "NoSumPatterns", "unterminated"),
+        (
+            "[Storage.Disk]\nRootPath = 5\n",
+            "Storage.Disk.RootPath",
+            "expected a string",
+        ),
+    ];
+    for (text, key, reason) in cases {
+        let path = write(&dir, "c.toml", text);
+        let e = err(Some(&path), &[]);
+        let wanted = format!(" for {key} (file {}): ", path.display());
+        assert!(e.contains(&wanted), "{text:?}: {e}");
+        assert!(e.contains(reason), "{text:?}: {e}");
+    }
+}
+
+#[test]
+fn unsupported_storage_types_name_their_source() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(
+        &dir,
+        "config.toml",
+        "StorageType = \"s3\"\n[Storage.S3]\nRegion = \"eu-west-1\"\nBucket = \"b\"\n",
+    );
+    let e = err(Some(&path), &[]);
+    assert_eq!(
+        e,
+        format!(
+            "storage type s3 is not supported yet (set by StorageType (file {})); agora \
+             supports disk and memory",
+            path.display()
+        )
+    );
+    let e = err(None, &[("ATHENS_STORAGE_TYPE", "mongo")]);
+    assert!(
+        e.starts_with("storage type mongo is not supported yet (set by ATHENS_STORAGE_TYPE (env))")
+    );
+    // The env can select a supported type over the file's unsupported one.
+    let loaded = load(Some(&path), &env_of(&[("AGORA_STORAGE_TYPE", "memory")])).unwrap();
+    assert_eq!(loaded.settings.storage, StorageSettings::Memory);
+    // agora's own format knows the Athens names too, but not their tables.
+    let path = write(&dir, "agora.toml", "[storage]\ntype = \"gcp\"\n");
+    assert!(err(Some(&path), &[]).starts_with("storage type gcp is not supported yet"));
+}
+
+#[test]
+fn unknown_agora_keys_are_rejected() {
+    let dir = tempfile::tempdir().unwrap();
+    for (text, key) in [
+        ("[server]\nlisen = \"127.0.0.1:1\"\n", "lisen"),
+        ("colour = true\n", "colour"),
+        ("[storage.s3]\nbucket = \"b\"\n", "s3"),
+        ("[metrics]\nenabled = true\n", "metrics"),
+    ] {
+        let path = write(&dir, "a.toml", text);
+        let e = load(Some(&path), &env_of(&[])).unwrap_err();
+        assert!(matches!(e, ConfigError::Parse { .. }), "{e:?}");
+        let e = e.to_string();
+        assert!(e.contains(&format!("unknown field `{key}`")), "{e}");
+        assert!(e.contains(&path.display().to_string()), "{e}");
+    }
+}
+
+#[test]
+fn mixed_formats_and_unreadable_files_fail() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(&dir, "m.toml", "Port = \":1\"\n[server]\nlisten = \":1\"\n");
+    let e = err(Some(&path), &[]);
+    assert!(
+        e.contains("mixes agora keys (such as `server`) and Athens keys (such as `Port`)"),
+        "{e}"
+    );
+    let missing = dir.path().join("missing.toml");
+    let e = err(Some(&missing), &[]);
+    assert!(
+        e.starts_with(&format!("cannot read config file {}", missing.display())),
+        "{e}"
+    );
+    let path = write(&dir, "bad.toml", "[server\n");
+    let e = err(Some(&path), &[]);
+    assert!(
+        e.starts_with(&format!("cannot parse config file {}", path.display())),
+        "{e}"
+    );
+}
+
+#[test]
+fn empty_env_values_are_values() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(
+        &dir,
+        "a.toml",
+        "[server]\npath_prefix = \"/go\"\n[upstream]\ngoprivate = \"x\"\n",
+    );
+    let loaded = load(
+        Some(&path),
+        &env_of(&[("ATHENS_PATH_PREFIX", ""), ("AGORA_GOPRIVATE", "")]),
+    )
+    .unwrap();
+    assert_eq!(loaded.settings.server.path_prefix, "");
+    assert_eq!(loaded.settings.upstream.goprivate, "");
+}
+
+// ---------------------------------------------------------------------------------------
+// Athens keys agora does not implement
+
+const MIGRATED_ATHENS: &str = r#"
+GoEnv = "production"
+GoGetWorkers = 5
+ProtocolWorkers = 30
+BasicAuthUser = "admin"
+BasicAuthPass = "s3cret-value"
+FilterFile = "/etc/athens/filter"
+TraceExporterURL = "http://localhost:14268"
+SingleFlightType = "redis"
+EnablePprof = false
+SumDBs = ["https://sum.golang.org", "https://sum.example.com"]
+BuffaloLogLevel = "debug"
+StorageType = "disk"
+[Storage.Disk]
+RootPath = "/var/lib/athens"
+[Storage.CDN]
+Endpoint = "cdn.example.com"
+[SingleFlight.Redis]
+Endpoint = "redis:6379"
+Password = "another-secret"
+[Olympus]
+URL = "http://olympus"
+"#;
+
+#[test]
+fn athens_keys_agora_ignores_are_accepted_with_warnings() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(&dir, "config.toml", MIGRATED_ATHENS);
+    let loaded = load(Some(&path), &env_of(&[])).unwrap();
+    assert_eq!(
+        loaded.settings.storage,
+        StorageSettings::Disk {
+            root: "/var/lib/athens".into()
+        }
+    );
+    let w = loaded.warnings.join("\n");
+    for set in [
+        "GoEnv",
+        "GoGetWorkers",
+        "BasicAuthUser",
+        "BasicAuthPass",
+        "FilterFile",
+        "SingleFlightType",
+        "SumDBs",
+    ] {
+        let prefix = format!("Athens setting {set} ({set} in file {})", path.display());
+        assert!(w.contains(&prefix), "{set} not reported:\n{w}");
+    }
+    for unknown in ["BuffaloLogLevel", "Olympus"] {
+        assert!(
+            w.contains(&format!("unknown key {unknown} in Athens config file")),
+            "{w}"
+        );
+    }
+    assert!(w.contains("NOT protected"), "{w}");
+    // At their defaults (or the old default), or backend sub-settings: no warning.
+    for quiet in [
+        "ProtocolWorkers",
+        "TraceExporterURL",
+        "EnablePprof",
+        "Storage.CDN",
+        "SingleFlight.Redis",
+    ] {
+        assert!(!w.contains(quiet), "{quiet} reported:\n{w}");
+    }
+    assert_eq!(loaded.warnings.len(), 9, "{w}");
+    // Values, secrets included, are never echoed.
+    assert!(!w.contains("s3cret-value") && !w.contains("another-secret") && !w.contains("admin"));
+    assert!(!loaded.show().contains("s3cret-value"));
+}
+
+#[test]
+fn athens_keys_match_case_insensitively() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(
+        &dir,
+        "config.toml",
+        "StorageType = \"disk\"\nTIMEOUT = 7\n[storage.disk]\nrootpath = \"/r\"\n",
+    );
+    let loaded = load(Some(&path), &env_of(&[])).unwrap();
+    assert_eq!(
+        loaded.settings.storage,
+        StorageSettings::Disk { root: "/r".into() }
+    );
+    assert_eq!(loaded.settings.upstream.timeout, Duration::from_secs(7));
+    assert!(loaded.warnings.is_empty(), "{:?}", loaded.warnings);
+}
+
+#[test]
+fn athens_env_names_agora_ignores_are_reported() {
+    let loaded = load(
+        None,
+        &env_of(&[
+            ("ATHENS_GOGET_WORKERS", "5"),
+            ("ATHENS_PROTOCOL_WORKERS", "30"),
+            ("BASIC_AUTH_PASS", "hunter2"),
+            ("PROXY_FORCE_SSL", "false"),
+            ("ATHENS_SUM_DBS", "https://sum.golang.org"),
+            ("ATHENS_ENABLE_PPROF", "1"),
+        ]),
+    )
+    .unwrap();
+    let w = loaded.warnings.join("\n");
+    assert!(
+        w.contains("Athens setting GoGetWorkers (env ATHENS_GOGET_WORKERS)"),
+        "{w}"
+    );
+    assert!(
+        w.contains("Athens setting BasicAuthPass (env BASIC_AUTH_PASS)"),
+        "{w}"
+    );
+    assert!(
+        w.contains("Athens setting EnablePprof (env ATHENS_ENABLE_PPROF)"),
+        "{w}"
+    );
+    assert_eq!(loaded.warnings.len(), 3, "{w}");
+    assert!(!w.contains("hunter2"));
+}
+
+#[test]
+fn memory_storage_with_an_agora_root_warns() {
+    let loaded = load(
+        None,
+        &env_of(&[
+            ("AGORA_STORAGE_TYPE", "memory"),
+            ("AGORA_DISK_STORAGE_ROOT", "/x"),
+        ]),
+    )
+    .unwrap();
+    assert_eq!(loaded.settings.storage, StorageSettings::Memory);
+    assert_eq!(loaded.warnings.len(), 1);
+    assert!(loaded.warnings[0].starts_with("AGORA_DISK_STORAGE_ROOT (env) is ignored"));
+    assert_eq!(loaded.source("storage.disk.root"), None);
+}
+
+// ---------------------------------------------------------------------------------------
+// show
+
+#[test]
+fn show_lists_every_key_with_its_source() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(
+        &dir,
+        "config.toml",
+        "Port = \":3000\"\nStorageType = \"disk\"\nGoGetWorkers = 2\n[Storage.Disk]\nRootPath = \"/var/lib/athens\"\n",
+    );
+    let loaded = load(
+        Some(&path),
+        &env_of(&[
+            ("AGORA_TIMEOUT", "30"),
+            ("ATHENS_GO_BINARY_ENV_VARS", "GOPRIVATE=a.example"),
+        ]),
+    )
+    .unwrap();
+    let out = loaded.show();
+    let line = |key: &str| {
+        out.lines()
+            .find(|l| l.starts_with(&format!("{key} = ")))
+            .unwrap_or_else(|| panic!("{key} missing:\n{out}"))
+            .to_owned()
+    };
+    let file = format!("# file {}", path.display());
+    assert!(line("server.listen").contains("\"0.0.0.0:3000\""), "{out}");
+    assert!(
+        line("server.listen").ends_with(&format!("{file} (Port)")),
+        "{out}"
+    );
+    assert!(line("storage.disk.root").ends_with(&format!("{file} (Storage.Disk.RootPath)")));
+    assert!(line("upstream.timeout").contains("= 30 "), "{out}");
+    assert!(
+        line("upstream.timeout").ends_with("# env AGORA_TIMEOUT"),
+        "{out}"
+    );
+    assert!(
+        line("upstream.goprivate")
+            .ends_with("# env ATHENS_GO_BINARY_ENV_VARS (GOPRIVATE in ATHENS_GO_BINARY_ENV_VARS)")
+    );
+    assert!(line("data_dir").ends_with("# default"), "{out}");
+    assert!(line("log.level").ends_with(&format!(
+        "# default (Athens, file {}) (LogLevel)",
+        path.display()
+    )));
+    for key in AGORA_KEYS {
+        line(key);
+    }
+    assert!(out.starts_with(&format!(
+        "# effective agora configuration\n# config file: {} (Athens format)\n",
+        path.display()
+    )));
+    assert!(
+        out.contains("# warning: Athens setting GoGetWorkers"),
+        "{out}"
+    );
+
+    // The assignments are valid agora TOML that loads to the same settings.
+    let again = write(&dir, "again.toml", &out);
+    let reloaded = load(Some(&again), &env_of(&[])).unwrap();
+    assert_eq!(reloaded.settings, loaded.settings);
+}
+
+#[test]
+fn show_renders_secrets_redacted() {
+    use crate::show::Render;
+    assert_eq!(crate::Secret::new("pw").render(), "\"<redacted>\"");
+}
+
+// ---------------------------------------------------------------------------------------
+// Documentation
+
+#[test]
+fn docs_cover_every_key_and_env_name() {
+    let docs = std::fs::read_to_string(repo_file("docs/configuration.md")).unwrap();
+    for key in AGORA_KEYS {
+        assert!(
+            docs.contains(&format!("`{key}`")),
+            "{key} missing from the docs"
+        );
+    }
+    for (name, _) in crate::env::AGORA_ENV {
+        assert!(docs.contains(name), "{name} missing from the docs");
+    }
+    for key in crate::athens::ATHENS_KEYS {
+        if !matches!(key.kind, crate::athens::Kind::Backend) {
+            assert!(
+                docs.contains(&format!("`{}`", key.path)),
+                "{} missing",
+                key.path
+            );
+            for name in key.env {
+                assert!(docs.contains(name), "{name} missing from the docs");
+            }
+        }
+    }
+}

@@ -1,0 +1,291 @@
+//! Parsers for single values. Each turns a string (from the environment or a TOML string)
+//! into a typed value, or returns the reason it is invalid; the caller adds the key and
+//! source. Both config formats and both environment dialects share these parsers, so a
+//! value means the same thing wherever it is written.
+
+use std::net::{Ipv4Addr, Ipv6Addr};
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::settings::{LogFormat, LogLevel, NetworkMode};
+
+/// A string parser: the typed value, or why the string is invalid.
+pub(crate) type Parser<T> = fn(&str) -> Result<T, String>;
+
+/// The storage type as written, before checking that agora supports it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum StorageKind {
+    Disk,
+    Memory,
+    /// An Athens backend agora does not implement yet.
+    Unsupported(&'static str),
+}
+
+impl StorageKind {
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            Self::Disk => "disk",
+            Self::Memory => "memory",
+            Self::Unsupported(name) => name,
+        }
+    }
+}
+
+const ATHENS_ONLY_STORAGE: [&str; 6] = ["mongo", "gcp", "minio", "s3", "azureblob", "external"];
+
+pub(crate) fn storage_kind(s: &str) -> Result<StorageKind, String> {
+    match s.trim() {
+        "disk" => Ok(StorageKind::Disk),
+        "memory" => Ok(StorageKind::Memory),
+        other => ATHENS_ONLY_STORAGE
+            .iter()
+            .find(|k| **k == other)
+            .map(|k| StorageKind::Unsupported(k))
+            .ok_or_else(|| {
+                "expected disk or memory (Athens' mongo, gcp, minio, s3, azureblob and external \
+                 are recognised but not supported yet)"
+                    .to_owned()
+            }),
+    }
+}
+
+/// Athens (logrus) level names, case-insensitive, mapped to the nearest agora level.
+pub(crate) fn log_level(s: &str) -> Result<LogLevel, String> {
+    match s.trim().to_ascii_lowercase().as_str() {
+        "trace" => Ok(LogLevel::Trace),
+        "debug" => Ok(LogLevel::Debug),
+        "info" => Ok(LogLevel::Info),
+        "warn" | "warning" => Ok(LogLevel::Warn),
+        "error" | "fatal" | "panic" => Ok(LogLevel::Error),
+        _ => Err(
+            "expected trace, debug, info, warn or error (Athens' warning, fatal and \
+                  panic are accepted too)"
+                .to_owned(),
+        ),
+    }
+}
+
+/// `plain` or `json`; empty means plain, as Athens allows `LogFormat = ""`.
+pub(crate) fn log_format(s: &str) -> Result<LogFormat, String> {
+    match s.trim() {
+        "plain" | "" => Ok(LogFormat::Plain),
+        "json" => Ok(LogFormat::Json),
+        _ => Err("expected plain or json".to_owned()),
+    }
+}
+
+pub(crate) fn network_mode(s: &str) -> Result<NetworkMode, String> {
+    match s.trim() {
+        "strict" => Ok(NetworkMode::Strict),
+        "offline" => Ok(NetworkMode::Offline),
+        "fallback" => Ok(NetworkMode::Fallback),
+        _ => Err("expected strict, offline or fallback".to_owned()),
+    }
+}
+
+const SECONDS: &str = "expected a whole number of seconds";
+const POSITIVE_SECONDS: &str = "expected a whole number of seconds greater than 0";
+
+/// Seconds, zero allowed (shutdown timeout).
+pub(crate) fn seconds(s: &str) -> Result<Duration, String> {
+    s.trim()
+        .parse::<u64>()
+        .map(Duration::from_secs)
+        .map_err(|_| SECONDS.to_owned())
+}
+
+/// Seconds, zero rejected (operation timeouts: zero would fail every request).
+pub(crate) fn positive_seconds(s: &str) -> Result<Duration, String> {
+    match seconds(s)? {
+        d if d.is_zero() => Err(POSITIVE_SECONDS.to_owned()),
+        d => Ok(d),
+    }
+}
+
+/// A TOML integer as seconds.
+pub(crate) fn toml_seconds(v: &toml::Value, positive: bool) -> Result<Duration, String> {
+    match v {
+        toml::Value::Integer(i) if *i > 0 || (*i == 0 && !positive) => {
+            Ok(Duration::from_secs(i.unsigned_abs()))
+        }
+        toml::Value::Integer(0) => Err(POSITIVE_SECONDS.to_owned()),
+        _ => Err(SECONDS.to_owned()),
+    }
+}
+
+/// A path that must not be empty.
+pub(crate) fn path(s: &str) -> Result<PathBuf, String> {
+    let t = s.trim();
+    if t.is_empty() {
+        Err("expected a path, not an empty string".to_owned())
+    } else {
+        Ok(PathBuf::from(t))
+    }
+}
+
+/// Athens `UnixSocket`: empty means none (listen on TCP).
+pub(crate) fn unix_socket(s: &str) -> Result<Option<PathBuf>, String> {
+    let t = s.trim();
+    Ok((!t.is_empty()).then(|| PathBuf::from(t)))
+}
+
+/// A path prefix: empty, or starting with `/`. Trailing slashes are removed, so `/go/` and
+/// `/go` are the same prefix and `/` is no prefix.
+pub(crate) fn path_prefix(s: &str) -> Result<String, String> {
+    let t = s.trim();
+    if t.is_empty() {
+        return Ok(String::new());
+    }
+    if !t.starts_with('/') {
+        return Err("expected an empty string or a path starting with /".to_owned());
+    }
+    if let Some(c) = t
+        .chars()
+        .find(|c| c.is_whitespace() || c.is_control() || matches!(c, '?' | '#'))
+    {
+        return Err(format!("a path prefix cannot contain {c:?}"));
+    }
+    Ok(t.trim_end_matches('/').to_owned())
+}
+
+/// A listen address. Accepts `host:port`, `[v6]:port`, and Athens' `:port` and bare
+/// `port`, which mean all IPv4 interfaces. Returns the normalised `host:port`.
+pub(crate) fn listen(s: &str) -> Result<String, String> {
+    const EXPECTED: &str = "expected host:port, :port or a port number";
+    let t = s.trim();
+    if !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit()) {
+        return listen(&format!(":{t}"));
+    }
+    let Some((host, port)) = t.rsplit_once(':') else {
+        return Err(EXPECTED.to_owned());
+    };
+    if port.is_empty() || !port.bytes().all(|b| b.is_ascii_digit()) || port.parse::<u16>().is_err()
+    {
+        return Err(format!(
+            "{EXPECTED}; the port must be a number from 0 to 65535"
+        ));
+    }
+    let host = if host.is_empty() { "0.0.0.0" } else { host };
+    if let Some(inner) = host.strip_prefix('[').and_then(|h| h.strip_suffix(']')) {
+        if inner.parse::<Ipv6Addr>().is_err() {
+            return Err(format!("{EXPECTED}; {inner:?} is not an IPv6 address"));
+        }
+    } else if host.contains(':') {
+        return Err(format!(
+            "{EXPECTED}; write IPv6 addresses in brackets, e.g. [::1]:3000"
+        ));
+    } else if host.parse::<Ipv4Addr>().is_err() && !is_hostname(host) {
+        return Err(format!("{EXPECTED}; {host:?} is not a valid host"));
+    }
+    Ok(format!("{host}:{port}"))
+}
+
+fn is_hostname(host: &str) -> bool {
+    host.len() <= 253
+        && host.split('.').all(|label| {
+            !label.is_empty()
+                && label.len() <= 63
+                && !label.starts_with('-')
+                && !label.ends_with('-')
+                && label
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        })
+}
+
+/// Renders a raw string for an error message.
+pub(crate) fn quote(s: &str) -> String {
+    format!("{s:?}")
+}
+
+/// Renders a TOML value for an error message.
+pub(crate) fn quote_toml(v: &toml::Value) -> String {
+    match v {
+        toml::Value::String(s) => quote(s),
+        other => other.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn listen_forms() {
+        assert_eq!(listen(":3000").as_deref(), Ok("0.0.0.0:3000"));
+        assert_eq!(listen("3000").as_deref(), Ok("0.0.0.0:3000"));
+        assert_eq!(listen("127.0.0.1:3000").as_deref(), Ok("127.0.0.1:3000"));
+        assert_eq!(listen("localhost:0").as_deref(), Ok("localhost:0"));
+        assert_eq!(listen("[::1]:8080").as_deref(), Ok("[::1]:8080"));
+        assert_eq!(
+            listen(" proxy-1.internal:443 ").as_deref(),
+            Ok("proxy-1.internal:443")
+        );
+        for bad in [
+            "",
+            ":",
+            "localhost",
+            "1.2.3.4:",
+            ":70000",
+            "::1:80",
+            "[zz]:80",
+            "a b:80",
+            "-x:1",
+            "host:+80",
+        ] {
+            assert!(listen(bad).is_err(), "{bad:?} accepted");
+        }
+    }
+
+    #[test]
+    fn seconds_forms() {
+        assert_eq!(seconds("0"), Ok(Duration::ZERO));
+        assert_eq!(seconds(" 30 "), Ok(Duration::from_secs(30)));
+        assert!(seconds("-1").is_err());
+        assert!(seconds("1.5").is_err());
+        assert!(seconds("30s").is_err());
+        assert!(positive_seconds("0").is_err());
+        assert_eq!(
+            toml_seconds(&toml::Value::Integer(0), false),
+            Ok(Duration::ZERO)
+        );
+        assert!(toml_seconds(&toml::Value::Integer(0), true).is_err());
+        assert!(toml_seconds(&toml::Value::Integer(-5), false).is_err());
+        assert!(toml_seconds(&toml::Value::String("5".into()), false).is_err());
+    }
+
+    #[test]
+    fn log_levels_accept_athens_spellings() {
+        for (s, l) in [
+            ("trace", LogLevel::Trace),
+            ("DEBUG", LogLevel::Debug),
+            ("info", LogLevel::Info),
+            ("warn", LogLevel::Warn),
+            ("warning", LogLevel::Warn),
+            ("error", LogLevel::Error),
+            ("fatal", LogLevel::Error),
+            ("panic", LogLevel::Error),
+        ] {
+            assert_eq!(log_level(s), Ok(l), "{s}");
+        }
+        assert!(log_level("verbose").is_err());
+        assert!(log_level("").is_err());
+    }
+
+    #[test]
+    fn path_prefixes() {
+        assert_eq!(path_prefix("").as_deref(), Ok(""));
+        assert_eq!(path_prefix("/").as_deref(), Ok(""));
+        assert_eq!(path_prefix("/go/").as_deref(), Ok("/go"));
+        assert!(path_prefix("go").is_err());
+        assert!(path_prefix("/a b").is_err());
+    }
+
+    #[test]
+    fn storage_kinds() {
+        assert_eq!(storage_kind("disk"), Ok(StorageKind::Disk));
+        assert_eq!(storage_kind("s3"), Ok(StorageKind::Unsupported("s3")));
+        assert!(storage_kind("Disk").is_err());
+        assert!(storage_kind("").is_err());
+    }
+}
