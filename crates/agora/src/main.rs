@@ -1,1 +1,218 @@
-fn main() {}
+//! The `agora` binary: loads settings, builds storage, upstream and the
+//! server from them, and serves until told to stop.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use agora_config::{
+    LogFormat, LogLevel, NetworkMode as ConfNetworkMode, Settings, StorageSettings,
+};
+use agora_server::{NetworkMode, Proxy, ServerOptions, Stasher};
+use agora_storage::Storage;
+use agora_storage::fs::DiskStorage;
+use agora_storage::memory::MemoryStorage;
+use agora_upstream::{ProxyList, Upstream, UpstreamConfig};
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use tracing::info;
+
+#[derive(Parser)]
+#[command(
+    name = "agora",
+    version,
+    about = "A Go module proxy, drop-in compatible with Athens"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the Go module proxy protocol.
+    Serve {
+        /// An agora or Athens config.toml; without one, defaults and environment apply.
+        #[arg(long, short = 'c', alias = "config_file")]
+        config: Option<PathBuf>,
+    },
+    /// Inspect configuration.
+    Config {
+        #[command(subcommand)]
+        command: ConfigCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum ConfigCommand {
+    /// Print the effective configuration and where each value came from.
+    Show {
+        /// An agora or Athens config.toml.
+        #[arg(long, short = 'c', alias = "config_file")]
+        config: Option<PathBuf>,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let env = |k: &str| std::env::var(k).ok();
+    match cli.command {
+        Command::Config {
+            command: ConfigCommand::Show { config },
+        } => match agora_config::load(config.as_deref(), &env) {
+            Ok(loaded) => {
+                print!("{}", loaded.show());
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("agora: {e}");
+                ExitCode::from(2)
+            }
+        },
+        Command::Serve { config } => {
+            let loaded = match agora_config::load(config.as_deref(), &env) {
+                Ok(l) => l,
+                Err(e) => {
+                    eprintln!("agora: {e}");
+                    return ExitCode::from(2);
+                }
+            };
+            init_tracing(&loaded.settings);
+            for w in &loaded.warnings {
+                tracing::warn!("{w}");
+            }
+            let runtime = match tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()
+            {
+                Ok(rt) => rt,
+                Err(e) => {
+                    eprintln!("agora: starting runtime: {e}");
+                    return ExitCode::FAILURE;
+                }
+            };
+            match runtime.block_on(serve(loaded.settings)) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    tracing::error!("{e:#}");
+                    eprintln!("agora: {e:#}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
+    }
+}
+
+fn init_tracing(settings: &Settings) {
+    let level = match settings.log.level {
+        LogLevel::Trace => "trace",
+        LogLevel::Debug => "debug",
+        LogLevel::Info => "info",
+        LogLevel::Warn => "warn",
+        LogLevel::Error => "error",
+    };
+    // Our own crates log at the configured level; dependencies only warn,
+    // so that debug logging stays readable.
+    let filter = tracing_subscriber::EnvFilter::new(format!(
+        "warn,agora={level},agora_server={level},agora_storage={level},agora_upstream={level},agora_core={level}"
+    ));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match settings.log.format {
+        LogFormat::Json => builder
+            .json()
+            .flatten_event(true)
+            .with_current_span(true)
+            .init(),
+        LogFormat::Plain => builder.init(),
+    }
+}
+
+async fn serve(settings: Settings) -> anyhow::Result<()> {
+    // reqwest is built without a default TLS provider; pick ring, which
+    // builds without a C toolchain beyond cc.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+
+    if let Some(socket) = &settings.server.unix_socket {
+        // Refuse rather than silently listen somewhere the operator did not ask for.
+        anyhow::bail!(
+            "listening on a Unix socket ({}) is not supported yet",
+            socket.display()
+        );
+    }
+    let storage: Arc<dyn Storage> = match &settings.storage {
+        StorageSettings::Disk { root } => Arc::new(
+            DiskStorage::open(root)
+                .with_context(|| format!("opening disk storage at {}", root.display()))?,
+        ),
+        StorageSettings::Memory => Arc::new(MemoryStorage::new()),
+    };
+    let up = &settings.upstream;
+    let proxies = ProxyList::parse(&up.goproxy).context("upstream GOPROXY")?;
+    let gonoproxy = if up.gonoproxy.is_empty() {
+        up.goprivate.clone()
+    } else {
+        up.gonoproxy.clone()
+    };
+    let upstream = Upstream::new(UpstreamConfig {
+        proxies,
+        gonoproxy,
+        timeout: up.timeout,
+        spool_dir: settings.tmp_dir.clone(),
+    })
+    .context("building upstream client")?;
+    let stasher = Stasher::new(storage.clone(), upstream.clone(), up.stash_timeout);
+    let network_mode = match up.network_mode {
+        ConfNetworkMode::Strict => NetworkMode::Strict,
+        ConfNetworkMode::Offline => NetworkMode::Offline,
+        ConfNetworkMode::Fallback => NetworkMode::Fallback,
+    };
+    let proxy = Proxy::new(storage.clone(), upstream, stasher, network_mode);
+    let router = agora_server::router(
+        proxy,
+        &ServerOptions {
+            path_prefix: settings.server.path_prefix.clone(),
+        },
+    );
+
+    let listener = tokio::net::TcpListener::bind(&settings.server.listen)
+        .await
+        .with_context(|| format!("listening on {}", settings.server.listen))?;
+    info!(
+        addr = %listener.local_addr().map(|a| a.to_string()).unwrap_or_default(),
+        storage = %storage.describe(),
+        upstream = %up.goproxy,
+        "agora listening"
+    );
+    agora_server::serve(
+        listener,
+        router,
+        shutdown_signal(),
+        settings.server.shutdown_timeout,
+    )
+    .await?;
+    info!("agora stopped");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = term => {}
+    }
+}
