@@ -1000,6 +1000,20 @@ impl Agora {
     /// Starts `agora serve` and waits for `/readyz` to answer 200 (panics with the log
     /// otherwise).
     pub fn start(config: &AgoraConfig) -> Agora {
+        // The port is picked by binding and releasing it, so another process can take it in
+        // between; only that case (and nothing else) is retried on a new port.
+        for _ in 0..3 {
+            match Agora::try_start(config) {
+                Ok(agora) => return agora,
+                Err(log) => {
+                    eprintln!("agora-e2e: port taken, retrying agora on another port:\n{log}")
+                }
+            }
+        }
+        panic!("agora could not bind a free port three times in a row");
+    }
+
+    fn try_start(config: &AgoraConfig) -> Result<Agora, String> {
         let bin = agora_bin();
         let port = free_port();
         let addr: SocketAddr = format!("127.0.0.1:{port}")
@@ -1057,9 +1071,13 @@ impl Agora {
                 && let Ok(Some(status)) = child.try_wait()
             {
                 agora.child = None;
+                let log = agora.log();
+                if log.to_ascii_lowercase().contains("address already in use") {
+                    return Err(tail(&log, 20));
+                }
                 panic!(
                     "agora exited during startup ({status}); log:\n{}",
-                    tail(&agora.log(), 200)
+                    tail(&log, 200)
                 );
             }
             match http_get(addr, "/readyz") {
@@ -1077,7 +1095,7 @@ impl Agora {
             }
             thread::sleep(Duration::from_millis(50));
         }
-        agora
+        Ok(agora)
     }
 
     /// The GOPROXY URL for clients.
