@@ -1,0 +1,497 @@
+//! A git repository seen through one persistent bare mirror, driven by the
+//! git CLI the way `cmd/go/internal/modfetch/codehost/git.go` drives it.
+//!
+//! The mirror lives at `<cache>/<sha256(url)>.git`. [`GitRepo::refresh`]
+//! reads the remote's refs with `git ls-remote` (the go command's
+//! `loadRefs`: `HEAD`, `refs/heads/*`, `refs/tags/*`, annotated tags
+//! peeled) and then fetches every head and tag into the mirror, so later
+//! versions of an already mirrored repository cost one incremental fetch.
+//! Only commits reachable from heads, tags and `HEAD` are ever fetched: hosts
+//! expose pull-request refs, and those must never become pseudo-versions.
+//!
+//! The ref map from `ls-remote` is the view every query answers from, as in
+//! the go command; the mirror only supplies objects.
+
+use std::collections::BTreeMap;
+use std::ffi::OsStr;
+use std::fs::{self, File, OpenOptions};
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use sha2::{Digest, Sha256};
+
+use crate::{Error, Result};
+
+/// The refs of the remote: `HEAD`, `refs/heads/…` and `refs/tags/…` mapped to
+/// commit hashes (annotated tags already peeled to their commit).
+pub type Refs = BTreeMap<String, String>;
+
+/// What [`GitRepo::stat`] learns about a commit (codehost's `RevInfo`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Commit {
+    /// Full hash.
+    pub hash: String,
+    /// First 12 hex digits, as pseudo-versions use.
+    pub short: String,
+    /// Committer time, Unix seconds.
+    pub time: i64,
+    /// Tags pointing at the commit, sorted.
+    pub tags: Vec<String>,
+    /// The query if it named one of `tags` exactly, else the full hash.
+    pub version: String,
+    /// The ref the query resolved through (`refs/tags/v1.0.0`,
+    /// `refs/heads/main`, `HEAD`), if any.
+    pub git_ref: Option<String>,
+}
+
+/// One remote git repository and its local bare mirror.
+#[derive(Debug)]
+pub struct GitRepo {
+    url: String,
+    dir: PathBuf,
+    /// The ref map of the last refresh; the lock also serialises fetches, so
+    /// concurrent callers share one fetch instead of racing two.
+    refs: Mutex<Option<Arc<Refs>>>,
+}
+
+/// Shortest hex string taken as a commit hash prefix (codehost's
+/// `minHashDigits`).
+const MIN_HASH_DIGITS: usize = 7;
+/// Length of a SHA-1 hash in hex. SHA-256 repositories are not supported yet.
+const HASH_LEN: usize = 40;
+/// What ensureGitAttributes appends to `info/attributes` (golang/go#27153):
+/// `export-ignore` and `export-subst` in a repository's `.gitattributes`
+/// must not change the archive.
+const ATTRIBUTES: &str = "\n* -export-subst -export-ignore\n";
+
+impl GitRepo {
+    /// Opens (creating if needed) the mirror of `url` under `cache_dir`.
+    /// Nothing is fetched until the first query.
+    pub fn open(cache_dir: &Path, url: &str) -> Result<Self> {
+        let digest = Sha256::digest(format!("git3:{url}").as_bytes());
+        let name: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+        let dir = cache_dir.join(format!("{name}.git"));
+        let repo = GitRepo {
+            url: url.to_owned(),
+            dir,
+            refs: Mutex::new(None),
+        };
+        if !repo.dir.join("objects").is_dir() {
+            // Initialise in a temporary sibling and rename, so a crash never
+            // leaves a half-made mirror that later looks valid.
+            fs::create_dir_all(cache_dir)?;
+            let tmp = tempfile::Builder::new()
+                .prefix(".init-")
+                .tempdir_in(cache_dir)?;
+            run_git(
+                tmp.path(),
+                ["init", "--bare", "--quiet", "--object-format=sha1"],
+            )?;
+            run_git(tmp.path(), ["remote", "add", "origin", "--", url])?;
+            let staged = tmp.keep();
+            if let Err(e) = fs::rename(&staged, &repo.dir) {
+                let _ = fs::remove_dir_all(&staged);
+                // Another process may have won the race; its mirror is as good.
+                if !repo.dir.join("objects").is_dir() {
+                    return Err(e.into());
+                }
+            }
+        }
+        Ok(repo)
+    }
+
+    /// The remote URL, as `Origin.URL` reports it.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// The mirror directory.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Option<Arc<Refs>>> {
+        // A panic while holding the lock leaves nothing half-updated that
+        // matters (the worst case is a stale ref map), so take it anyway.
+        self.refs.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The remote's refs, reading them (and fetching the mirror) on first use.
+    pub fn refs(&self) -> Result<Arc<Refs>> {
+        let mut guard = self.lock();
+        if let Some(refs) = guard.as_ref() {
+            return Ok(Arc::clone(refs));
+        }
+        let refs = Arc::new(self.fetch_locked()?);
+        *guard = Some(Arc::clone(&refs));
+        Ok(refs)
+    }
+
+    /// Re-reads the remote's refs and fetches what changed.
+    pub fn refresh(&self) -> Result<Arc<Refs>> {
+        let mut guard = self.lock();
+        let refs = Arc::new(self.fetch_locked()?);
+        *guard = Some(Arc::clone(&refs));
+        Ok(refs)
+    }
+
+    fn fetch_locked(&self) -> Result<Refs> {
+        let out = self.git(["ls-remote", "-q", "--end-of-options", "origin"])?;
+        let refs = parse_ls_remote(&String::from_utf8_lossy(&out));
+        if refs.is_empty() {
+            return Ok(refs);
+        }
+        // `--prune` keeps the mirror equal to the remote, so a deleted tag
+        // cannot linger in `for-each-ref --merged` answers.
+        self.git([
+            "fetch",
+            "--quiet",
+            "--force",
+            "--prune",
+            "--no-tags",
+            "--end-of-options",
+            "origin",
+            "+refs/heads/*:refs/heads/*",
+            "+refs/tags/*:refs/tags/*",
+        ])?;
+        // A remote HEAD detached from every branch is a commit the go command
+        // fetches on its own (as `<hash>:refs/dummy`); do the same.
+        if let Some(head) = refs.get("HEAD")
+            && !refs
+                .iter()
+                .any(|(k, v)| k.starts_with("refs/heads/") && v == head)
+        {
+            let spec = format!("{head}:refs/dummy");
+            self.git(["fetch", "--quiet", "--force", "origin", spec.as_str()])?;
+        }
+        Ok(refs)
+    }
+
+    /// Tags (without `refs/tags/`) starting with `prefix`, sorted by name,
+    /// with their commits.
+    pub fn tags(&self, prefix: &str) -> Result<Vec<(String, String)>> {
+        let refs = self.refs()?;
+        Ok(refs
+            .iter()
+            .filter_map(|(k, v)| {
+                let tag = k.strip_prefix("refs/tags/")?;
+                tag.starts_with(prefix).then(|| (tag.to_owned(), v.clone()))
+            })
+            .collect())
+    }
+
+    /// Resolves `rev` (tag, branch, `HEAD`, hash or hash prefix) to a commit,
+    /// in the go command's order: tag, branch, `HEAD`, then a hex prefix of a
+    /// ref's commit (ambiguous prefixes are refused) or any commit in the
+    /// mirror (which holds only what heads and tags reach).
+    pub fn stat(&self, rev: &str) -> Result<Commit> {
+        let refs = self.refs()?;
+        let mut git_ref = None;
+        let mut lookup = rev.to_owned();
+        let mut version = rev.to_owned();
+        if let Some(h) = refs.get(&format!("refs/tags/{rev}")) {
+            git_ref = Some(format!("refs/tags/{rev}"));
+            lookup = h.clone();
+        } else if let Some(h) = refs.get(&format!("refs/heads/{rev}")) {
+            git_ref = Some(format!("refs/heads/{rev}"));
+            lookup = h.clone();
+            version = h.clone();
+        } else if rev == "HEAD" && refs.contains_key("HEAD") {
+            git_ref = Some("HEAD".to_owned());
+            lookup = refs["HEAD"].clone();
+            version = lookup.clone();
+        } else if is_hash_prefix(rev) {
+            let mut hash: Option<&String> = None;
+            for (k, h) in refs.iter() {
+                if h.starts_with(rev) {
+                    if hash.is_some_and(|prev| prev != h) {
+                        return Err(Error::NotFound(format!("ambiguous revision {rev}")));
+                    }
+                    // BTreeMap order: the first ref is the smallest name,
+                    // go's deterministic tie-break.
+                    if git_ref.is_none() {
+                        git_ref = Some(k.clone());
+                    }
+                    hash = Some(h);
+                }
+            }
+            if let Some(h) = hash {
+                lookup = h.clone();
+                version = h.clone();
+            }
+        } else {
+            return Err(unknown_revision(rev));
+        }
+        let out = self
+            .git([
+                "-c",
+                "log.showsignature=false",
+                "log",
+                "--no-decorate",
+                "-n1",
+                "--format=format:%H %ct",
+                "--end-of-options",
+                lookup.as_str(),
+                "--",
+            ])
+            .map_err(|_| unknown_revision(rev))?;
+        let out = String::from_utf8_lossy(&out);
+        let mut f = out.split_whitespace();
+        let (Some(hash), Some(time)) = (f.next(), f.next()) else {
+            return Err(unknown_revision(rev));
+        };
+        let time: i64 = time
+            .parse()
+            .map_err(|_| Error::Invalid(format!("invalid time from git log: {out:?}")))?;
+        let hash = hash.to_owned();
+        if version != hash && hash.starts_with(&version) {
+            version = hash.clone();
+        }
+        let mut tags: Vec<String> = refs
+            .iter()
+            .filter(|(_, h)| **h == hash)
+            .filter_map(|(k, _)| k.strip_prefix("refs/tags/").map(str::to_owned))
+            .collect();
+        tags.sort();
+        if !tags.contains(&version) {
+            version = hash.clone();
+        }
+        // go fetches a `HEAD` match as `<hash>:refs/dummy` and renames the ref
+        // to the hash, which then no longer counts as a ref (`ref != Hash`);
+        // only codeRepo `Latest` reports `Ref: HEAD`.
+        if git_ref.as_deref() == Some("HEAD") {
+            git_ref = None;
+        }
+        Ok(Commit {
+            short: hash[..hash.len().min(12)].to_owned(),
+            hash,
+            time,
+            tags,
+            version,
+            git_ref,
+        })
+    }
+
+    /// The content of `file` at `commit`, or `None` when it does not exist
+    /// (or is not a blob).
+    pub fn read_file(&self, commit: &str, file: &str) -> Result<Option<Vec<u8>>> {
+        let spec = format!("{commit}:{file}");
+        match self.git(["cat-file", "--end-of-options", "blob", spec.as_str()]) {
+            Ok(out) => Ok(Some(out)),
+            // The go command maps every cat-file failure to "not exist".
+            Err(Error::Git { .. }) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// The highest tag (by `allowed` and semver on the part after `prefix`)
+    /// among tags merged into `commit` (codehost `RecentTag`).
+    pub fn recent_tag(
+        &self,
+        commit: &str,
+        prefix: &str,
+        allowed: &mut dyn FnMut(&str) -> bool,
+    ) -> Result<Option<String>> {
+        let merged = format!("--merged={commit}");
+        let out = self.git(["for-each-ref", "--format=%(refname)", merged.as_str()])?;
+        let mut highest = String::new();
+        for line in String::from_utf8_lossy(&out).lines() {
+            let Some(tag) = line.trim().strip_prefix("refs/tags/") else {
+                continue;
+            };
+            if !tag.starts_with(prefix) || !allowed(tag) {
+                continue;
+            }
+            let semtag = &tag[prefix.len()..];
+            if agora_core::semver::compare(semtag, &highest) == std::cmp::Ordering::Greater {
+                highest = semtag.to_owned();
+            }
+        }
+        Ok((!highest.is_empty()).then(|| format!("{prefix}{highest}")))
+    }
+
+    /// Whether `tag` is an ancestor of (or equal to) `commit`.
+    pub fn descends_from(&self, commit: &str, tag: &str) -> Result<bool> {
+        let status = self
+            .command(["merge-base", "--is-ancestor", "--", tag, commit])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()?;
+        match status.code() {
+            Some(0) => Ok(true),
+            Some(1) => Ok(false),
+            _ => Err(Error::Git {
+                args: format!("merge-base --is-ancestor {tag} {commit}"),
+                stderr: format!("exit status {status}"),
+            }),
+        }
+    }
+
+    /// Writes `git archive --format=zip` of `commit` (limited to `subdir`
+    /// when not empty) into `dest`, exactly as the go command runs it.
+    /// Returns `Ok(false)` when `subdir` matches no files.
+    pub fn archive(&self, commit: &str, subdir: &str, dest: &File) -> Result<bool> {
+        let _guard = self.lock();
+        self.ensure_attributes()?;
+        let mut args = vec![
+            "-c",
+            "core.autocrlf=input",
+            "-c",
+            "core.eol=lf",
+            "archive",
+            "--format=zip",
+            "--prefix=prefix/",
+            "--end-of-options",
+            commit,
+        ];
+        if !subdir.is_empty() {
+            args.push(subdir);
+        }
+        let mut child = self
+            .command(&args)
+            .stdout(dest.try_clone()?)
+            .stderr(Stdio::piped())
+            .spawn()?;
+        let mut stderr = String::new();
+        if let Some(mut e) = child.stderr.take() {
+            e.read_to_string(&mut stderr)?;
+        }
+        let status = child.wait()?;
+        if status.success() {
+            return Ok(true);
+        }
+        if stderr.contains("did not match any files") {
+            return Ok(false);
+        }
+        Err(Error::Git {
+            args: args.join(" "),
+            stderr: stderr.trim().to_owned(),
+        })
+    }
+
+    fn ensure_attributes(&self) -> Result<()> {
+        let info = self.dir.join("info");
+        fs::create_dir_all(&info)?;
+        let path = info.join("attributes");
+        let mut f = OpenOptions::new()
+            .create(true)
+            .read(true)
+            .append(true)
+            .open(path)?;
+        let mut existing = String::new();
+        f.read_to_string(&mut existing)?;
+        if !existing.ends_with(ATTRIBUTES) {
+            f.write_all(ATTRIBUTES.as_bytes())?;
+        }
+        Ok(())
+    }
+
+    fn command<I, S>(&self, args: I) -> Command
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<OsStr>,
+    {
+        let mut cmd = Command::new("git");
+        cmd.args(args)
+            .current_dir(&self.dir)
+            // As the go command does, so that safe.bareRepository=explicit
+            // cannot refuse the mirror.
+            .env("GIT_DIR", &self.dir)
+            // Never wait for a password on a terminal nobody watches.
+            .env("GIT_TERMINAL_PROMPT", "0")
+            .stdin(Stdio::null());
+        cmd
+    }
+
+    fn git<I, S>(&self, args: I) -> Result<Vec<u8>>
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<OsStr>,
+    {
+        output(self.command(args))
+    }
+}
+
+fn run_git<I, S>(dir: &Path, args: I) -> Result<Vec<u8>>
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<OsStr>,
+{
+    let mut cmd = Command::new("git");
+    cmd.args(args)
+        .current_dir(dir)
+        .env("GIT_DIR", dir)
+        .stdin(Stdio::null());
+    output(cmd)
+}
+
+fn output(mut cmd: Command) -> Result<Vec<u8>> {
+    let out = cmd.output()?;
+    if out.status.success() {
+        return Ok(out.stdout);
+    }
+    let args: Vec<String> = cmd
+        .get_args()
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
+    Err(Error::Git {
+        args: args.join(" "),
+        stderr: String::from_utf8_lossy(&out.stderr).trim().to_owned(),
+    })
+}
+
+fn unknown_revision(rev: &str) -> Error {
+    Error::NotFound(format!("unknown revision {rev}"))
+}
+
+/// Whether `rev` may be a SHA-1 hash or an abbreviation of one.
+pub(crate) fn is_hash_prefix(rev: &str) -> bool {
+    (MIN_HASH_DIGITS..=HASH_LEN).contains(&rev.len()) && rev.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+/// The go command's `loadRefs` parse: keep `HEAD`, heads and tags; a peeled
+/// `^{}` entry replaces its annotated tag.
+fn parse_ls_remote(out: &str) -> Refs {
+    let mut refs = Refs::new();
+    let mut peeled = Vec::new();
+    for line in out.lines() {
+        let f: Vec<&str> = line.split_whitespace().collect();
+        let [hash, name] = f[..] else { continue };
+        if name == "HEAD" || name.starts_with("refs/heads/") || name.starts_with("refs/tags/") {
+            match name.strip_suffix("^{}") {
+                Some(tag) => peeled.push((tag.to_owned(), hash.to_owned())),
+                None => {
+                    refs.insert(name.to_owned(), hash.to_owned());
+                }
+            }
+        }
+    }
+    refs.extend(peeled);
+    refs
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ls_remote_peels() {
+        let refs = parse_ls_remote(
+            "aaaa\tHEAD\nbbbb\trefs/heads/main\ncccc\trefs/tags/v1.0.0\n\
+             dddd\trefs/tags/v1.0.0^{}\neeee\trefs/pull/1/head\n",
+        );
+        assert_eq!(refs.len(), 3);
+        assert_eq!(refs["refs/tags/v1.0.0"], "dddd");
+        assert!(!refs.contains_key("refs/pull/1/head"));
+    }
+
+    #[test]
+    fn hash_prefixes() {
+        assert!(is_hash_prefix("abcdef0"));
+        assert!(!is_hash_prefix("abcdef"));
+        assert!(!is_hash_prefix("v1.0.0"));
+        assert!(!is_hash_prefix(&"a".repeat(41)));
+    }
+}

@@ -1,0 +1,85 @@
+//! Direct-mode module fetching from git, with the go command's results.
+//!
+//! This crate owns what the go command does under `GOPROXY=direct` once it
+//! knows which repository holds a module (discovery of the repository from
+//! the module path is not here yet; callers pass the repository URL and the
+//! module's subdirectory):
+//!
+//! * [`git`]: [`GitRepo`], one persistent bare mirror per repository URL in a
+//!   cache directory, fetched incrementally with the git CLI, and the few
+//!   git queries the module logic needs (refs, commit metadata, files at a
+//!   commit, ancestry, `git archive`).
+//! * [`module`]: [`DirectModule`], the module-level semantics of
+//!   `cmd/go/internal/modfetch/coderepo.go`: the version list, resolving a
+//!   query to a canonical version or a pseudo-version, `latest`, the go.mod
+//!   of a version (major-version subdirectories, synthesized go.mod) and the
+//!   module zip.
+//! * [`modzip`]: building a module zip from `git archive` output by the
+//!   `golang.org/x/mod/zip` rules, streamed entry by entry, with its `h1:`.
+//! * [`modfile`]: the small, lax go.mod reading the above needs (module
+//!   path, `go` directive, `retract` directives).
+//!
+//! Everything here is blocking (it runs git subprocesses and file I/O);
+//! async callers should run it on a blocking thread. The ground truth for
+//! every rule is the go command's source; see `docs/vcs.md`.
+
+pub mod git;
+pub mod modfile;
+pub mod module;
+pub mod modzip;
+mod timefmt;
+
+pub use git::GitRepo;
+pub use module::{DirectModule, Origin, RevInfo, Versions};
+pub use modzip::ZipSummary;
+
+/// The broad class of a failure, for mapping to a response status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorKind {
+    /// The revision, version or module does not exist in the repository
+    /// (the go command's `fs.ErrNotExist` family: unknown revision, missing
+    /// go.mod, a tag for another module).
+    NotFound,
+    /// The version exists but is not valid for this module (wrong major
+    /// version, a bad pseudo-version, files the zip rules refuse).
+    Invalid,
+    /// git failed or the mirror could not be read or written.
+    Internal,
+}
+
+/// Why a direct fetch failed. Messages follow the go command's wording where
+/// it has one, so that clients see familiar text.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// See [`ErrorKind::NotFound`].
+    #[error("{0}")]
+    NotFound(String),
+    /// See [`ErrorKind::Invalid`].
+    #[error("{0}")]
+    Invalid(String),
+    /// A git command failed.
+    #[error("git {args}: {stderr}")]
+    Git {
+        /// The arguments, for the log.
+        args: String,
+        /// What git printed on stderr (trimmed).
+        stderr: String,
+    },
+    /// Local I/O failed.
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+}
+
+impl Error {
+    /// The class of this error.
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Error::NotFound(_) => ErrorKind::NotFound,
+            Error::Invalid(_) => ErrorKind::Invalid,
+            Error::Git { .. } | Error::Io(_) => ErrorKind::Internal,
+        }
+    }
+}
+
+/// Result alias for this crate.
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,0 +1,443 @@
+//! Module zips from `git archive` output, by the `golang.org/x/mod/zip`
+//! `Create` rules as `coderepo.go`'s `Zip` feeds them.
+//!
+//! Input: the zip `git archive --prefix=prefix/` wrote to a temporary file.
+//! Names lose the top-level prefix and the module's subdirectory; directory
+//! entries are skipped. A module in a subdirectory without its own `LICENSE`
+//! gets the repository root's. Then every file is classified exactly in
+//! `checkFiles` order: not clean or not relative (invalid), vendored
+//! (omitted, by the pre-1.24 or 1.24 rule depending on the root go.mod's
+//! `go` directive), inside a nested module, i.e. a directory holding a
+//! regular file whose name folds to `go.mod` (omitted), `.hg_archival.txt`
+//! (omitted), `CheckFilePath` (invalid), root `GO.MOD`-like names (invalid),
+//! case-fold collisions (invalid), symlinks and other irregular files
+//! (omitted), size limits (invalid). Any invalid file fails the whole zip.
+//!
+//! The output is streamed: the archive's central directory is read once for
+//! names and sizes, then each valid file is copied (and hashed for the
+//! `h1:`) one at a time through a fixed buffer into the destination writer,
+//! which need not be seekable.
+
+use std::collections::{HashMap, HashSet};
+use std::fs::File;
+use std::io::{self, BufReader, Read, Write};
+
+use agora_core::dirhash::Hash1;
+use agora_core::fold::fold_key;
+use agora_core::zipcheck::{MAX_GO_MOD, MAX_LICENSE, MAX_ZIP_FILE};
+use sha2::{Digest, Sha256};
+use zip::write::SimpleFileOptions;
+
+use crate::{Error, Result, modfile};
+
+/// What a built module zip contains.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ZipSummary {
+    /// The zip's `h1:` hash (what `go mod download -json` reports as `Sum`).
+    pub h1: String,
+    /// The file names in the zip, without the `module@version/` prefix, in
+    /// zip order.
+    pub files: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Regular,
+    Symlink,
+    Irregular,
+}
+
+#[derive(Debug)]
+struct Entry {
+    name: String,
+    /// Index in the archive, or `None` for the root LICENSE added from data.
+    index: Option<usize>,
+    size: u64,
+    kind: Kind,
+}
+
+/// Builds the zip of module `module` at `version` into `dest` from the
+/// `git archive` zip in `archive`. `subdir` is the module's directory in the
+/// repository (`""` at the root); `root_license` is asked for the root
+/// `LICENSE` only when needed.
+pub(crate) fn build<W: Write>(
+    archive: &File,
+    subdir: &str,
+    module: &str,
+    version: &str,
+    root_license: &mut dyn FnMut() -> Result<Option<Vec<u8>>>,
+    dest: W,
+) -> Result<ZipSummary> {
+    let mut zr = zip::ZipArchive::new(BufReader::new(archive.try_clone()?))
+        .map_err(|e| Error::Invalid(format!("reading git archive: {e}")))?;
+    let subdir = subdir.trim_matches('/');
+    let sub_prefix = if subdir.is_empty() {
+        String::new()
+    } else {
+        format!("{subdir}/")
+    };
+
+    let mut entries = Vec::new();
+    let mut top_prefix: Option<String> = None;
+    let mut have_license = false;
+    for i in 0..zr.len() {
+        let e = zr
+            .by_index_raw(i)
+            .map_err(|e| Error::Invalid(format!("reading git archive: {e}")))?;
+        // Names that are not UTF-8 would fail CheckFilePath anyway; keep them
+        // visible (lossily) so the error names the file.
+        let full = String::from_utf8_lossy(e.name_raw()).into_owned();
+        let top = match &top_prefix {
+            Some(t) => t.clone(),
+            None => {
+                let Some(slash) = full.find('/') else {
+                    return Err(Error::Invalid("missing top-level directory prefix".into()));
+                };
+                let t = full[..=slash].to_owned();
+                top_prefix = Some(t.clone());
+                t
+            }
+        };
+        let Some(name) = full.strip_prefix(&top) else {
+            return Err(Error::Invalid(
+                "zip file contains more than one top-level directory".into(),
+            ));
+        };
+        let Some(name) = name.strip_prefix(&sub_prefix) else {
+            continue;
+        };
+        if name.is_empty() || name.ends_with('/') {
+            continue;
+        }
+        let kind = match e.unix_mode().map(|m| m & 0o170_000) {
+            _ if e.is_dir() => Kind::Irregular,
+            Some(0o120_000) => Kind::Symlink,
+            None | Some(0o100_000) | Some(0) => Kind::Regular,
+            Some(_) => Kind::Irregular,
+        };
+        if name == "LICENSE" {
+            have_license = true;
+        }
+        entries.push(Entry {
+            name: name.to_owned(),
+            index: Some(i),
+            size: e.size(),
+            kind,
+        });
+    }
+    let mut license_data = None;
+    if !have_license
+        && !subdir.is_empty()
+        && let Some(data) = root_license()?
+    {
+        entries.push(Entry {
+            name: "LICENSE".into(),
+            index: None,
+            size: data.len() as u64,
+            kind: Kind::Regular,
+        });
+        license_data = Some(data);
+    }
+
+    let valid = check_files(&entries, &mut zr)?;
+
+    // Write the module zip, hashing as we go.
+    let prefix = format!("{module}@{version}/");
+    let mut zw = zip::ZipWriter::new_stream(dest);
+    let options = SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated)
+        .last_modified_time(zip::DateTime::default());
+    let mut hash = Hash1::new();
+    let mut files = Vec::with_capacity(valid.len());
+    let mut buf = vec![0u8; 64 * 1024];
+    for &i in &valid {
+        let entry = &entries[i];
+        let full = format!("{prefix}{}", entry.name);
+        zw.start_file(full.as_str(), options).map_err(zip_write)?;
+        let mut sha = Sha256::new();
+        let mut copy = |r: &mut dyn Read| -> Result<u64> {
+            let mut n = 0u64;
+            loop {
+                let k = r.read(&mut buf)?;
+                if k == 0 {
+                    return Ok(n);
+                }
+                n += k as u64;
+                if n > entry.size {
+                    return Err(Error::Invalid(format!(
+                        "file {:?} is larger than declared size",
+                        entry.name
+                    )));
+                }
+                sha.update(&buf[..k]);
+                zw.write_all(&buf[..k])?;
+            }
+        };
+        match entry.index {
+            Some(idx) => {
+                let mut f = zr
+                    .by_index(idx)
+                    .map_err(|e| Error::Invalid(format!("reading git archive: {e}")))?;
+                copy(&mut f)?;
+            }
+            None => {
+                let data = license_data.as_deref().unwrap_or_default();
+                copy(&mut io::Cursor::new(data))?;
+            }
+        }
+        hash.add(&full, sha.finalize().into());
+        files.push(entry.name.clone());
+    }
+    zw.finish().map_err(zip_write)?;
+    let h1 = hash
+        .finish()
+        .map_err(|e| Error::Invalid(format!("hashing module zip: {e}")))?;
+    Ok(ZipSummary { h1, files })
+}
+
+fn zip_write(e: zip::result::ZipError) -> Error {
+    match e {
+        zip::result::ZipError::Io(e) => Error::Io(e),
+        e => Error::Invalid(format!("writing module zip: {e}")),
+    }
+}
+
+/// x/mod/zip `checkFiles`: the indexes of the valid entries, in order, or
+/// the list of invalid files.
+fn check_files(entries: &[Entry], zr: &mut zip::ZipArchive<BufReader<File>>) -> Result<Vec<usize>> {
+    // Directories holding a go.mod (any case) other than the root, and the
+    // root go.mod's language version.
+    let mut have_go_mod: HashSet<&str> = HashSet::new();
+    let mut lang: Option<(u64, u64)> = None;
+    for e in entries {
+        let (dir, base) = split(&e.name);
+        if base.eq_ignore_ascii_case("go.mod") {
+            if e.kind != Kind::Regular {
+                continue;
+            }
+            have_go_mod.insert(dir);
+            if e.name == "go.mod"
+                && let Some(idx) = e.index
+                && let Ok(f) = zr.by_index(idx)
+            {
+                let mut data = Vec::new();
+                // Bounded: a larger go.mod is refused below anyway.
+                if f.take(MAX_GO_MOD + 1).read_to_end(&mut data).is_ok() {
+                    lang = modfile::go_lang(&data);
+                }
+            }
+        }
+    }
+    let go124 = lang.is_some_and(|v| v >= (1, 24));
+    let in_submodule = |p: &str| {
+        let mut p = p;
+        loop {
+            let (dir, _) = split(p);
+            if dir.is_empty() {
+                return false;
+            }
+            if have_go_mod.contains(dir) {
+                return true;
+            }
+            p = &dir[..dir.len() - 1];
+        }
+    };
+
+    let mut invalid: Vec<String> = Vec::new();
+    let mut seen_err: HashSet<String> = HashSet::new();
+    let mut add_invalid = |p: &str, msg: String| {
+        if seen_err.insert(p.to_owned()) {
+            invalid.push(format!("{p}: {msg}"));
+        }
+    };
+    let mut collisions = Collisions::default();
+    let mut remaining = MAX_ZIP_FILE;
+    let mut size_error = None;
+    let mut valid = Vec::new();
+    for (i, e) in entries.iter().enumerate() {
+        let p = e.name.as_str();
+        if !is_clean(p) {
+            add_invalid(p, "file path is not clean".into());
+            continue;
+        }
+        if p.starts_with('/') {
+            add_invalid(p, "file path is not relative".into());
+            continue;
+        }
+        if is_vendored(p, go124) || in_submodule(p) || p == ".hg_archival.txt" {
+            continue;
+        }
+        if let Err(err) = agora_core::path::check_file_path(p) {
+            add_invalid(p, err.to_string());
+            continue;
+        }
+        if p.to_lowercase() == "go.mod" && p != "go.mod" {
+            add_invalid(p, "go.mod files must have lowercase names".into());
+            continue;
+        }
+        if let Err(msg) = collisions.check(p, false) {
+            add_invalid(p, msg);
+            continue;
+        }
+        if e.kind != Kind::Regular {
+            continue;
+        }
+        if e.size <= remaining {
+            remaining -= e.size;
+        } else if size_error.is_none() {
+            size_error = Some(format!(
+                "module source tree too large (max size is {MAX_ZIP_FILE} bytes)"
+            ));
+        }
+        if p == "go.mod" && e.size > MAX_GO_MOD {
+            add_invalid(
+                p,
+                format!("go.mod file too large (max size is {MAX_GO_MOD} bytes)"),
+            );
+            continue;
+        }
+        if p == "LICENSE" && e.size > MAX_LICENSE {
+            add_invalid(
+                p,
+                format!("LICENSE file too large (max size is {MAX_LICENSE} bytes)"),
+            );
+            continue;
+        }
+        valid.push(i);
+    }
+    if let Some(msg) = size_error {
+        return Err(Error::Invalid(format!("create zip: {msg}")));
+    }
+    if !invalid.is_empty() {
+        return Err(Error::Invalid(format!(
+            "create zip: {}",
+            invalid.join("; ")
+        )));
+    }
+    Ok(valid)
+}
+
+/// `path.Split`: the directory including its trailing slash, and the base.
+fn split(p: &str) -> (&str, &str) {
+    match p.rfind('/') {
+        Some(i) => (&p[..=i], &p[i + 1..]),
+        None => ("", p),
+    }
+}
+
+/// Whether `path.Clean(p) == p`.
+fn is_clean(p: &str) -> bool {
+    if p.is_empty() {
+        return false;
+    }
+    if p == "/" {
+        return true;
+    }
+    let rooted = p.starts_with('/');
+    let body = if rooted { &p[1..] } else { p };
+    let mut seen_name = false;
+    for el in body.split('/') {
+        match el {
+            "" | "." => return p == ".",
+            ".." if rooted || seen_name => return false,
+            ".." => {}
+            _ => seen_name = true,
+        }
+    }
+    true
+}
+
+/// x/mod/zip `isVendoredPackage`, with its pre-Go 1.24 quirk kept so old
+/// hashes stay stable.
+fn is_vendored(name: &str, go124: bool) -> bool {
+    if go124 && name == "vendor/modules.txt" {
+        return true;
+    }
+    let start = if name.starts_with("vendor/") {
+        "vendor/".len()
+    } else if let Some(j) = name.find("/vendor/") {
+        if go124 {
+            j + "/vendor/".len()
+        } else {
+            // The historic bug (golang.org/issue/37397): the offset ignores j.
+            "/vendor/".len()
+        }
+    } else {
+        return false;
+    };
+    name.get(start..).is_some_and(|rest| rest.contains('/'))
+}
+
+/// x/mod/zip's `collisionChecker`: paths and their parent directories under
+/// Unicode simple case folding.
+#[derive(Default)]
+struct Collisions {
+    seen: HashMap<String, (String, bool)>,
+}
+
+impl Collisions {
+    fn check(&mut self, p: &str, is_dir: bool) -> std::result::Result<(), String> {
+        let fold = fold_key(p);
+        if let Some((other, other_dir)) = self.seen.get(&fold) {
+            if p != other {
+                return Err(format!(
+                    "case-insensitive file name collision: {other:?} and {p:?}"
+                ));
+            }
+            if is_dir != *other_dir {
+                return Err(format!("entry {p:?} is both a file and a directory"));
+            }
+            if !is_dir {
+                return Err(format!("multiple entries for file {p:?}"));
+            }
+        } else {
+            self.seen.insert(fold, (p.to_owned(), is_dir));
+        }
+        match p.rfind('/') {
+            Some(i) => self.check(&p[..i], true),
+            None => Ok(()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn vendored() {
+        // Old rule: offset 8 regardless of where /vendor/ is.
+        assert!(is_vendored("vendor/a/b.go", false));
+        assert!(!is_vendored("vendor/modules.txt", false));
+        assert!(is_vendored("vendor/modules.txt", true));
+        assert!(!is_vendored("vendor/x.go", true));
+        assert!(is_vendored("x/vendor/a/b.go", true));
+        assert!(!is_vendored("x/vendor/b.go", true));
+        // "pkg/vendor/vendor.go": old rule looks at "dor/vendor.go" → vendored.
+        assert!(is_vendored("pkg/vendor/vendor.go", false));
+        assert!(!is_vendored("pkg/vendor/vendor.go", true));
+        assert!(!is_vendored("a.go", false));
+    }
+
+    #[test]
+    fn clean_paths() {
+        assert!(is_clean("a/b"));
+        assert!(is_clean("../a"));
+        assert!(!is_clean("a/../b"));
+        assert!(!is_clean("a//b"));
+        assert!(!is_clean("./a"));
+        assert!(!is_clean("a/"));
+        assert!(!is_clean(""));
+    }
+
+    #[test]
+    fn collisions() {
+        let mut c = Collisions::default();
+        assert!(c.check("a/x.go", false).is_ok());
+        assert!(c.check("A/y.go", false).is_err());
+        assert!(c.check("a/z.go", false).is_ok());
+        assert!(c.check("a/z.go", false).is_err());
+        assert!(c.check("b", false).is_ok());
+        assert!(c.check("b/c", false).is_err());
+    }
+}

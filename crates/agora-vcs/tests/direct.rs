@@ -1,0 +1,466 @@
+//! agora-vcs against the real go command in direct mode, on repositories
+//! built here and served by the loopback forge.
+//!
+//! Each test asserts agora's own expectations first (so it means something
+//! without a Go toolchain), then, when `go` and the forge are available,
+//! compares list / stat / latest / go.mod hash / zip hash with
+//! `go list -m -versions -json`, `go list -m -json M@q` and
+//! `go mod download -json`.
+
+// The Case helpers run only inside tests; a failed step should fail the test.
+#![allow(clippy::unwrap_used)]
+
+mod support;
+
+use std::sync::Arc;
+
+use agora_core::dirhash::hash_go_mod;
+use agora_vcs::{DirectModule, GitRepo};
+use serde_json::Value;
+use support::{HOST, Work, go_json, oracle_available, unique};
+
+struct Case {
+    module: DirectModule,
+    _cache: tempfile::TempDir,
+    mismatches: Vec<String>,
+    oracle: bool,
+}
+
+impl Case {
+    /// `name` is the repository; `sub` the module path below its root.
+    fn new(work: &Work, name: &str, sub: &str) -> Case {
+        let url = work.publish(name);
+        let cache = tempfile::tempdir().unwrap();
+        let repo = Arc::new(GitRepo::open(cache.path(), &url).unwrap());
+        let root = format!("{HOST}/{name}");
+        let path = if sub.is_empty() {
+            root.clone()
+        } else {
+            format!("{root}/{sub}")
+        };
+        let module = DirectModule::new(&path, repo, &root, "").unwrap();
+        Case {
+            module,
+            _cache: cache,
+            mismatches: Vec::new(),
+            oracle: oracle_available(),
+        }
+    }
+
+    fn path(&self) -> &str {
+        self.module.path()
+    }
+
+    fn list(&mut self) -> Vec<String> {
+        let ours = self.module.list().unwrap().list;
+        if self.oracle {
+            let go = go_json(&["list", "-m", "-versions", "-json", self.path()]).unwrap();
+            let theirs: Vec<String> = go["Versions"]
+                .as_array()
+                .map(|a| a.iter().map(|v| v.as_str().unwrap().to_owned()).collect())
+                .unwrap_or_default();
+            if theirs != ours {
+                self.mismatches
+                    .push(format!("list: go {theirs:?}, agora {ours:?}"));
+            }
+        }
+        ours
+    }
+
+    /// Resolves `query`, compares Version, Time and Origin with
+    /// `go list -m -json`, and returns the version.
+    fn stat(&mut self, query: &str) -> String {
+        let ours = self.module.stat(query);
+        if self.oracle {
+            let go = go_json(&["list", "-m", "-json", &format!("{}@{query}", self.path())]);
+            match (&ours, &go) {
+                (Ok(info), Ok(go)) => {
+                    let mine: Value = serde_json::from_slice(&info.to_json()).unwrap();
+                    for field in ["Version", "Time", "Origin"] {
+                        if go[field] != mine[field] {
+                            self.mismatches.push(format!(
+                                "stat {query} {field}: go {}, agora {}",
+                                go[field], mine[field]
+                            ));
+                        }
+                    }
+                }
+                (Err(a), Err(_)) => eprintln!("stat {query}: both fail ({a})"),
+                (a, g) => self
+                    .mismatches
+                    .push(format!("stat {query}: go {g:?}, agora {a:?}")),
+            }
+        }
+        match ours {
+            Ok(info) => info.version,
+            Err(e) => format!("error: {e}"),
+        }
+    }
+
+    /// `@latest`, compared with `go list -m -json M@latest`.
+    fn latest(&mut self) -> String {
+        self.stat("latest")
+    }
+
+    /// go.mod and zip of a canonical version: compares GoModSum, Sum and
+    /// the Origin of the .info the go command wrote. Returns the zip's
+    /// file list (or the error).
+    fn download(&mut self, version: &str) -> Result<Vec<String>, String> {
+        let gomod = self.module.go_mod(version).map_err(|e| e.to_string());
+        let mut zip_bytes = Vec::new();
+        let zip = self
+            .module
+            .zip(version, &mut zip_bytes)
+            .map_err(|e| e.to_string());
+        if let Ok(z) = &zip {
+            // The written zip must hash as the summary says and pass the
+            // same checks as any zip agora takes from upstream.
+            let f = tempfile::NamedTempFile::new().unwrap();
+            std::fs::write(f.path(), &zip_bytes).unwrap();
+            let checked =
+                agora_core::zipcheck::check_zip_file(f.path(), self.path(), version).unwrap();
+            assert_eq!(checked.h1, z.h1, "h1 of written zip");
+        }
+        if self.oracle {
+            let go = go_json(&[
+                "mod",
+                "download",
+                "-json",
+                &format!("{}@{version}", self.path()),
+            ]);
+            match (&gomod, &zip, &go) {
+                (Ok(m), Ok(z), Ok(go)) => {
+                    let go_mod_sum = hash_go_mod(m);
+                    if go["GoModSum"].as_str() != Some(go_mod_sum.as_str()) {
+                        self.mismatches.push(format!(
+                            "download {version} GoModSum: go {}, agora {go_mod_sum}",
+                            go["GoModSum"]
+                        ));
+                    }
+                    if go["Sum"].as_str() != Some(z.h1.as_str()) {
+                        self.mismatches.push(format!(
+                            "download {version} Sum: go {}, agora {} (files {:?})",
+                            go["Sum"], z.h1, z.files
+                        ));
+                    }
+                    let info = self.module.stat(version).unwrap();
+                    let mine: Value = serde_json::from_slice(&info.to_info_json()).unwrap();
+                    if go["InfoJSON"] != mine {
+                        self.mismatches.push(format!(
+                            "download {version} .info: go {}, agora {mine}",
+                            go["InfoJSON"]
+                        ));
+                    }
+                }
+                (_, Err(a), Err(g)) => {
+                    eprintln!("download {version}: both fail\n  agora: {a}\n  go: {g}")
+                }
+                (m, z, g) => self.mismatches.push(format!(
+                    "download {version}: go {:?}, agora mod {:?} zip {:?}",
+                    g.as_ref().map(|v| v["Sum"].clone()),
+                    m.as_ref().map(|m| String::from_utf8_lossy(m).into_owned()),
+                    z.as_ref().map(|z| z.h1.clone())
+                )),
+            }
+        }
+        zip.map(|z| z.files)
+    }
+
+    fn finish(self) {
+        assert!(
+            self.mismatches.is_empty(),
+            "go and agora disagree on {}:\n{}",
+            self.module.path(),
+            self.mismatches.join("\n")
+        );
+    }
+}
+
+fn short(hash: &str) -> &str {
+    &hash[..12]
+}
+
+#[test]
+fn tags_branches_and_pseudo_versions() {
+    let name = unique("basic");
+    let w = Work::new();
+    w.write("go.mod", &format!("module {HOST}/{name}\n\ngo 1.21\n"))
+        .write("a.go", "package a\n");
+    let c1 = w.commit("one");
+    w.tag("v1.0.0");
+    w.write("a.go", "package a // 2\n");
+    let c2 = w.commit("two");
+    w.annotated_tag("v1.1.0");
+    // Tags the list must skip: non-canonical, pseudo-version-shaped,
+    // build metadata.
+    w.tag("v1.3")
+        .tag("v1.9.0-0.20200101000000-abcdefabcdef")
+        .tag("v1.1.0+meta");
+    w.write("a.go", "package a // 3\n");
+    let c3 = w.commit("three");
+    w.run(&["branch", "fix", &c2]);
+    w.write("a.go", "package a // 4\n");
+    w.commit("four");
+    w.tag("v1.2.0-pre");
+    w.write("a.go", "package a // 5\n");
+    let c5 = w.commit("five");
+    w.run(&["checkout", "-q", "fix"]);
+    w.write("b.go", "package a\n");
+    let fix = w.commit("fix");
+    w.run(&["checkout", "-q", "main"]);
+
+    let mut case = Case::new(&w, &name, "");
+    assert_eq!(case.list(), ["v1.0.0", "v1.1.0", "v1.2.0-pre"]);
+    assert_eq!(case.stat("v1.0.0"), "v1.0.0");
+    assert_eq!(case.stat(&c1[..7]), "v1.0.0");
+    assert_eq!(case.stat(&c2), "v1.1.0");
+    // Form 2 (after a release), by commit prefix and by branch.
+    assert!(case.stat(&c3[..10]).starts_with("v1.1.1-0."));
+    assert_eq!(case.stat("fix"), case.stat(short(&fix)));
+    assert!(case.stat("fix").ends_with(short(&fix)));
+    // Form 3 (after a pre-release), the default branch.
+    let main = case.stat("main");
+    assert!(
+        main.starts_with("v1.2.0-pre.0.") && main.ends_with(short(&c5)),
+        "{main}"
+    );
+    assert_eq!(case.stat("HEAD"), main);
+    // A non-canonical tag on a commit with a canonical one resolves to the
+    // canonical tag. (Not compared with go: `go list M@v1.3` is a version
+    // query over the list, not a revision lookup.)
+    assert_eq!(case.module.stat("v1.3").unwrap().version, "v1.1.0");
+    // Round trip of a pseudo-version and a forged one.
+    let pv = case.stat(&c3);
+    assert_eq!(case.stat(&pv), pv);
+    case.stat(&format!("v1.1.1-0.20240101000000-{}", short(&c3)));
+    case.stat("nosuchbranch");
+    assert_eq!(case.latest(), "v1.1.0");
+    for v in ["v1.0.0", "v1.1.0", "v1.2.0-pre", &pv] {
+        let files = case.download(v).unwrap();
+        assert!(files.contains(&"go.mod".to_owned()));
+    }
+    case.finish();
+}
+
+#[test]
+fn untagged_repository() {
+    let name = unique("untagged");
+    let w = Work::new();
+    w.write("go.mod", &format!("module {HOST}/{name}\n"))
+        .write("x.go", "package x\n");
+    w.commit("one");
+    w.write("x.go", "package x // 2\n");
+    let head = w.commit("two");
+    let mut case = Case::new(&w, &name, "");
+    assert!(case.list().is_empty());
+    let latest = case.latest();
+    assert!(
+        latest.starts_with("v0.0.0-2024") && latest.ends_with(short(&head)),
+        "{latest}"
+    );
+    // A v1 pseudo-version without a tag is refused (must be v0).
+    case.stat(&latest.replacen("v0.0.0", "v1.0.0", 1));
+    case.download(&latest).unwrap();
+    case.finish();
+}
+
+#[test]
+fn incompatible_versions() {
+    let name = unique("incompat");
+    let w = Work::new();
+    w.write("LICENSE", "license\n").write("x.go", "package x\n");
+    w.commit("one");
+    w.tag("v1.0.0");
+    w.write("x.go", "package x // 2\n");
+    w.commit("two");
+    w.tag("v2.0.0");
+    w.write("x.go", "package x // 3\n");
+    w.commit("three");
+    w.tag("v2.1.0");
+    w.write("go.mod", &format!("module {HOST}/{name}/v3\n"));
+    w.commit("v3 with go.mod");
+    w.tag("v3.0.0");
+    w.write("x.go", "package x // 5\n");
+    w.commit("five");
+    let mut case = Case::new(&w, &name, "");
+    assert_eq!(
+        case.list(),
+        ["v1.0.0", "v2.0.0+incompatible", "v2.1.0+incompatible"]
+    );
+    assert_eq!(case.stat("v2.0.0"), "v2.0.0+incompatible");
+    assert_eq!(case.stat("v2.1.0+incompatible"), "v2.1.0+incompatible");
+    assert!(case.stat("v3.0.0").starts_with("error"));
+    assert_eq!(case.latest(), "v2.1.0+incompatible");
+    // Default branch head: has a go.mod for /v3, so for this path it is…
+    case.stat("main");
+    assert_eq!(
+        case.module.go_mod("v2.1.0+incompatible").unwrap(),
+        format!("module {HOST}/{name}\n").into_bytes()
+    );
+    for v in ["v1.0.0", "v2.0.0+incompatible", "v2.1.0+incompatible"] {
+        let files = case.download(v).unwrap();
+        assert!(!files.contains(&"go.mod".to_owned()));
+    }
+    case.finish();
+}
+
+#[test]
+fn major_version_subdirectory() {
+    let name = unique("major");
+    let w = Work::new();
+    w.write("LICENSE", "root license\n")
+        .write("go.mod", &format!("module {HOST}/{name}\n\ngo 1.20\n"))
+        .write("a.go", "package a\n")
+        .write(
+            "v2/go.mod",
+            &format!("module {HOST}/{name}/v2\n\ngo 1.20\n"),
+        )
+        .write("v2/a.go", "package a\n");
+    w.commit("one");
+    w.tag("v1.0.0").tag("v2.0.0");
+    w.write("v2/b.go", "package a\n");
+    let head = w.commit("two");
+
+    let mut v1 = Case::new(&w, &name, "");
+    assert_eq!(v1.list(), ["v1.0.0"]);
+    let files = v1.download("v1.0.0").unwrap();
+    // v2/ holds its own go.mod, so it is a nested module, left out.
+    assert!(!files.iter().any(|f| f.starts_with("v2/")), "{files:?}");
+    v1.finish();
+
+    let mut v2 = Case::new(&w, &name, "v2");
+    assert_eq!(v2.list(), ["v2.0.0"]);
+    let mut files = v2.download("v2.0.0").unwrap();
+    files.sort();
+    assert_eq!(files, ["LICENSE", "a.go", "go.mod"]);
+    let pv = v2.stat("main");
+    assert!(
+        pv.starts_with("v2.0.1-0.") && pv.ends_with(short(&head)),
+        "{pv}"
+    );
+    v2.download(&pv).unwrap();
+    assert_eq!(v2.latest(), "v2.0.0");
+    v2.finish();
+}
+
+#[test]
+fn module_in_subdirectory_with_root_license() {
+    let name = unique("mono");
+    let w = Work::new();
+    w.write("LICENSE", "root license\n")
+        .write("go.mod", &format!("module {HOST}/{name}\n"))
+        .write("root.go", "package root\n")
+        .write(
+            "sub/go.mod",
+            &format!("module {HOST}/{name}/sub\n\ngo 1.22\n"),
+        )
+        .write("sub/s.go", "package sub\n")
+        .write("sub/inner/i.go", "package inner\n");
+    w.commit("one");
+    w.tag("v1.0.0").tag("sub/v0.1.0");
+    w.write("sub/s.go", "package sub // 2\n");
+    w.commit("two");
+    w.tag("sub/v0.2.0");
+    w.write("sub/LICENSE", "own license\n");
+    w.commit("three");
+    w.tag("sub/v0.3.0");
+    w.write("root.go", "package root // 4\n");
+    w.commit("four");
+
+    let mut root = Case::new(&w, &name, "");
+    assert_eq!(root.list(), ["v1.0.0"]);
+    let files = root.download("v1.0.0").unwrap();
+    assert!(!files.iter().any(|f| f.starts_with("sub/")), "{files:?}");
+    root.finish();
+
+    let mut sub = Case::new(&w, &name, "sub");
+    assert_eq!(sub.list(), ["v0.1.0", "v0.2.0", "v0.3.0"]);
+    let mut files = sub.download("v0.1.0").unwrap();
+    files.sort();
+    assert_eq!(files, ["LICENSE", "go.mod", "inner/i.go", "s.go"]);
+    sub.download("v0.3.0").unwrap();
+    let pv = sub.stat("main");
+    assert!(pv.starts_with("v0.3.1-0."), "{pv}");
+    assert_eq!(sub.latest(), "v0.3.0");
+    sub.finish();
+}
+
+#[test]
+fn vendor_nested_modules_and_irregular_files() {
+    let name = unique("vendor");
+    let w = Work::new();
+    w.write("go.mod", &format!("module {HOST}/{name}\n\ngo 1.21\n"))
+        .write("a.go", "package a\n")
+        .write("vendor/modules.txt", "# example.com/x v1.0.0\n")
+        .write("vendor/example.com/x/x.go", "package x\n")
+        .write("vendor/top.go", "package vendor\n")
+        .write("pkg/vendor/vendor.go", "package vendor\n")
+        .write("pkg/vendor/sub/s.go", "package sub\n")
+        .write("nested/go.mod", "module other.example/nested\n")
+        .write("nested/n.go", "package nested\n")
+        .write("upper/GO.MOD", "module other.example/upper\n")
+        .write("upper/u.go", "package upper\n")
+        .write(".hg_archival.txt", "repo: x\n")
+        .write("export/ignored.txt", "kept despite export-ignore\n")
+        .write(
+            ".gitattributes",
+            "export/ignored.txt export-ignore\nsubst.txt export-subst\n",
+        )
+        .write("subst.txt", "$Format:%H$\n")
+        .write("crlf.txt", "one\ntwo\n")
+        .symlink("link.go", "a.go");
+    w.commit("old vendor rule");
+    w.tag("v1.0.0");
+    w.write("go.mod", &format!("module {HOST}/{name}\n\ngo 1.24\n"));
+    w.commit("go 1.24 vendor rule");
+    w.tag("v1.1.0");
+
+    let mut case = Case::new(&w, &name, "");
+    let old = case.download("v1.0.0").unwrap();
+    for f in [
+        "vendor/modules.txt",
+        "vendor/top.go",
+        "a.go",
+        "export/ignored.txt",
+        "subst.txt",
+    ] {
+        assert!(old.contains(&f.to_owned()), "{f} missing from {old:?}");
+    }
+    for f in [
+        "vendor/example.com/x/x.go",
+        "pkg/vendor/vendor.go",
+        "nested/n.go",
+        "upper/u.go",
+        "link.go",
+        ".hg_archival.txt",
+    ] {
+        assert!(!old.contains(&f.to_owned()), "{f} in {old:?}");
+    }
+    let new = case.download("v1.1.0").unwrap();
+    assert!(new.contains(&"pkg/vendor/vendor.go".to_owned()));
+    assert!(!new.contains(&"vendor/modules.txt".to_owned()));
+    assert!(!new.contains(&"pkg/vendor/sub/s.go".to_owned()));
+    case.finish();
+}
+
+#[test]
+fn invalid_zips_are_refused() {
+    let name = unique("bad");
+    let w = Work::new();
+    w.write("go.mod", &format!("module {HOST}/{name}\n"))
+        .write("a.go", "package a\n")
+        .write("dir/A.go", "package dir\n")
+        .write("dir/a.go", "package dir\n");
+    w.commit("collision");
+    w.tag("v1.0.0");
+    w.remove("dir/A.go");
+    w.write("x:y.go", "package a\n");
+    w.commit("bad name");
+    w.tag("v1.1.0");
+    let mut case = Case::new(&w, &name, "");
+    let e = case.download("v1.0.0").unwrap_err();
+    assert!(e.contains("case-insensitive file name collision"), "{e}");
+    let e = case.download("v1.1.0").unwrap_err();
+    assert!(e.contains("x:y.go"), "{e}");
+    case.finish();
+}
