@@ -54,7 +54,17 @@ impl Case {
     fn list(&mut self) -> Vec<String> {
         let ours = self.module.list().unwrap().list;
         if self.oracle {
-            let go = go_json(&["list", "-m", "-versions", "-json", self.path()]).unwrap();
+            // `-retracted`: the proxy list keeps retracted versions; the
+            // go command hides them only when showing the list to people.
+            let go = go_json(&[
+                "list",
+                "-m",
+                "-versions",
+                "-retracted",
+                "-json",
+                self.path(),
+            ])
+            .unwrap();
             let theirs: Vec<String> = go["Versions"]
                 .as_array()
                 .map(|a| a.iter().map(|v| v.as_str().unwrap().to_owned()).collect())
@@ -462,5 +472,136 @@ fn invalid_zips_are_refused() {
     assert!(e.contains("case-insensitive file name collision"), "{e}");
     let e = case.download("v1.1.0").unwrap_err();
     assert!(e.contains("x:y.go"), "{e}");
+    case.finish();
+}
+
+#[test]
+fn retractions_and_prereleases() {
+    let name = unique("retract");
+    let w = Work::new();
+    let gomod = |extra: &str| format!("module {HOST}/{name}\n\ngo 1.21\n{extra}");
+    w.write("go.mod", &gomod("")).write("a.go", "package a\n");
+    w.commit("one");
+    w.tag("v0.9.0-rc.1");
+    let mut pre = Case::new(&w, &name, "");
+    // Only a pre-release: latest is it.
+    assert_eq!(pre.latest(), "v0.9.0-rc.1");
+    pre.finish();
+
+    w.write("a.go", "package a // 2\n");
+    w.commit("two");
+    w.tag("v1.0.0");
+    w.write("a.go", "package a // 3\n");
+    w.commit("three");
+    w.tag("v1.1.0");
+    w.write(
+        "go.mod",
+        &gomod("\nretract (\n\tv1.2.0 // oops\n\t[v1.1.0, v1.1.0]\n)\n"),
+    );
+    w.commit("four");
+    w.tag("v1.2.0");
+    w.write("a.go", "package a // 5\n");
+    let head = w.commit("five");
+    let mut case = Case::new(&w, &name, "");
+    assert_eq!(case.list(), ["v0.9.0-rc.1", "v1.0.0", "v1.1.0", "v1.2.0"]);
+    // v1.2.0 and v1.1.0 are retracted by v1.2.0's go.mod.
+    assert_eq!(case.latest(), "v1.0.0");
+    // A pseudo-version's base skips retracted tags.
+    let pv = case.stat("main");
+    assert!(
+        pv.starts_with("v1.0.1-0.") && pv.ends_with(short(&head)),
+        "{pv}"
+    );
+    case.download(&pv).unwrap();
+    case.finish();
+}
+
+#[test]
+fn major_version_at_repository_root() {
+    let name = unique("rootv2");
+    let w = Work::new();
+    w.write("go.mod", &format!("module {HOST}/{name}\n"))
+        .write("a.go", "package a\n");
+    w.commit("v1");
+    w.tag("v1.0.0");
+    w.write("go.mod", &format!("module {HOST}/{name}/v2\n"));
+    w.commit("v2");
+    w.tag("v2.0.0");
+    w.write("a.go", "package a // 3\n");
+    w.commit("three");
+    let mut v2 = Case::new(&w, &name, "v2");
+    assert_eq!(v2.list(), ["v2.0.0"]);
+    assert!(v2.stat("main").starts_with("v2.0.1-0."));
+    // v1.0.0 is not a version of the /v2 module.
+    assert!(v2.stat("v1.0.0").starts_with("error"));
+    v2.download("v2.0.0").unwrap();
+    v2.finish();
+    let mut v1 = Case::new(&w, &name, "");
+    assert_eq!(v1.list(), ["v1.0.0"]);
+    assert!(v1.stat("v2.0.0").starts_with("error"));
+    v1.finish();
+}
+
+#[test]
+fn gitattributes_conversions() {
+    let name = unique("attrs");
+    let w = Work::new();
+    w.write("go.mod", &format!("module {HOST}/{name}\n"))
+        .write(
+            ".gitattributes",
+            "*.crlf text eol=crlf\n*.bin binary\nid.txt ident\nign/** export-ignore\n",
+        )
+        .write("x.crlf", "one\ntwo\n")
+        .write_bytes("y.bin", b"\x00\x01\r\n")
+        .write("id.txt", "$Id$\n")
+        .write("ign/kept.go", "package ign\n")
+        .write("a.go", "package a\n");
+    w.commit("attrs");
+    w.tag("v1.0.0");
+    let mut case = Case::new(&w, &name, "");
+    let files = case.download("v1.0.0").unwrap();
+    assert!(files.contains(&"ign/kept.go".to_owned()));
+    case.finish();
+}
+
+#[test]
+fn symlink_loop_and_root_license_symlink() {
+    let name = unique("links");
+    let w = Work::new();
+    w.write("LICENSE.txt", "license text\n")
+        .symlink("LICENSE", "LICENSE.txt")
+        .write("sub/go.mod", &format!("module {HOST}/{name}/sub\n"))
+        .write("sub/a.go", "package a\n")
+        .symlink("sub/loop", "loop")
+        .symlink("sub/dir/up", "..");
+    w.commit("links");
+    w.tag("sub/v1.0.0");
+    let mut case = Case::new(&w, &name, "sub");
+    let mut files = case.download("v1.0.0").unwrap();
+    files.sort();
+    // The root LICENSE is a symlink; `git cat-file` yields its target text,
+    // which the go command zips as LICENSE.
+    assert_eq!(files, ["LICENSE", "a.go", "go.mod"]);
+    case.finish();
+}
+
+#[test]
+fn tag_without_the_module_and_oversized_license() {
+    let name = unique("nomod");
+    let w = Work::new();
+    w.write("README", "no module here\n");
+    w.commit("readme");
+    w.tag("sub/v1.0.0");
+    w.write("sub/go.mod", &format!("module {HOST}/{name}/sub\n"))
+        .write("sub/a.go", "package a\n")
+        .write("sub/LICENSE", &"x".repeat((16 << 20) + 1));
+    w.commit("big license");
+    w.tag("sub/v1.1.0");
+    let mut case = Case::new(&w, &name, "sub");
+    assert!(case.stat("sub/v1.0.0").starts_with("error"));
+    let e = case.module.go_mod("v1.0.0").unwrap_err().to_string();
+    assert!(e.contains("missing"), "{e}");
+    let e = case.download("v1.1.0").unwrap_err();
+    assert!(e.contains("LICENSE file too large"), "{e}");
     case.finish();
 }
