@@ -23,6 +23,7 @@ use http::{HeaderName, HeaderValue, Method, StatusCode, header};
 use tokio::net::TcpListener;
 use tracing::{Instrument, debug, info, info_span, warn};
 
+pub mod cache;
 pub mod error;
 pub mod proxy;
 pub mod request;
@@ -69,7 +70,7 @@ async fn dispatch(State(state): State<AppState>, req: Request) -> Response {
         .and_then(|v| v.to_str().ok())
         .filter(|v| !v.is_empty() && v.len() <= 128)
         .map(str::to_owned)
-        .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+        .unwrap_or_else(new_request_id);
     let method = req.method().clone();
     let path = req.uri().path().to_owned();
     let span = info_span!("request", id = %request_id, method = %method, path = %truncate(&path));
@@ -89,6 +90,21 @@ async fn dispatch(State(state): State<AppState>, req: Request) -> Response {
         resp.headers_mut().insert(REQUEST_ID, v);
     }
     resp
+}
+
+/// A UUIDv4-shaped id without a system call per request: a random per-process
+/// base mixed with a counter, so ids stay unique across restarts and replicas.
+fn new_request_id() -> String {
+    use std::sync::OnceLock;
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static BASE: OnceLock<u128> = OnceLock::new();
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let base = *BASE.get_or_init(|| uuid::Uuid::new_v4().as_u128());
+    let n = u128::from(COUNTER.fetch_add(1, Ordering::Relaxed));
+    let bytes = (base ^ n.wrapping_mul(0x9e37_79b9_7f4a_7c15)).to_be_bytes();
+    uuid::Builder::from_random_bytes(bytes)
+        .into_uuid()
+        .to_string()
 }
 
 fn truncate(path: &str) -> &str {

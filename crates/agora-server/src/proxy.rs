@@ -11,6 +11,7 @@ use bytes::Bytes;
 use http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use tracing::{info, warn};
 
+use crate::cache::{self, SmallCache};
 use crate::error::ApiError;
 use crate::respond;
 use crate::stash::Stasher;
@@ -36,7 +37,11 @@ pub struct Proxy {
     upstream: Upstream,
     stasher: Stasher,
     network_mode: NetworkMode,
+    cache: Arc<SmallCache>,
 }
+
+/// Bytes of `.info` and `.mod` bodies kept in memory.
+const SMALL_CACHE_BYTES: usize = 16 << 20;
 
 impl Proxy {
     /// Wires storage, upstream and the stasher together.
@@ -51,6 +56,7 @@ impl Proxy {
             upstream,
             stasher,
             network_mode,
+            cache: Arc::new(SmallCache::new(SMALL_CACHE_BYTES)),
         }
     }
 
@@ -223,7 +229,8 @@ impl Proxy {
         let body = self.storage.info(module, &version).await?;
         // The answer to a query can change (a branch moves), so it must not be
         // cached as immutable, unlike the canonical version's own .info.
-        let mut resp = respond::small(body, "application/json", headers);
+        let etag = respond::content_etag(&body);
+        let mut resp = respond::small(body, "application/json", &etag, headers);
         resp.headers_mut()
             .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
         Ok(resp)
@@ -237,22 +244,38 @@ impl Proxy {
         method: &Method,
         headers: &HeaderMap,
     ) -> Result<Response, StorageError> {
-        Ok(match artifact {
-            Artifact::Info => respond::immutable(respond::small(
-                self.storage.info(module, version).await?,
-                "application/json",
-                headers,
-            )),
-            Artifact::Mod => respond::immutable(respond::small(
-                self.storage.go_mod(module, version).await?,
-                "text/plain; charset=utf-8",
-                headers,
-            )),
+        let content_type = match artifact {
+            Artifact::Info => "application/json",
+            Artifact::Mod => "text/plain; charset=utf-8",
             Artifact::Zip => {
                 let zip = self.storage.zip(module, version).await?;
-                respond::immutable(respond::zip(zip, method, headers).await?)
+                return Ok(respond::immutable(
+                    respond::zip(zip, method, headers).await?,
+                ));
             }
-        })
+        };
+        let entry = match self.cache.get(module, version, artifact) {
+            Some(e) => e,
+            None => {
+                let body = if artifact == Artifact::Info {
+                    self.storage.info(module, version).await?
+                } else {
+                    self.storage.go_mod(module, version).await?
+                };
+                let entry = cache::Entry {
+                    etag: respond::content_etag(&body),
+                    body,
+                };
+                self.cache.insert(module, version, artifact, entry.clone());
+                entry
+            }
+        };
+        Ok(respond::immutable(respond::small(
+            entry.body,
+            content_type,
+            &entry.etag,
+            headers,
+        )))
     }
 }
 

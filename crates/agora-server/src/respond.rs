@@ -29,17 +29,21 @@ pub fn mutable(body: Bytes, content_type: &'static str) -> Response {
     resp
 }
 
-/// A small stored artifact (.info, .mod) with a content-derived ETag.
-pub fn small(body: Bytes, content_type: &'static str, req: &HeaderMap) -> Response {
-    let digest = Sha256::digest(&body);
-    let etag = format!("\"{}\"", hex(&digest[..16]));
-    if not_modified(req, &etag) {
-        return not_modified_response(&etag);
+/// A strong entity tag derived from content.
+pub fn content_etag(body: &[u8]) -> String {
+    let digest = Sha256::digest(body);
+    format!("\"{}\"", hex(&digest[..16]))
+}
+
+/// A small stored artifact (.info, .mod) with its entity tag.
+pub fn small(body: Bytes, content_type: &'static str, etag: &str, req: &HeaderMap) -> Response {
+    if not_modified(req, etag) {
+        return not_modified_response(etag);
     }
     let mut resp = Response::new(Body::from(body));
     let h = resp.headers_mut();
     h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
-    if let Ok(v) = HeaderValue::from_str(&etag) {
+    if let Ok(v) = HeaderValue::from_str(etag) {
         h.insert(header::ETAG, v);
     }
     resp
