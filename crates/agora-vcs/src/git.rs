@@ -12,13 +12,14 @@
 //! The ref map from `ls-remote` is the view every query answers from, as in
 //! the go command; the mirror only supplies objects.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::ffi::OsStr;
 use std::fs::{self, File, OpenOptions};
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
 
 use sha2::{Digest, Sha256};
 
@@ -54,6 +55,50 @@ pub struct GitRepo {
     /// The ref map of the last refresh; the lock also serialises fetches, so
     /// concurrent callers share one fetch instead of racing two.
     refs: Mutex<Option<Arc<Refs>>>,
+}
+
+/// The mirrors of every repository under one cache directory, handing out
+/// one shared [`GitRepo`] per URL so that concurrent requests for a
+/// repository share one ref listing and one fetch.
+///
+/// A `GitRepo` reads the remote's refs once and answers from that view, so a
+/// request sees one consistent repository state. `Mirrors` hands out a new
+/// `GitRepo` (on the same mirror, fetching incrementally) once the previous
+/// one is older than `max_age`, so new tags and commits show up after at most
+/// that long.
+#[derive(Debug)]
+pub struct Mirrors {
+    cache_dir: PathBuf,
+    max_age: Duration,
+    open: Mutex<HashMap<String, (Instant, Arc<GitRepo>)>>,
+}
+
+impl Mirrors {
+    /// Mirrors under `cache_dir`, refreshed when older than `max_age`.
+    pub fn new(cache_dir: &Path, max_age: Duration) -> Self {
+        Mirrors {
+            cache_dir: cache_dir.to_owned(),
+            max_age,
+            open: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The shared repository for `url`.
+    pub fn repo(&self, url: &str) -> Result<Arc<GitRepo>> {
+        // Opening does no network I/O, so holding the lock across it is cheap
+        // and keeps two callers from opening the same URL twice.
+        let mut open = self.open.lock().unwrap_or_else(|p| p.into_inner());
+        let now = Instant::now();
+        if let Some((since, repo)) = open.get(url)
+            && now.duration_since(*since) < self.max_age
+        {
+            return Ok(Arc::clone(repo));
+        }
+        let repo = Arc::new(GitRepo::open(&self.cache_dir, url)?);
+        open.retain(|_, (since, _)| now.duration_since(*since) < self.max_age);
+        open.insert(url.to_owned(), (now, Arc::clone(&repo)));
+        Ok(repo)
+    }
 }
 
 /// Shortest hex string taken as a commit hash prefix (codehost's
@@ -137,7 +182,24 @@ impl GitRepo {
         Ok(refs)
     }
 
+    /// Holds an exclusive lock on `<mirror>.lock` for the duration of a
+    /// mirror update, so that two processes (or two `GitRepo`s of one URL)
+    /// sharing the cache never fetch into the same mirror at once.
+    fn file_lock(&self) -> Result<File> {
+        let mut name = self.dir.clone().into_os_string();
+        name.push(".lock");
+        let f = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(PathBuf::from(name))?;
+        f.lock()?;
+        // Dropping the file releases the lock.
+        Ok(f)
+    }
+
     fn fetch_locked(&self) -> Result<Refs> {
+        let _lock = self.file_lock()?;
         let out = self.git(["ls-remote", "-q", "--end-of-options", "origin"])?;
         let refs = parse_ls_remote(&String::from_utf8_lossy(&out));
         if refs.is_empty() {
@@ -333,8 +395,11 @@ impl GitRepo {
     /// when not empty) into `dest`, exactly as the go command runs it.
     /// Returns `Ok(false)` when `subdir` matches no files.
     pub fn archive(&self, commit: &str, subdir: &str, dest: &File) -> Result<bool> {
-        let _guard = self.lock();
-        self.ensure_attributes()?;
+        {
+            let _guard = self.lock();
+            let _lock = self.file_lock()?;
+            self.ensure_attributes()?;
+        }
         let mut args = vec![
             "-c",
             "core.autocrlf=input",

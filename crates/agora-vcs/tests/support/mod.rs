@@ -140,6 +140,18 @@ impl Work {
 pub fn repos_dir() -> PathBuf {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
     DIR.get_or_init(|| {
+        // Statics are never dropped, so remove the directories of earlier
+        // test processes that are gone instead.
+        if let Ok(entries) = std::fs::read_dir(std::env::temp_dir()) {
+            for e in entries.flatten() {
+                let name = e.file_name().to_string_lossy().into_owned();
+                if let Some(pid) = name.strip_prefix("agora-vcs-forge-")
+                    && !Path::new("/proc").join(pid).exists()
+                {
+                    let _ = std::fs::remove_dir_all(e.path());
+                }
+            }
+        }
         let d = std::env::temp_dir().join(format!("agora-vcs-forge-{}", std::process::id()));
         std::fs::create_dir_all(&d).unwrap();
         d

@@ -1,0 +1,92 @@
+//! The mirror cache: one shared `GitRepo` per URL, incremental refresh, and
+//! pull-request refs never fetched. Local-path remotes; no go needed.
+
+// Test code: a failed step should fail the test.
+#![allow(clippy::unwrap_used)]
+
+mod support;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use agora_vcs::{DirectModule, ErrorKind, Mirrors};
+use support::{Work, repos_dir, unique};
+
+fn module(mirrors: &Mirrors, name: &str) -> DirectModule {
+    let url = repos_dir().join(format!("{name}.git"));
+    let repo = mirrors.repo(url.to_str().unwrap()).unwrap();
+    let path = format!("example.test/{name}");
+    DirectModule::new(&path, repo, &path, "").unwrap()
+}
+
+#[test]
+fn shared_repo_and_incremental_refresh() {
+    let name = unique("mirror");
+    let w = Work::new();
+    w.write("go.mod", &format!("module example.test/{name}\n"));
+    w.commit("one");
+    w.tag("v1.0.0");
+    w.publish(&name);
+    let cache = tempfile::tempdir().unwrap();
+
+    let shared = Mirrors::new(cache.path(), Duration::from_secs(3600));
+    let a = module(&shared, &name);
+    let b = module(&shared, &name);
+    assert!(Arc::ptr_eq(a.repo(), b.repo()));
+    let threads: Vec<_> = [a.clone(), b.clone()]
+        .into_iter()
+        .map(|m| std::thread::spawn(move || m.list().unwrap().list))
+        .collect();
+    for t in threads {
+        assert_eq!(t.join().unwrap(), ["v1.0.0"]);
+    }
+
+    // A new tag upstream: the old view stays as it was (one request sees one
+    // state); a fresh GitRepo on the same mirror sees it.
+    w.write("a.go", "package a\n");
+    w.commit("two");
+    w.tag("v1.1.0");
+    w.publish(&name);
+    assert_eq!(a.list().unwrap().list, ["v1.0.0"]);
+    let fresh = Mirrors::new(cache.path(), Duration::ZERO);
+    let c = module(&fresh, &name);
+    assert_eq!(c.list().unwrap().list, ["v1.0.0", "v1.1.0"]);
+    assert_eq!(c.stat("v1.1.0").unwrap().version, "v1.1.0");
+    // Same mirror directory, one per URL.
+    assert_eq!(
+        std::fs::read_dir(cache.path())
+            .unwrap()
+            .filter(|e| {
+                e.as_ref()
+                    .unwrap()
+                    .path()
+                    .extension()
+                    .is_some_and(|x| x == "git")
+            })
+            .count(),
+        1
+    );
+}
+
+#[test]
+fn pull_request_refs_are_not_fetched() {
+    let name = unique("pulls");
+    let w = Work::new();
+    w.write("go.mod", &format!("module example.test/{name}\n"));
+    w.commit("one");
+    w.tag("v1.0.0");
+    w.run(&["checkout", "-q", "-b", "pr"]);
+    w.write("evil.go", "package evil\n");
+    let pr = w.commit("pull request");
+    w.run(&["checkout", "-q", "main"]);
+    w.publish(&name);
+    // Make the PR commit reachable only from refs/pull/1/head upstream.
+    let bare = repos_dir().join(format!("{name}.git"));
+    support::git(&bare, &["update-ref", "refs/pull/1/head", &pr]);
+    support::git(&bare, &["branch", "-D", "pr"]);
+    let cache = tempfile::tempdir().unwrap();
+    let m = module(&Mirrors::new(cache.path(), Duration::ZERO), &name);
+    assert_eq!(m.list().unwrap().list, ["v1.0.0"]);
+    let err = m.stat(&pr[..12]).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::NotFound, "{err}");
+}
