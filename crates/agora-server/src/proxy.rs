@@ -74,21 +74,28 @@ impl Proxy {
             let (s, u) = tokio::join!(self.stored_versions(module), self.upstream.list(module));
             (s?, Some(u))
         };
-        let stored: Vec<String> = stored
+        let has_module = !stored.is_empty();
+        let tagged: Vec<String> = stored
             .into_iter()
             .filter(|v| !pseudo::is_pseudo_version(v))
             .collect();
         let mut versions = match upstream {
-            None => self.storage_answer(module, stored, None)?,
             Some(Ok(mut up)) => {
-                for v in stored {
+                for v in tagged {
                     if !up.contains(&v) {
                         up.push(v);
                     }
                 }
                 up
             }
-            Some(Err(e)) => self.storage_answer(module, stored, Some(e))?,
+            // A module stored only at pseudo-versions is known here: its list
+            // is empty, not absent, and the go command then asks @latest.
+            None => self
+                .storage_answer(module, has_module, None)
+                .map(|()| tagged)?,
+            Some(Err(e)) => self
+                .storage_answer(module, has_module, Some(e))
+                .map(|()| tagged)?,
         };
         semver::sort(&mut versions);
         let mut body = versions.join("\n");
@@ -101,27 +108,27 @@ impl Proxy {
         ))
     }
 
-    /// Decides what a list or latest answer falls back to when upstream was
-    /// not asked or failed.
+    /// Decides whether a list or latest answer may come from storage when
+    /// upstream was not asked (offline) or failed; `Err` is the answer otherwise.
     fn storage_answer(
         &self,
         module: &ModulePath,
-        stored: Vec<String>,
+        has_module: bool,
         upstream_err: Option<UpstreamError>,
-    ) -> Result<Vec<String>, ApiError> {
+    ) -> Result<(), ApiError> {
         match upstream_err {
-            None if stored.is_empty() => Err(ApiError::not_found(format!(
+            None if has_module => Ok(()),
+            None => Err(ApiError::not_found(format!(
                 "{module}: not stored (network mode is offline)"
             ))),
-            None => Ok(stored),
             Some(e) => {
-                let use_storage = !stored.is_empty()
-                    && (e.is_not_found() || self.network_mode == NetworkMode::Fallback);
+                let use_storage =
+                    has_module && (e.is_not_found() || self.network_mode == NetworkMode::Fallback);
                 if use_storage {
                     if !e.is_not_found() {
                         warn!(%module, error = %e, "upstream failed; answering from storage");
                     }
-                    Ok(stored)
+                    Ok(())
                 } else {
                     Err(ApiError::from(&e))
                 }
@@ -141,23 +148,18 @@ impl Proxy {
 
     /// `/{module}/@latest`.
     pub async fn latest(&self, module: &ModulePath) -> Result<Response, ApiError> {
-        if self.network_mode != NetworkMode::Offline {
+        let upstream_err = if self.network_mode == NetworkMode::Offline {
+            None
+        } else {
             match self.upstream.latest(module).await {
                 Ok((_, body)) => return Ok(respond::mutable(body, "application/json")),
-                Err(e) => {
-                    let stored = self.stored_versions(module).await?;
-                    let version = self
-                        .storage_answer(module, stored, Some(e))
-                        .map(|v| pick_latest(&v))?;
-                    return self.latest_storage_answer(module, version).await;
-                }
+                Err(e) => Some(e),
             }
-        }
+        };
         let stored = self.stored_versions(module).await?;
-        let version = self
-            .storage_answer(module, stored, None)
-            .map(|v| pick_latest(&v))?;
-        self.latest_storage_answer(module, version).await
+        self.storage_answer(module, !stored.is_empty(), upstream_err)?;
+        self.latest_storage_answer(module, pick_latest(&stored))
+            .await
     }
 
     async fn latest_storage_answer(

@@ -5,8 +5,9 @@
 //! 404/410, `|` on any error), routing GONOPROXY/GOPRIVATE modules to
 //! `direct`, the HTTP client for upstream proxies, and the checks every
 //! fetched artifact passes before it may be stored: `.info` names the
-//! requested version, the zip obeys the module zip rules, and `.mod` equals
-//! the zip's go.mod. Zips are spooled to a temporary file, never into memory.
+//! requested version and the zip obeys the module zip rules (a `.mod` that
+//! differs from the zip's go.mod is logged, as the go command accepts it).
+//! Zips are spooled to a temporary file, never into memory.
 //!
 //! Fetching from version control (`direct`) is not implemented yet; a chain
 //! that reaches it answers a clear error.
@@ -18,7 +19,7 @@ use agora_core::{ModulePath, RevInfo, Version, pattern, zipcheck};
 use bytes::Bytes;
 use futures_util::StreamExt;
 use tokio::io::AsyncWriteExt;
-use tracing::{debug, info};
+use tracing::{debug, info, warn};
 
 pub mod goproxy;
 
@@ -375,13 +376,15 @@ impl Upstream {
                         format!("{zip_url}: reading spooled zip: {e}"),
                     ),
                 })?;
+        // The go command treats the .mod endpoint as authoritative and hashes
+        // it separately from the zip, so a proxy whose .mod differs from the
+        // zip's go.mod still serves a working module (the go command's own
+        // test proxy has several). Refusing it would break builds the go
+        // command allows; the operator is told instead.
         if let Some(zip_mod) = &checked.go_mod
             && zip_mod.as_slice() != go_mod.as_ref()
         {
-            return Err(UpstreamError::new(
-                ErrorKind::BadResponse,
-                format!("{mod_url}: go.mod differs from the go.mod inside the module zip"),
-            ));
+            warn!(%module, %version, source = base, "upstream .mod differs from the go.mod inside the module zip");
         }
         info!(%module, %version, source = base, size = checked.size, h1 = %checked.h1, "fetched from upstream");
         Ok(Fetched {
