@@ -141,13 +141,11 @@ impl DirectModule {
             }
             code_dir = path_prefix[code_root.len()..].trim_matches('/').to_owned();
         }
+        // As go 1.25+: the go-import subdirectory is joined *after* the part
+        // of the path below the repository root (filepath.Join(codeDir, subdir)).
         let subdir = subdir.trim_matches('/');
         if !subdir.is_empty() {
-            code_dir = if code_dir.is_empty() {
-                subdir.to_owned()
-            } else {
-                format!("{subdir}/{code_dir}")
-            };
+            code_dir = join(&code_dir, subdir);
         }
         Ok(DirectModule {
             mod_path: mod_path.to_owned(),

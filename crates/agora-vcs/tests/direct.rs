@@ -29,7 +29,16 @@ struct Case {
 impl Case {
     /// `name` is the repository; `sub` the module path below its root.
     fn new(work: &Work, name: &str, sub: &str) -> Case {
+        Case::with_subdir(work, name, sub, "")
+    }
+
+    /// As `new`, with a go-import subdirectory field (`subdir`).
+    fn with_subdir(work: &Work, name: &str, sub: &str, subdir: &str) -> Case {
         let url = work.publish(name);
+        if !subdir.is_empty() {
+            let bare = support::repos_dir().join(format!("{name}.git"));
+            std::fs::write(bare.join("go-import-subdir"), subdir).unwrap();
+        }
         let cache = tempfile::tempdir().unwrap();
         let repo = Arc::new(GitRepo::open(cache.path(), &url).unwrap());
         let root = format!("{HOST}/{name}");
@@ -38,7 +47,7 @@ impl Case {
         } else {
             format!("{root}/{sub}")
         };
-        let module = DirectModule::new(&path, repo, &root, "").unwrap();
+        let module = DirectModule::new(&path, repo, &root, subdir).unwrap();
         Case {
             module,
             _cache: cache,
@@ -239,6 +248,8 @@ fn tags_branches_and_pseudo_versions() {
     // canonical tag. (Not compared with go: `go list M@v1.3` is a version
     // query over the list, not a revision lookup.)
     assert_eq!(case.module.stat("v1.3").unwrap().version, "v1.1.0");
+    // A tag with build metadata names the canonical tag on the same commit.
+    assert_eq!(case.stat("v1.1.0+meta"), "v1.1.0");
     // Round trip of a pseudo-version and a forged one.
     let pv = case.stat(&c3);
     assert_eq!(case.stat(&pv), pv);
@@ -604,4 +615,31 @@ fn tag_without_the_module_and_oversized_license() {
     let e = case.download("v1.1.0").unwrap_err();
     assert!(e.contains("LICENSE file too large"), "{e}");
     case.finish();
+}
+
+#[test]
+fn go_import_subdirectory_field() {
+    let name = unique("gosub");
+    let w = Work::new();
+    w.write("README", "the module lives in go/\n")
+        .write("LICENSE", "root license\n")
+        .write("go/go.mod", &format!("module {HOST}/{name}\n"))
+        .write("go/a.go", "package a\n")
+        .write("go/x/go.mod", &format!("module {HOST}/{name}/x\n"))
+        .write("go/x/x.go", "package x\n");
+    w.commit("one");
+    w.tag("go/v1.0.0").tag("go/x/v0.1.0");
+    let mut root = Case::with_subdir(&w, &name, "", "go");
+    assert_eq!(root.list(), ["v1.0.0"]);
+    let mut files = root.download("v1.0.0").unwrap();
+    files.sort();
+    assert_eq!(files, ["LICENSE", "a.go", "go.mod"]);
+    root.finish();
+    // The go command joins the subdirectory *after* the path below the root
+    // (codeDir "x/go", not "go/x"), so the nested module is not found there;
+    // agora agrees.
+    let mut x = Case::with_subdir(&w, &name, "x", "go");
+    assert!(x.list().is_empty());
+    assert!(x.stat("main").starts_with("error"));
+    x.finish();
 }

@@ -59,8 +59,15 @@ class Handler(BaseHTTPRequestHandler):
             if not name or not os.path.isdir(os.path.join(ARGS.repos, name + ".git")):
                 return self.reply(404, b"no such repository\n", "text/plain")
             root = f"{ARGS.host}/{name}"
+            # A repository may ask for the go-import subdirectory field (Go 1.25+)
+            # through a file in the bare repository.
+            extra = ""
+            subdir_file = os.path.join(ARGS.repos, name + ".git", "go-import-subdir")
+            if os.path.isfile(subdir_file):
+                with open(subdir_file) as f:
+                    extra = " " + f.read().strip()
             page = (
-                f'<html><head><meta name="go-import" content="{root} git http://{root}.git">'
+                f'<html><head><meta name="go-import" content="{root} git http://{root}.git{extra}">'
                 f"</head><body></body></html>\n"
             ).encode()
             return self.reply(200, page, "text/html")
