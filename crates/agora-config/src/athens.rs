@@ -40,6 +40,12 @@ pub(crate) enum Kind {
         default: Default,
         note: &'static str,
     },
+    /// Not implemented, and ignoring it would weaken security (authentication,
+    /// filtering, validation): a non-default value stops startup instead.
+    Refused {
+        default: Default,
+        note: &'static str,
+    },
     /// A sub-setting of a storage, single-flight or index backend. It only matters when that
     /// backend is selected, and selecting one is already an error (storage) or a warning
     /// (`SingleFlightType`, `IndexType`), so the sub-settings are accepted silently.
@@ -83,6 +89,19 @@ const fn backend(path: &'static str) -> AthensKey {
         path,
         env: &[],
         kind: Kind::Backend,
+    }
+}
+
+const fn refused(
+    path: &'static str,
+    env: &'static [&'static str],
+    default: Default,
+    note: &'static str,
+) -> AthensKey {
+    AthensKey {
+        path,
+        env,
+        kind: Kind::Refused { default, note },
     }
 }
 
@@ -150,7 +169,7 @@ pub(crate) const ATHENS_KEYS: &[AthensKey] = &[
         Default::Str(&[":3001"]),
         "",
     ),
-    ignored(
+    refused(
         "FilterFile",
         &["ATHENS_FILTER_FILE"],
         Default::Str(&[""]),
@@ -187,13 +206,13 @@ pub(crate) const ATHENS_KEYS: &[AthensKey] = &[
         Default::Str(&["http://localhost:3001", ""]),
         "",
     ),
-    ignored(
+    refused(
         "BasicAuthUser",
         &["BASIC_AUTH_USER"],
         Default::Str(&[""]),
         NOT_PROTECTED,
     ),
-    ignored(
+    refused(
         "BasicAuthPass",
         &["BASIC_AUTH_PASS"],
         Default::Str(&[""]),
@@ -206,7 +225,7 @@ pub(crate) const ATHENS_KEYS: &[AthensKey] = &[
         "",
     ),
     ignored("ForceSSL", &["PROXY_FORCE_SSL"], Default::Bool(false), ""),
-    ignored(
+    refused(
         "ValidatorHook",
         &["ATHENS_PROXY_VALIDATOR"],
         Default::Str(&[""]),
@@ -612,6 +631,17 @@ pub(crate) fn file(
     }
 
     for (key, v, spelled) in &found {
+        if let Kind::Refused { default, note } = key.kind
+            && !toml_is_default(v, default)
+        {
+            return Err(ConfigError::Refused {
+                key: key.path.to_owned(),
+                origin: Source::File {
+                    path: path.to_path_buf(),
+                },
+                reason: note,
+            });
+        }
         if let Kind::Ignored { default, note } = key.kind
             && !toml_is_default(v, default)
         {
@@ -775,6 +805,21 @@ pub(crate) fn env(
     go.nosum = env_slot(env, "ATHENS_GONOSUM_PATTERNS", check_patterns)?;
 
     for key in ATHENS_KEYS {
+        if let Kind::Refused { default, note } = key.kind {
+            for name in key.env {
+                if let Some(raw) = env(name)
+                    && !env_is_default(&raw, default)
+                {
+                    return Err(ConfigError::Refused {
+                        key: (*name).to_owned(),
+                        origin: Source::Env {
+                            name: (*name).to_owned(),
+                        },
+                        reason: note,
+                    });
+                }
+            }
+        }
         if let Kind::Ignored { default, note } = key.kind {
             for name in key.env {
                 if let Some(raw) = env(name)

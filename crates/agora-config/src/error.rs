@@ -133,6 +133,17 @@ pub enum ConfigError {
         /// The Athens-named variable.
         athens: Box<Setter>,
     },
+    /// An Athens setting agora does not implement yet, whose absence would
+    /// weaken security (serving without authentication, filtering or validation).
+    #[error("{key} ({}) is not supported yet and agora will not start without it: {reason}", origin.location())]
+    Refused {
+        /// The key or variable that set it.
+        key: String,
+        /// Where it was set.
+        origin: Source,
+        /// What ignoring it would mean.
+        reason: &'static str,
+    },
     /// The storage type is an Athens backend that agora does not implement yet.
     #[error(
         "storage type {kind} is not supported yet (set by {key} ({})); agora supports disk \
