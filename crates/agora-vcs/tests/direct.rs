@@ -104,7 +104,15 @@ impl Case {
                         }
                     }
                 }
-                (Err(a), Err(_)) => eprintln!("stat {query}: both fail ({a})"),
+                (Err(a), Err(g)) => {
+                    // The go command prints the same text after "go: ".
+                    if g.trim() != format!("go: {a}") {
+                        self.mismatches.push(format!(
+                            "stat {query} error: go {:?}, agora {a:?}",
+                            g.trim()
+                        ));
+                    }
+                }
                 (a, g) => self
                     .mismatches
                     .push(format!("stat {query}: go {g:?}, agora {a:?}")),
@@ -172,7 +180,21 @@ impl Case {
                     }
                 }
                 (_, Err(a), Err(g)) => {
-                    eprintln!("download {version}: both fail\n  agora: {a}\n  go: {g}")
+                    // `go mod download -json` reports the error in its JSON.
+                    let json: String = g
+                        .lines()
+                        .skip_while(|l| !l.starts_with('{'))
+                        .collect::<Vec<_>>()
+                        .join("\n");
+                    let go_err = serde_json::from_str::<Value>(&json)
+                        .ok()
+                        .and_then(|v| v["Error"].as_str().map(str::to_owned))
+                        .unwrap_or_else(|| g.clone());
+                    if go_err != *a {
+                        self.mismatches.push(format!(
+                            "download {version} error: go {go_err:?}, agora {a:?}"
+                        ));
+                    }
                 }
                 (m, z, g) => self.mismatches.push(format!(
                     "download {version}: go {:?}, agora mod {:?} zip {:?}",
