@@ -1767,3 +1767,175 @@ pub fn snapshot_diff(
     }
     diffs
 }
+
+// ---------------------------------------------------------------------------------------
+// Additions for the HTTP-semantics, network-mode and operations tests
+// ---------------------------------------------------------------------------------------
+
+/// Sends `METHOD target HTTP/1.1` like [`http_request`], plus the given header fields, and
+/// returns the parsed response together with every byte the server sent after the header
+/// block (so that a test can check that a HEAD or 304 answer really carried no body).
+pub fn http_request_with(
+    addr: SocketAddr,
+    method: &str,
+    target: &str,
+    headers: &[(&str, &str)],
+) -> io::Result<(HttpResponse, Vec<u8>)> {
+    let mut stream = TcpStream::connect_timeout(&addr, Duration::from_secs(10))?;
+    stream.set_read_timeout(Some(Duration::from_secs(120)))?;
+    stream.set_write_timeout(Some(Duration::from_secs(30)))?;
+    let mut request = format!(
+        "{method} {target} HTTP/1.1\r\nHost: {addr}\r\nUser-Agent: agora-e2e\r\nAccept: */*\r\n"
+    );
+    for (name, value) in headers {
+        request.push_str(&format!("{name}: {value}\r\n"));
+    }
+    request.push_str("Connection: close\r\n\r\n");
+    stream.write_all(request.as_bytes())?;
+    let mut raw = Vec::new();
+    stream.read_to_end(&mut raw)?;
+    let resp = parse_response(&raw, method.eq_ignore_ascii_case("HEAD"))?;
+    let after_head = find(&raw, b"\r\n\r\n")
+        .map(|end| raw[end + 4..].to_vec())
+        .unwrap_or_default();
+    Ok((resp, after_head))
+}
+
+/// Polls `cond` every 20 ms until it holds or `timeout` passes; returns whether it held.
+pub fn wait_until(timeout: Duration, mut cond: impl FnMut() -> bool) -> bool {
+    let deadline = Instant::now() + timeout;
+    loop {
+        if cond() {
+            return true;
+        }
+        if Instant::now() > deadline {
+            return false;
+        }
+        thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// A `Command` for the agora binary with a clean environment: only `PATH`, `HOME`,
+/// `NO_COLOR`, `RUST_BACKTRACE` and `env` (none of what [`Agora::start`] sets).
+pub fn agora_command(home: &Path, args: &[&str], env: &[(&str, &str)]) -> Command {
+    let mut cmd = Command::new(agora_bin());
+    cmd.args(args)
+        .env_clear()
+        .env("PATH", path_env())
+        .env("HOME", home)
+        .env("RUST_BACKTRACE", "1")
+        .env("NO_COLOR", "1");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd
+}
+
+/// Runs `agora args…` (see [`agora_command`]) to completion within `timeout`.
+pub fn run_agora(home: &Path, args: &[&str], env: &[(&str, &str)], timeout: Duration) -> Output {
+    run_with_timeout(&mut agora_command(home, args, env), timeout)
+}
+
+impl Agora {
+    /// Starts `agora args…` with only the environment of [`agora_command`] plus `env`,
+    /// logging to `config.log_path`, and waits until it answers `GET /readyz` with 200 on
+    /// `addr` (which the arguments or environment must make it listen on). `config` is
+    /// recorded as given; only its `log_path` and `home` are used to start the process.
+    pub fn start_custom(
+        config: &AgoraConfig,
+        args: &[&str],
+        env: &[(&str, &str)],
+        addr: SocketAddr,
+    ) -> Agora {
+        let mut log = fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&config.log_path)
+            .expect("open the agora log");
+        let log_offset = log.metadata().map(|m| m.len()).unwrap_or(0);
+        let _ = writeln!(
+            log,
+            "=== agora-e2e: {} {} (custom start, expected on {addr})",
+            agora_bin().display(),
+            args.join(" ")
+        );
+        let mut cmd = agora_command(&config.home, args, env);
+        if !env.iter().any(|(k, _)| *k == "ATHENS_LOG_LEVEL") {
+            cmd.env("ATHENS_LOG_LEVEL", "debug");
+        }
+        let child = cmd
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().expect("clone the log handle"))
+            .stderr(log)
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {}: {e}", agora_bin().display()));
+        spawn_watchdog(child.id());
+        let mut agora = Agora {
+            child: Some(child),
+            addr,
+            config: config.clone(),
+            log_offset,
+        };
+        let deadline = Instant::now() + READY_TIMEOUT;
+        let mut last;
+        loop {
+            if let Some(child) = agora.child.as_mut()
+                && let Ok(Some(status)) = child.try_wait()
+            {
+                agora.child = None;
+                panic!(
+                    "agora exited during startup ({status}); log:\n{}",
+                    tail(&agora.log(), 200)
+                );
+            }
+            match http_get(addr, "/readyz") {
+                Ok(resp) if resp.status == 200 => return agora,
+                Ok(resp) => last = resp.summary(),
+                Err(e) => last = e.to_string(),
+            }
+            if Instant::now() > deadline {
+                agora.kill9();
+                panic!(
+                    "agora did not answer GET /readyz with 200 on {addr} within \
+                     {READY_TIMEOUT:?} (last: {last}); log:\n{}",
+                    tail(&agora.log(), 200)
+                );
+            }
+            thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// The process id, while the process is held.
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().map(Child::id)
+    }
+
+    /// Sends SIGTERM and returns at once (see [`Agora::wait_exit`]).
+    pub fn terminate(&self) {
+        if let Some(pid) = self.pid() {
+            let _ = Command::new("sh")
+                .args(["-c", "kill -TERM \"$1\"", "sh", &pid.to_string()])
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .status();
+        }
+    }
+
+    /// Waits up to `timeout` for the process to exit and returns its status (reaped), or
+    /// `None` if it is still running.
+    pub fn wait_exit(&mut self, timeout: Duration) -> Option<ExitStatus> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let child = self.child.as_mut()?;
+            if let Ok(Some(status)) = child.try_wait() {
+                self.child = None;
+                return Some(status);
+            }
+            if Instant::now() > deadline {
+                return None;
+            }
+            thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
