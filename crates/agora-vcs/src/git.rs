@@ -392,9 +392,11 @@ impl GitRepo {
     }
 
     /// Writes `git archive --format=zip` of `commit` (limited to `subdir`
-    /// when not empty) into `dest`, exactly as the go command runs it.
+    /// when not empty) into `dest`, as the go command runs it. With `stored`,
+    /// entries are not compressed (`-0`): the same names and bytes, several
+    /// times faster, for callers that only read the archive back.
     /// Returns `Ok(false)` when `subdir` matches no files.
-    pub fn archive(&self, commit: &str, subdir: &str, dest: &File) -> Result<bool> {
+    pub fn archive(&self, commit: &str, subdir: &str, stored: bool, dest: &File) -> Result<bool> {
         {
             let _guard = self.lock();
             let _lock = self.file_lock()?;
@@ -408,9 +410,11 @@ impl GitRepo {
             "archive",
             "--format=zip",
             "--prefix=prefix/",
-            "--end-of-options",
-            commit,
         ];
+        if stored {
+            args.push("-0");
+        }
+        args.extend(["--end-of-options", commit]);
         if !subdir.is_empty() {
             args.push(subdir);
         }

@@ -7,6 +7,7 @@ use std::collections::HashMap;
 use std::io::Write;
 use std::sync::Arc;
 
+use agora_core::zipcheck::MAX_ZIP_FILE;
 use agora_core::{path as modpath, pseudo, semver};
 use serde::Serialize;
 
@@ -805,12 +806,30 @@ impl DirectModule {
         self.require_canonical(version)?;
         let (rev, subdir, _) = self.find_dir(version)?;
         // The git archive goes to an anonymous temporary file, never memory.
-        let archive = tempfile::tempfile()?;
-        if !self.repo.archive(&rev, &subdir, &archive)? {
-            return Err(Error::NotFound(format!(
+        // It is written uncompressed: agora only reads it back, and deflating
+        // it costs more than everything else in a warm fetch.
+        let missing = || {
+            Error::NotFound(format!(
                 "{}@{version}: no files in {subdir} at revision {rev}",
                 self.mod_path
-            )));
+            ))
+        };
+        let mut archive = tempfile::tempfile()?;
+        if !self.repo.archive(&rev, &subdir, true, &archive)? {
+            return Err(missing());
+        }
+        // The go command refuses a git archive (compressed, as it runs git)
+        // over MaxZipFile. Stored is never smaller than compressed by more
+        // than deflate's worst-case overhead, so only an archive near the
+        // limit needs the compressed size measured.
+        if archive.metadata()?.len() > MAX_ZIP_FILE - (MAX_ZIP_FILE >> 8) {
+            archive = tempfile::tempfile()?;
+            if !self.repo.archive(&rev, &subdir, false, &archive)? {
+                return Err(missing());
+            }
+            if archive.metadata()?.len() > MAX_ZIP_FILE {
+                return Err(Error::Invalid("downloaded zip file too large".into()));
+            }
         }
         let repo = Arc::clone(&self.repo);
         let mut root_license = || repo.read_file(&rev, "LICENSE");
