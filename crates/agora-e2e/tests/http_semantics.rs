@@ -408,6 +408,17 @@ fn zip_byte_ranges() {
         "If-Range mismatch: body is not the full zip"
     );
 
+    // If-Range needs a strong match: the weak form of the right tag gets the whole zip.
+    let weak = format!("W/{etag}");
+    let (resp, _) = request(
+        &agora,
+        "GET",
+        target,
+        &[("Range", "bytes=0-9"), ("If-Range", &weak)],
+    );
+    assert_eq!(resp.status, 200, "If-Range {weak}: {}", resp.summary());
+    assert!(resp.body == z, "If-Range {weak}: body is not the full zip");
+
     // HEAD with a range: the partial headers and no body.
     let (resp, raw) = request(&agora, "HEAD", target, &[("Range", "bytes=0-9")]);
     assert_eq!(resp.status, 206, "HEAD Range: {}", resp.summary());

@@ -175,6 +175,20 @@ fn strict_mode() {
     assert_answers_from_storage(&agora, ctx);
     expect_status(&agora, &format!("/{UNSTORED}/@v/list"), 404, ctx);
     expect_status(&agora, &format!("/{UNSTORED}/@latest"), 404, ctx);
+    // Stored only at a pseudo-version: an empty list, and @latest is that pseudo-version
+    // (the go command's rule when there is no tagged version).
+    let list = expect_status(&agora, "/golang.org/x/text/@v/list", 200, ctx);
+    assert_eq!(
+        list.text(),
+        "",
+        "{ctx}: list of a module stored only at a pseudo-version"
+    );
+    let latest = expect_status(&agora, "/golang.org/x/text/@latest", 200, ctx);
+    assert_eq!(
+        version_of(&latest, ctx),
+        "v0.0.0-20170915032832-14c0d48ead0c",
+        "{ctx}: @latest of a module stored only at a pseudo-version"
+    );
     drop(agora);
 
     // Upstream gone: stored artifacts are served; list is an upstream failure.
@@ -260,11 +274,16 @@ fn upstream_timeout_is_504() {
     let fwd = Forwarder::to_ref_proxy();
     fwd.set_behavior("/@v/list", Behavior::Delay(Duration::from_secs(6)));
     fwd.set_behavior("/@latest", Behavior::Delay(Duration::from_secs(6)));
+    fwd.set_behavior("/v1.5.2.info", Behavior::Delay(Duration::from_secs(6)));
     let mut cfg = AgoraConfig::new(t.path(), fwd.goproxy_url());
     cfg.extra_env
         .push(("ATHENS_TIMEOUT".to_string(), "2".to_string()));
     let agora = Agora::start(&cfg);
-    for target in ["/rsc.io/quote/@v/list", "/rsc.io/quote/@latest"] {
+    for target in [
+        "/rsc.io/quote/@v/list",
+        "/rsc.io/quote/@latest",
+        "/rsc.io/quote/@v/v1.5.2.info",
+    ] {
         let started = Instant::now();
         expect_status(&agora, target, 504, "upstream slower than ATHENS_TIMEOUT=2");
         let took = started.elapsed();
@@ -273,6 +292,10 @@ fn upstream_timeout_is_504() {
             "{target}: the 504 came after {took:?}, expected about 2 s"
         );
     }
+    assert!(
+        !athens_version_dir(&cfg.storage_root, "rsc.io/quote", "v1.5.2").exists(),
+        "a timed-out fetch stored a version"
+    );
 }
 
 /// `GOPROXY`-syntax chains: `|` falls through on any error, `,` only on 404/410.
