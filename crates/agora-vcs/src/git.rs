@@ -16,6 +16,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::ffi::OsStr;
 use std::fs::{self, File, OpenOptions};
 use std::io::{Read, Write};
+use std::os::unix::process::CommandExt as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -55,7 +56,12 @@ pub struct GitRepo {
     /// The ref map of the last refresh; the lock also serialises fetches, so
     /// concurrent callers share one fetch instead of racing two.
     refs: Mutex<Option<Arc<Refs>>>,
+    /// Limit for each command that talks to the remote.
+    timeout: Duration,
 }
+
+/// Default limit for one `ls-remote` or `fetch`.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(600);
 
 /// The mirrors of every repository under one cache directory, handing out
 /// one shared [`GitRepo`] per URL so that concurrent requests for a
@@ -70,6 +76,7 @@ pub struct GitRepo {
 pub struct Mirrors {
     cache_dir: PathBuf,
     max_age: Duration,
+    timeout: Duration,
     open: Mutex<HashMap<String, (Instant, Arc<GitRepo>)>>,
 }
 
@@ -79,8 +86,16 @@ impl Mirrors {
         Mirrors {
             cache_dir: cache_dir.to_owned(),
             max_age,
+            timeout: DEFAULT_TIMEOUT,
             open: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// Sets the limit for each `ls-remote` or `fetch` (see
+    /// [`GitRepo::with_timeout`]).
+    pub fn with_timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
     }
 
     /// The shared repository for `url`.
@@ -94,7 +109,7 @@ impl Mirrors {
         {
             return Ok(Arc::clone(repo));
         }
-        let repo = Arc::new(GitRepo::open(&self.cache_dir, url)?);
+        let repo = Arc::new(GitRepo::open(&self.cache_dir, url)?.with_timeout(self.timeout));
         open.retain(|_, (since, _)| now.duration_since(*since) < self.max_age);
         open.insert(url.to_owned(), (now, Arc::clone(&repo)));
         Ok(repo)
@@ -122,6 +137,7 @@ impl GitRepo {
             url: url.to_owned(),
             dir,
             refs: Mutex::new(None),
+            timeout: DEFAULT_TIMEOUT,
         };
         if !repo.dir.join("objects").is_dir() {
             // Initialise in a temporary sibling and rename, so a crash never
@@ -145,6 +161,14 @@ impl GitRepo {
             }
         }
         Ok(repo)
+    }
+
+    /// Sets the limit for each command that talks to the remote
+    /// (`ls-remote`, `fetch`); a command over it is killed and reported as
+    /// [`Error::Timeout`].
+    pub fn with_timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
     }
 
     /// The remote URL, as `Origin.URL` reports it.
@@ -200,14 +224,14 @@ impl GitRepo {
 
     fn fetch_locked(&self) -> Result<Refs> {
         let _lock = self.file_lock()?;
-        let out = self.git(["ls-remote", "-q", "--end-of-options", "origin"])?;
+        let out = self.remote_git(&["ls-remote", "-q", "--end-of-options", "origin"])?;
         let refs = parse_ls_remote(&String::from_utf8_lossy(&out));
         if refs.is_empty() {
             return Ok(refs);
         }
         // `--prune` keeps the mirror equal to the remote, so a deleted tag
         // cannot linger in `for-each-ref --merged` answers.
-        self.git([
+        self.remote_git(&[
             "fetch",
             "--quiet",
             "--force",
@@ -226,7 +250,7 @@ impl GitRepo {
                 .any(|(k, v)| k.starts_with("refs/heads/") && v == head)
         {
             let spec = format!("{head}:refs/dummy");
-            self.git(["fetch", "--quiet", "--force", "origin", spec.as_str()])?;
+            self.remote_git(&["fetch", "--quiet", "--force", "origin", spec.as_str()])?;
         }
         Ok(refs)
     }
@@ -336,15 +360,30 @@ impl GitRepo {
         })
     }
 
-    /// The content of `file` at `commit`, or `None` when it does not exist
-    /// (or is not a blob).
+    /// The content of `file` at `commit`, or `None` when the commit's tree
+    /// has no blob there (nothing, a directory or a submodule). A symlink is a
+    /// blob whose content is the link target, as `git cat-file` gives it to
+    /// the go command.
+    ///
+    /// The go command maps *every* `cat-file` failure to "not exist"; agora
+    /// asks `ls-tree` first and reports other failures as errors, because
+    /// here "not exist" can become a stored, synthesized go.mod.
     pub fn read_file(&self, commit: &str, file: &str) -> Result<Option<Vec<u8>>> {
-        let spec = format!("{commit}:{file}");
-        match self.git(["cat-file", "--end-of-options", "blob", spec.as_str()]) {
-            Ok(out) => Ok(Some(out)),
-            // The go command maps every cat-file failure to "not exist".
-            Err(Error::Git { .. }) => Ok(None),
-            Err(e) => Err(e),
+        let listing = self.git(["ls-tree", "-z", "--full-tree", commit, "--", file])?;
+        let blob = listing
+            .split(|&b| b == 0)
+            .filter_map(|entry| {
+                let tab = entry.iter().position(|&b| b == b'\t')?;
+                let (meta, name) = (&entry[..tab], &entry[tab + 1..]);
+                let mut f = meta.split(|&b| b == b' ');
+                let (_mode, kind, object) = (f.next()?, f.next()?, f.next()?);
+                (name == file.as_bytes() && kind == b"blob")
+                    .then(|| String::from_utf8_lossy(object).into_owned())
+            })
+            .next();
+        match blob {
+            Some(object) => Ok(Some(self.git(["cat-file", "blob", object.as_str()])?)),
+            None => Ok(None),
         }
     }
 
@@ -472,6 +511,82 @@ impl GitRepo {
             .env("GIT_TERMINAL_PROMPT", "0")
             .stdin(Stdio::null());
         cmd
+    }
+
+    /// Runs a git command that talks to the remote, within the timeout.
+    /// The command runs in its own process group so that a timeout also
+    /// ends the transport helpers git starts (`git-remote-http`, ssh).
+    fn remote_git(&self, args: &[&str]) -> Result<Vec<u8>> {
+        let mut cmd = self.command(args);
+        cmd.process_group(0)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let mut child = cmd.spawn()?;
+        let drain = |r: Option<Box<dyn Read + Send>>| {
+            std::thread::spawn(move || {
+                let mut buf = Vec::new();
+                if let Some(mut r) = r {
+                    let _ = r.read_to_end(&mut buf);
+                }
+                buf
+            })
+        };
+        let out = drain(
+            child
+                .stdout
+                .take()
+                .map(|r| Box::new(r) as Box<dyn Read + Send>),
+        );
+        let err = drain(
+            child
+                .stderr
+                .take()
+                .map(|r| Box::new(r) as Box<dyn Read + Send>),
+        );
+        let start = Instant::now();
+        let status = loop {
+            if let Some(status) = child.try_wait()? {
+                break Some(status);
+            }
+            if start.elapsed() > self.timeout {
+                // Signal the whole group; the std API only reaches git itself.
+                let _ = Command::new("kill")
+                    .args(["-KILL", "--", &format!("-{}", child.id())])
+                    .status();
+                let _ = child.kill();
+                let _ = child.wait();
+                break None;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        let stdout = out.join().unwrap_or_default();
+        let stderr = String::from_utf8_lossy(&err.join().unwrap_or_default())
+            .trim()
+            .to_owned();
+        match status {
+            None => Err(Error::Timeout(format!(
+                "git {}: {} did not answer within {:?}",
+                args.first().copied().unwrap_or_default(),
+                self.url,
+                self.timeout
+            ))),
+            Some(s) if s.success() => Ok(stdout),
+            // git's wording for a repository the server does not have
+            // (HTTP 404, "Repository not found" from forges).
+            Some(_)
+                if stderr.contains("not found")
+                    || stderr.contains("does not appear to be a git repository") =>
+            {
+                Err(Error::NotFound(format!(
+                    "repository {} not found: {stderr}",
+                    self.url
+                )))
+            }
+            Some(_) => Err(Error::Unavailable(format!(
+                "git {}: {stderr}",
+                args.join(" ")
+            ))),
+        }
     }
 
     fn git<I, S>(&self, args: I) -> Result<Vec<u8>>

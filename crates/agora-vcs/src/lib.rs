@@ -43,7 +43,11 @@ pub enum ErrorKind {
     /// The version exists but is not valid for this module (wrong major
     /// version, a bad pseudo-version, files the zip rules refuse).
     Invalid,
-    /// git failed or the mirror could not be read or written.
+    /// The remote repository could not be reached or failed.
+    Unavailable,
+    /// The remote repository did not answer in time.
+    Timeout,
+    /// git failed locally or the mirror could not be read or written.
     Internal,
 }
 
@@ -57,7 +61,13 @@ pub enum Error {
     /// See [`ErrorKind::Invalid`].
     #[error("{0}")]
     Invalid(String),
-    /// A git command failed.
+    /// Talking to the remote failed (see [`ErrorKind::Unavailable`]).
+    #[error("{0}")]
+    Unavailable(String),
+    /// Talking to the remote took longer than the configured limit.
+    #[error("{0}")]
+    Timeout(String),
+    /// A local git command failed.
     #[error("git {args}: {stderr}")]
     Git {
         /// The arguments, for the log.
@@ -76,6 +86,8 @@ impl Error {
         match self {
             Error::NotFound(_) => ErrorKind::NotFound,
             Error::Invalid(_) => ErrorKind::Invalid,
+            Error::Unavailable(_) => ErrorKind::Unavailable,
+            Error::Timeout(_) => ErrorKind::Timeout,
             Error::Git { .. } | Error::Io(_) => ErrorKind::Internal,
         }
     }

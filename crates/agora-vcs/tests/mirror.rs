@@ -90,3 +90,36 @@ fn pull_request_refs_are_not_fetched() {
     let err = m.stat(&pr[..12]).unwrap_err();
     assert_eq!(err.kind(), ErrorKind::NotFound, "{err}");
 }
+
+#[test]
+fn hanging_remote_times_out() {
+    // A server that accepts connections and never answers.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for conn in listener.incoming() {
+            held.push(conn);
+        }
+    });
+    let cache = tempfile::tempdir().unwrap();
+    let mirrors =
+        Mirrors::new(cache.path(), Duration::ZERO).with_timeout(Duration::from_millis(1500));
+    let repo = mirrors
+        .repo(&format!("http://127.0.0.1:{port}/hang.git"))
+        .unwrap();
+    let start = std::time::Instant::now();
+    let err = repo.refs().unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Timeout, "{err}");
+    assert!(start.elapsed() < Duration::from_secs(10));
+}
+
+#[test]
+fn missing_repository_is_not_found() {
+    let cache = tempfile::tempdir().unwrap();
+    let mirrors = Mirrors::new(cache.path(), Duration::ZERO);
+    let url = repos_dir().join("no-such-repo.git");
+    let repo = mirrors.repo(url.to_str().unwrap()).unwrap();
+    let err = repo.refs().unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::NotFound, "{err}");
+}
