@@ -665,3 +665,34 @@ fn go_import_subdirectory_field() {
     assert!(x.stat("main").starts_with("error"));
     x.finish();
 }
+
+#[test]
+fn unicode_names_gitlinks_and_kelvin_collision() {
+    let name = unique("unicode");
+    let w = Work::new();
+    w.write("go.mod", &format!("module {HOST}/{name}\n"))
+        .write("é.go", "package a\n")
+        .write("dir/日本.txt", "x\n");
+    // A submodule entry (gitlink): git archive leaves it out.
+    let head = w.commit("one");
+    w.run(&[
+        "update-index",
+        "--add",
+        "--cacheinfo",
+        &format!("160000,{head},vendored-sub"),
+    ]);
+    w.run(&["commit", "-q", "-m", "gitlink"]);
+    w.tag("v1.0.0");
+    // KELVIN SIGN folds with k: a collision for the go command.
+    w.write("\u{212A}.go", "package a\n")
+        .write("k.go", "package a\n");
+    w.commit("kelvin");
+    w.tag("v1.1.0");
+    let mut case = Case::new(&w, &name, "");
+    let mut files = case.download("v1.0.0").unwrap();
+    files.sort();
+    assert_eq!(files, ["dir/日本.txt", "go.mod", "é.go"]);
+    let e = case.download("v1.1.0").unwrap_err();
+    assert!(e.contains("case-insensitive file name collision"), "{e}");
+    case.finish();
+}

@@ -123,3 +123,39 @@ fn missing_repository_is_not_found() {
     let err = repo.refs().unwrap_err();
     assert_eq!(err.kind(), ErrorKind::NotFound, "{err}");
 }
+
+#[test]
+fn gopkg_in_paths() {
+    // Not comparable with the go command offline (it would ask gopkg.in);
+    // checks coderepo.go's gopkg.in rules: `.vN` major, no vN/ subdirectory,
+    // synthesized go.mod allowed at any major.
+    let name = unique("gopkgin");
+    let w = Work::new();
+    w.write("yaml.go", "package yaml\n");
+    w.commit("one");
+    w.tag("v1.0.0").tag("v2.0.0");
+    w.write("yaml.go", "package yaml // 2\n");
+    let head = w.commit("two");
+    w.tag("v2.1.0");
+    w.write("yaml.go", "package yaml // 3\n");
+    let head3 = w.commit("three");
+    w.publish(&name);
+    let cache = tempfile::tempdir().unwrap();
+    let url = repos_dir().join(format!("{name}.git"));
+    let repo = Mirrors::new(cache.path(), Duration::ZERO)
+        .repo(url.to_str().unwrap())
+        .unwrap();
+    let path = "gopkg.in/yaml.v2";
+    let m = DirectModule::new(path, repo, path, "").unwrap();
+    assert_eq!(m.list().unwrap().list, ["v2.0.0", "v2.1.0"]);
+    assert_eq!(m.stat(&head[..12]).unwrap().version, "v2.1.0");
+    let pv = m.stat("main").unwrap().version;
+    assert!(
+        pv.starts_with("v2.1.1-0.") && pv.ends_with(&head3[..12]),
+        "{pv}"
+    );
+    assert_eq!(m.go_mod("v2.1.0").unwrap(), b"module gopkg.in/yaml.v2\n");
+    let mut out = Vec::new();
+    let z = m.zip("v2.1.0", &mut out).unwrap();
+    assert_eq!(z.files, ["yaml.go"]);
+}
