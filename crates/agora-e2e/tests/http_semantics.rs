@@ -343,6 +343,30 @@ fn zip_byte_ranges() {
     let t = TestDir::new("http-range");
     let rp = ref_proxy();
     let agora = Agora::start(&AgoraConfig::new(t.path(), rp.goproxy_url()));
+    // A range on a zip that is not stored yet: fetched, stored, and the range served.
+    let first = rp.fetch("rsc.io/quote/@v/v1.5.1.zip");
+    let (resp, _) = request(
+        &agora,
+        "GET",
+        "/rsc.io/quote/@v/v1.5.1.zip",
+        &[("Range", "bytes=0-9")],
+    );
+    assert_eq!(
+        resp.status,
+        206,
+        "Range on a missing zip: {}",
+        resp.summary()
+    );
+    assert!(
+        resp.body == first[..10],
+        "Range on a missing zip: wrong bytes"
+    );
+    assert_eq!(
+        resp.header("content-range"),
+        Some(format!("bytes 0-9/{}", first.len()).as_str()),
+        "Range on a missing zip: Content-Range"
+    );
+
     let target = "/rsc.io/quote/@v/v1.5.2.zip";
     let full = agora.get(target);
     assert_eq!(full.status, 200, "{}", full.summary());

@@ -296,6 +296,19 @@ fn upstream_timeout_is_504() {
         !athens_version_dir(&cfg.storage_root, "rsc.io/quote", "v1.5.2").exists(),
         "a timed-out fetch stored a version"
     );
+
+    // In fallback mode a timeout is one more failure that storage answers.
+    let zip = expect_status(&agora, "/rsc.io/quote/@v/v1.5.1.zip", 200, "storing v1.5.1");
+    assert!(!zip.body.is_empty(), "empty zip");
+    drop(agora);
+    let mut fallback = cfg.clone();
+    fallback.network_mode = Some("fallback".to_string());
+    let agora = Agora::start(&fallback);
+    let ctx = "fallback, upstream slower than ATHENS_TIMEOUT=2";
+    let list = expect_status(&agora, "/rsc.io/quote/@v/list", 200, ctx);
+    assert_eq!(list.text(), "v1.5.1\n", "{ctx}: list");
+    let latest = expect_status(&agora, "/rsc.io/quote/@latest", 200, ctx);
+    assert_eq!(version_of(&latest, ctx), "v1.5.1", "{ctx}: @latest");
 }
 
 /// `GOPROXY`-syntax chains: `|` falls through on any error, `,` only on 404/410.
@@ -348,6 +361,28 @@ fn goproxy_chain_fallback_rules() {
             .all(|p| p.starts_with(".agora-tmp")),
         "{ctx}: stored something: {:?}",
         files_under(&cfg.storage_root)
+    );
+    drop(agora);
+
+    // Nor on a proxy that refuses connections (the go command falls through only on
+    // 404/410 after `,`).
+    let (_stopped, refused) = stopped_upstream();
+    let chain = format!("{refused},{good}");
+    let cfg = AgoraConfig::new(&t.sub("comma-after-refused"), chain.clone());
+    let agora = Agora::start(&cfg);
+    let ctx = format!("AGORA_GOPROXY={chain}");
+    expect_status(&agora, "/rsc.io/quote/@v/list", 502, &ctx);
+    expect_status(&agora, "/rsc.io/quote/@v/v1.5.2.zip", 502, &ctx);
+    drop(agora);
+    let chain = format!("{refused}|{good}");
+    let cfg = AgoraConfig::new(&t.sub("pipe-after-refused"), chain.clone());
+    let agora = Agora::start(&cfg);
+    let ctx = format!("AGORA_GOPROXY={chain}");
+    expect_status(&agora, "/rsc.io/quote/@v/list", 200, &ctx);
+    let zip = expect_status(&agora, "/rsc.io/quote/@v/v1.5.2.zip", 200, &ctx);
+    assert!(
+        zip.body == want_zip,
+        "{ctx}: zip bytes differ from upstream's"
     );
     drop(agora);
 
