@@ -360,31 +360,50 @@ impl GitRepo {
         })
     }
 
-    /// The content of `file` at `commit`, or `None` when the commit's tree
-    /// has no blob there (nothing, a directory or a submodule). A symlink is a
-    /// blob whose content is the link target, as `git cat-file` gives it to
-    /// the go command.
-    ///
-    /// The go command maps *every* `cat-file` failure to "not exist"; agora
-    /// asks `ls-tree` first and reports other failures as errors, because
-    /// here "not exist" can become a stored, synthesized go.mod.
-    pub fn read_file(&self, commit: &str, file: &str) -> Result<Option<Vec<u8>>> {
-        let listing = self.git(["ls-tree", "-z", "--full-tree", commit, "--", file])?;
-        let blob = listing
+    /// The blob at `file` in `commit`'s tree, as (object id, size), or
+    /// `None` when there is no blob there (nothing, a directory or a
+    /// submodule). A symlink is a blob whose content is the link target, as
+    /// `git cat-file` gives it to the go command.
+    fn tree_blob(&self, commit: &str, file: &str) -> Result<Option<(String, u64)>> {
+        let listing = self.git(["ls-tree", "-l", "-z", "--full-tree", commit, "--", file])?;
+        Ok(listing
             .split(|&b| b == 0)
             .filter_map(|entry| {
                 let tab = entry.iter().position(|&b| b == b'\t')?;
                 let (meta, name) = (&entry[..tab], &entry[tab + 1..]);
-                let mut f = meta.split(|&b| b == b' ');
-                let (_mode, kind, object) = (f.next()?, f.next()?, f.next()?);
-                (name == file.as_bytes() && kind == b"blob")
-                    .then(|| String::from_utf8_lossy(object).into_owned())
+                let meta = String::from_utf8_lossy(meta);
+                let mut f = meta.split_whitespace();
+                let (_mode, kind, object, size) = (f.next()?, f.next()?, f.next()?, f.next()?);
+                (name == file.as_bytes() && kind == "blob")
+                    .then(|| Some((object.to_owned(), size.parse().ok()?)))
+                    .flatten()
             })
-            .next();
-        match blob {
-            Some(object) => Ok(Some(self.git(["cat-file", "blob", object.as_str()])?)),
-            None => Ok(None),
+            .next())
+    }
+
+    /// Whether `commit`'s tree has a blob at `file`.
+    pub fn has_file(&self, commit: &str, file: &str) -> Result<bool> {
+        Ok(self.tree_blob(commit, file)?.is_some())
+    }
+
+    /// The content of `file` at `commit` (see [`GitRepo::has_file`] for what
+    /// counts as a file), or `None` when it is absent.
+    ///
+    /// The go command maps *every* `cat-file` failure to "not exist"; agora
+    /// lists the tree entry first and reports other failures as errors,
+    /// because here "not exist" can become a stored, synthesized go.mod.
+    /// Files over `max_size` are refused rather than read into memory (the
+    /// go command would read them whole).
+    pub fn read_file(&self, commit: &str, file: &str, max_size: u64) -> Result<Option<Vec<u8>>> {
+        let Some((object, size)) = self.tree_blob(commit, file)? else {
+            return Ok(None);
+        };
+        if size > max_size {
+            return Err(Error::Invalid(format!(
+                "{file} at revision {commit} is too large ({size} bytes; limit is {max_size} bytes)"
+            )));
         }
+        Ok(Some(self.git(["cat-file", "blob", object.as_str()])?))
     }
 
     /// The highest tag (by `allowed` and semver on the part after `prefix`)

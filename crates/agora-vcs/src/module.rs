@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use std::io::Write;
 use std::sync::Arc;
 
-use agora_core::zipcheck::MAX_ZIP_FILE;
+use agora_core::zipcheck::{MAX_GO_MOD, MAX_LICENSE, MAX_ZIP_FILE};
 use agora_core::{path as modpath, pseudo, semver};
 use serde::Serialize;
 
@@ -242,7 +242,7 @@ impl DirectModule {
 
     fn version_has_go_mod(&self, tag: &str) -> Result<bool> {
         let c = self.repo.stat(tag)?;
-        Ok(self.repo.read_file(&c.hash, "go.mod")?.is_some())
+        self.repo.has_file(&c.hash, "go.mod")
     }
 
     /// codehost `Tags`: the tag origin for a prefix, with the `t1:` checksum
@@ -392,7 +392,7 @@ impl DirectModule {
             let ok = match cached {
                 Some(ok) => ok,
                 None => {
-                    let ok = self.repo.read_file(&info.hash, "go.mod")?.is_none();
+                    let ok = !self.repo.has_file(&info.hash, "go.mod")?;
                     incompatible_ok.borrow_mut().insert(String::new(), ok);
                     ok
                 }
@@ -406,10 +406,7 @@ impl DirectModule {
                 let ok = match cached {
                     Some(ok) => ok,
                     None => {
-                        let ok = self
-                            .repo
-                            .read_file(&info.hash, &format!("{major}/go.mod"))?
-                            .is_none();
+                        let ok = !self.repo.has_file(&info.hash, &format!("{major}/go.mod"))?;
                         incompatible_ok.borrow_mut().insert(major, ok);
                         ok
                     }
@@ -683,7 +680,7 @@ impl DirectModule {
         let commit = self.repo.stat(&rev)?;
         let c = &commit.hash;
         let file1 = join(&self.code_dir, "go.mod");
-        let gomod1 = self.repo.read_file(c, &file1)?;
+        let gomod1 = self.repo.read_file(c, &file1, MAX_GO_MOD)?;
         let mpath1 = gomod1
             .as_deref()
             .map(modfile::module_path)
@@ -699,7 +696,7 @@ impl DirectModule {
         {
             let dir2 = join(&self.code_dir, &self.path_major[1..]);
             file2 = join(&dir2, "go.mod");
-            let gomod2 = self.repo.read_file(c, &file2)?;
+            let gomod2 = self.repo.read_file(c, &file2, MAX_GO_MOD)?;
             let mpath2 = gomod2
                 .as_deref()
                 .map(modfile::module_path)
@@ -792,7 +789,10 @@ impl DirectModule {
         if let Some(g) = gomod {
             return Ok(g);
         }
-        match self.repo.read_file(&rev, &join(&dir, "go.mod"))? {
+        match self
+            .repo
+            .read_file(&rev, &join(&dir, "go.mod"), MAX_GO_MOD)?
+        {
             Some(g) => Ok(g),
             None => Ok(format!("module {}\n", modfile::auto_quote(&self.mod_path)).into_bytes()),
         }
@@ -832,7 +832,13 @@ impl DirectModule {
             }
         }
         let repo = Arc::clone(&self.repo);
-        let mut root_license = || repo.read_file(&rev, "LICENSE");
+        let mut root_license = || match repo.read_file(&rev, "LICENSE", MAX_LICENSE) {
+            // What checkFiles says about the oversized file go would add.
+            Err(Error::Invalid(_)) => Err(Error::Invalid(format!(
+                "create zip: LICENSE: LICENSE file too large (max size is {MAX_LICENSE} bytes)"
+            ))),
+            r => r,
+        };
         modzip::build(
             &archive,
             &subdir,
