@@ -320,6 +320,11 @@ fn incompatible_versions() {
     w.write("x.go", "package x // 3\n");
     w.commit("three");
     w.tag("v2.1.0");
+    // A branch after v2.1.0 without go.mod: +incompatible pseudo-versions.
+    w.run(&["checkout", "-q", "-b", "old"]);
+    w.write("x.go", "package x // old\n");
+    let old = w.commit("old");
+    w.run(&["checkout", "-q", "main"]);
     w.write("go.mod", &format!("module {HOST}/{name}/v3\n"));
     w.commit("v3 with go.mod");
     w.tag("v3.0.0");
@@ -334,8 +339,14 @@ fn incompatible_versions() {
     assert_eq!(case.stat("v2.1.0+incompatible"), "v2.1.0+incompatible");
     assert!(case.stat("v3.0.0").starts_with("error"));
     assert_eq!(case.latest(), "v2.1.0+incompatible");
-    // Default branch head: has a go.mod for /v3, so for this path it is…
-    case.stat("main");
+    // Default branch head: has a go.mod for /v3, so not this module.
+    assert!(case.stat("main").starts_with("error"));
+    let pv = case.stat("old");
+    assert!(
+        pv.starts_with("v2.1.1-0.") && pv.ends_with(&format!("{}+incompatible", short(&old))),
+        "{pv}"
+    );
+    case.download(&pv).unwrap();
     assert_eq!(
         case.module.go_mod("v2.1.0+incompatible").unwrap(),
         format!("module {HOST}/{name}\n").into_bytes()
