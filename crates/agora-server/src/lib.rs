@@ -101,7 +101,8 @@ fn new_request_id() -> String {
     static COUNTER: AtomicU64 = AtomicU64::new(0);
     let base = *BASE.get_or_init(|| uuid::Uuid::new_v4().as_u128());
     let n = u128::from(COUNTER.fetch_add(1, Ordering::Relaxed));
-    let bytes = (base ^ n.wrapping_mul(0x9e37_79b9_7f4a_7c15)).to_be_bytes();
+    // An odd 128-bit multiplier spreads even small counters over every digit.
+    let bytes = (base ^ n.wrapping_mul(0x9e37_79b9_7f4a_7c15_f39c_c060_5ced_c835)).to_be_bytes();
     uuid::Builder::from_random_bytes(bytes)
         .into_uuid()
         .to_string()
