@@ -332,6 +332,11 @@ impl GitRepo {
             .parse()
             .map_err(|_| Error::Invalid(format!("invalid time from git log: {out:?}")))?;
         let hash = hash.to_owned();
+        if git_ref.is_none() && !self.reachable(&hash)? {
+            // Still in the mirror from an earlier fetch, but no head or tag
+            // leads to it any more: a fresh go command could not fetch it.
+            return Err(unknown_revision(rev));
+        }
         if version != hash && hash.starts_with(&version) {
             version = hash.clone();
         }
@@ -404,6 +409,21 @@ impl GitRepo {
             )));
         }
         Ok(Some(self.git(["cat-file", "blob", object.as_str()])?))
+    }
+
+    /// Whether a head or tag of the mirror (which equal the remote's after a
+    /// fetch) contains `commit`.
+    fn reachable(&self, commit: &str) -> Result<bool> {
+        let contains = format!("--contains={commit}");
+        let out = self.git([
+            "for-each-ref",
+            "--count=1",
+            "--format=%(refname)",
+            contains.as_str(),
+            "refs/heads/",
+            "refs/tags/",
+        ])?;
+        Ok(!out.is_empty())
     }
 
     /// The highest tag (by `allowed` and semver on the part after `prefix`)

@@ -92,6 +92,29 @@ fn pull_request_refs_are_not_fetched() {
 }
 
 #[test]
+fn commits_of_deleted_branches_stop_resolving() {
+    let name = unique("deleted");
+    let w = Work::new();
+    w.write("go.mod", &format!("module example.test/{name}\n"));
+    w.commit("one");
+    w.run(&["checkout", "-q", "-b", "topic"]);
+    w.write("t.go", "package t\n");
+    let topic = w.commit("topic");
+    w.run(&["checkout", "-q", "main"]);
+    w.publish(&name);
+    let cache = tempfile::tempdir().unwrap();
+    let mirrors = Mirrors::new(cache.path(), Duration::ZERO);
+    assert!(module(&mirrors, &name).stat(&topic).is_ok());
+    // The branch goes away upstream; the mirror keeps the objects.
+    support::git(
+        &repos_dir().join(format!("{name}.git")),
+        &["branch", "-D", "topic"],
+    );
+    let err = module(&mirrors, &name).stat(&topic).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::NotFound, "{err}");
+}
+
+#[test]
 fn hanging_remote_times_out() {
     // A server that accepts connections and never answers.
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
