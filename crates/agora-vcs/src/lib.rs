@@ -95,3 +95,15 @@ impl Error {
 
 /// Result alias for this crate.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    /// The server shares these across request tasks and blocking threads.
+    #[test]
+    fn shareable_across_threads() {
+        fn send_sync<T: Send + Sync>() {}
+        send_sync::<crate::DirectModule>();
+        send_sync::<crate::Mirrors>();
+        send_sync::<crate::Error>();
+    }
+}

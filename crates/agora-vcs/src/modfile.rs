@@ -1,7 +1,7 @@
 //! The little go.mod reading direct mode needs, each as lax as the go
 //! command's own for that purpose:
 //!
-//! * [`module_path`]: x/mod `modfile.ModulePath`, a line scanner that never
+//! * [`module_path()`]: x/mod `modfile.ModulePath`, a line scanner that never
 //!   fails;
 //! * [`go_lang`]: the `go` directive's language version as
 //!   `modfile.ParseLax` + `version.Lang` give it to the zip rules;
