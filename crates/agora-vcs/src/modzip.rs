@@ -68,6 +68,15 @@ pub(crate) fn build<W: Write>(
     root_license: &mut dyn FnMut() -> Result<Option<Vec<u8>>>,
     dest: W,
 ) -> Result<ZipSummary> {
+    // x/mod/zip Create checks the module version pair before anything else.
+    let canonical = agora_core::path::canonical_version(version);
+    if canonical != version {
+        return Err(Error::Invalid(format!(
+            "create zip: version {version:?} is not canonical (should be {canonical:?})"
+        )));
+    }
+    agora_core::path::check(module, version)
+        .map_err(|e| Error::Invalid(format!("create zip: {e}")))?;
     let mut zr = zip::ZipArchive::new(BufReader::new(archive.try_clone()?))
         .map_err(|e| Error::Invalid(format!("reading git archive: {e}")))?;
     let subdir = subdir.trim_matches('/');

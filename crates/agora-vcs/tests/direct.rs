@@ -351,6 +351,13 @@ fn incompatible_versions() {
         case.module.go_mod("v2.1.0+incompatible").unwrap(),
         format!("module {HOST}/{name}\n").into_bytes()
     );
+    // Without the suffix the version does not fit the path (module.Check).
+    let e = case
+        .module
+        .zip("v2.0.0", Vec::new())
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("should be v0 or v1, not v2"), "{e}");
     for v in ["v1.0.0", "v2.0.0+incompatible", "v2.1.0+incompatible"] {
         let files = case.download(v).unwrap();
         assert!(!files.contains(&"go.mod".to_owned()));
