@@ -1,10 +1,13 @@
 //! Direct-mode module fetching from git, with the go command's results.
 //!
-//! This crate owns what the go command does under `GOPROXY=direct` once it
-//! knows which repository holds a module (discovery of the repository from
-//! the module path is not here yet; callers pass the repository URL and the
-//! module's subdirectory):
+//! This crate owns what the go command does under `GOPROXY=direct` to fetch
+//! a module from git. The HTTP part of discovery is the caller's: it fetches
+//! `?go-get=1` pages and hands the bodies to [`discovery`], then passes the
+//! repository URL, root and subdirectory to [`DirectModule`].
 //!
+//! * [`discovery`]: from a module path to its repository (`?go-get=1`
+//!   go-import tags, the static host table), as pure functions around the
+//!   caller's HTTP client.
 //! * [`git`]: [`GitRepo`], one persistent bare mirror per repository URL in a
 //!   cache directory, fetched incrementally with the git CLI, and the few
 //!   git queries the module logic needs (refs, commit metadata, files at a
@@ -23,6 +26,7 @@
 //! async callers should run it on a blocking thread. The ground truth for
 //! every rule is the go command's source; see `docs/vcs.md`.
 
+pub mod discovery;
 pub mod git;
 pub mod modfile;
 pub mod module;

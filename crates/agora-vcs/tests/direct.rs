@@ -714,3 +714,52 @@ fn unicode_names_gitlinks_and_kelvin_collision() {
     assert!(e.contains("case-insensitive file name collision"), "{e}");
     case.finish();
 }
+
+#[test]
+fn discovery_through_go_import_pages() {
+    use agora_vcs::discovery;
+    if !oracle_available() {
+        return;
+    }
+    let name = unique("disc");
+    let w = Work::new();
+    w.write("LICENSE", "root\n")
+        .write("mod/go.mod", &format!("module {HOST}/{name}\n"))
+        .write("mod/p.go", "package p\n")
+        .write("mod/sub/s.go", "package sub\n");
+    w.commit("one");
+    w.tag("mod/v1.0.0");
+    let url = w.publish(&name);
+    std::fs::write(
+        support::repos_dir().join(format!("{name}.git/go-import-subdir")),
+        "mod",
+    )
+    .unwrap();
+    // A package path below the module: the page names a shorter prefix,
+    // whose own page must agree.
+    let pkg = format!("{HOST}/{name}/sub");
+    assert_eq!(
+        discovery::go_get_url(&pkg, true).unwrap(),
+        format!("http://{pkg}?go-get=1")
+    );
+    let body = support::forge_get(&format!("/{name}/sub?go-get=1"));
+    let matched =
+        discovery::match_go_import(&discovery::parse_meta_go_imports(&body, true), &pkg).unwrap();
+    let prefix_body = support::forge_get(&format!("/{name}?go-get=1"));
+    discovery::verify_prefix(
+        &matched,
+        &discovery::parse_meta_go_imports(&prefix_body, true),
+    )
+    .unwrap();
+    let root = discovery::repo_root(&matched).unwrap();
+    assert_eq!(root.repo, url);
+    assert_eq!(root.root, format!("{HOST}/{name}"));
+    assert_eq!(root.subdir, "mod");
+    // The module at the root path lives in mod/ and is tagged mod/v1.0.0.
+    let mut case = Case::with_subdir(&w, &name, "", &root.subdir);
+    assert_eq!(case.list(), ["v1.0.0"]);
+    let mut files = case.download("v1.0.0").unwrap();
+    files.sort();
+    assert_eq!(files, ["LICENSE", "go.mod", "p.go", "sub/s.go"]);
+    case.finish();
+}

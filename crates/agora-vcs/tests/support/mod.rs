@@ -307,3 +307,19 @@ pub fn oracle_available() -> bool {
     eprintln!("skipping go comparison: {why}");
     false
 }
+
+/// GET a path from the forge over plain HTTP/1.0 and return the body.
+pub fn forge_get(path_and_query: &str) -> String {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect((BIND, 80)).unwrap();
+    write!(
+        s,
+        "GET {path_and_query} HTTP/1.0\r\nHost: {HOST}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut resp = String::new();
+    s.read_to_string(&mut resp).unwrap();
+    resp.split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_owned())
+        .unwrap_or_default()
+}
