@@ -439,6 +439,40 @@ mod tests {
         assert!(!is_clean(""));
     }
 
+    /// Size rules without writing half a gigabyte: entries only declare
+    /// their sizes to `check_files`.
+    #[test]
+    fn size_limits() {
+        let f = tempfile::tempfile().unwrap();
+        {
+            let mut w = zip::ZipWriter::new(f.try_clone().unwrap());
+            w.start_file("p/go.mod", SimpleFileOptions::default())
+                .unwrap();
+            w.write_all(b"module m\n\ngo 1.21\n").unwrap();
+            w.finish().unwrap();
+        }
+        let mut zr = zip::ZipArchive::new(BufReader::new(f)).unwrap();
+        let entry = |name: &str, size: u64| Entry {
+            name: name.into(),
+            index: None,
+            size,
+            kind: Kind::Regular,
+        };
+        let half = MAX_ZIP_FILE / 2;
+        let ok = vec![entry("a", half), entry("b", half)];
+        assert_eq!(check_files(&ok, &mut zr).unwrap(), [0, 1]);
+        let big = vec![entry("a", half), entry("b", half), entry("c", 1)];
+        let e = check_files(&big, &mut zr).unwrap_err().to_string();
+        assert!(e.contains("module source tree too large"), "{e}");
+        let e = check_files(&[entry("go.mod", MAX_GO_MOD + 1)], &mut zr)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("go.mod file too large"), "{e}");
+        // Omitted files do not count.
+        let vendored = vec![entry("vendor/x/y.go", MAX_ZIP_FILE + 1), entry("a", 1)];
+        assert_eq!(check_files(&vendored, &mut zr).unwrap(), [1]);
+    }
+
     #[test]
     fn collisions() {
         let mut c = Collisions::default();
