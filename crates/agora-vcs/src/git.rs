@@ -598,6 +598,13 @@ impl GitRepo {
             }
             std::thread::sleep(Duration::from_millis(20));
         };
+        tracing::debug!(
+            url = %self.url,
+            git = %args.join(" "),
+            elapsed = ?start.elapsed(),
+            exit = ?status.map(|s| s.code()),
+            "git remote command"
+        );
         let stdout = out.join().unwrap_or_default();
         let stderr = String::from_utf8_lossy(&err.join().unwrap_or_default())
             .trim()
@@ -651,16 +658,21 @@ where
 }
 
 fn output(mut cmd: Command) -> Result<Vec<u8>> {
+    let start = Instant::now();
     let out = cmd.output()?;
+    let args = || -> String {
+        let args: Vec<String> = cmd
+            .get_args()
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect();
+        args.join(" ")
+    };
+    tracing::trace!(git = %args(), elapsed = ?start.elapsed(), ok = out.status.success(), "git");
     if out.status.success() {
         return Ok(out.stdout);
     }
-    let args: Vec<String> = cmd
-        .get_args()
-        .map(|a| a.to_string_lossy().into_owned())
-        .collect();
     Err(Error::Git {
-        args: args.join(" "),
+        args: args(),
         stderr: String::from_utf8_lossy(&out.stderr).trim().to_owned(),
     })
 }
