@@ -21,6 +21,7 @@ use futures_util::StreamExt;
 use tokio::io::AsyncWriteExt;
 use tracing::{debug, info, warn};
 
+pub mod discovery;
 pub mod goproxy;
 
 pub use goproxy::{ProxyList, Source};
