@@ -13,6 +13,7 @@
 //! that reaches it answers a clear error.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 use agora_core::{ModulePath, RevInfo, Version, pattern, zipcheck};
@@ -21,7 +22,7 @@ use futures_util::StreamExt;
 use tokio::io::AsyncWriteExt;
 use tracing::{debug, info, warn};
 
-pub mod discovery;
+mod direct;
 pub mod goproxy;
 
 pub use goproxy::{ProxyList, Source};
@@ -86,6 +87,10 @@ pub struct UpstreamConfig {
     pub timeout: Duration,
     /// Where zips are spooled while they download and are checked.
     pub spool_dir: PathBuf,
+    /// Where `direct` keeps its bare git mirrors.
+    pub vcs_cache_dir: PathBuf,
+    /// GOINSECURE globs: discovery may fall back to plain http for these.
+    pub goinsecure: String,
 }
 
 /// A complete, checked version ready to store.
@@ -108,6 +113,7 @@ pub struct Fetched {
 pub struct Upstream {
     config: UpstreamConfig,
     http: reqwest::Client,
+    direct: Arc<direct::Direct>,
 }
 
 impl Upstream {
@@ -122,7 +128,16 @@ impl Upstream {
             .map_err(|e| {
                 UpstreamError::new(ErrorKind::Unavailable, format!("building HTTP client: {e}"))
             })?;
-        Ok(Upstream { config, http })
+        let direct = Arc::new(direct::Direct::new(
+            &config.vcs_cache_dir,
+            config.goinsecure.clone(),
+            config.timeout,
+        ));
+        Ok(Upstream {
+            config,
+            http,
+            direct,
+        })
     }
 
     /// The chain `module` is routed through.
@@ -152,7 +167,7 @@ impl Upstream {
         mut f: F,
     ) -> Result<T, UpstreamError>
     where
-        F: FnMut(String) -> Fut,
+        F: FnMut(Option<String>) -> Fut,
         Fut: std::future::Future<Output = Result<T, UpstreamError>>,
     {
         // Ranks as in cmd/go: errors from direct beat proxy errors, which beat
@@ -164,13 +179,8 @@ impl Upstream {
         let mut best_rank = NOT_EXIST;
         for entry in self.chain(module).entries() {
             let result = match &entry.source {
-                Source::Proxy(base) => f(base.clone()).await,
-                Source::Direct => Err(UpstreamError::new(
-                    ErrorKind::Unsupported,
-                    format!(
-                        "{module}: fetching from version control (GOPROXY entry \"direct\") is not supported yet"
-                    ),
-                )),
+                Source::Proxy(base) => f(Some(base.clone())).await,
+                Source::Direct => f(None).await,
                 Source::Off => Err(UpstreamError::new(
                     ErrorKind::NotFound,
                     format!(
@@ -245,9 +255,14 @@ impl Upstream {
     /// The upstream version list (tagged versions; pseudo-versions dropped).
     pub async fn list(&self, module: &ModulePath) -> Result<Vec<String>, UpstreamError> {
         let path = format!("/{}/@v/list", module.escaped());
-        self.try_proxies(module, |base| {
-            let url = format!("{base}{path}");
+        self.try_proxies(module, |source| {
+            let path = &path;
             async move {
+                let base = match self.route(module, source).await? {
+                    Route::Proxy(base) => base,
+                    Route::Git(dm) => return self.bounded(direct::list(module, dm)).await,
+                };
+                let url = format!("{base}{path}");
                 let body = self.get_small(url.clone(), 16 << 20).await?;
                 let text = std::str::from_utf8(&body).map_err(|_| {
                     UpstreamError::new(ErrorKind::BadResponse, format!("{url}: list is not UTF-8"))
@@ -268,10 +283,19 @@ impl Upstream {
     /// The upstream `@latest` answer, checked and returned as sent.
     pub async fn latest(&self, module: &ModulePath) -> Result<(RevInfo, Bytes), UpstreamError> {
         let path = format!("/{}/@latest", module.escaped());
-        self.try_proxies(module, |base| {
-            let url = format!("{base}{path}");
+        self.try_proxies(module, |source| {
+            let path = &path;
             async move {
-                let body = self.get_small(url.clone(), 1 << 20).await?;
+                let (url, body) = match self.route(module, source).await? {
+                    Route::Proxy(base) => {
+                        let url = format!("{base}{path}");
+                        (url.clone(), self.get_small(url, 1 << 20).await?)
+                    }
+                    Route::Git(dm) => (
+                        format!("{module} (direct)"),
+                        self.bounded(direct::latest(module, dm)).await?,
+                    ),
+                };
                 let info = RevInfo::parse(&body).map_err(|e| {
                     UpstreamError::new(ErrorKind::BadResponse, format!("{url}: {e}"))
                 })?;
@@ -290,9 +314,26 @@ impl Upstream {
     ) -> Result<(RevInfo, Bytes), UpstreamError> {
         let path = format!("/{}/@v/{}.info", module.escaped(), query.escaped());
         let canonical = query.is_canonical_for(module);
-        self.try_proxies(module, |base| {
-            let url = format!("{base}{path}");
-            async move { self.info_at(&url, module, query, canonical).await }
+        self.try_proxies(module, |source| {
+            let path = &path;
+            async move {
+                match self.route(module, source).await? {
+                    Route::Proxy(base) => {
+                        self.info_at(&format!("{base}{path}"), module, query, canonical)
+                            .await
+                    }
+                    Route::Git(dm) => {
+                        let body = self.bounded(direct::stat(module, dm, query)).await?;
+                        check_info(
+                            &format!("{module} (direct)"),
+                            body,
+                            module,
+                            query,
+                            canonical,
+                        )
+                    }
+                }
+            }
         })
         .await
     }
@@ -305,6 +346,52 @@ impl Upstream {
         canonical: bool,
     ) -> Result<(RevInfo, Bytes), UpstreamError> {
         let body = self.get_small(url.to_owned(), 1 << 20).await?;
+        check_info(url, body, module, query, canonical)
+    }
+
+    /// Where `source` (a proxy base, or `None` for direct) sends this module.
+    async fn route(
+        &self,
+        module: &ModulePath,
+        source: Option<String>,
+    ) -> Result<Route, UpstreamError> {
+        match source {
+            Some(base) => Ok(Route::Proxy(base)),
+            None => match self
+                .bounded(self.direct.resolve(&self.http, module))
+                .await?
+            {
+                direct::Resolved::Git(dm) => Ok(Route::Git(dm)),
+                direct::Resolved::Proxy(base) => Ok(Route::Proxy(base)),
+            },
+        }
+    }
+
+    /// Applies the request deadline to a direct-mode step.
+    async fn bounded<T>(
+        &self,
+        fut: impl std::future::Future<Output = Result<T, UpstreamError>>,
+    ) -> Result<T, UpstreamError> {
+        match tokio::time::timeout(self.config.timeout, fut).await {
+            Ok(r) => r,
+            Err(_) => Err(UpstreamError::timeout(format!(
+                "version control did not answer within {}s",
+                self.config.timeout.as_secs()
+            ))),
+        }
+    }
+}
+
+/// Checks a `.info` answer: valid JSON naming a valid version of the module,
+/// and exactly the requested one when that was canonical.
+fn check_info(
+    url: &str,
+    body: Bytes,
+    module: &ModulePath,
+    query: &Version,
+    canonical: bool,
+) -> Result<(RevInfo, Bytes), UpstreamError> {
+    {
         let info = RevInfo::parse(&body)
             .map_err(|e| UpstreamError::new(ErrorKind::BadResponse, format!("{url}: {e}")))?;
         if canonical && info.version != query.as_str() {
@@ -328,7 +415,9 @@ impl Upstream {
         }
         Ok((info, body))
     }
+}
 
+impl Upstream {
     /// Fetches and checks a whole canonical version: `.info`, `.mod` and the
     /// zip, all from the first source in the chain that has it.
     pub async fn fetch(
@@ -336,8 +425,11 @@ impl Upstream {
         module: &ModulePath,
         version: &Version,
     ) -> Result<Fetched, UpstreamError> {
-        self.try_proxies(module, |base| async move {
-            self.fetch_from(&base, module, version).await
+        self.try_proxies(module, |source| async move {
+            match self.route(module, source).await? {
+                Route::Proxy(base) => self.fetch_from(&base, module, version).await,
+                Route::Git(dm) => self.fetch_direct(module, version, dm).await,
+            }
         })
         .await
     }
@@ -359,24 +451,7 @@ impl Upstream {
         let zip_url = format!("{prefix}.zip");
         let zip = self.download(&zip_url).await?;
 
-        let zip_path = zip.to_path_buf();
-        let (m, v) = (module.as_str().to_owned(), version.as_str().to_owned());
-        let checked =
-            tokio::task::spawn_blocking(move || zipcheck::check_zip_file(&zip_path, &m, &v))
-                .await
-                .map_err(|e| {
-                    UpstreamError::new(ErrorKind::Unavailable, format!("checking zip: {e}"))
-                })?
-                .map_err(|e| match e {
-                    zipcheck::ZipError::Invalid(reason) => UpstreamError::new(
-                        ErrorKind::BadResponse,
-                        format!("{zip_url}: invalid module zip: {reason}"),
-                    ),
-                    zipcheck::ZipError::Io(e) => UpstreamError::new(
-                        ErrorKind::Unavailable,
-                        format!("{zip_url}: reading spooled zip: {e}"),
-                    ),
-                })?;
+        let checked = check_spooled(&zip, module, version, &zip_url).await?;
         // The go command treats the .mod endpoint as authoritative and hashes
         // it separately from the zip, so a proxy whose .mod differs from the
         // zip's go.mod still serves a working module (the go command's own
@@ -394,6 +469,40 @@ impl Upstream {
             go_mod,
             zip,
             h1: checked.h1,
+        })
+    }
+
+    /// Builds a version from its repository, then puts the zip through the
+    /// same checks as a zip from a proxy.
+    async fn fetch_direct(
+        &self,
+        module: &ModulePath,
+        version: &Version,
+        dm: Arc<agora_vcs::DirectModule>,
+    ) -> Result<Fetched, UpstreamError> {
+        let what = format!("{module}@{version} (direct)");
+        let info = direct::stat(module, dm.clone(), version).await?;
+        let (_, info) = check_info(&what, info, module, version, true)?;
+        let (file, zip) = spool_file(&self.config.spool_dir)?.into_parts();
+        drop(file);
+        let (go_mod, h1) = direct::artifacts(module, dm, version, zip.to_path_buf()).await?;
+        let checked = check_spooled(&zip, module, version, &what).await?;
+        if checked.h1 != h1 {
+            return Err(UpstreamError::new(
+                ErrorKind::BadResponse,
+                format!(
+                    "{what}: built zip hashes to {} but reads back as {}",
+                    h1, checked.h1
+                ),
+            ));
+        }
+        info!(%module, %version, source = "direct", size = checked.size, h1 = %checked.h1, "fetched from version control");
+        Ok(Fetched {
+            version: version.clone(),
+            info,
+            go_mod,
+            zip,
+            h1,
         })
     }
 
@@ -438,6 +547,36 @@ impl Upstream {
     }
 }
 
+/// Runs the module zip checks on a spooled zip.
+async fn check_spooled(
+    zip: &Path,
+    module: &ModulePath,
+    version: &Version,
+    what: &str,
+) -> Result<zipcheck::CheckedZip, UpstreamError> {
+    let zip_path = zip.to_path_buf();
+    let (m, v) = (module.as_str().to_owned(), version.as_str().to_owned());
+    tokio::task::spawn_blocking(move || zipcheck::check_zip_file(&zip_path, &m, &v))
+        .await
+        .map_err(|e| UpstreamError::new(ErrorKind::Unavailable, format!("checking zip: {e}")))?
+        .map_err(|e| match e {
+            zipcheck::ZipError::Invalid(reason) => UpstreamError::new(
+                ErrorKind::BadResponse,
+                format!("{what}: invalid module zip: {reason}"),
+            ),
+            zipcheck::ZipError::Io(e) => UpstreamError::new(
+                ErrorKind::Unavailable,
+                format!("{what}: reading spooled zip: {e}"),
+            ),
+        })
+}
+
+/// Where one chain entry sends a module.
+enum Route {
+    Proxy(String),
+    Git(Arc<agora_vcs::DirectModule>),
+}
+
 fn spool_file(dir: &Path) -> Result<tempfile::NamedTempFile, UpstreamError> {
     std::fs::create_dir_all(dir).map_err(|e| spool_error(dir, e))?;
     tempfile::Builder::new()
@@ -460,13 +599,18 @@ fn transport_error(url: &str, e: &reqwest::Error) -> UpstreamError {
     } else {
         ErrorKind::Unavailable
     };
+    UpstreamError::new(kind, format!("{url}: {}", error_chain(e)))
+}
+
+/// An error and its sources on one line.
+pub(crate) fn error_chain(e: &dyn std::error::Error) -> String {
     let mut msg = e.to_string();
-    let mut source = std::error::Error::source(e);
+    let mut source = e.source();
     while let Some(s) = source {
         msg = format!("{msg}: {s}");
         source = s.source();
     }
-    UpstreamError::new(kind, format!("{url}: {msg}"))
+    msg
 }
 
 async fn read_limited(

@@ -160,6 +160,8 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
         gonoproxy,
         timeout: up.timeout,
         spool_dir: settings.tmp_dir.clone(),
+        vcs_cache_dir: settings.data_dir.join("vcs"),
+        goinsecure: up.goinsecure.clone(),
     })
     .context("building upstream client")?;
     let stasher = Stasher::new(storage.clone(), upstream.clone(), up.stash_timeout);
