@@ -23,6 +23,7 @@ use tokio::io::AsyncWriteExt;
 use tracing::{debug, info, warn};
 
 mod direct;
+pub mod discovery;
 pub mod goproxy;
 
 pub use goproxy::{ProxyList, Source};
