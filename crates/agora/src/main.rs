@@ -124,6 +124,7 @@ fn init_tracing(settings: &Settings) {
             .json()
             .flatten_event(true)
             .with_current_span(true)
+            .with_span_list(false)
             .init(),
         LogFormat::Plain => builder.init(),
     }
