@@ -599,19 +599,21 @@ impl Page {
 /// `None` when no TLS crypto provider is installed for the process (building
 /// a client would panic); the caller's client is used then.
 fn insecure_https_client() -> Option<reqwest::Client> {
-    static CLIENT: OnceLock<Option<reqwest::Client>> = OnceLock::new();
-    CLIENT
-        .get_or_init(|| {
-            rustls::crypto::CryptoProvider::get_default()?;
-            reqwest::Client::builder()
-                .user_agent(concat!("agora/", env!("CARGO_PKG_VERSION")))
-                .timeout(Duration::from_secs(5))
-                .redirect(reqwest::redirect::Policy::limited(10))
-                .tls_danger_accept_invalid_certs(true)
-                .build()
-                .ok()
-        })
-        .clone()
+    // Only a built client is cached, so a provider installed after the
+    // first lookup is still picked up.
+    static CLIENT: OnceLock<reqwest::Client> = OnceLock::new();
+    if let Some(client) = CLIENT.get() {
+        return Some(client.clone());
+    }
+    rustls::crypto::CryptoProvider::get_default()?;
+    let client = reqwest::Client::builder()
+        .user_agent(concat!("agora/", env!("CARGO_PKG_VERSION")))
+        .timeout(Duration::from_secs(5))
+        .redirect(reqwest::redirect::Policy::limited(10))
+        .tls_danger_accept_invalid_certs(true)
+        .build()
+        .ok()?;
+    Some(CLIENT.get_or_init(|| client).clone())
 }
 
 /// The causes of a reqwest error, innermost last, on one line.
