@@ -114,11 +114,13 @@ fn init_tracing(settings: &Settings) {
     // Our own crates log at the configured level; dependencies only warn,
     // so that debug logging stays readable.
     let filter = tracing_subscriber::EnvFilter::new(format!(
-        "warn,agora={level},agora_server={level},agora_storage={level},agora_upstream={level},agora_core={level}"
+        "warn,agora={level},agora_server={level},agora_storage={level},agora_upstream={level},agora_vcs={level},agora_core={level}"
     ));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr);
+        .with_writer(std::io::stderr)
+        // Colour codes only for a person at a terminal, never in log files.
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()));
     match settings.log.format {
         LogFormat::Json => builder
             .json()
