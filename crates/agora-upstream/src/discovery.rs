@@ -13,12 +13,14 @@
 //! entries preferred over VCS entries for the same prefix, and a root
 //! shorter than the path verified against the root's own page.
 //!
-//! Deliberately not here: GOVCS policy (the caller knows GOPRIVATE and can
-//! check [`RepoRoot::vcs`] against it), memoizing lookups per prefix, and
-//! anything that fetches code. Every failure carries a
-//! [`DiscoveryErrorKind`] so a proxy can tell "this path has no repository"
-//! from "the server could not be reached"; the go command itself folds all
-//! of them into "not found".
+//! The GOVCS policy ([`VcsPolicy`]) is checked where the go command checks
+//! it, before any VCS command runs against a server. Deliberately not here:
+//! memoizing lookups per prefix, credentials (GOAUTH, netrc: the caller's
+//! client carries them), and anything that fetches code.
+//!
+//! Every failure carries a [`DiscoveryErrorKind`] so a proxy can tell "this
+//! path has no repository" from "the server could not be reached"; the go
+//! command itself folds all of them into "not found".
 
 use std::process::Stdio;
 use std::sync::OnceLock;
@@ -54,6 +56,9 @@ pub enum DiscoveryErrorKind {
     /// answer is unusable: several tags match, the root's page disagrees,
     /// the repository URL has no scheme, the VCS is unknown.
     Invalid,
+    /// The GOVCS policy forbids the VCS for this path (by default only git
+    /// and hg may be used for public modules), or GOVCS itself is malformed.
+    Disallowed,
 }
 
 /// A discovery failure: its kind and the go command's message for it.
@@ -107,27 +112,45 @@ pub struct MetaImport {
 // The entry point.
 
 /// Finds the repository for `import_path` exactly as `go mod download` in
-/// direct mode does: the well-known hosts first, then the VCS-qualifier
-/// rule, then `?go-get=1` discovery. `insecure` is the GOINSECURE glob list;
-/// a path it matches may use plain http (and https without certificate
-/// checks), as the go command allows.
+/// direct mode does with GOVCS and GOPRIVATE unset (only git and hg are
+/// allowed): see [`repo_root_with_policy`].
 pub async fn repo_root(
     client: &reqwest::Client,
     import_path: &str,
     insecure: &str,
 ) -> Result<RepoRoot, DiscoveryError> {
+    repo_root_with_policy(client, import_path, insecure, &VcsPolicy::default()).await
+}
+
+/// Finds the repository for `import_path` exactly as `go mod download` in
+/// direct mode does: the well-known hosts first, then the VCS-qualifier
+/// rule, then `?go-get=1` discovery. `insecure` is the GOINSECURE glob list;
+/// a path it matches may use plain http (and https without certificate
+/// checks), as the go command allows. `policy` is GOVCS with GOPRIVATE,
+/// checked where the go command checks it: before any VCS command runs
+/// against the server.
+pub async fn repo_root_with_policy(
+    client: &reqwest::Client,
+    import_path: &str,
+    insecure: &str,
+    policy: &VcsPolicy,
+) -> Result<RepoRoot, DiscoveryError> {
     let secure_only =
         insecure.is_empty() || !agora_core::pattern::match_prefix_patterns(insecure, import_path);
     let rr = match match_vcs_paths(import_path) {
-        VcsPathMatch::Unknown => repo_root_dynamic(client, import_path, secure_only)
+        VcsPathMatch::Unknown => repo_root_dynamic(client, import_path, secure_only, policy)
             .await
             .map_err(|e| {
                 let msg = format!("unrecognized import path {import_path:?}: {e}");
                 e.wrap(msg)
             })?,
         VcsPathMatch::Error(e) => return Err(e),
-        VcsPathMatch::Found(rr) => rr,
+        VcsPathMatch::Found(rr) => {
+            policy.check(&rr.vcs, &rr.root)?;
+            rr
+        }
         VcsPathMatch::NeedsScheme { root, vcs, repo } => {
+            policy.check(&vcs, &root)?;
             let scheme = pick_scheme(&vcs, &repo, secure_only).await?;
             RepoRoot {
                 root,
@@ -146,6 +169,135 @@ pub async fn repo_root(
         ));
     }
     Ok(rr)
+}
+
+// ---------------------------------------------------------------------------
+// GOVCS.
+
+/// The GOVCS policy: which VCS may be used for which repository root. Only
+/// git and hg have been hardened against hostile servers, so by default
+/// public roots may use only those; roots matching GOPRIVATE may use any.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VcsPolicy {
+    /// (pattern, allowed VCS names), in order; the first matching rule
+    /// decides. Ends with the go command's defaults.
+    rules: Vec<(String, Vec<String>)>,
+    goprivate: String,
+}
+
+impl Default for VcsPolicy {
+    /// GOVCS and GOPRIVATE unset.
+    fn default() -> Self {
+        VcsPolicy {
+            rules: default_govcs_rules(),
+            goprivate: String::new(),
+        }
+    }
+}
+
+fn default_govcs_rules() -> Vec<(String, Vec<String>)> {
+    vec![
+        ("private".to_string(), vec!["all".to_string()]),
+        (
+            "public".to_string(),
+            vec!["git".to_string(), "hg".to_string()],
+        ),
+    ]
+}
+
+impl VcsPolicy {
+    /// Parses GOVCS (`pattern:vcs|vcs,...`, where a pattern is a GOPRIVATE
+    /// style glob, `public` or `private`) as the go command does; its
+    /// defaults follow the given rules.
+    pub fn new(govcs: &str, goprivate: &str) -> Result<Self, DiscoveryError> {
+        let bad = |msg: String| DiscoveryError::new(DiscoveryErrorKind::Disallowed, msg);
+        let mut rules: Vec<(String, Vec<String>)> = Vec::new();
+        let mut seen: Vec<(String, String)> = Vec::new();
+        let govcs = govcs.trim();
+        if !govcs.is_empty() {
+            for item in govcs.split(',') {
+                let item = item.trim();
+                if item.is_empty() {
+                    return Err(bad("empty entry in GOVCS".to_string()));
+                }
+                let Some((pattern, list)) = item.split_once(':') else {
+                    return Err(bad(format!(
+                        "malformed entry in GOVCS (missing colon): {item:?}"
+                    )));
+                };
+                let (pattern, list) = (pattern.trim(), list.trim());
+                if pattern.is_empty() {
+                    return Err(bad(format!("empty pattern in GOVCS: {item:?}")));
+                }
+                if list.is_empty() {
+                    return Err(bad(format!("empty VCS list in GOVCS: {item:?}")));
+                }
+                let relative = pattern.starts_with("./")
+                    || pattern.starts_with("../")
+                    || pattern == "."
+                    || pattern == "..";
+                if relative {
+                    return Err(bad(format!(
+                        "relative pattern not allowed in GOVCS: {pattern:?}"
+                    )));
+                }
+                if let Some((_, old)) = seen.iter().find(|(p, _)| p == pattern) {
+                    return Err(bad(format!(
+                        "unreachable pattern in GOVCS: {item:?} after {old:?}"
+                    )));
+                }
+                seen.push((pattern.to_string(), item.to_string()));
+                let mut allowed = Vec::new();
+                for a in list.split('|') {
+                    let a = a.trim();
+                    if a.is_empty() {
+                        return Err(bad(format!("empty VCS name in GOVCS: {item:?}")));
+                    }
+                    allowed.push(a.to_string());
+                }
+                rules.push((pattern.to_string(), allowed));
+            }
+        }
+        rules.extend(default_govcs_rules());
+        Ok(VcsPolicy {
+            rules,
+            goprivate: goprivate.to_string(),
+        })
+    }
+
+    /// Whether `vcs` may be used for `root`, given whether it is private.
+    fn allows(&self, root: &str, private: bool, vcs: &str) -> bool {
+        for (pattern, allowed) in &self.rules {
+            let matched = match pattern.as_str() {
+                "private" => private,
+                "public" => !private,
+                // A pattern holds no comma, so this matches it alone.
+                _ => agora_core::pattern::match_prefix_patterns(pattern, root),
+            };
+            if matched {
+                return allowed.iter().any(|a| a == vcs || a == "all");
+            }
+        }
+        false
+    }
+
+    /// The go command's `checkGOVCS`: `mod` entries are always allowed, as
+    /// they run no VCS command.
+    pub fn check(&self, vcs: &str, root: &str) -> Result<(), DiscoveryError> {
+        if vcs == "mod" {
+            return Ok(());
+        }
+        let private = !self.goprivate.is_empty()
+            && agora_core::pattern::match_prefix_patterns(&self.goprivate, root);
+        if self.allows(root, private, vcs) {
+            return Ok(());
+        }
+        let what = if private { "private" } else { "public" };
+        Err(DiscoveryError::new(
+            DiscoveryErrorKind::Disallowed,
+            format!("GOVCS disallows using {vcs} for {what} {root}; see 'go help vcs'"),
+        ))
+    }
 }
 
 // ---------------------------------------------------------------------------
@@ -706,6 +858,7 @@ async fn repo_root_dynamic(
     client: &reqwest::Client,
     import_path: &str,
     secure_only: bool,
+    policy: &VcsPolicy,
 ) -> Result<RepoRoot, DiscoveryError> {
     use DiscoveryErrorKind::{Invalid, NotFound, Unavailable};
 
@@ -775,6 +928,7 @@ async fn repo_root_dynamic(
             format!("{}: unknown vcs {:?}", page.url, mmi.vcs),
         ));
     }
+    policy.check(&mmi.vcs, &mmi.prefix)?;
     Ok(RepoRoot {
         root: mmi.prefix,
         vcs: mmi.vcs,
@@ -3028,5 +3182,1308 @@ mod tests {
         assert!(!has_path_prefix("a.com/xy", "a.com/x"));
         assert!(!has_path_prefix("a.com", "a.com/x"));
         assert!(has_path_prefix("anything", ""));
+    }
+
+    /// (GOVCS, root, private, vcs, "allow" | "deny" | "err:<message>"), from
+    /// the go command's parseGOVCS and allow.
+    const GOVCS_CASES: &[(&str, &str, bool, &str, &str)] = &[
+        ("", "github.com/a/b", false, "git", "allow"),
+        ("", "github.com/a/b", false, "hg", "allow"),
+        ("", "example.com/r.svn", false, "svn", "deny"),
+        ("", "example.com/r.svn", true, "svn", "allow"),
+        ("", "example.com/r", false, "fossil", "deny"),
+        ("", "evil.com/x", false, "git", "allow"),
+        ("", "a.com/x", false, "hg", "allow"),
+        ("", "a.com/x", false, "svn", "deny"),
+        ("", "b.com/y", false, "bzr", "deny"),
+        ("", "x.corp.com/y", false, "svn", "deny"),
+        ("", "z.com/q", true, "git", "allow"),
+        ("", "z.com/q", true, "svn", "allow"),
+        ("", "a.com/x/y", false, "svn", "deny"),
+        ("", "a.com/xy", false, "svn", "deny"),
+        (
+            "github.com:git,evil.com:off,*:git|hg",
+            "github.com/a/b",
+            false,
+            "git",
+            "allow",
+        ),
+        (
+            "github.com:git,evil.com:off,*:git|hg",
+            "github.com/a/b",
+            false,
+            "hg",
+            "deny",
+        ),
+        (
+            "github.com:git,evil.com:off,*:git|hg",
+            "example.com/r.svn",
+            false,
+            "svn",
+            "deny",
+        ),
+        (
+            "github.com:git,evil.com:off,*:git|hg",
+            "example.com/r.svn",
+            true,
+            "svn",
+            "deny",
+        ),
+        (
+            "github.com:git,evil.com:off,*:git|hg",
+            "example.com/r",
+            false,
+            "fossil",
+            "deny",
+        ),
+        (
+            "github.com:git,evil.com:off,*:git|hg",
+            "evil.com/x",
+            false,
+            "git",
+            "deny",
+        ),
+        (
+            "github.com:git,evil.com:off,*:git|hg",
+            "a.com/x",
+            false,
+            "hg",
+            "allow",
+        ),
+        (
+            "github.com:git,evil.com:off,*:git|hg",
+            "a.com/x",
+            false,
+            "svn",
+            "deny",
+        ),
+        (
+            "github.com:git,evil.com:off,*:git|hg",
+            "b.com/y",
+            false,
+            "bzr",
+            "deny",
+        ),
+        (
+            "github.com:git,evil.com:off,*:git|hg",
+            "x.corp.com/y",
+            false,
+            "svn",
+            "deny",
+        ),
+        (
+            "github.com:git,evil.com:off,*:git|hg",
+            "z.com/q",
+            true,
+            "git",
+            "allow",
+        ),
+        (
+            "github.com:git,evil.com:off,*:git|hg",
+            "z.com/q",
+            true,
+            "svn",
+            "deny",
+        ),
+        (
+            "github.com:git,evil.com:off,*:git|hg",
+            "a.com/x/y",
+            false,
+            "svn",
+            "deny",
+        ),
+        (
+            "github.com:git,evil.com:off,*:git|hg",
+            "a.com/xy",
+            false,
+            "svn",
+            "deny",
+        ),
+        ("public:all", "github.com/a/b", false, "git", "allow"),
+        ("public:all", "github.com/a/b", false, "hg", "allow"),
+        ("public:all", "example.com/r.svn", false, "svn", "allow"),
+        ("public:all", "example.com/r.svn", true, "svn", "allow"),
+        ("public:all", "example.com/r", false, "fossil", "allow"),
+        ("public:all", "evil.com/x", false, "git", "allow"),
+        ("public:all", "a.com/x", false, "hg", "allow"),
+        ("public:all", "a.com/x", false, "svn", "allow"),
+        ("public:all", "b.com/y", false, "bzr", "allow"),
+        ("public:all", "x.corp.com/y", false, "svn", "allow"),
+        ("public:all", "z.com/q", true, "git", "allow"),
+        ("public:all", "z.com/q", true, "svn", "allow"),
+        ("public:all", "a.com/x/y", false, "svn", "allow"),
+        ("public:all", "a.com/xy", false, "svn", "allow"),
+        ("private:off", "github.com/a/b", false, "git", "allow"),
+        ("private:off", "github.com/a/b", false, "hg", "allow"),
+        ("private:off", "example.com/r.svn", false, "svn", "deny"),
+        ("private:off", "example.com/r.svn", true, "svn", "deny"),
+        ("private:off", "example.com/r", false, "fossil", "deny"),
+        ("private:off", "evil.com/x", false, "git", "allow"),
+        ("private:off", "a.com/x", false, "hg", "allow"),
+        ("private:off", "a.com/x", false, "svn", "deny"),
+        ("private:off", "b.com/y", false, "bzr", "deny"),
+        ("private:off", "x.corp.com/y", false, "svn", "deny"),
+        ("private:off", "z.com/q", true, "git", "deny"),
+        ("private:off", "z.com/q", true, "svn", "deny"),
+        ("private:off", "a.com/x/y", false, "svn", "deny"),
+        ("private:off", "a.com/xy", false, "svn", "deny"),
+        (
+            "example.com:svn|fossil",
+            "github.com/a/b",
+            false,
+            "git",
+            "allow",
+        ),
+        (
+            "example.com:svn|fossil",
+            "github.com/a/b",
+            false,
+            "hg",
+            "allow",
+        ),
+        (
+            "example.com:svn|fossil",
+            "example.com/r.svn",
+            false,
+            "svn",
+            "allow",
+        ),
+        (
+            "example.com:svn|fossil",
+            "example.com/r.svn",
+            true,
+            "svn",
+            "allow",
+        ),
+        (
+            "example.com:svn|fossil",
+            "example.com/r",
+            false,
+            "fossil",
+            "allow",
+        ),
+        (
+            "example.com:svn|fossil",
+            "evil.com/x",
+            false,
+            "git",
+            "allow",
+        ),
+        ("example.com:svn|fossil", "a.com/x", false, "hg", "allow"),
+        ("example.com:svn|fossil", "a.com/x", false, "svn", "deny"),
+        ("example.com:svn|fossil", "b.com/y", false, "bzr", "deny"),
+        (
+            "example.com:svn|fossil",
+            "x.corp.com/y",
+            false,
+            "svn",
+            "deny",
+        ),
+        ("example.com:svn|fossil", "z.com/q", true, "git", "allow"),
+        ("example.com:svn|fossil", "z.com/q", true, "svn", "allow"),
+        ("example.com:svn|fossil", "a.com/x/y", false, "svn", "deny"),
+        ("example.com:svn|fossil", "a.com/xy", false, "svn", "deny"),
+        (
+            " a.com : git | hg , b.com:all ",
+            "github.com/a/b",
+            false,
+            "git",
+            "allow",
+        ),
+        (
+            " a.com : git | hg , b.com:all ",
+            "github.com/a/b",
+            false,
+            "hg",
+            "allow",
+        ),
+        (
+            " a.com : git | hg , b.com:all ",
+            "example.com/r.svn",
+            false,
+            "svn",
+            "deny",
+        ),
+        (
+            " a.com : git | hg , b.com:all ",
+            "example.com/r.svn",
+            true,
+            "svn",
+            "allow",
+        ),
+        (
+            " a.com : git | hg , b.com:all ",
+            "example.com/r",
+            false,
+            "fossil",
+            "deny",
+        ),
+        (
+            " a.com : git | hg , b.com:all ",
+            "evil.com/x",
+            false,
+            "git",
+            "allow",
+        ),
+        (
+            " a.com : git | hg , b.com:all ",
+            "a.com/x",
+            false,
+            "hg",
+            "allow",
+        ),
+        (
+            " a.com : git | hg , b.com:all ",
+            "a.com/x",
+            false,
+            "svn",
+            "deny",
+        ),
+        (
+            " a.com : git | hg , b.com:all ",
+            "b.com/y",
+            false,
+            "bzr",
+            "allow",
+        ),
+        (
+            " a.com : git | hg , b.com:all ",
+            "x.corp.com/y",
+            false,
+            "svn",
+            "deny",
+        ),
+        (
+            " a.com : git | hg , b.com:all ",
+            "z.com/q",
+            true,
+            "git",
+            "allow",
+        ),
+        (
+            " a.com : git | hg , b.com:all ",
+            "z.com/q",
+            true,
+            "svn",
+            "allow",
+        ),
+        (
+            " a.com : git | hg , b.com:all ",
+            "a.com/x/y",
+            false,
+            "svn",
+            "deny",
+        ),
+        (
+            " a.com : git | hg , b.com:all ",
+            "a.com/xy",
+            false,
+            "svn",
+            "deny",
+        ),
+        (
+            "*.corp.com:all,public:git",
+            "github.com/a/b",
+            false,
+            "git",
+            "allow",
+        ),
+        (
+            "*.corp.com:all,public:git",
+            "github.com/a/b",
+            false,
+            "hg",
+            "deny",
+        ),
+        (
+            "*.corp.com:all,public:git",
+            "example.com/r.svn",
+            false,
+            "svn",
+            "deny",
+        ),
+        (
+            "*.corp.com:all,public:git",
+            "example.com/r.svn",
+            true,
+            "svn",
+            "allow",
+        ),
+        (
+            "*.corp.com:all,public:git",
+            "example.com/r",
+            false,
+            "fossil",
+            "deny",
+        ),
+        (
+            "*.corp.com:all,public:git",
+            "evil.com/x",
+            false,
+            "git",
+            "allow",
+        ),
+        ("*.corp.com:all,public:git", "a.com/x", false, "hg", "deny"),
+        ("*.corp.com:all,public:git", "a.com/x", false, "svn", "deny"),
+        ("*.corp.com:all,public:git", "b.com/y", false, "bzr", "deny"),
+        (
+            "*.corp.com:all,public:git",
+            "x.corp.com/y",
+            false,
+            "svn",
+            "allow",
+        ),
+        ("*.corp.com:all,public:git", "z.com/q", true, "git", "allow"),
+        ("*.corp.com:all,public:git", "z.com/q", true, "svn", "allow"),
+        (
+            "*.corp.com:all,public:git",
+            "a.com/x/y",
+            false,
+            "svn",
+            "deny",
+        ),
+        (
+            "*.corp.com:all,public:git",
+            "a.com/xy",
+            false,
+            "svn",
+            "deny",
+        ),
+        (
+            "public:git,public:hg",
+            "github.com/a/b",
+            false,
+            "git",
+            "err:unreachable pattern in GOVCS: \"public:hg\" after \"public:git\"",
+        ),
+        (
+            "public:git,public:hg",
+            "github.com/a/b",
+            false,
+            "hg",
+            "err:unreachable pattern in GOVCS: \"public:hg\" after \"public:git\"",
+        ),
+        (
+            "public:git,public:hg",
+            "example.com/r.svn",
+            false,
+            "svn",
+            "err:unreachable pattern in GOVCS: \"public:hg\" after \"public:git\"",
+        ),
+        (
+            "public:git,public:hg",
+            "example.com/r.svn",
+            true,
+            "svn",
+            "err:unreachable pattern in GOVCS: \"public:hg\" after \"public:git\"",
+        ),
+        (
+            "public:git,public:hg",
+            "example.com/r",
+            false,
+            "fossil",
+            "err:unreachable pattern in GOVCS: \"public:hg\" after \"public:git\"",
+        ),
+        (
+            "public:git,public:hg",
+            "evil.com/x",
+            false,
+            "git",
+            "err:unreachable pattern in GOVCS: \"public:hg\" after \"public:git\"",
+        ),
+        (
+            "public:git,public:hg",
+            "a.com/x",
+            false,
+            "hg",
+            "err:unreachable pattern in GOVCS: \"public:hg\" after \"public:git\"",
+        ),
+        (
+            "public:git,public:hg",
+            "a.com/x",
+            false,
+            "svn",
+            "err:unreachable pattern in GOVCS: \"public:hg\" after \"public:git\"",
+        ),
+        (
+            "public:git,public:hg",
+            "b.com/y",
+            false,
+            "bzr",
+            "err:unreachable pattern in GOVCS: \"public:hg\" after \"public:git\"",
+        ),
+        (
+            "public:git,public:hg",
+            "x.corp.com/y",
+            false,
+            "svn",
+            "err:unreachable pattern in GOVCS: \"public:hg\" after \"public:git\"",
+        ),
+        (
+            "public:git,public:hg",
+            "z.com/q",
+            true,
+            "git",
+            "err:unreachable pattern in GOVCS: \"public:hg\" after \"public:git\"",
+        ),
+        (
+            "public:git,public:hg",
+            "z.com/q",
+            true,
+            "svn",
+            "err:unreachable pattern in GOVCS: \"public:hg\" after \"public:git\"",
+        ),
+        (
+            "public:git,public:hg",
+            "a.com/x/y",
+            false,
+            "svn",
+            "err:unreachable pattern in GOVCS: \"public:hg\" after \"public:git\"",
+        ),
+        (
+            "public:git,public:hg",
+            "a.com/xy",
+            false,
+            "svn",
+            "err:unreachable pattern in GOVCS: \"public:hg\" after \"public:git\"",
+        ),
+        (
+            "a.com",
+            "github.com/a/b",
+            false,
+            "git",
+            "err:malformed entry in GOVCS (missing colon): \"a.com\"",
+        ),
+        (
+            "a.com",
+            "github.com/a/b",
+            false,
+            "hg",
+            "err:malformed entry in GOVCS (missing colon): \"a.com\"",
+        ),
+        (
+            "a.com",
+            "example.com/r.svn",
+            false,
+            "svn",
+            "err:malformed entry in GOVCS (missing colon): \"a.com\"",
+        ),
+        (
+            "a.com",
+            "example.com/r.svn",
+            true,
+            "svn",
+            "err:malformed entry in GOVCS (missing colon): \"a.com\"",
+        ),
+        (
+            "a.com",
+            "example.com/r",
+            false,
+            "fossil",
+            "err:malformed entry in GOVCS (missing colon): \"a.com\"",
+        ),
+        (
+            "a.com",
+            "evil.com/x",
+            false,
+            "git",
+            "err:malformed entry in GOVCS (missing colon): \"a.com\"",
+        ),
+        (
+            "a.com",
+            "a.com/x",
+            false,
+            "hg",
+            "err:malformed entry in GOVCS (missing colon): \"a.com\"",
+        ),
+        (
+            "a.com",
+            "a.com/x",
+            false,
+            "svn",
+            "err:malformed entry in GOVCS (missing colon): \"a.com\"",
+        ),
+        (
+            "a.com",
+            "b.com/y",
+            false,
+            "bzr",
+            "err:malformed entry in GOVCS (missing colon): \"a.com\"",
+        ),
+        (
+            "a.com",
+            "x.corp.com/y",
+            false,
+            "svn",
+            "err:malformed entry in GOVCS (missing colon): \"a.com\"",
+        ),
+        (
+            "a.com",
+            "z.com/q",
+            true,
+            "git",
+            "err:malformed entry in GOVCS (missing colon): \"a.com\"",
+        ),
+        (
+            "a.com",
+            "z.com/q",
+            true,
+            "svn",
+            "err:malformed entry in GOVCS (missing colon): \"a.com\"",
+        ),
+        (
+            "a.com",
+            "a.com/x/y",
+            false,
+            "svn",
+            "err:malformed entry in GOVCS (missing colon): \"a.com\"",
+        ),
+        (
+            "a.com",
+            "a.com/xy",
+            false,
+            "svn",
+            "err:malformed entry in GOVCS (missing colon): \"a.com\"",
+        ),
+        (
+            ":git",
+            "github.com/a/b",
+            false,
+            "git",
+            "err:empty pattern in GOVCS: \":git\"",
+        ),
+        (
+            ":git",
+            "github.com/a/b",
+            false,
+            "hg",
+            "err:empty pattern in GOVCS: \":git\"",
+        ),
+        (
+            ":git",
+            "example.com/r.svn",
+            false,
+            "svn",
+            "err:empty pattern in GOVCS: \":git\"",
+        ),
+        (
+            ":git",
+            "example.com/r.svn",
+            true,
+            "svn",
+            "err:empty pattern in GOVCS: \":git\"",
+        ),
+        (
+            ":git",
+            "example.com/r",
+            false,
+            "fossil",
+            "err:empty pattern in GOVCS: \":git\"",
+        ),
+        (
+            ":git",
+            "evil.com/x",
+            false,
+            "git",
+            "err:empty pattern in GOVCS: \":git\"",
+        ),
+        (
+            ":git",
+            "a.com/x",
+            false,
+            "hg",
+            "err:empty pattern in GOVCS: \":git\"",
+        ),
+        (
+            ":git",
+            "a.com/x",
+            false,
+            "svn",
+            "err:empty pattern in GOVCS: \":git\"",
+        ),
+        (
+            ":git",
+            "b.com/y",
+            false,
+            "bzr",
+            "err:empty pattern in GOVCS: \":git\"",
+        ),
+        (
+            ":git",
+            "x.corp.com/y",
+            false,
+            "svn",
+            "err:empty pattern in GOVCS: \":git\"",
+        ),
+        (
+            ":git",
+            "z.com/q",
+            true,
+            "git",
+            "err:empty pattern in GOVCS: \":git\"",
+        ),
+        (
+            ":git",
+            "z.com/q",
+            true,
+            "svn",
+            "err:empty pattern in GOVCS: \":git\"",
+        ),
+        (
+            ":git",
+            "a.com/x/y",
+            false,
+            "svn",
+            "err:empty pattern in GOVCS: \":git\"",
+        ),
+        (
+            ":git",
+            "a.com/xy",
+            false,
+            "svn",
+            "err:empty pattern in GOVCS: \":git\"",
+        ),
+        (
+            "a.com:",
+            "github.com/a/b",
+            false,
+            "git",
+            "err:empty VCS list in GOVCS: \"a.com:\"",
+        ),
+        (
+            "a.com:",
+            "github.com/a/b",
+            false,
+            "hg",
+            "err:empty VCS list in GOVCS: \"a.com:\"",
+        ),
+        (
+            "a.com:",
+            "example.com/r.svn",
+            false,
+            "svn",
+            "err:empty VCS list in GOVCS: \"a.com:\"",
+        ),
+        (
+            "a.com:",
+            "example.com/r.svn",
+            true,
+            "svn",
+            "err:empty VCS list in GOVCS: \"a.com:\"",
+        ),
+        (
+            "a.com:",
+            "example.com/r",
+            false,
+            "fossil",
+            "err:empty VCS list in GOVCS: \"a.com:\"",
+        ),
+        (
+            "a.com:",
+            "evil.com/x",
+            false,
+            "git",
+            "err:empty VCS list in GOVCS: \"a.com:\"",
+        ),
+        (
+            "a.com:",
+            "a.com/x",
+            false,
+            "hg",
+            "err:empty VCS list in GOVCS: \"a.com:\"",
+        ),
+        (
+            "a.com:",
+            "a.com/x",
+            false,
+            "svn",
+            "err:empty VCS list in GOVCS: \"a.com:\"",
+        ),
+        (
+            "a.com:",
+            "b.com/y",
+            false,
+            "bzr",
+            "err:empty VCS list in GOVCS: \"a.com:\"",
+        ),
+        (
+            "a.com:",
+            "x.corp.com/y",
+            false,
+            "svn",
+            "err:empty VCS list in GOVCS: \"a.com:\"",
+        ),
+        (
+            "a.com:",
+            "z.com/q",
+            true,
+            "git",
+            "err:empty VCS list in GOVCS: \"a.com:\"",
+        ),
+        (
+            "a.com:",
+            "z.com/q",
+            true,
+            "svn",
+            "err:empty VCS list in GOVCS: \"a.com:\"",
+        ),
+        (
+            "a.com:",
+            "a.com/x/y",
+            false,
+            "svn",
+            "err:empty VCS list in GOVCS: \"a.com:\"",
+        ),
+        (
+            "a.com:",
+            "a.com/xy",
+            false,
+            "svn",
+            "err:empty VCS list in GOVCS: \"a.com:\"",
+        ),
+        (
+            "a.com:git||hg",
+            "github.com/a/b",
+            false,
+            "git",
+            "err:empty VCS name in GOVCS: \"a.com:git||hg\"",
+        ),
+        (
+            "a.com:git||hg",
+            "github.com/a/b",
+            false,
+            "hg",
+            "err:empty VCS name in GOVCS: \"a.com:git||hg\"",
+        ),
+        (
+            "a.com:git||hg",
+            "example.com/r.svn",
+            false,
+            "svn",
+            "err:empty VCS name in GOVCS: \"a.com:git||hg\"",
+        ),
+        (
+            "a.com:git||hg",
+            "example.com/r.svn",
+            true,
+            "svn",
+            "err:empty VCS name in GOVCS: \"a.com:git||hg\"",
+        ),
+        (
+            "a.com:git||hg",
+            "example.com/r",
+            false,
+            "fossil",
+            "err:empty VCS name in GOVCS: \"a.com:git||hg\"",
+        ),
+        (
+            "a.com:git||hg",
+            "evil.com/x",
+            false,
+            "git",
+            "err:empty VCS name in GOVCS: \"a.com:git||hg\"",
+        ),
+        (
+            "a.com:git||hg",
+            "a.com/x",
+            false,
+            "hg",
+            "err:empty VCS name in GOVCS: \"a.com:git||hg\"",
+        ),
+        (
+            "a.com:git||hg",
+            "a.com/x",
+            false,
+            "svn",
+            "err:empty VCS name in GOVCS: \"a.com:git||hg\"",
+        ),
+        (
+            "a.com:git||hg",
+            "b.com/y",
+            false,
+            "bzr",
+            "err:empty VCS name in GOVCS: \"a.com:git||hg\"",
+        ),
+        (
+            "a.com:git||hg",
+            "x.corp.com/y",
+            false,
+            "svn",
+            "err:empty VCS name in GOVCS: \"a.com:git||hg\"",
+        ),
+        (
+            "a.com:git||hg",
+            "z.com/q",
+            true,
+            "git",
+            "err:empty VCS name in GOVCS: \"a.com:git||hg\"",
+        ),
+        (
+            "a.com:git||hg",
+            "z.com/q",
+            true,
+            "svn",
+            "err:empty VCS name in GOVCS: \"a.com:git||hg\"",
+        ),
+        (
+            "a.com:git||hg",
+            "a.com/x/y",
+            false,
+            "svn",
+            "err:empty VCS name in GOVCS: \"a.com:git||hg\"",
+        ),
+        (
+            "a.com:git||hg",
+            "a.com/xy",
+            false,
+            "svn",
+            "err:empty VCS name in GOVCS: \"a.com:git||hg\"",
+        ),
+        (
+            "./x:git",
+            "github.com/a/b",
+            false,
+            "git",
+            "err:relative pattern not allowed in GOVCS: \"./x\"",
+        ),
+        (
+            "./x:git",
+            "github.com/a/b",
+            false,
+            "hg",
+            "err:relative pattern not allowed in GOVCS: \"./x\"",
+        ),
+        (
+            "./x:git",
+            "example.com/r.svn",
+            false,
+            "svn",
+            "err:relative pattern not allowed in GOVCS: \"./x\"",
+        ),
+        (
+            "./x:git",
+            "example.com/r.svn",
+            true,
+            "svn",
+            "err:relative pattern not allowed in GOVCS: \"./x\"",
+        ),
+        (
+            "./x:git",
+            "example.com/r",
+            false,
+            "fossil",
+            "err:relative pattern not allowed in GOVCS: \"./x\"",
+        ),
+        (
+            "./x:git",
+            "evil.com/x",
+            false,
+            "git",
+            "err:relative pattern not allowed in GOVCS: \"./x\"",
+        ),
+        (
+            "./x:git",
+            "a.com/x",
+            false,
+            "hg",
+            "err:relative pattern not allowed in GOVCS: \"./x\"",
+        ),
+        (
+            "./x:git",
+            "a.com/x",
+            false,
+            "svn",
+            "err:relative pattern not allowed in GOVCS: \"./x\"",
+        ),
+        (
+            "./x:git",
+            "b.com/y",
+            false,
+            "bzr",
+            "err:relative pattern not allowed in GOVCS: \"./x\"",
+        ),
+        (
+            "./x:git",
+            "x.corp.com/y",
+            false,
+            "svn",
+            "err:relative pattern not allowed in GOVCS: \"./x\"",
+        ),
+        (
+            "./x:git",
+            "z.com/q",
+            true,
+            "git",
+            "err:relative pattern not allowed in GOVCS: \"./x\"",
+        ),
+        (
+            "./x:git",
+            "z.com/q",
+            true,
+            "svn",
+            "err:relative pattern not allowed in GOVCS: \"./x\"",
+        ),
+        (
+            "./x:git",
+            "a.com/x/y",
+            false,
+            "svn",
+            "err:relative pattern not allowed in GOVCS: \"./x\"",
+        ),
+        (
+            "./x:git",
+            "a.com/xy",
+            false,
+            "svn",
+            "err:relative pattern not allowed in GOVCS: \"./x\"",
+        ),
+        (
+            "../x:git",
+            "github.com/a/b",
+            false,
+            "git",
+            "err:relative pattern not allowed in GOVCS: \"../x\"",
+        ),
+        (
+            "../x:git",
+            "github.com/a/b",
+            false,
+            "hg",
+            "err:relative pattern not allowed in GOVCS: \"../x\"",
+        ),
+        (
+            "../x:git",
+            "example.com/r.svn",
+            false,
+            "svn",
+            "err:relative pattern not allowed in GOVCS: \"../x\"",
+        ),
+        (
+            "../x:git",
+            "example.com/r.svn",
+            true,
+            "svn",
+            "err:relative pattern not allowed in GOVCS: \"../x\"",
+        ),
+        (
+            "../x:git",
+            "example.com/r",
+            false,
+            "fossil",
+            "err:relative pattern not allowed in GOVCS: \"../x\"",
+        ),
+        (
+            "../x:git",
+            "evil.com/x",
+            false,
+            "git",
+            "err:relative pattern not allowed in GOVCS: \"../x\"",
+        ),
+        (
+            "../x:git",
+            "a.com/x",
+            false,
+            "hg",
+            "err:relative pattern not allowed in GOVCS: \"../x\"",
+        ),
+        (
+            "../x:git",
+            "a.com/x",
+            false,
+            "svn",
+            "err:relative pattern not allowed in GOVCS: \"../x\"",
+        ),
+        (
+            "../x:git",
+            "b.com/y",
+            false,
+            "bzr",
+            "err:relative pattern not allowed in GOVCS: \"../x\"",
+        ),
+        (
+            "../x:git",
+            "x.corp.com/y",
+            false,
+            "svn",
+            "err:relative pattern not allowed in GOVCS: \"../x\"",
+        ),
+        (
+            "../x:git",
+            "z.com/q",
+            true,
+            "git",
+            "err:relative pattern not allowed in GOVCS: \"../x\"",
+        ),
+        (
+            "../x:git",
+            "z.com/q",
+            true,
+            "svn",
+            "err:relative pattern not allowed in GOVCS: \"../x\"",
+        ),
+        (
+            "../x:git",
+            "a.com/x/y",
+            false,
+            "svn",
+            "err:relative pattern not allowed in GOVCS: \"../x\"",
+        ),
+        (
+            "../x:git",
+            "a.com/xy",
+            false,
+            "svn",
+            "err:relative pattern not allowed in GOVCS: \"../x\"",
+        ),
+        (
+            ".:git",
+            "github.com/a/b",
+            false,
+            "git",
+            "err:relative pattern not allowed in GOVCS: \".\"",
+        ),
+        (
+            ".:git",
+            "github.com/a/b",
+            false,
+            "hg",
+            "err:relative pattern not allowed in GOVCS: \".\"",
+        ),
+        (
+            ".:git",
+            "example.com/r.svn",
+            false,
+            "svn",
+            "err:relative pattern not allowed in GOVCS: \".\"",
+        ),
+        (
+            ".:git",
+            "example.com/r.svn",
+            true,
+            "svn",
+            "err:relative pattern not allowed in GOVCS: \".\"",
+        ),
+        (
+            ".:git",
+            "example.com/r",
+            false,
+            "fossil",
+            "err:relative pattern not allowed in GOVCS: \".\"",
+        ),
+        (
+            ".:git",
+            "evil.com/x",
+            false,
+            "git",
+            "err:relative pattern not allowed in GOVCS: \".\"",
+        ),
+        (
+            ".:git",
+            "a.com/x",
+            false,
+            "hg",
+            "err:relative pattern not allowed in GOVCS: \".\"",
+        ),
+        (
+            ".:git",
+            "a.com/x",
+            false,
+            "svn",
+            "err:relative pattern not allowed in GOVCS: \".\"",
+        ),
+        (
+            ".:git",
+            "b.com/y",
+            false,
+            "bzr",
+            "err:relative pattern not allowed in GOVCS: \".\"",
+        ),
+        (
+            ".:git",
+            "x.corp.com/y",
+            false,
+            "svn",
+            "err:relative pattern not allowed in GOVCS: \".\"",
+        ),
+        (
+            ".:git",
+            "z.com/q",
+            true,
+            "git",
+            "err:relative pattern not allowed in GOVCS: \".\"",
+        ),
+        (
+            ".:git",
+            "z.com/q",
+            true,
+            "svn",
+            "err:relative pattern not allowed in GOVCS: \".\"",
+        ),
+        (
+            ".:git",
+            "a.com/x/y",
+            false,
+            "svn",
+            "err:relative pattern not allowed in GOVCS: \".\"",
+        ),
+        (
+            ".:git",
+            "a.com/xy",
+            false,
+            "svn",
+            "err:relative pattern not allowed in GOVCS: \".\"",
+        ),
+        (
+            "a.com:git,,b.com:hg",
+            "github.com/a/b",
+            false,
+            "git",
+            "err:empty entry in GOVCS",
+        ),
+        (
+            "a.com:git,,b.com:hg",
+            "github.com/a/b",
+            false,
+            "hg",
+            "err:empty entry in GOVCS",
+        ),
+        (
+            "a.com:git,,b.com:hg",
+            "example.com/r.svn",
+            false,
+            "svn",
+            "err:empty entry in GOVCS",
+        ),
+        (
+            "a.com:git,,b.com:hg",
+            "example.com/r.svn",
+            true,
+            "svn",
+            "err:empty entry in GOVCS",
+        ),
+        (
+            "a.com:git,,b.com:hg",
+            "example.com/r",
+            false,
+            "fossil",
+            "err:empty entry in GOVCS",
+        ),
+        (
+            "a.com:git,,b.com:hg",
+            "evil.com/x",
+            false,
+            "git",
+            "err:empty entry in GOVCS",
+        ),
+        (
+            "a.com:git,,b.com:hg",
+            "a.com/x",
+            false,
+            "hg",
+            "err:empty entry in GOVCS",
+        ),
+        (
+            "a.com:git,,b.com:hg",
+            "a.com/x",
+            false,
+            "svn",
+            "err:empty entry in GOVCS",
+        ),
+        (
+            "a.com:git,,b.com:hg",
+            "b.com/y",
+            false,
+            "bzr",
+            "err:empty entry in GOVCS",
+        ),
+        (
+            "a.com:git,,b.com:hg",
+            "x.corp.com/y",
+            false,
+            "svn",
+            "err:empty entry in GOVCS",
+        ),
+        (
+            "a.com:git,,b.com:hg",
+            "z.com/q",
+            true,
+            "git",
+            "err:empty entry in GOVCS",
+        ),
+        (
+            "a.com:git,,b.com:hg",
+            "z.com/q",
+            true,
+            "svn",
+            "err:empty entry in GOVCS",
+        ),
+        (
+            "a.com:git,,b.com:hg",
+            "a.com/x/y",
+            false,
+            "svn",
+            "err:empty entry in GOVCS",
+        ),
+        (
+            "a.com:git,,b.com:hg",
+            "a.com/xy",
+            false,
+            "svn",
+            "err:empty entry in GOVCS",
+        ),
+        ("a.com/x:svn", "github.com/a/b", false, "git", "allow"),
+        ("a.com/x:svn", "github.com/a/b", false, "hg", "allow"),
+        ("a.com/x:svn", "example.com/r.svn", false, "svn", "deny"),
+        ("a.com/x:svn", "example.com/r.svn", true, "svn", "allow"),
+        ("a.com/x:svn", "example.com/r", false, "fossil", "deny"),
+        ("a.com/x:svn", "evil.com/x", false, "git", "allow"),
+        ("a.com/x:svn", "a.com/x", false, "hg", "deny"),
+        ("a.com/x:svn", "a.com/x", false, "svn", "allow"),
+        ("a.com/x:svn", "b.com/y", false, "bzr", "deny"),
+        ("a.com/x:svn", "x.corp.com/y", false, "svn", "deny"),
+        ("a.com/x:svn", "z.com/q", true, "git", "allow"),
+        ("a.com/x:svn", "z.com/q", true, "svn", "allow"),
+        ("a.com/x:svn", "a.com/x/y", false, "svn", "allow"),
+        ("a.com/x:svn", "a.com/xy", false, "svn", "deny"),
+    ];
+
+    #[test]
+    fn govcs_agrees_with_go() {
+        for &(govcs, root, private, vcs, want) in GOVCS_CASES {
+            let got = match VcsPolicy::new(govcs, "") {
+                Err(e) => {
+                    assert_eq!(e.kind(), DiscoveryErrorKind::Disallowed);
+                    format!("err:{e}")
+                }
+                Ok(p) if p.allows(root, private, vcs) => "allow".to_string(),
+                Ok(_) => "deny".to_string(),
+            };
+            assert_eq!(got, want, "GOVCS={govcs:?} {root} private={private} {vcs}");
+        }
+    }
+
+    #[test]
+    fn govcs_check_uses_goprivate() {
+        let policy = VcsPolicy::new("", "*.corp.example").unwrap();
+        assert_eq!(policy.check("svn", "svn.corp.example/x"), Ok(()));
+        let err = policy.check("svn", "example.com/x").unwrap_err();
+        assert_eq!(err.kind(), DiscoveryErrorKind::Disallowed);
+        assert_eq!(
+            err.message(),
+            "GOVCS disallows using svn for public example.com/x; see 'go help vcs'"
+        );
+        let err = VcsPolicy::new("private:git", "*.corp.example")
+            .unwrap()
+            .check("hg", "hg.corp.example/x")
+            .unwrap_err();
+        assert_eq!(
+            err.message(),
+            "GOVCS disallows using hg for private hg.corp.example/x; see 'go help vcs'"
+        );
+        assert_eq!(
+            VcsPolicy::default().check("mod", "anything.example/x"),
+            Ok(())
+        );
+        assert_eq!(VcsPolicy::default().check("git", "github.com/a/b"), Ok(()));
     }
 }

@@ -17,7 +17,9 @@ use std::io::{BufRead, BufReader, Write};
 use std::net::{TcpListener, TcpStream};
 use std::sync::{Mutex, OnceLock};
 
-use agora_upstream::discovery::{DiscoveryErrorKind, RepoRoot, repo_root};
+use agora_upstream::discovery::{
+    DiscoveryErrorKind, RepoRoot, VcsPolicy, repo_root, repo_root_with_policy,
+};
 
 const HOST: &str = "meta.example.test";
 const ADDR: &str = "127.0.0.3";
@@ -152,6 +154,13 @@ fn route(target: &str) -> (u16, &'static str, String) {
             200,
             html,
             page(&tag(&format!("{h}/noscheme git code.example.test/x.git"))),
+        ),
+        "svnrepo" => (
+            200,
+            html,
+            page(&tag(&format!(
+                "{h}/svnrepo svn https://code.example.test/svn/repo"
+            ))),
         ),
         "bzr" => (
             200,
@@ -541,4 +550,41 @@ async fn path_without_hostname_is_invalid() {
         msg,
         "unrecognized import path \"localhost/x\": import path does not begin with hostname"
     );
+}
+
+#[tokio::test]
+async fn govcs_is_checked_before_any_vcs_runs() {
+    // By default only git and hg may be used for public paths.
+    let (kind, msg) = failed("meta.example.test/svnrepo/x", HOST).await;
+    assert_eq!(kind, DiscoveryErrorKind::Disallowed, "{msg}");
+    assert_eq!(
+        msg,
+        "unrecognized import path \"meta.example.test/svnrepo/x\": GOVCS disallows using svn \
+         for public meta.example.test/svnrepo; see 'go help vcs'"
+    );
+    // The VCS-qualifier rule refuses before pinging anything.
+    let (kind, msg) = failed("meta.example.test/repo.svn", HOST).await;
+    assert_eq!(kind, DiscoveryErrorKind::Disallowed, "{msg}");
+    assert_eq!(
+        msg,
+        "GOVCS disallows using svn for public meta.example.test/repo.svn; see 'go help vcs'"
+    );
+    // GOPRIVATE (private:all by default) or an explicit GOVCS rule allows it.
+    for policy in [
+        VcsPolicy::new("", "meta.example.test").unwrap(),
+        VcsPolicy::new("meta.example.test/svnrepo:svn", "").unwrap(),
+    ] {
+        let rr = repo_root_with_policy(&client(), "meta.example.test/svnrepo/x", HOST, &policy)
+            .await
+            .unwrap();
+        assert_eq!(
+            rr,
+            root(
+                "meta.example.test/svnrepo",
+                "svn",
+                "https://code.example.test/svn/repo",
+                ""
+            )
+        );
+    }
 }
