@@ -2,7 +2,9 @@
 //!
 //! This crate owns the [`Storage`] trait, its error kinds, and the backends
 //! that are always built: [`fs::DiskStorage`] (Athens' disk layout, atomic and
-//! create-only) and [`memory::MemoryStorage`] (for tests and throwaway runs).
+//! create-only) and [`memory::MemoryStorage`] (for tests and throwaway runs), plus
+//! [`object::ObjectStorage`] (S3 and MinIO in Athens' key layouts; feature `s3`, on by
+//! default).
 //!
 //! A stored version is three artifacts (`.info`, `.mod`, `.zip`). It counts as
 //! present only once all three are complete, and once present it never changes.
@@ -22,6 +24,8 @@ use futures_util::Stream;
 
 pub mod fs;
 pub mod memory;
+#[cfg(feature = "s3")]
+pub mod object;
 
 /// A stream of zip bytes.
 pub type ByteStream = Pin<Box<dyn Stream<Item = io::Result<Bytes>> + Send>>;

@@ -1,7 +1,10 @@
 //! One storage compliance suite, run against every backend built here.
 //!
-//! Each test takes a fresh, empty backend. Remote backends will join this list
-//! as they arrive; the tests do not know which backend they talk to.
+//! Each test takes a fresh, empty backend; the tests do not know which backend
+//! they talk to. The S3 backend runs against a moto server that this file starts
+//! on 127.0.0.1 (once per test binary, a fresh random bucket per test), in both of
+//! Athens' layouts: `s3` (`<module>/@v/<version>.*`) and `minio` (disk-style keys).
+//! If moto cannot be started, those tests fail; they never skip.
 
 #![allow(clippy::unwrap_used)]
 
@@ -191,6 +194,18 @@ macro_rules! suite {
 }
 
 suite!(disk, memory);
+#[cfg(feature = "s3")]
+suite!(s3, minio);
+
+#[cfg(feature = "s3")]
+fn s3() -> Fixture {
+    moto::fixture(agora_storage::object::Layout::S3)
+}
+
+#[cfg(feature = "s3")]
+fn minio() -> Fixture {
+    moto::fixture(agora_storage::object::Layout::Minio)
+}
 
 /// Disk-only behaviour: Athens' exact layout, partial versions, error kinds.
 mod disk_layout {
@@ -298,5 +313,617 @@ mod disk_layout {
         std::fs::remove_dir_all(&root).unwrap();
         std::fs::write(&root, "a file where the root was").unwrap();
         assert!(s.ready().await.is_err());
+    }
+}
+
+/// A moto S3 server for this test binary, and fresh buckets on it.
+#[cfg(feature = "s3")]
+mod moto {
+    use std::io::{Read, Write};
+    use std::net::{TcpListener, TcpStream};
+    use std::process::{Child, Command, Stdio};
+    use std::sync::OnceLock;
+    use std::sync::atomic::{AtomicU64, Ordering};
+    use std::time::{Duration, Instant};
+
+    use agora_storage::object::{Layout, ObjectStorage, S3Config};
+
+    use super::Fixture;
+
+    /// A moto server; killed when dropped.
+    pub struct Moto {
+        pub port: u16,
+        child: Child,
+    }
+
+    impl Drop for Moto {
+        fn drop(&mut self) {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+
+    impl Moto {
+        /// Starts a moto server of its own on a free port. A shell watchdog stops it when
+        /// this test process exits, whatever the way (statics are never dropped).
+        pub fn start() -> Moto {
+            let mut last = String::new();
+            for _ in 0..3 {
+                let port = free_port();
+                let child = Command::new("sh")
+                    .args([
+                        "-c",
+                        "moto_server -H 127.0.0.1 -p \"$1\" >/dev/null 2>&1 & m=$!\n\
+                         trap 'kill $m 2>/dev/null; exit 0' TERM KILL INT\n\
+                         while kill -0 \"$2\" 2>/dev/null && kill -0 $m 2>/dev/null; do sleep 0.5; done\n\
+                         kill $m 2>/dev/null",
+                        "sh",
+                        &port.to_string(),
+                        &std::process::id().to_string(),
+                    ])
+                    .stdin(Stdio::null())
+                    .spawn()
+                    .expect("cannot run sh to start moto_server");
+                let mut moto = Moto { port, child };
+                let deadline = Instant::now() + Duration::from_secs(20);
+                while Instant::now() < deadline {
+                    if http(port, "GET", "/").is_ok_and(|status| status == 200) {
+                        return moto;
+                    }
+                    if let Ok(Some(status)) = moto.child.try_wait() {
+                        last = format!("moto_server exited with {status}");
+                        break;
+                    }
+                    std::thread::sleep(Duration::from_millis(50));
+                }
+                if last.is_empty() {
+                    last = format!("moto_server did not answer on port {port} within 20 s");
+                }
+                drop(moto);
+            }
+            panic!(
+                "cannot start moto ({last}); install it with pip install 'moto[server]' \
+                 (scripts/test.sh does)"
+            );
+        }
+
+        /// Stops the server (the watchdog shell's TERM trap kills moto).
+        pub fn stop(&mut self) {
+            let _ = Command::new("kill")
+                .args(["-TERM", &self.child.id().to_string()])
+                .status();
+            let _ = self.child.wait();
+            // Wait until the port is really closed.
+            let deadline = Instant::now() + Duration::from_secs(10);
+            while Instant::now() < deadline && TcpStream::connect(("127.0.0.1", self.port)).is_ok()
+            {
+                std::thread::sleep(Duration::from_millis(50));
+            }
+        }
+
+        /// Creates a bucket with a fresh random name and returns the name.
+        pub fn bucket(&self) -> String {
+            static SEQ: AtomicU64 = AtomicU64::new(0);
+            let nanos = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .subsec_nanos();
+            let name = format!(
+                "agora-{}-{}-{nanos:x}",
+                std::process::id(),
+                SEQ.fetch_add(1, Ordering::Relaxed)
+            );
+            // moto checks no signatures, so a bare PUT creates the bucket.
+            let status = http(self.port, "PUT", &format!("/{name}")).unwrap();
+            assert_eq!(status, 200, "creating bucket {name}");
+            name
+        }
+
+        pub fn config(&self, bucket: &str, layout: Layout) -> S3Config {
+            S3Config {
+                bucket: bucket.to_owned(),
+                region: "us-east-1".to_owned(),
+                endpoint: Some(format!("http://127.0.0.1:{}", self.port)),
+                access_key_id: Some("test".to_owned()),
+                secret_access_key: Some("test".to_owned()),
+                session_token: None,
+                force_path_style: true,
+                layout,
+            }
+        }
+
+        pub fn storage(&self, layout: Layout) -> (ObjectStorage, String) {
+            let bucket = self.bucket();
+            let s = ObjectStorage::s3(&self.config(&bucket, layout)).unwrap();
+            (s, bucket)
+        }
+    }
+
+    /// The moto server shared by this test binary.
+    pub fn shared() -> &'static Moto {
+        static MOTO: OnceLock<Moto> = OnceLock::new();
+        MOTO.get_or_init(Moto::start)
+    }
+
+    pub fn fixture(layout: Layout) -> Fixture {
+        let (storage, _) = shared().storage(layout);
+        Fixture {
+            storage: std::sync::Arc::new(storage),
+            dir: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    pub fn free_port() -> u16 {
+        TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port()
+    }
+
+    /// A minimal HTTP/1.1 request with an empty body; returns the status code.
+    fn http(port: u16, method: &str, path: &str) -> std::io::Result<u16> {
+        let mut conn = TcpStream::connect(("127.0.0.1", port))?;
+        conn.set_read_timeout(Some(Duration::from_secs(5)))?;
+        write!(
+            conn,
+            "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Length: 0\r\n\
+             Connection: close\r\n\r\n"
+        )?;
+        let mut head = [0u8; 12];
+        conn.read_exact(&mut head)?;
+        let text = String::from_utf8_lossy(&head);
+        text.get(9..12)
+            .and_then(|s| s.parse().ok())
+            .ok_or_else(|| std::io::Error::other(format!("bad status line {text:?}")))
+    }
+}
+
+/// S3/MinIO-only behaviour: exact key layouts, objects written by other clients,
+/// pagination, a 200 MiB zip, and outages.
+#[cfg(feature = "s3")]
+mod object_backend {
+    use std::collections::BTreeSet;
+    use std::io::Read;
+    use std::time::Duration;
+
+    use agora_storage::object::{Layout, ObjectStorage, S3Config};
+    use futures_util::StreamExt;
+    use object_store::aws::AmazonS3Builder;
+    use object_store::path::Path as Key;
+    use object_store::{ObjectStore, ObjectStoreExt, PutPayload};
+
+    use super::moto::{self, Moto};
+    use super::*;
+
+    /// A plain object_store client on the same bucket, standing in for "another tool".
+    fn raw(cfg: &S3Config) -> object_store::aws::AmazonS3 {
+        AmazonS3Builder::new()
+            .with_bucket_name(&cfg.bucket)
+            .with_region("us-east-1")
+            .with_endpoint(cfg.endpoint.clone().unwrap())
+            .with_allow_http(true)
+            .with_access_key_id("test")
+            .with_secret_access_key("test")
+            .build()
+            .unwrap()
+    }
+
+    async fn all_keys(store: &object_store::aws::AmazonS3) -> BTreeSet<String> {
+        store
+            .list(None)
+            .map(|m| m.unwrap().location.to_string())
+            .collect()
+            .await
+    }
+
+    #[tokio::test]
+    async fn writes_athens_keys_exactly() {
+        let moto = moto::shared();
+        for (layout, want) in [
+            (
+                Layout::S3,
+                [
+                    "example.com/Foo/b~ar/@v/v2.0.0+incompatible.info",
+                    "example.com/Foo/b~ar/@v/v2.0.0+incompatible.mod",
+                    "example.com/Foo/b~ar/@v/v2.0.0+incompatible.zip",
+                ],
+            ),
+            (
+                Layout::Minio,
+                [
+                    "example.com/Foo/b~ar/v2.0.0+incompatible/go.mod",
+                    "example.com/Foo/b~ar/v2.0.0+incompatible/source.zip",
+                    "example.com/Foo/b~ar/v2.0.0+incompatible/v2.0.0+incompatible.info",
+                ],
+            ),
+        ] {
+            let bucket = moto.bucket();
+            let cfg = moto.config(&bucket, layout);
+            let s = ObjectStorage::s3(&cfg).unwrap();
+            let dir = tempfile::tempdir().unwrap();
+            let (md, ver) = (m("example.com/Foo/b~ar"), v("v2.0.0+incompatible"));
+            s.put(
+                &md,
+                &ver,
+                new_version(dir.path(), "k", b"zip!", "v2.0.0+incompatible"),
+            )
+            .await
+            .unwrap();
+            let store = raw(&cfg);
+            let keys = all_keys(&store).await;
+            let want: BTreeSet<String> = want.iter().map(|k| (*k).to_owned()).collect();
+            assert_eq!(keys, want, "{layout:?}");
+            let zip_key = want.iter().find(|k| k.ends_with("zip")).unwrap();
+            let got = store
+                .get(&Key::parse(zip_key).unwrap())
+                .await
+                .unwrap()
+                .bytes()
+                .await
+                .unwrap();
+            assert_eq!(&got[..], b"zip!");
+            assert_eq!(s.list(&md).await.unwrap(), vec!["v2.0.0+incompatible"]);
+        }
+    }
+
+    /// Objects written by boto3 (Athens' own layout, as Athens or a backup tool would
+    /// leave them) are served as they are.
+    #[tokio::test]
+    async fn serves_objects_seeded_by_another_client() {
+        let moto = moto::shared();
+        for layout in [Layout::S3, Layout::Minio] {
+            let bucket = moto.bucket();
+            let (info, go_mod, zip) = match layout {
+                Layout::S3 => (
+                    "github.com/Seed/mod/@v/v1.4.0.info",
+                    "github.com/Seed/mod/@v/v1.4.0.mod",
+                    "github.com/Seed/mod/@v/v1.4.0.zip",
+                ),
+                Layout::Minio => (
+                    "github.com/Seed/mod/v1.4.0/v1.4.0.info",
+                    "github.com/Seed/mod/v1.4.0/go.mod",
+                    "github.com/Seed/mod/v1.4.0/source.zip",
+                ),
+            };
+            // A partial version (no .info), as Athens leaves after a crash.
+            let (p_mod, p_zip) = match layout {
+                Layout::S3 => (
+                    "github.com/Seed/mod/@v/v1.5.0.mod",
+                    "github.com/Seed/mod/@v/v1.5.0.zip",
+                ),
+                Layout::Minio => (
+                    "github.com/Seed/mod/v1.5.0/go.mod",
+                    "github.com/Seed/mod/v1.5.0/source.zip",
+                ),
+            };
+            let script = format!(
+                r#"
+import boto3
+c = boto3.client("s3", endpoint_url="http://127.0.0.1:{port}", region_name="us-east-1",
+                 aws_access_key_id="test", aws_secret_access_key="test")
+c.put_object(Bucket="{bucket}", Key="{info}", Body=b'{{"Version":"v1.4.0","Time":"2023-05-06T07:08:09Z"}}', ContentType="application/json")
+c.put_object(Bucket="{bucket}", Key="{go_mod}", Body=b"module github.com/Seed/mod\n", ContentType="text/plain")
+c.put_object(Bucket="{bucket}", Key="{zip}", Body=bytes(range(256)) * 1000, ContentType="application/octet-stream")
+c.put_object(Bucket="{bucket}", Key="{p_mod}", Body=b"module partial\n")
+c.put_object(Bucket="{bucket}", Key="{p_zip}", Body=b"truncated")
+"#,
+                port = moto.port
+            );
+            let out = std::process::Command::new("python3")
+                .args(["-c", &script])
+                .output()
+                .expect("python3 with boto3 (installed with moto) is needed");
+            assert!(
+                out.status.success(),
+                "boto3 seeding failed: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+
+            let s = ObjectStorage::s3(&moto.config(&bucket, layout))
+                .unwrap()
+                .with_stale_claim_age(Duration::ZERO);
+            let md = m("github.com/Seed/mod");
+            assert_eq!(s.list(&md).await.unwrap(), vec!["v1.4.0"], "{layout:?}");
+            assert_eq!(
+                s.info(&md, &v("v1.4.0")).await.unwrap(),
+                "{\"Version\":\"v1.4.0\",\"Time\":\"2023-05-06T07:08:09Z\"}"
+            );
+            assert_eq!(
+                s.go_mod(&md, &v("v1.4.0")).await.unwrap(),
+                "module github.com/Seed/mod\n"
+            );
+            let want: Vec<u8> = (0..=255u8).cycle().take(256_000).collect();
+            assert_eq!(read_zip(&s, &md, &v("v1.4.0"), None).await, want);
+            assert_eq!(
+                read_zip(&s, &md, &v("v1.4.0"), Some(1000..1300)).await,
+                want[1000..1300]
+            );
+
+            // The partial version is absent for every method, and a put completes it
+            // (its claim is old enough to take over: the threshold is zero here).
+            let partial = v("v1.5.0");
+            assert!(!s.exists(&md, &partial).await.unwrap());
+            assert_eq!(
+                s.zip(&md, &partial).await.unwrap_err().kind(),
+                ErrorKind::NotFound
+            );
+            assert_eq!(
+                s.go_mod(&md, &partial).await.unwrap_err().kind(),
+                ErrorKind::NotFound
+            );
+            let dir = tempfile::tempdir().unwrap();
+            s.put(
+                &md,
+                &partial,
+                new_version(dir.path(), "full", b"complete", "v1.5.0"),
+            )
+            .await
+            .unwrap();
+            assert_eq!(read_zip(&s, &md, &partial, None).await, b"complete");
+            assert_eq!(s.go_mod(&md, &partial).await.unwrap(), "module full\n");
+            let mut listed = s.list(&md).await.unwrap();
+            listed.sort();
+            assert_eq!(listed, vec!["v1.4.0", "v1.5.0"]);
+        }
+    }
+
+    #[tokio::test]
+    async fn lists_past_one_page_of_keys() {
+        const N: usize = 1005;
+        let moto = moto::shared();
+        for layout in [Layout::S3, Layout::Minio] {
+            let bucket = moto.bucket();
+            let cfg = moto.config(&bucket, layout);
+            let store = std::sync::Arc::new(raw(&cfg));
+            let md = "example.com/many";
+            let keys: Vec<String> = (0..N)
+                .map(|i| match layout {
+                    Layout::S3 => format!("{md}/@v/v1.0.{i}.info"),
+                    Layout::Minio => format!("{md}/v1.0.{i}/v1.0.{i}.info"),
+                })
+                .collect();
+            futures_util::stream::iter(keys)
+                .map(|k| {
+                    let store = store.clone();
+                    async move {
+                        store
+                            .put(&Key::parse(&k).unwrap(), PutPayload::from_static(b"{}"))
+                            .await
+                            .unwrap();
+                    }
+                })
+                .buffer_unordered(16)
+                .collect::<Vec<()>>()
+                .await;
+            let s = ObjectStorage::s3(&cfg).unwrap();
+            let listed = s.list(&m(md)).await.unwrap();
+            assert_eq!(listed.len(), N, "{layout:?}");
+            let unique: BTreeSet<&String> = listed.iter().collect();
+            assert_eq!(unique.len(), N);
+            assert!(unique.contains(&"v1.0.1004".to_owned()));
+        }
+    }
+
+    fn byte_at(i: u64) -> u8 {
+        (i.wrapping_mul(2_654_435_761) >> 13) as u8
+    }
+
+    fn peak_rss_kib() -> u64 {
+        let status = std::fs::read_to_string("/proc/self/status").unwrap();
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmHWM:"))
+            .and_then(|l| l.trim().trim_end_matches("kB").trim().parse().ok())
+            .unwrap()
+    }
+
+    fn rss_kib() -> u64 {
+        let status = std::fs::read_to_string("/proc/self/status").unwrap();
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmRSS:"))
+            .and_then(|l| l.trim().trim_end_matches("kB").trim().parse().ok())
+            .unwrap()
+    }
+
+    /// A 200 MiB zip goes up as a multipart upload from the file and comes back as a
+    /// stream: the test process's peak RSS grows by well under 100 MiB.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn zip_of_200_mib_streams_both_ways() {
+        const SIZE: u64 = 200 * 1024 * 1024;
+        let moto = moto::shared();
+        let (s, _) = moto.storage(Layout::S3);
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("big.zip");
+        {
+            use std::io::Write;
+            let mut f = std::io::BufWriter::new(std::fs::File::create(&path).unwrap());
+            let mut chunk = vec![0u8; 1 << 20];
+            for c in 0..(SIZE >> 20) {
+                for (j, b) in chunk.iter_mut().enumerate() {
+                    *b = byte_at((c << 20) + j as u64);
+                }
+                f.write_all(&chunk).unwrap();
+            }
+            f.flush().unwrap();
+        }
+        // Reset the peak-RSS counter so that only what follows counts.
+        std::fs::write("/proc/self/clear_refs", "5").unwrap();
+        let base = rss_kib();
+
+        let (md, ver) = (m("example.com/big"), v("v1.0.0"));
+        let nv = NewVersion {
+            info: Bytes::from_static(b"{\"Version\":\"v1.0.0\"}"),
+            go_mod: Bytes::from_static(b"module example.com/big\n"),
+            zip: path.clone(),
+        };
+        s.put(&md, &ver, nv).await.unwrap();
+
+        let z = s.zip(&md, &ver).await.unwrap();
+        assert_eq!(z.size, SIZE);
+        let mut stream = z.stream(0..SIZE).await.unwrap();
+        let mut offset = 0u64;
+        while let Some(chunk) = stream.next().await {
+            let chunk = chunk.unwrap();
+            for (j, b) in chunk.iter().enumerate() {
+                assert_eq!(*b, byte_at(offset + j as u64), "byte {}", offset + j as u64);
+            }
+            offset += chunk.len() as u64;
+        }
+        assert_eq!(offset, SIZE);
+        // A range across a part boundary.
+        let part = agora_storage::object::PART_SIZE as u64;
+        let got = read_zip(&s, &md, &ver, Some(part - 10..part + 10)).await;
+        let want: Vec<u8> = (part - 10..part + 10).map(byte_at).collect();
+        assert_eq!(got, want);
+
+        let grown_mib = peak_rss_kib().saturating_sub(base) / 1024;
+        eprintln!("200 MiB round trip: peak RSS grew by {grown_mib} MiB");
+        assert!(grown_mib < 64, "peak RSS grew by {grown_mib} MiB");
+        // And the file was read, not moved: the caller still owns it.
+        let mut f = std::fs::File::open(&path).unwrap();
+        let mut first = [0u8; 4];
+        f.read_exact(&mut first).unwrap();
+        assert_eq!(first[0], byte_at(0));
+    }
+
+    /// Nothing answering, or a server that went away: every call is Unavailable, never
+    /// NotFound (which would make the proxy fetch and overwrite, or answer 404).
+    #[tokio::test]
+    async fn unreachable_storage_is_unavailable_not_absent() {
+        let dir = tempfile::tempdir().unwrap();
+        let (md, ver) = (m("example.com/down"), v("v1.0.0"));
+
+        let mut own = Moto::start();
+        let bucket = own.bucket();
+        let s = ObjectStorage::s3(&own.config(&bucket, Layout::S3)).unwrap();
+        s.put(&md, &ver, new_version(dir.path(), "d", b"z", "v1.0.0"))
+            .await
+            .unwrap();
+        let z = s.zip(&md, &ver).await.unwrap();
+        s.ready().await.unwrap();
+        own.stop();
+
+        let mut cfg = own.config(&bucket, Layout::S3);
+        let wrong = {
+            let mut c = cfg.clone();
+            c.endpoint = Some(format!("http://127.0.0.1:{}", moto::free_port()));
+            c
+        };
+        cfg.layout = Layout::Minio;
+        for s in [
+            s,
+            ObjectStorage::s3(&cfg).unwrap(),
+            ObjectStorage::s3(&wrong).unwrap(),
+        ] {
+            let what = s.describe();
+            let kinds = [
+                s.info(&md, &ver).await.unwrap_err().kind(),
+                s.go_mod(&md, &ver).await.unwrap_err().kind(),
+                s.zip(&md, &ver).await.unwrap_err().kind(),
+                s.list(&md).await.unwrap_err().kind(),
+                s.exists(&md, &ver).await.unwrap_err().kind(),
+                s.delete(&md, &ver).await.unwrap_err().kind(),
+                s.ready().await.unwrap_err().kind(),
+                s.put(
+                    &md,
+                    &v("v2.0.0"),
+                    new_version(dir.path(), "e", b"z", "v2.0.0"),
+                )
+                .await
+                .unwrap_err()
+                .kind(),
+            ];
+            assert!(
+                kinds.iter().all(|k| *k == ErrorKind::Unavailable),
+                "{what}: {kinds:?}"
+            );
+        }
+        // An already opened zip fails to stream the same way.
+        let Err(err) = z.stream(0..1).await else {
+            panic!("streaming from a stopped server succeeded");
+        };
+        assert_eq!(err.kind(), ErrorKind::Unavailable, "{err}");
+    }
+
+    /// A missing bucket is an outage, not an empty cache: S3's 404 NoSuchBucket must not
+    /// read as "version absent".
+    #[tokio::test]
+    async fn missing_bucket_is_unavailable_not_absent() {
+        let moto = moto::shared();
+        for layout in [Layout::S3, Layout::Minio] {
+            let s = ObjectStorage::s3(&moto.config("agora-no-such-bucket", layout)).unwrap();
+            let (md, ver) = (m("example.com/x"), v("v1.0.0"));
+            assert_eq!(
+                s.info(&md, &ver).await.unwrap_err().kind(),
+                ErrorKind::Unavailable
+            );
+            assert_eq!(
+                s.exists(&md, &ver).await.unwrap_err().kind(),
+                ErrorKind::Unavailable
+            );
+            assert_eq!(
+                s.list(&md).await.unwrap_err().kind(),
+                ErrorKind::Unavailable
+            );
+            assert!(s.ready().await.is_err());
+        }
+    }
+
+    /// A put that fails after taking its claim releases it, so the next writer does not
+    /// wait for the claim to go stale.
+    #[tokio::test]
+    async fn failed_put_leaves_nothing_and_releases_its_claim() {
+        let moto = moto::shared();
+        let (s, bucket) = moto.storage(Layout::S3);
+        let dir = tempfile::tempdir().unwrap();
+        let (md, ver) = (m("example.com/fail"), v("v1.0.0"));
+        // A directory opens but cannot be read: the zip upload fails after the claim.
+        let bad = NewVersion {
+            info: Bytes::from_static(b"{}"),
+            go_mod: Bytes::from_static(b"module x\n"),
+            zip: dir.path().to_path_buf(),
+        };
+        let err = s.put(&md, &ver, bad).await.unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Unavailable, "{err}");
+        assert!(!s.exists(&md, &ver).await.unwrap());
+        let store = raw(&moto.config(&bucket, Layout::S3));
+        assert!(all_keys(&store).await.is_empty());
+        tokio::time::timeout(
+            Duration::from_secs(20),
+            s.put(&md, &ver, new_version(dir.path(), "ok", b"z", "v1.0.0")),
+        )
+        .await
+        .expect("the claim was not released")
+        .unwrap();
+        assert!(s.exists(&md, &ver).await.unwrap());
+    }
+
+    #[test]
+    fn config_debug_redacts_secrets() {
+        let cfg = S3Config {
+            bucket: "b".into(),
+            region: String::new(),
+            endpoint: None,
+            access_key_id: Some("AKIA".into()),
+            secret_access_key: Some("very-secret".into()),
+            session_token: Some("tok-secret".into()),
+            force_path_style: false,
+            layout: Layout::S3,
+        };
+        let dbg = format!("{cfg:?}");
+        assert!(
+            !dbg.contains("very-secret") && !dbg.contains("tok-secret"),
+            "{dbg}"
+        );
+        assert_eq!(
+            S3Config::with_scheme("https://minio.local:9000/", false),
+            "http://minio.local:9000"
+        );
+        assert_eq!(
+            S3Config::with_scheme("minio:9000", true),
+            "https://minio:9000"
+        );
     }
 }

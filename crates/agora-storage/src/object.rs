@@ -1,0 +1,735 @@
+//! S3 and MinIO storage, through Apache Arrow's `object_store` crate.
+//!
+//! This module owns the object-store backend: the two key layouts Athens uses on a
+//! bucket, the write protocol that makes a version appear only once it is complete, and
+//! the mapping of `object_store` errors onto [`ErrorKind`](crate::ErrorKind).
+//!
+//! # Layouts (exactly Athens')
+//!
+//! ```text
+//! Layout::S3     <module>/@v/<version>.info   <module>/@v/<version>.mod   <module>/@v/<version>.zip
+//! Layout::Minio  <module>/<version>/<version>.info   <module>/<version>/go.mod   <module>/<version>/source.zip
+//! ```
+//!
+//! Keys use the decoded module path and version, as Athens does; no `!` case escaping.
+//!
+//! # Writes
+//!
+//! Athens uploads the three objects in parallel, so a crash can leave a version that it
+//! then serves forever. Here:
+//!
+//! 1. the `.mod` object is created with `If-None-Match: *` ([`PutMode::Create`]). It is
+//!    the writer's claim: of any number of racing writers exactly one creates it; the
+//!    others wait for that writer's `.info` and then report `AlreadyExists`;
+//! 2. the claim holder uploads the zip, as a multipart upload streamed from the spool file
+//!    in [`PART_SIZE`] parts (aborted if anything fails), or as one PUT when it is small;
+//! 3. the `.info` is created last, create-only. It is the commit marker: every read checks
+//!    it, so a version without it is absent, whoever left the other objects there.
+//!
+//! A claim older than [`ObjectStorage::with_stale_claim_age`] (default 15 minutes, longer
+//! than a stash may run) with no `.info` is a crashed writer's (or Athens' partial
+//! upload): the next writer removes it and takes over.
+//!
+//! The zip itself is not written create-only: `object_store` completes multipart uploads
+//! unconditionally, and only the claim holder ever writes it, so the condition would add
+//! nothing between agora processes. (A concurrent *Athens* writer can still overwrite
+//! objects; nothing can stop that.)
+
+use std::io;
+use std::ops::Range;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use agora_core::{ModulePath, Version, semver};
+use async_trait::async_trait;
+use bytes::{Bytes, BytesMut};
+use futures_util::{StreamExt, TryStreamExt};
+use object_store::aws::{AmazonS3, AmazonS3Builder};
+use object_store::path::Path;
+use object_store::{
+    Attribute, Attributes, ClientOptions, GetOptions, GetRange, ObjectStore, ObjectStoreExt,
+    PutMode, PutMultipartOptions, PutOptions, PutPayload, RetryConfig, WriteMultipart,
+};
+use tokio::io::AsyncReadExt;
+use tracing::{debug, warn};
+
+use crate::{ByteStream, NewVersion, Storage, StorageError, ZipObject, ZipSource};
+
+/// Multipart part size, and the size up to which a zip goes up in one PUT. S3 requires
+/// parts of at least 5 MiB; 8 MiB is what Athens' MinIO backend uses.
+pub const PART_SIZE: usize = 8 * 1024 * 1024;
+
+/// Parts uploaded at once: bounds a put's memory at about `(PARTS_IN_FLIGHT + 1) *
+/// PART_SIZE`, while keeping the link busy.
+const PARTS_IN_FLIGHT: usize = 2;
+
+/// How long a `.mod` claim without its `.info` is taken to belong to a live writer.
+const DEFAULT_STALE_CLAIM_AGE: Duration = Duration::from_secs(15 * 60);
+
+/// How often a writer that lost the claim checks whether the winner has committed.
+const CLAIM_POLL: Duration = Duration::from_millis(200);
+
+/// Which of Athens' key layouts the bucket uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Layout {
+    /// Athens' S3 (and GCS, Azure) layout: `<module>/@v/<version>.{info,mod,zip}`.
+    S3,
+    /// Athens' MinIO layout, the disk layout on a bucket:
+    /// `<module>/<version>/{go.mod,source.zip,<version>.info}`.
+    Minio,
+}
+
+/// Everything needed to reach a bucket. The lead maps `agora_config::StorageSettings`
+/// onto this; secrets are redacted from `Debug`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct S3Config {
+    /// The bucket. It must exist (see [`ObjectStorage::ready`]).
+    pub bucket: String,
+    /// The region, e.g. `us-east-1`. MinIO ignores it; an empty one means `us-east-1`.
+    pub region: String,
+    /// A custom endpoint URL (`AWS_ENDPOINT`, `ATHENS_MINIO_ENDPOINT`), e.g.
+    /// `http://127.0.0.1:9000`. `None` means AWS. A URL without a scheme gets `https://`
+    /// (see [`S3Config::with_scheme`] for MinIO's `UseSSL` rule).
+    pub endpoint: Option<String>,
+    /// Static credentials; with none, the instance/container metadata service is asked.
+    pub access_key_id: Option<String>,
+    /// The secret key that goes with `access_key_id`.
+    pub secret_access_key: Option<String>,
+    /// A session token for temporary credentials.
+    pub session_token: Option<String>,
+    /// Path-style URLs (`endpoint/bucket/key`) instead of virtual-hosted ones
+    /// (`bucket.endpoint/key`). MinIO and most S3 emulators need this.
+    pub force_path_style: bool,
+    /// The key layout.
+    pub layout: Layout,
+}
+
+impl S3Config {
+    /// Adds a scheme to a bare `host:port` endpoint: `https://` when `use_ssl`, else
+    /// `http://`, which is how Athens' MinIO client reads `ATHENS_MINIO_USE_SSL` (it strips
+    /// any scheme the endpoint has and connects by `UseSSL` alone).
+    pub fn with_scheme(endpoint: &str, use_ssl: bool) -> String {
+        let bare = endpoint
+            .trim()
+            .trim_start_matches("https://")
+            .trim_start_matches("http://")
+            .trim_end_matches('/');
+        format!("{}://{bare}", if use_ssl { "https" } else { "http" })
+    }
+}
+
+impl std::fmt::Debug for S3Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let redacted = |s: &Option<String>| s.as_ref().map(|_| "<redacted>");
+        f.debug_struct("S3Config")
+            .field("bucket", &self.bucket)
+            .field("region", &self.region)
+            .field("endpoint", &self.endpoint)
+            .field("access_key_id", &self.access_key_id)
+            .field("secret_access_key", &redacted(&self.secret_access_key))
+            .field("session_token", &redacted(&self.session_token))
+            .field("force_path_style", &self.force_path_style)
+            .field("layout", &self.layout)
+            .finish()
+    }
+}
+
+/// A module cache in an S3-compatible bucket, in one of Athens' layouts.
+#[derive(Debug, Clone)]
+pub struct ObjectStorage {
+    store: Arc<AmazonS3>,
+    layout: Layout,
+    describe: String,
+    stale_claim_age: Duration,
+}
+
+impl ObjectStorage {
+    /// Connects to the bucket described by `config` (no request is made until first use;
+    /// call [`Storage::ready`] to probe it).
+    ///
+    /// # Errors
+    /// [`ErrorKind::Unavailable`](crate::ErrorKind::Unavailable) when the configuration
+    /// cannot make a client (a malformed endpoint URL, for instance).
+    pub fn s3(config: &S3Config) -> Result<Self, StorageError> {
+        // The binary installs ring as the process-wide rustls provider; tests and other
+        // embedders may not have, and reqwest is built without a provider of its own.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+
+        let region = if config.region.trim().is_empty() {
+            "us-east-1"
+        } else {
+            config.region.trim()
+        };
+        let client = ClientOptions::new()
+            .with_connect_timeout(Duration::from_secs(5))
+            // No whole-request timeout: a zip download streams for as long as the client
+            // reads. A stalled connection is caught by the read timeout instead.
+            .with_timeout_disabled()
+            .with_read_timeout(Duration::from_secs(60));
+        // object_store retries for up to 3 minutes by default; an unreachable store should
+        // be reported (503, /readyz) in seconds, and the caller retries anyway.
+        let retry = RetryConfig {
+            max_retries: 2,
+            retry_timeout: Duration::from_secs(10),
+            ..RetryConfig::default()
+        };
+        let mut builder = AmazonS3Builder::new()
+            .with_bucket_name(&config.bucket)
+            .with_region(region)
+            .with_client_options(client)
+            .with_retry(retry)
+            .with_virtual_hosted_style_request(!config.force_path_style);
+        if let Some(endpoint) = config.endpoint.as_deref().filter(|e| !e.trim().is_empty()) {
+            let endpoint = if endpoint.contains("://") {
+                endpoint.trim().trim_end_matches('/').to_owned()
+            } else {
+                S3Config::with_scheme(endpoint, true)
+            };
+            builder = builder.with_allow_http(endpoint.starts_with("http://"));
+            // object_store expects a virtual-hosted endpoint to name the bucket already;
+            // the AWS SDK (and so Athens) puts the bucket in front of a custom endpoint.
+            let endpoint = if config.force_path_style {
+                endpoint
+            } else {
+                match endpoint.split_once("://") {
+                    Some((scheme, host)) => format!("{scheme}://{}.{host}", config.bucket),
+                    None => endpoint,
+                }
+            };
+            builder = builder.with_endpoint(endpoint);
+        }
+        if let (Some(key), Some(secret)) = (&config.access_key_id, &config.secret_access_key) {
+            builder = builder
+                .with_access_key_id(key)
+                .with_secret_access_key(secret);
+            if let Some(token) = config.session_token.as_deref().filter(|t| !t.is_empty()) {
+                builder = builder.with_token(token);
+            }
+        }
+        let store = builder
+            .build()
+            .map_err(|e| map_err("configuring S3 client", e))?;
+        let describe = format!(
+            "{}:{}{}",
+            match config.layout {
+                Layout::S3 => "s3",
+                Layout::Minio => "minio",
+            },
+            config.bucket,
+            config
+                .endpoint
+                .as_deref()
+                .map(|e| format!(" at {e}"))
+                .unwrap_or_default()
+        );
+        Ok(ObjectStorage {
+            store: Arc::new(store),
+            layout: config.layout,
+            describe,
+            stale_claim_age: DEFAULT_STALE_CLAIM_AGE,
+        })
+    }
+
+    /// Sets how old an uncommitted claim (a `.mod` without `.info`) must be before a new
+    /// writer takes the version over. Tests use zero to exercise takeover.
+    #[must_use]
+    pub fn with_stale_claim_age(mut self, age: Duration) -> Self {
+        self.stale_claim_age = age;
+        self
+    }
+
+    /// The key layout in use.
+    pub fn layout(&self) -> Layout {
+        self.layout
+    }
+
+    fn key(
+        &self,
+        module: &ModulePath,
+        version: &Version,
+        artifact: Artifact,
+    ) -> Result<Path, StorageError> {
+        let (m, v) = (module.as_str(), version.as_str());
+        let raw = match (self.layout, artifact) {
+            (Layout::S3, Artifact::Info) => format!("{m}/@v/{v}.info"),
+            (Layout::S3, Artifact::Mod) => format!("{m}/@v/{v}.mod"),
+            (Layout::S3, Artifact::Zip) => format!("{m}/@v/{v}.zip"),
+            (Layout::Minio, Artifact::Info) => format!("{m}/{v}/{v}.info"),
+            (Layout::Minio, Artifact::Mod) => format!("{m}/{v}/go.mod"),
+            (Layout::Minio, Artifact::Zip) => format!("{m}/{v}/source.zip"),
+        };
+        object_path(&raw)
+    }
+
+    /// Gets a small object whole. `Ok(None)` on a real 404 for the object.
+    async fn get_small(&self, key: &Path) -> Result<Option<Bytes>, StorageError> {
+        let res = async { self.store.get(key).await?.bytes().await }.await;
+        match res {
+            Ok(b) => Ok(Some(b)),
+            Err(e) => match classify(&e) {
+                Class::NotFound => Ok(None),
+                _ => Err(map_err(&format!("reading {key}"), e)),
+            },
+        }
+    }
+
+    /// The `.info` bytes, or NotFound. A GET rather than a HEAD: a HEAD's 404 has no body,
+    /// so a missing bucket would look like a missing version.
+    async fn require_info(
+        &self,
+        module: &ModulePath,
+        version: &Version,
+    ) -> Result<Bytes, StorageError> {
+        self.get_small(&self.key(module, version, Artifact::Info)?)
+            .await?
+            .ok_or_else(|| StorageError::not_found(format!("{}: not stored", version.as_str())))
+    }
+
+    async fn put_small(
+        &self,
+        key: &Path,
+        data: Bytes,
+        mode: PutMode,
+        artifact: Artifact,
+    ) -> Result<(), StorageError> {
+        let opts = PutOptions {
+            mode,
+            attributes: artifact.attributes(),
+            ..PutOptions::default()
+        };
+        self.store
+            .put_opts(key, PutPayload::from_bytes(data), opts)
+            .await
+            .map(drop)
+            .map_err(|e| map_err(&format!("writing {key}"), e))
+    }
+
+    /// Takes the writer's claim on a version (creates its `.mod`). Returns
+    /// `AlreadyExists` once the version is committed by someone else.
+    async fn claim(
+        &self,
+        module: &ModulePath,
+        version: &Version,
+        go_mod: &Bytes,
+    ) -> Result<(), StorageError> {
+        let mod_key = self.key(module, version, Artifact::Mod)?;
+        loop {
+            if self
+                .get_small(&self.key(module, version, Artifact::Info)?)
+                .await?
+                .is_some()
+            {
+                return Err(already(version));
+            }
+            match self
+                .put_small(&mod_key, go_mod.clone(), PutMode::Create, Artifact::Mod)
+                .await
+            {
+                Ok(()) => return Ok(()),
+                Err(e) if e.kind() == crate::ErrorKind::AlreadyExists => {}
+                Err(e) => return Err(e),
+            }
+            // Someone holds the claim: a live writer (wait for its commit), or a dead one
+            // (take over once the claim is old enough).
+            let meta = match self.store.head(&mod_key).await {
+                Ok(meta) => meta,
+                Err(e) if matches!(classify(&e), Class::NotFound) => continue,
+                Err(e) => return Err(map_err(&format!("checking {mod_key}"), e)),
+            };
+            let now = SystemTime::now()
+                .duration_since(SystemTime::UNIX_EPOCH)
+                .map_or(0, |d| d.as_secs());
+            let age =
+                now.saturating_sub(u64::try_from(meta.last_modified.timestamp()).unwrap_or(0));
+            if age >= self.stale_claim_age.as_secs() {
+                // Re-check the marker: the holder may have committed since the last look.
+                if self
+                    .get_small(&self.key(module, version, Artifact::Info)?)
+                    .await?
+                    .is_some()
+                {
+                    return Err(already(version));
+                }
+                warn!(key = %mod_key, age_secs = age, "taking over an abandoned write");
+                match self.store.delete(&mod_key).await {
+                    Ok(()) => {}
+                    Err(e) if matches!(classify(&e), Class::NotFound) => {}
+                    Err(e) => return Err(map_err(&format!("removing {mod_key}"), e)),
+                }
+                continue;
+            }
+            tokio::time::sleep(CLAIM_POLL).await;
+        }
+    }
+
+    /// Uploads the zip from the spool file, never holding more than a few parts.
+    async fn upload_zip(&self, key: &Path, mut file: tokio::fs::File) -> Result<(), StorageError> {
+        let first = read_part(&mut file)
+            .await
+            .map_err(|e| StorageError::io("reading the zip spool file", e))?;
+        if first.len() < PART_SIZE {
+            // The whole zip fits in one part: one PUT. Overwrite, because only the claim
+            // holder gets here, and what is there is an abandoned write.
+            return self
+                .put_small(key, first, PutMode::Overwrite, Artifact::Zip)
+                .await;
+        }
+        let opts = PutMultipartOptions {
+            attributes: Artifact::Zip.attributes(),
+            ..PutMultipartOptions::default()
+        };
+        let upload = self
+            .store
+            .put_multipart_opts(key, opts)
+            .await
+            .map_err(|e| map_err(&format!("starting upload of {key}"), e))?;
+        let mut writer = WriteMultipart::new_with_chunk_size(upload, PART_SIZE);
+        let res: Result<(), StorageError> = async {
+            writer.put(first);
+            loop {
+                writer
+                    .wait_for_capacity(PARTS_IN_FLIGHT)
+                    .await
+                    .map_err(|e| map_err(&format!("uploading {key}"), e))?;
+                let part = read_part(&mut file)
+                    .await
+                    .map_err(|e| StorageError::io("reading the zip spool file", e))?;
+                if part.is_empty() {
+                    return Ok(());
+                }
+                writer.put(part);
+            }
+        }
+        .await;
+        match res {
+            Ok(()) => writer
+                .finish()
+                .await
+                .map(drop)
+                .map_err(|e| map_err(&format!("completing upload of {key}"), e)),
+            Err(e) => {
+                // Never leave parts behind (they are billed, and invisible to listings).
+                if let Err(abort) = writer.abort().await {
+                    warn!(key = %key, error = %abort, "could not abort a failed multipart upload");
+                }
+                Err(e)
+            }
+        }
+    }
+
+    async fn put_inner(
+        self,
+        module: ModulePath,
+        version: Version,
+        new: NewVersion,
+    ) -> Result<(), StorageError> {
+        // Opened before anything else: once open, the caller may remove the spool file.
+        let file = tokio::fs::File::open(&new.zip)
+            .await
+            .map_err(|e| StorageError::io(format!("opening {}", new.zip.display()), e))?;
+        self.claim(&module, &version, &new.go_mod).await?;
+        let mod_key = self.key(&module, &version, Artifact::Mod)?;
+        let res = async {
+            self.upload_zip(&self.key(&module, &version, Artifact::Zip)?, file)
+                .await?;
+            self.put_small(
+                &self.key(&module, &version, Artifact::Info)?,
+                new.info,
+                PutMode::Create,
+                Artifact::Info,
+            )
+            .await
+        }
+        .await;
+        match res {
+            Ok(()) => {
+                debug!(
+                    module = module.as_str(),
+                    version = version.as_str(),
+                    "stored"
+                );
+                Ok(())
+            }
+            Err(e) if e.kind() == crate::ErrorKind::AlreadyExists => Err(e),
+            Err(e) => {
+                // Release the claim so the next writer need not wait for it to go stale.
+                if let Err(del) = self.store.delete(&mod_key).await {
+                    warn!(key = %mod_key, error = %del, "could not release a failed write's claim");
+                }
+                Err(e)
+            }
+        }
+    }
+
+    /// The version named by a listed key, if the key is a commit marker of `module`.
+    fn version_of(&self, prefix: &str, key: &str) -> Option<String> {
+        let rest = key.strip_prefix(prefix)?;
+        let version = match self.layout {
+            Layout::S3 => rest.strip_suffix(".info").filter(|v| !v.contains('/'))?,
+            Layout::Minio => {
+                let (dir, file) = rest.split_once('/')?;
+                (file.strip_suffix(".info") == Some(dir)).then_some(dir)?
+            }
+        };
+        // Athens' rule for directory names: the canonical form must be a prefix of the
+        // name. For the S3 layout any `.info` name counts, as in Athens.
+        if self.layout == Layout::Minio {
+            let canonical = semver::canonical(version);
+            if canonical.is_empty() || !version.starts_with(&canonical) {
+                return None;
+            }
+        }
+        Some(version.to_owned())
+    }
+}
+
+#[async_trait]
+impl Storage for ObjectStorage {
+    fn describe(&self) -> String {
+        self.describe.clone()
+    }
+
+    async fn list(&self, module: &ModulePath) -> Result<Vec<String>, StorageError> {
+        let prefix = match self.layout {
+            Layout::S3 => format!("{}/@v", module.as_str()),
+            Layout::Minio => module.as_str().to_owned(),
+        };
+        let prefix_path = object_path(&prefix)?;
+        let with_slash = format!("{prefix}/");
+        // object_store follows continuation tokens, one page (1000 keys) at a time.
+        let mut keys = self.store.list(Some(&prefix_path));
+        let mut versions = Vec::new();
+        while let Some(meta) = keys.next().await {
+            let meta = meta.map_err(|e| map_err(&format!("listing {prefix}/"), e))?;
+            if let Some(v) = self.version_of(&with_slash, meta.location.as_ref()) {
+                versions.push(v);
+            }
+        }
+        Ok(versions)
+    }
+
+    async fn exists(&self, module: &ModulePath, version: &Version) -> Result<bool, StorageError> {
+        match self.require_info(module, version).await {
+            Ok(_) => Ok(true),
+            Err(e) if e.is_not_found() => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
+    async fn info(&self, module: &ModulePath, version: &Version) -> Result<Bytes, StorageError> {
+        self.require_info(module, version).await
+    }
+
+    async fn go_mod(&self, module: &ModulePath, version: &Version) -> Result<Bytes, StorageError> {
+        self.require_info(module, version).await?;
+        let key = self.key(module, version, Artifact::Mod)?;
+        self.get_small(&key).await?.ok_or_else(|| {
+            StorageError::corrupt(format!("{key} is missing from a complete version"))
+        })
+    }
+
+    async fn zip(&self, module: &ModulePath, version: &Version) -> Result<ZipObject, StorageError> {
+        self.require_info(module, version).await?;
+        let key = self.key(module, version, Artifact::Zip)?;
+        let meta = match self.store.head(&key).await {
+            Ok(meta) => meta,
+            Err(e) if matches!(classify(&e), Class::NotFound) => {
+                return Err(StorageError::corrupt(format!(
+                    "{key} is missing from a complete version"
+                )));
+            }
+            Err(e) => return Err(map_err(&format!("opening {key}"), e)),
+        };
+        let etag = meta
+            .e_tag
+            .clone()
+            .map(|t| t.trim_matches('"').to_owned())
+            .filter(|t| !t.is_empty());
+        let tag = etag
+            .clone()
+            .unwrap_or_else(|| format!("{:x}-{:x}", meta.last_modified.timestamp(), meta.size));
+        // Only characters that are safe inside an HTTP entity tag.
+        let tag: String = tag
+            .chars()
+            .filter(|c| c.is_ascii_alphanumeric() || *c == '-')
+            .collect();
+        Ok(ZipObject::new(
+            meta.size,
+            tag,
+            Box::new(ObjectZip {
+                store: self.store.clone(),
+                key,
+                etag: meta.e_tag,
+            }),
+        ))
+    }
+
+    async fn put(
+        &self,
+        module: &ModulePath,
+        version: &Version,
+        new: NewVersion,
+    ) -> Result<(), StorageError> {
+        // Run the write as its own task: if the caller gives up (a timeout, a dropped
+        // request), the upload still completes or aborts and the claim is still released,
+        // instead of stopping half way with a multipart upload left open.
+        let task = tokio::spawn(self.clone().put_inner(module.clone(), version.clone(), new));
+        task.await
+            .map_err(|e| StorageError::io("storing version", io::Error::other(e)))?
+    }
+
+    async fn delete(&self, module: &ModulePath, version: &Version) -> Result<(), StorageError> {
+        self.require_info(module, version).await?;
+        // The marker first, so the version disappears at once even if the rest fails.
+        for artifact in [Artifact::Info, Artifact::Zip, Artifact::Mod] {
+            let key = self.key(module, version, artifact)?;
+            match self.store.delete(&key).await {
+                Ok(()) => {}
+                Err(e) if matches!(classify(&e), Class::NotFound) => {}
+                Err(e) => return Err(map_err(&format!("removing {key}"), e)),
+            }
+        }
+        Ok(())
+    }
+
+    async fn ready(&self) -> Result<(), StorageError> {
+        // A LIST, because it fails on a missing bucket (NoSuchBucket) and on bad
+        // credentials, where a HEAD of some key would just say 404.
+        let probe = Path::from(".agora-ready-probe");
+        match self.store.list_with_delimiter(Some(&probe)).await {
+            Ok(_) => Ok(()),
+            Err(e) => Err(StorageError::io(
+                format!("probing bucket {}", self.describe),
+                io::Error::other(e),
+            )),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Artifact {
+    Info,
+    Mod,
+    Zip,
+}
+
+impl Artifact {
+    /// Content types as Athens sets them on upload.
+    fn attributes(self) -> Attributes {
+        let ct = match self {
+            Artifact::Info => "application/json",
+            Artifact::Mod => "text/plain",
+            Artifact::Zip => "application/octet-stream",
+        };
+        let mut a = Attributes::new();
+        a.insert(Attribute::ContentType, ct.into());
+        a
+    }
+}
+
+/// Reads up to one part from the spool file; empty at the end.
+async fn read_part(file: &mut tokio::fs::File) -> io::Result<Bytes> {
+    let mut buf = BytesMut::with_capacity(PART_SIZE);
+    while buf.len() < PART_SIZE {
+        let n = file.read_buf(&mut buf).await?;
+        if n == 0 {
+            break;
+        }
+    }
+    Ok(buf.freeze())
+}
+
+/// The key for `raw`, byte for byte. `Path::from` would percent-encode characters such as
+/// `~` and miss Athens' keys; `Path::parse` keeps them, and only refuses empty, `.` and `..`
+/// elements, which validated module paths and versions never have.
+fn object_path(raw: &str) -> Result<Path, StorageError> {
+    Path::parse(raw)
+        .map_err(|e| StorageError::corrupt(format!("cannot make a key of {raw:?}: {e}")))
+}
+
+fn already(version: &Version) -> StorageError {
+    StorageError::already_exists(format!("{} is already stored", version.as_str()))
+}
+
+enum Class {
+    NotFound,
+    AlreadyExists,
+    Unavailable,
+}
+
+/// Sorts an `object_store` error into what the caller needs to know. A 404 counts as
+/// absence only when it is about the object: S3 answers 404 `NoSuchBucket` for a missing
+/// bucket, and that is an outage, not an empty cache.
+fn classify(e: &object_store::Error) -> Class {
+    match e {
+        object_store::Error::NotFound { .. } => {
+            if error_chain(e).contains("NoSuchBucket") {
+                Class::Unavailable
+            } else {
+                Class::NotFound
+            }
+        }
+        object_store::Error::AlreadyExists { .. } | object_store::Error::Precondition { .. } => {
+            Class::AlreadyExists
+        }
+        _ => Class::Unavailable,
+    }
+}
+
+fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut out = e.to_string();
+    let mut cur = e.source();
+    while let Some(s) = cur {
+        out.push_str(": ");
+        out.push_str(&s.to_string());
+        cur = s.source();
+    }
+    out
+}
+
+fn map_err(context: &str, e: object_store::Error) -> StorageError {
+    match classify(&e) {
+        Class::NotFound => StorageError::not_found(format!("{context}: not found")),
+        Class::AlreadyExists => StorageError::already_exists(format!("{context}: already exists")),
+        Class::Unavailable => {
+            let message = format!("{context}: {}", error_chain(&e));
+            StorageError::io(context, io::Error::other(message))
+        }
+    }
+}
+
+struct ObjectZip {
+    store: Arc<AmazonS3>,
+    key: Path,
+    etag: Option<String>,
+}
+
+#[async_trait]
+impl ZipSource for ObjectZip {
+    async fn stream(self: Box<Self>, range: Range<u64>) -> Result<ByteStream, StorageError> {
+        if range.start >= range.end {
+            // S3 rejects an empty byte range; there is nothing to fetch anyway.
+            return Ok(Box::pin(futures_util::stream::empty()));
+        }
+        let opts = GetOptions {
+            range: Some(GetRange::Bounded(range)),
+            // Never splice two different zips into one download: if the object changed
+            // since it was opened, fail instead.
+            if_match: self.etag.clone(),
+            ..GetOptions::default()
+        };
+        let key = self.key;
+        let res = self
+            .store
+            .get_opts(&key, opts)
+            .await
+            .map_err(|e| match classify(&e) {
+                Class::NotFound => StorageError::corrupt(format!("{key} vanished while opened")),
+                _ => map_err(&format!("reading {key}"), e),
+            })?;
+        Ok(Box::pin(
+            res.into_stream()
+                .map_err(|e| io::Error::other(error_chain(&e))),
+        ))
+    }
+}
