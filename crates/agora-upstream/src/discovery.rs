@@ -913,19 +913,27 @@ async fn repo_root_dynamic(
     if let Err(e) = validate_repo_subdir(&mmi.subdir) {
         return Err(DiscoveryError::new(
             Invalid,
-            format!("{}: invalid subdirectory {:?}: {e}", page.url, mmi.subdir),
+            format!(
+                "{}: invalid subdirectory {}: {e}",
+                page.url,
+                go_quote(&mmi.subdir)
+            ),
         ));
     }
     if let Err(e) = validate_repo_root(&mmi.repo_root) {
         return Err(DiscoveryError::new(
             Invalid,
-            format!("{}: invalid repo root {:?}: {e}", page.url, mmi.repo_root),
+            format!(
+                "{}: invalid repo root {}: {e}",
+                page.url,
+                go_quote(&mmi.repo_root)
+            ),
         ));
     }
     if mmi.vcs != "mod" && !VCS_CMDS.contains(&mmi.vcs.as_str()) {
         return Err(DiscoveryError::new(
             Invalid,
-            format!("{}: unknown vcs {:?}", page.url, mmi.vcs),
+            format!("{}: unknown vcs {}", page.url, go_quote(&mmi.vcs)),
         ));
     }
     policy.check(&mmi.vcs, &mmi.prefix)?;
@@ -975,6 +983,35 @@ async fn meta_imports_for_prefix(
     Ok((url, imports))
 }
 
+/// Go's `%q` for the strings a server controls (go-import fields), so that
+/// odd bytes read the same as in the go command's messages. Elsewhere
+/// (import paths, GOVCS) Rust's `{:?}` is used: it agrees with `%q` on the
+/// printable text those hold.
+fn go_quote(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\u{7}' => out.push_str("\\a"),
+            '\u{8}' => out.push_str("\\b"),
+            '\u{c}' => out.push_str("\\f"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            '\u{b}' => out.push_str("\\v"),
+            c if (c as u32) < 0x20 || c as u32 == 0x7f => {
+                out.push_str(&format!("\\x{:02x}", c as u32));
+            }
+            c if c.is_control() => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
 /// Go's `validateRepoSubDir`.
 fn validate_repo_subdir(subdir: &str) -> Result<(), &'static str> {
     match subdir.as_bytes().first() {
@@ -984,50 +1021,159 @@ fn validate_repo_subdir(subdir: &str) -> Result<(), &'static str> {
     }
 }
 
-/// Go's `validateRepoRoot`: the URL must parse (by `net/url`'s rules, of
-/// which the ones that can reject a go-import URL are kept here) and have a
-/// scheme other than `file`.
+/// Go's `validateRepoRoot`: the URL must parse by `net/url`'s rules and
+/// have a scheme other than `file`.
 fn validate_repo_root(repo_root: &str) -> Result<(), String> {
-    let parse_err = |msg: &str| format!("parse {repo_root:?}: {msg}");
-    if repo_root.bytes().any(|b| b < 0x20 || b == 0x7f) {
-        return Err(parse_err("net/url: invalid control character in URL"));
+    let scheme =
+        parse_url_scheme(repo_root).map_err(|e| format!("parse {}: {e}", go_quote(repo_root)))?;
+    if scheme.is_empty() {
+        return Err("no scheme".to_string());
     }
-    // net/url's getScheme: letters, then letters, digits, '+', '-', '.' up
-    // to a ':'; anything else first means there is no scheme.
+    if scheme.eq_ignore_ascii_case("file") {
+        return Err("file scheme disallowed".to_string());
+    }
+    Ok(())
+}
+
+/// The checks of Go's `url.Parse` that can reject a URL, returning its
+/// scheme. Where Go accepts without looking (the query, an opaque URL
+/// such as `x:y`), so does this; IPv6 literals are checked with Rust's
+/// parser, whose error text differs from Go's.
+fn parse_url_scheme(raw: &str) -> Result<&str, String> {
+    if raw.bytes().any(|b| b < 0x20 || b == 0x7f) {
+        return Err("net/url: invalid control character in URL".to_string());
+    }
+    let (url, fragment) = raw.split_once('#').unwrap_or((raw, ""));
+    // getScheme: letters, then letters, digits, '+', '-', '.' up to a ':';
+    // anything else first means there is no scheme.
     let mut scheme = "";
-    for (i, c) in repo_root.bytes().enumerate() {
+    let mut rest = url;
+    for (i, c) in url.bytes().enumerate() {
         match c {
             b'a'..=b'z' | b'A'..=b'Z' => {}
             b'0'..=b'9' | b'+' | b'-' | b'.' if i > 0 => {}
-            b':' if i == 0 => return Err(parse_err("missing protocol scheme")),
+            b':' if i == 0 => return Err("missing protocol scheme".to_string()),
             b':' => {
-                scheme = &repo_root[..i];
+                (scheme, rest) = (&url[..i], &url[i + 1..]);
                 break;
             }
             _ => break,
         }
     }
-    if scheme.is_empty() {
-        let first_segment = repo_root.split('/').next().unwrap_or("");
-        if first_segment.contains(':') {
-            return Err(parse_err("first path segment in URL cannot contain colon"));
+    let rest = match rest.strip_suffix('?') {
+        Some(r) if !r.contains('?') => r,
+        _ => rest.split_once('?').map_or(rest, |(r, _)| r),
+    };
+    if !rest.starts_with('/') {
+        if !scheme.is_empty() {
+            // Opaque (`mailto:x`): Go takes it as is, fragment aside.
+            unescape_check(fragment, false)?;
+            return Ok(scheme);
         }
-        return Err("no scheme".to_string());
+        if rest.split('/').next().unwrap_or("").contains(':') {
+            return Err("first path segment in URL cannot contain colon".to_string());
+        }
     }
-    // A malformed %-escape is the other common way net/url rejects a URL.
-    let b = repo_root.as_bytes();
-    for (i, &c) in b.iter().enumerate() {
+    let mut path = rest;
+    if (!scheme.is_empty() || !rest.starts_with("///")) && rest.starts_with("//") {
+        let (authority, p) = match rest[2..].find('/') {
+            Some(i) => (&rest[2..2 + i], &rest[2 + i..]),
+            None => (&rest[2..], ""),
+        };
+        path = p;
+        let (userinfo, host) = match authority.rfind('@') {
+            Some(i) => (Some(&authority[..i]), &authority[i + 1..]),
+            None => (None, authority),
+        };
+        check_host(&scheme.to_ascii_lowercase(), host)?;
+        if let Some(userinfo) = userinfo {
+            let ok = userinfo
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "-._:~!$&'()*+,;=%@".contains(c));
+            if !ok {
+                return Err("net/url: invalid userinfo".to_string());
+            }
+            unescape_check(userinfo, false)?;
+        }
+    }
+    unescape_check(path, false)?;
+    unescape_check(fragment, false)?;
+    Ok(scheme)
+}
+
+/// Go's `parseHost`.
+fn check_host(scheme: &str, host: &str) -> Result<(), String> {
+    let valid_port = |p: &str| {
+        p.is_empty()
+            || p.strip_prefix(':')
+                .is_some_and(|d| d.bytes().all(|b| b.is_ascii_digit()))
+    };
+    match host.rfind('[') {
+        Some(i) if i > 0 => return Err("invalid IP-literal".to_string()),
+        Some(_) => {
+            let Some(close) = host.rfind(']') else {
+                return Err("missing ']' in host".to_string());
+            };
+            let port = &host[close + 1..];
+            if !valid_port(port) {
+                return Err(format!("invalid port {port:?} after host"));
+            }
+            let literal = &host[1..close];
+            // Zones (`%25eth0`) are left unchecked.
+            if !literal.contains("%25") {
+                unescape_check(literal, true)?;
+                if literal.parse::<std::net::Ipv6Addr>().is_err() {
+                    return Err(format!("invalid host: ParseAddr({literal:?})"));
+                }
+            }
+            return Ok(());
+        }
+        None => {}
+    }
+    if let Some(first) = host.find(':') {
+        // Since Go 1.26 only http and https insist on a single colon.
+        let i = if scheme == "http" || scheme == "https" {
+            first
+        } else {
+            host.rfind(':').unwrap_or(first)
+        };
+        let port = &host[i..];
+        if !valid_port(port) {
+            return Err(format!("invalid port {port:?} after host"));
+        }
+    }
+    unescape_check(host, true)
+}
+
+/// The errors of Go's `unescape`: a `%` not followed by two hex digits, and
+/// in a host name a character that would need escaping.
+fn unescape_check(s: &str, host: bool) -> Result<(), String> {
+    let b = s.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        let c = b[i];
         if c == b'%' {
             let hex = |j: usize| b.get(j).is_some_and(|h| h.is_ascii_hexdigit());
             if !hex(i + 1) || !hex(i + 2) {
-                let end = (i + 3).min(b.len());
-                let bad = String::from_utf8_lossy(&b[i..end]);
-                return Err(parse_err(&format!("invalid URL escape {bad:?}")));
+                let bad = String::from_utf8_lossy(&b[i..(i + 3).min(b.len())]).into_owned();
+                return Err(format!("invalid URL escape {bad:?}"));
             }
+            // In a host only non-ASCII bytes may be escaped (and %25).
+            if host && b[i + 1] < b'8' && &b[i..i + 3] != b"%25" {
+                let bad = String::from_utf8_lossy(&b[i..i + 3]).into_owned();
+                return Err(format!("invalid URL escape {bad:?}"));
+            }
+            i += 3;
+            continue;
         }
-    }
-    if scheme.eq_ignore_ascii_case("file") {
-        return Err("file scheme disallowed".to_string());
+        if host && c < 0x80 && !c.is_ascii_alphanumeric() && !b"-_.~!$&'()*+,;=:[]<>\"".contains(&c)
+        {
+            return Err(format!(
+                "invalid character {:?} in host name",
+                char::from(c).to_string()
+            ));
+        }
+        i += 1;
     }
     Ok(())
 }
@@ -4485,5 +4631,144 @@ mod tests {
             Ok(())
         );
         assert_eq!(VcsPolicy::default().check("git", "github.com/a/b"), Ok(()));
+    }
+
+    /// (go-import repository URL, Go's validateRepoRoot error or "").
+    const REPO_ROOTS: &[(&str, &str)] = &[
+        ("https://a.com/x", ""),
+        ("http://a.com/x", ""),
+        ("ssh://git@a.com/x", ""),
+        ("git+ssh://a.com/x", ""),
+        ("git://a.com/x", ""),
+        ("file:///srv/x", "file scheme disallowed"),
+        ("FILE:///x", "file scheme disallowed"),
+        ("File://x", "file scheme disallowed"),
+        ("a.com/x", "no scheme"),
+        (
+            "git@a.com:x/y",
+            "parse \"git@a.com:x/y\": first path segment in URL cannot contain colon",
+        ),
+        ("/abs/path", "no scheme"),
+        ("./rel", "no scheme"),
+        (":x", "parse \":x\": missing protocol scheme"),
+        (
+            "1http://a.com",
+            "parse \"1http://a.com\": first path segment in URL cannot contain colon",
+        ),
+        ("h1+-.x://a", ""),
+        (
+            "https://a.com/%zz",
+            "parse \"https://a.com/%zz\": invalid URL escape \"%zz\"",
+        ),
+        (
+            "https://a.com/%2",
+            "parse \"https://a.com/%2\": invalid URL escape \"%2\"",
+        ),
+        ("https://a.com/%41", ""),
+        (
+            "https://a.com/\u{007f}",
+            "parse \"https://a.com/\\x7f\": net/url: invalid control character in URL",
+        ),
+        ("mod", "no scheme"),
+        ("x:y", ""),
+        ("https://[::1]/x", ""),
+        (
+            "https://[::1/x",
+            "parse \"https://[::1/x\": missing ']' in host",
+        ),
+        (
+            "https://a.com:port/x",
+            "parse \"https://a.com:port/x\": invalid port \":port\" after host",
+        ),
+        ("https://a.com:80/x", ""),
+        ("https://a.com/x#frag", ""),
+        ("https://a.com/x?q=1", ""),
+        ("https:", ""),
+        ("https://", ""),
+        ("svn+ssh://a/b", ""),
+        (
+            "https://a.com/x%",
+            "parse \"https://a.com/x%\": invalid URL escape \"%\"",
+        ),
+        (
+            "%41:b",
+            "parse \"%41:b\": first path segment in URL cannot contain colon",
+        ),
+        ("a%zz/b", "parse \"a%zz/b\": invalid URL escape \"%zz\""),
+        ("http://a.com/\u{00fc}", ""),
+        ("http://\u{00fc}.com/x", ""),
+        ("x:%zz", ""),
+        ("x:y#%zz", "parse \"x:y#%zz\": invalid URL escape \"%zz\""),
+        ("https://a.com/x?q=%zz", ""),
+        (
+            "https://a.com/x#%zz",
+            "parse \"https://a.com/x#%zz\": invalid URL escape \"%zz\"",
+        ),
+        ("https://a.com/x?", ""),
+        ("https://a.com/x??", ""),
+        ("https://[::1]:80/x", ""),
+        (
+            "https://[::1]:8x/x",
+            "parse \"https://[::1]:8x/x\": invalid port \":8x\" after host",
+        ),
+        (
+            "https://a[::1]/x",
+            "parse \"https://a[::1]/x\": invalid IP-literal",
+        ),
+        (
+            "https://a.com:1:2/x",
+            "parse \"https://a.com:1:2/x\": invalid port \":1:2\" after host",
+        ),
+        ("git://a.com:1:2/x", ""),
+        ("ssh://a.com:1:2/x", ""),
+        (
+            "https://a%41.com/x",
+            "parse \"https://a%41.com/x\": invalid URL escape \"%41\"",
+        ),
+        ("https://a%C3%BC.com/x", ""),
+        ("https://a%25.com/x", ""),
+        (
+            "https://u%zz@a.com/x",
+            "parse \"https://u%zz@a.com/x\": invalid URL escape \"%zz\"",
+        ),
+        ("https://u@p@a.com/x", ""),
+        (
+            "https://u^@a.com/x",
+            "parse \"https://u^@a.com/x\": net/url: invalid userinfo",
+        ),
+        (
+            "https://a^b.com/x",
+            "parse \"https://a^b.com/x\": invalid character \"^\" in host name",
+        ),
+        (
+            "https://a{b}.com/x",
+            "parse \"https://a{b}.com/x\": invalid character \"{\" in host name",
+        ),
+        ("https://a\"b.com/x", ""),
+        ("https://a.com/{x}", ""),
+        ("git+ssh://git@a.com:22/x", ""),
+        ("https://a.com:/x", ""),
+        ("///x", "no scheme"),
+        ("//a.com/x", "no scheme"),
+        (
+            "//a.com:x/y",
+            "parse \"//a.com:x/y\": invalid port \":x\" after host",
+        ),
+        (
+            "\u{0001}x",
+            "parse \"\\x01x\": net/url: invalid control character in URL",
+        ),
+    ];
+
+    #[test]
+    fn repo_root_urls_agree_with_go() {
+        let mut wrong = Vec::new();
+        for &(url, want) in REPO_ROOTS {
+            let got = validate_repo_root(url).err().unwrap_or_default();
+            if got != want {
+                wrong.push(format!("{url:?}: got {got:?}, want {want:?}"));
+            }
+        }
+        assert!(wrong.is_empty(), "{}", wrong.join("\n"));
     }
 }
