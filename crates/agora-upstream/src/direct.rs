@@ -1,28 +1,25 @@
 //! The `direct` entry of the chain: a module's own repository.
 //!
-//! Finding the repository (the static host table, then `?go-get=1`
-//! discovery, with GOINSECURE's plain-HTTP fallback) happens here, over the
-//! shared HTTP client; everything about git and the module semantics is
-//! `agora-vcs`, which is blocking and so runs on the blocking pool. A
+//! Finding the repository is [`crate::discovery`] (the go command's host
+//! table, VCS-suffix rule and `?go-get=1` pages, with GOINSECURE's plain-HTTP
+//! fallback); everything about git and the module semantics is `agora-vcs`,
+//! which is blocking and so runs on the blocking pool. A
 //! go-import tag of type `mod` names a module proxy, which is then asked
 //! like any other proxy.
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use agora_core::{ModulePath, Version, pattern};
-use agora_vcs::discovery::{self, MetaImport, RepoRoot};
+use agora_core::{ModulePath, Version};
 use agora_vcs::{DirectModule, Mirrors};
 use bytes::Bytes;
 
+use crate::discovery::{self, DiscoveryErrorKind};
 use crate::{ErrorKind, UpstreamError};
 
 /// How long a mirror's view of the remote refs is reused before the next
 /// request fetches again; new tags show up after at most this long.
 const REFS_MAX_AGE: Duration = Duration::from_secs(30);
-
-/// Most bytes read from a `?go-get=1` page.
-const MAX_PAGE: usize = 1 << 20;
 
 /// Where a module's code is.
 pub(crate) enum Resolved {
@@ -54,16 +51,27 @@ impl Direct {
         module: &ModulePath,
     ) -> Result<Resolved, UpstreamError> {
         let path = module.as_str();
-        let root = match discovery::static_repo_root(path) {
-            Some(r) => r,
-            None => self.discover(http, path).await?,
-        };
+        let root = discovery::repo_root(http, path, &self.goinsecure)
+            .await
+            .map_err(|e| {
+                let kind = match e.kind() {
+                    DiscoveryErrorKind::NotFound => ErrorKind::NotFound,
+                    DiscoveryErrorKind::Unavailable => ErrorKind::Unavailable,
+                    DiscoveryErrorKind::Invalid => ErrorKind::BadResponse,
+                    DiscoveryErrorKind::Disallowed => ErrorKind::Unsupported,
+                };
+                direct_error(path, kind, e)
+            })?;
         match root.vcs.as_str() {
             "git" => {}
-            "mod" => return Ok(Resolved::Proxy(root.repo.trim_end_matches('/').to_owned())),
+            "mod" => {
+                return Ok(Resolved::Proxy(
+                    root.repo_url.trim_end_matches('/').to_owned(),
+                ));
+            }
             other => {
                 return Err(direct_error(
-                    module.as_str(),
+                    path,
                     ErrorKind::Unsupported,
                     format!("{other} repositories are not supported yet (only git)"),
                 ));
@@ -72,91 +80,14 @@ impl Direct {
         let mirrors = self.mirrors.clone();
         let m = module.clone();
         let opened = blocking(move || {
-            let repo = mirrors.repo(&root.repo)?;
+            let repo = mirrors.repo(&root.repo_url)?;
             DirectModule::new(m.as_str(), repo, &root.root, &root.subdir)
         })
         .await;
         opened
             .map(|dm| Resolved::Git(Arc::new(dm)))
-            .map_err(|e| vcs_error(module.as_str(), e))
+            .map_err(|e| vcs_error(path, e))
     }
-
-    async fn discover(
-        &self,
-        http: &reqwest::Client,
-        path: &str,
-    ) -> Result<RepoRoot, UpstreamError> {
-        let insecure =
-            !self.goinsecure.is_empty() && pattern::match_prefix_patterns(&self.goinsecure, path);
-        let m = path;
-        let (imports, status) = self.imports(http, path, insecure).await?;
-        let matched = discovery::match_go_import(&imports, path).map_err(|e| {
-            let mut err = vcs_error(m, e);
-            if let Some(status) = status.filter(|s| *s != 200) {
-                err = direct_error(
-                    m,
-                    ErrorKind::NotFound,
-                    format!("unrecognized import path {path:?}: HTTP {status}"),
-                );
-            }
-            err
-        })?;
-        if matched.prefix != path {
-            // The go command trusts a shorter prefix only when that prefix's
-            // own page says the same, so one path cannot claim another's root.
-            let (prefix_imports, _) = self.imports(http, &matched.prefix, insecure).await?;
-            discovery::verify_prefix(&matched, &prefix_imports).map_err(|e| vcs_error(m, e))?;
-        }
-        discovery::repo_root(&matched).map_err(|e| vcs_error(m, e))
-    }
-
-    /// The go-import tags of an import path's page: https, or with
-    /// GOINSECURE plain http when https fails, as the go command does.
-    async fn imports(
-        &self,
-        http: &reqwest::Client,
-        import_path: &str,
-        insecure: bool,
-    ) -> Result<(Vec<MetaImport>, Option<u16>), UpstreamError> {
-        let m = import_path;
-        let url = discovery::go_get_url(import_path, false).map_err(|e| vcs_error(m, e))?;
-        let page = match get_page(http, &url).await {
-            Ok(p) => p,
-            Err(e) if insecure => {
-                let plain =
-                    discovery::go_get_url(import_path, true).map_err(|e| vcs_error(m, e))?;
-                get_page(http, &plain).await.map_err(|e2| {
-                    direct_error(m, ErrorKind::Unavailable, format!("https: {e}; http: {e2}"))
-                })?
-            }
-            Err(e) => return Err(direct_error(m, ErrorKind::Unavailable, e)),
-        };
-        Ok((
-            discovery::parse_meta_go_imports(&page.1, true),
-            Some(page.0),
-        ))
-    }
-}
-
-async fn get_page(http: &reqwest::Client, url: &str) -> Result<(u16, String), String> {
-    use futures_util::StreamExt;
-    let resp = http
-        .get(url)
-        .send()
-        .await
-        .map_err(|e| format!("{url}: {}", crate::error_chain(&e)))?;
-    let status = resp.status().as_u16();
-    let mut body = Vec::new();
-    let mut stream = resp.bytes_stream();
-    while let Some(chunk) = stream.next().await {
-        let chunk = chunk.map_err(|e| format!("{url}: {}", crate::error_chain(&e)))?;
-        let room = MAX_PAGE.saturating_sub(body.len());
-        body.extend_from_slice(&chunk[..chunk.len().min(room)]);
-        if body.len() >= MAX_PAGE {
-            break;
-        }
-    }
-    Ok((status, String::from_utf8_lossy(&body).into_owned()))
 }
 
 /// The module's tagged versions.
