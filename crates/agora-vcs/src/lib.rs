@@ -1,13 +1,10 @@
 //! Direct-mode module fetching from git, with the go command's results.
 //!
 //! This crate owns what the go command does under `GOPROXY=direct` to fetch
-//! a module from git. The HTTP part of discovery is the caller's: it fetches
-//! `?go-get=1` pages and hands the bodies to [`discovery`], then passes the
-//! repository URL, root and subdirectory to [`DirectModule`].
+//! a module from git, once the repository is known: finding it (discovery)
+//! is `agora_upstream::discovery`, which passes the repository URL, root and
+//! subdirectory to [`DirectModule`].
 //!
-//! * [`discovery`]: from a module path to its repository (`?go-get=1`
-//!   go-import tags, the static host table), as pure functions around the
-//!   caller's HTTP client.
 //! * [`git`]: [`GitRepo`], one persistent bare mirror per repository URL in a
 //!   cache directory, fetched incrementally with the git CLI, and the few
 //!   git queries the module logic needs (refs, commit metadata, files at a
@@ -26,7 +23,6 @@
 //! async callers should run it on a blocking thread. The ground truth for
 //! every rule is the go command's source; see `docs/vcs.md`.
 
-pub mod discovery;
 pub mod git;
 pub mod modfile;
 pub mod module;
