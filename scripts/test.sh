@@ -59,6 +59,18 @@ GO="$GOROOT/bin/go"
 GO_VERSION="$("$GO" version)"
 echo "$GO_VERSION (GOROOT=$GOROOT)"
 
+phase "moto (the S3 server the storage compliance suite runs against)"
+# The agora-storage tests start moto_server themselves on a free 127.0.0.1 port and fail
+# (never skip) without it. boto3 comes with moto; the tests use it as "another client".
+if ! python3 -m pip show moto >/dev/null 2>&1 || ! command -v moto_server >/dev/null 2>&1; then
+    python3 -m pip --version >/dev/null 2>&1 || apt_install python3-pip
+    PIP_BREAK_SYSTEM_PACKAGES=1 PIP_ROOT_USER_ACTION=ignore PIP_DISABLE_PIP_VERSION_CHECK=1 \
+        python3 -m pip install 'moto[server]'
+fi
+command -v moto_server >/dev/null || die "moto is installed but moto_server is not on PATH"
+python3 -c 'import boto3' || die "moto is installed but boto3 cannot be imported"
+echo "moto $(python3 -m pip show moto 2>/dev/null | sed -n 's/^Version: //p')"
+
 phase "Reference proxy (cmdgo.test)"
 CMDGO="${AGORA_TEST_CMDGO:-$TARGET_DIR/cmdgo.test}"
 STAMP="$CMDGO.go-version"

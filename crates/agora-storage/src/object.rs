@@ -691,10 +691,7 @@ fn map_err(context: &str, e: object_store::Error) -> StorageError {
     match classify(&e) {
         Class::NotFound => StorageError::not_found(format!("{context}: not found")),
         Class::AlreadyExists => StorageError::already_exists(format!("{context}: already exists")),
-        Class::Unavailable => {
-            let message = format!("{context}: {}", error_chain(&e));
-            StorageError::io(context, io::Error::other(message))
-        }
+        Class::Unavailable => StorageError::io(context, io::Error::other(error_chain(&e))),
     }
 }
 
