@@ -927,3 +927,132 @@ c.put_object(Bucket="{bucket}", Key="{p_zip}", Body=b"truncated")
         );
     }
 }
+
+/// A failed multipart upload is aborted: no upload is left open on the server, no object
+/// appears, and the claim is released.
+#[cfg(feature = "s3")]
+mod object_multipart_failure {
+    use agora_storage::object::{Layout, ObjectStorage, PART_SIZE};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::net::{TcpListener, TcpStream};
+
+    use super::*;
+
+    /// Forwards each request to moto on a fresh connection (with `Connection: close`),
+    /// except uploads of part 1, which fail at once, and other parts, which are delayed.
+    /// The failure then surfaces while later parts are still being read and sent (not in
+    /// `WriteMultipart::finish`, which would abort by itself).
+    async fn failing_proxy(moto_port: u16) -> u16 {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        tokio::spawn(async move {
+            loop {
+                let Ok((client, _)) = listener.accept().await else {
+                    return;
+                };
+                tokio::spawn(handle(client, moto_port));
+            }
+        });
+        port
+    }
+
+    async fn handle(mut client: TcpStream, moto_port: u16) {
+        let mut head = Vec::new();
+        let mut byte = [0u8; 1];
+        while !head.ends_with(b"\r\n\r\n") {
+            if client.read(&mut byte).await.unwrap_or(0) == 0 {
+                return;
+            }
+            head.push(byte[0]);
+        }
+        let text = String::from_utf8_lossy(&head).into_owned();
+        let len: usize = text
+            .lines()
+            .find_map(|l| {
+                let (k, v) = l.split_once(':')?;
+                k.eq_ignore_ascii_case("content-length")
+                    .then(|| v.trim().parse().ok())?
+            })
+            .unwrap_or(0);
+        let mut body = vec![0u8; len];
+        if client.read_exact(&mut body).await.is_err() {
+            return;
+        }
+        let first = text.lines().next().unwrap_or("");
+        if first.starts_with("PUT ") && first.contains("partNumber=1&") {
+            // A client error: not retried, so it surfaces at once.
+            let _ = client
+                .write_all(
+                    b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+                )
+                .await;
+            return;
+        }
+        if first.starts_with("PUT ") && first.contains("partNumber=") {
+            // Hold the other parts back, so part 1's failure is seen first.
+            tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        }
+        let head: String = text
+            .split("\r\n")
+            .filter(|l| !l.to_ascii_lowercase().starts_with("connection:"))
+            .collect::<Vec<_>>()
+            .join("\r\n");
+        let head = head.trim_end().to_owned() + "\r\nConnection: close\r\n\r\n";
+        let Ok(mut up) = TcpStream::connect(("127.0.0.1", moto_port)).await else {
+            return;
+        };
+        if up.write_all(head.as_bytes()).await.is_err() || up.write_all(&body).await.is_err() {
+            return;
+        }
+        let _ = tokio::io::copy(&mut up, &mut client).await;
+        let _ = client.shutdown().await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn failed_multipart_upload_is_aborted() {
+        let moto = super::moto::shared();
+        let bucket = moto.bucket();
+        let proxy = failing_proxy(moto.port).await;
+        let mut cfg = moto.config(&bucket, Layout::S3);
+        cfg.endpoint = Some(format!("http://127.0.0.1:{proxy}"));
+        let s = ObjectStorage::s3(&cfg).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let zip: Vec<u8> = (0..(PART_SIZE * 9 / 2)).map(|i| (i % 253) as u8).collect();
+        let (md, ver) = (m("example.com/multipart"), v("v1.0.0"));
+        let err = s
+            .put(&md, &ver, new_version(dir.path(), "mp", &zip, "v1.0.0"))
+            .await
+            .unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Unavailable, "{err}");
+
+        // Ask moto directly (boto3): no open multipart upload, no object at all.
+        let script = format!(
+            r#"
+import boto3
+c = boto3.client("s3", endpoint_url="http://127.0.0.1:{port}", region_name="us-east-1",
+                 aws_access_key_id="test", aws_secret_access_key="test")
+print(len(c.list_multipart_uploads(Bucket="{bucket}").get("Uploads", [])),
+      c.list_objects_v2(Bucket="{bucket}")["KeyCount"])
+"#,
+            port = moto.port
+        );
+        let out = std::process::Command::new("python3")
+            .args(["-c", &script])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "0 0");
+
+        // The same storage, through moto directly, stores the version at once.
+        let direct = ObjectStorage::s3(&moto.config(&bucket, Layout::S3)).unwrap();
+        direct
+            .put(&md, &ver, new_version(dir.path(), "mp2", &zip, "v1.0.0"))
+            .await
+            .unwrap();
+        assert_eq!(read_zip(&direct, &md, &ver, None).await, zip);
+    }
+}
