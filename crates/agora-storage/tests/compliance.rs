@@ -900,6 +900,47 @@ c.put_object(Bucket="{bucket}", Key="{p_zip}", Body=b"truncated")
         assert!(s.exists(&md, &ver).await.unwrap());
     }
 
+    /// Writers in different processes share nothing but the bucket: separate clients,
+    /// zips big enough for multipart uploads. One wins, and its three objects belong
+    /// together.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn racing_multipart_writers_on_separate_clients() {
+        let moto = moto::shared();
+        let bucket = moto.bucket();
+        let dir = tempfile::tempdir().unwrap();
+        let (md, ver) = (m("example.com/bigrace"), v("v1.0.0"));
+        let size = agora_storage::object::PART_SIZE + 4096;
+        let mut tasks = Vec::new();
+        for i in 0..4u8 {
+            let s = ObjectStorage::s3(&moto.config(&bucket, Layout::Minio)).unwrap();
+            let zip = vec![b'a' + i; size];
+            let nv = new_version(dir.path(), &format!("w{i}"), &zip, "v1.0.0");
+            let (md, ver) = (md.clone(), ver.clone());
+            tasks.push(tokio::spawn(async move { s.put(&md, &ver, nv).await }));
+        }
+        let mut ok = 0;
+        for t in tasks {
+            match t.await.unwrap() {
+                Ok(()) => ok += 1,
+                Err(e) => assert_eq!(e.kind(), ErrorKind::AlreadyExists, "{e}"),
+            }
+        }
+        assert_eq!(ok, 1);
+        let s = ObjectStorage::s3(&moto.config(&bucket, Layout::Minio)).unwrap();
+        let go_mod = s.go_mod(&md, &ver).await.unwrap();
+        let winner = std::str::from_utf8(&go_mod)
+            .unwrap()
+            .trim()
+            .trim_start_matches("module w");
+        let i: u8 = winner.parse().unwrap();
+        let zip = read_zip(&s, &md, &ver, None).await;
+        assert_eq!(zip.len(), size);
+        assert!(
+            zip.iter().all(|b| *b == b'a' + i),
+            "zip is not writer {i}'s"
+        );
+    }
+
     #[test]
     fn config_debug_redacts_secrets() {
         let cfg = S3Config {
