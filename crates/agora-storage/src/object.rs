@@ -321,13 +321,27 @@ impl ObjectStorage {
             {
                 return Err(already(version));
             }
+            let opts = PutOptions {
+                mode: PutMode::Create,
+                attributes: Artifact::Mod.attributes(),
+                ..PutOptions::default()
+            };
             match self
-                .put_small(&mod_key, go_mod.clone(), PutMode::Create, Artifact::Mod)
+                .store
+                .put_opts(&mod_key, PutPayload::from_bytes(go_mod.clone()), opts)
                 .await
             {
-                Ok(()) => return Ok(()),
-                Err(e) if e.kind() == crate::ErrorKind::AlreadyExists => {}
-                Err(e) => return Err(e),
+                Ok(_) => return Ok(()),
+                Err(e) => match classify(&e) {
+                    Class::AlreadyExists => {}
+                    // AWS answers 409 ConditionalRequestConflict while another
+                    // conditional write of the key is in flight: look again shortly.
+                    Class::Conflict => {
+                        tokio::time::sleep(CLAIM_POLL).await;
+                        continue;
+                    }
+                    _ => return Err(map_err(&format!("writing {mod_key}"), e)),
+                },
             }
             // Someone holds the claim: a live writer (wait for its commit), or a dead one
             // (take over once the claim is old enough).
@@ -654,6 +668,8 @@ fn already(version: &Version) -> StorageError {
 enum Class {
     NotFound,
     AlreadyExists,
+    /// A conditional write raced another one (S3's 409 `ConditionalRequestConflict`).
+    Conflict,
     Unavailable,
 }
 
@@ -672,6 +688,7 @@ fn classify(e: &object_store::Error) -> Class {
         object_store::Error::AlreadyExists { .. } | object_store::Error::Precondition { .. } => {
             Class::AlreadyExists
         }
+        _ if error_chain(e).contains("ConditionalRequestConflict") => Class::Conflict,
         _ => Class::Unavailable,
     }
 }
@@ -691,7 +708,9 @@ fn map_err(context: &str, e: object_store::Error) -> StorageError {
     match classify(&e) {
         Class::NotFound => StorageError::not_found(format!("{context}: not found")),
         Class::AlreadyExists => StorageError::already_exists(format!("{context}: already exists")),
-        Class::Unavailable => StorageError::io(context, io::Error::other(error_chain(&e))),
+        Class::Conflict | Class::Unavailable => {
+            StorageError::io(context, io::Error::other(error_chain(&e)))
+        }
     }
 }
 
