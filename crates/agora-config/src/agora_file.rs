@@ -6,7 +6,7 @@ use serde::Deserialize;
 use toml::Value;
 
 use crate::error::ConfigError;
-use crate::layer::{Layer, toml_secs_slot, toml_str_slot};
+use crate::layer::{Layer, toml_secret_slot, toml_secs_slot, toml_str_slot};
 use crate::value;
 
 // Leaves are kept as raw TOML values so that a wrong value is reported by this crate, in
@@ -65,6 +65,8 @@ struct RawUpstream {
     network_mode: Option<Value>,
     timeout: Option<Value>,
     stash_timeout: Option<Value>,
+    netrc_path: Option<Value>,
+    github_token: Option<Value>,
 }
 
 /// Parses an agora-format file into a layer.
@@ -157,6 +159,17 @@ pub(crate) fn layer(path: &Path, text: &str) -> Result<Layer, ConfigError> {
             "upstream.stash_timeout",
             raw.upstream.stash_timeout.as_ref(),
             true,
+        )?,
+        netrc_path: toml_str_slot(
+            p,
+            "upstream.netrc_path",
+            raw.upstream.netrc_path.as_ref(),
+            value::optional_path,
+        )?,
+        github_token: toml_secret_slot(
+            p,
+            "upstream.github_token",
+            raw.upstream.github_token.as_ref(),
         )?,
     })
 }

@@ -13,7 +13,9 @@ use toml::{Table, Value};
 
 use crate::error::{ConfigError, Source};
 use crate::goproxy::{check_goproxy, check_patterns};
-use crate::layer::{Layer, Slot, Sourced, env_slot, file_error, toml_secs_slot, toml_str_slot};
+use crate::layer::{
+    Layer, Slot, Sourced, env_slot, file_error, toml_secret_slot, toml_secs_slot, toml_str_slot,
+};
 use crate::settings::{LogFormat, LogLevel, NetworkMode};
 use crate::value::{self, StorageKind};
 
@@ -125,6 +127,8 @@ pub(crate) const ATHENS_KEYS: &[AthensKey] = &[
     implemented("StashTimeout", &["ATHENS_STASH_TIMEOUT"]),
     implemented("GoBinaryEnvVars", &["ATHENS_GO_BINARY_ENV_VARS"]),
     implemented("NoSumPatterns", &["ATHENS_GONOSUM_PATTERNS"]),
+    implemented("NETRCPath", &["ATHENS_NETRC_PATH"]),
+    implemented("GithubToken", &["ATHENS_GITHUB_TOKEN"]),
     // Accepted, not implemented.
     ignored("GoEnv", &["GO_ENV"], Default::Str(&["development"]), ""),
     ignored(
@@ -230,18 +234,6 @@ pub(crate) const ATHENS_KEYS: &[AthensKey] = &[
         &["ATHENS_PROXY_VALIDATOR"],
         Default::Str(&[""]),
         "the validator is NOT called: modules are served without validation",
-    ),
-    ignored(
-        "NETRCPath",
-        &["ATHENS_NETRC_PATH"],
-        Default::Str(&[""]),
-        "agora does not install a .netrc file",
-    ),
-    ignored(
-        "GithubToken",
-        &["ATHENS_GITHUB_TOKEN"],
-        Default::Str(&[""]),
-        "agora does not install GitHub credentials",
     ),
     ignored(
         "HGRCPath",
@@ -609,6 +601,13 @@ pub(crate) fn file(
         )?,
         timeout: toml_secs_slot(path, spelled("Timeout"), val("Timeout"), true)?,
         stash_timeout: toml_secs_slot(path, spelled("StashTimeout"), val("StashTimeout"), true)?,
+        netrc_path: toml_str_slot(
+            path,
+            spelled("NETRCPath"),
+            val("NETRCPath"),
+            value::optional_path,
+        )?,
+        github_token: toml_secret_slot(path, spelled("GithubToken"), val("GithubToken"))?,
         ..Layer::default()
     };
 
@@ -786,6 +785,8 @@ pub(crate) fn env(
         network_mode: env_slot(env, "ATHENS_NETWORK_MODE", value::network_mode)?,
         timeout: env_slot(env, "ATHENS_TIMEOUT", value::positive_seconds)?,
         stash_timeout: env_slot(env, "ATHENS_STASH_TIMEOUT", value::positive_seconds)?,
+        netrc_path: env_slot(env, "ATHENS_NETRC_PATH", value::optional_path)?,
+        github_token: env_slot(env, "ATHENS_GITHUB_TOKEN", value::optional_secret)?,
         ..Layer::default()
     };
     let port = env_slot(&non_empty, "PORT", value::listen)?;

@@ -27,6 +27,8 @@ pub(crate) const AGORA_ENV: &[(&str, &str)] = &[
     ("AGORA_NETWORK_MODE", "upstream.network_mode"),
     ("AGORA_TIMEOUT", "upstream.timeout"),
     ("AGORA_STASH_TIMEOUT", "upstream.stash_timeout"),
+    ("AGORA_NETRC_PATH", "upstream.netrc_path"),
+    ("AGORA_GITHUB_TOKEN", "upstream.github_token"),
 ];
 
 /// Reads the `AGORA_*` variables. An empty value is a value, not "unset".
@@ -50,5 +52,7 @@ pub(crate) fn layer(env: &dyn Fn(&str) -> Option<String>) -> Result<Layer, Confi
         network_mode: env_slot(env, "AGORA_NETWORK_MODE", value::network_mode)?,
         timeout: env_slot(env, "AGORA_TIMEOUT", value::positive_seconds)?,
         stash_timeout: env_slot(env, "AGORA_STASH_TIMEOUT", value::positive_seconds)?,
+        netrc_path: env_slot(env, "AGORA_NETRC_PATH", value::optional_path)?,
+        github_token: env_slot(env, "AGORA_GITHUB_TOKEN", value::optional_secret)?,
     })
 }

@@ -144,6 +144,15 @@ pub enum ConfigError {
         /// What ignoring it would mean.
         reason: &'static str,
     },
+    /// Two settings that exclude each other are both set (`upstream.netrc_path` and
+    /// `upstream.github_token`, which Athens refuses together too).
+    #[error("{first} and {second} cannot both be set; unset one of them")]
+    Exclusive {
+        /// The first setting, as set.
+        first: Box<Setter>,
+        /// The second setting, as set.
+        second: Box<Setter>,
+    },
     /// The storage type is an Athens backend that agora does not implement yet.
     #[error(
         "storage type {kind} is not supported yet (set by {key} ({})); agora supports disk \

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use crate::error::{ConfigError, Setter, Source};
-use crate::settings::{LogFormat, LogLevel, NetworkMode};
+use crate::settings::{LogFormat, LogLevel, NetworkMode, Secret};
 use crate::show::Render;
 use crate::value::{self, Parser, StorageKind};
 
@@ -51,6 +51,8 @@ pub(crate) struct Layer {
     pub network_mode: Slot<NetworkMode>,
     pub timeout: Slot<Duration>,
     pub stash_timeout: Slot<Duration>,
+    pub netrc_path: Slot<Option<PathBuf>>,
+    pub github_token: Slot<Option<Secret>>,
 }
 
 fn over<T>(low: &mut Slot<T>, high: Slot<T>) {
@@ -80,6 +82,8 @@ impl Layer {
         over(&mut self.network_mode, high.network_mode);
         over(&mut self.timeout, high.timeout);
         over(&mut self.stash_timeout, high.stash_timeout);
+        over(&mut self.netrc_path, high.netrc_path);
+        over(&mut self.github_token, high.github_token);
     }
 
     /// Combines the environment's Athens-named and agora-named settings. They have the same
@@ -116,6 +120,12 @@ impl Layer {
                 "upstream.stash_timeout",
                 athens.stash_timeout,
                 agora.stash_timeout,
+            )?,
+            netrc_path: pick("upstream.netrc_path", athens.netrc_path, agora.netrc_path)?,
+            github_token: pick(
+                "upstream.github_token",
+                athens.github_token,
+                agora.github_token,
             )?,
         })
     }
@@ -192,6 +202,31 @@ pub(crate) fn toml_str_slot<T>(
     parsed
         .map(|t| Some(Sourced::new(t, key, Source::file(path))))
         .map_err(|reason| file_error(path, key, v, reason))
+}
+
+/// Reads a TOML string as a secret (empty means none). A value of the wrong type is
+/// reported without echoing it.
+pub(crate) fn toml_secret_slot(
+    path: &Path,
+    key: &str,
+    v: Option<&toml::Value>,
+) -> Result<Slot<Option<Secret>>, ConfigError> {
+    let Some(v) = v else {
+        return Ok(None);
+    };
+    match v {
+        toml::Value::String(s) => Ok(Some(Sourced::new(
+            value::secret(s),
+            key,
+            Source::file(path),
+        ))),
+        _ => Err(ConfigError::Invalid {
+            key: key.to_owned(),
+            origin: Source::file(path),
+            value: "<redacted>".to_owned(),
+            reason: "expected a string".to_owned(),
+        }),
+    }
 }
 
 /// Reads a TOML integer as seconds.

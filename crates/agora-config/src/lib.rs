@@ -312,6 +312,22 @@ fn resolve(
         }
     };
 
+    if let (Some(netrc), Some(token)) = (&m.netrc_path, &m.github_token)
+        && netrc.value.is_some()
+        && token.value.is_some()
+    {
+        let setter = |value: String, key: &str, origin: &Source| {
+            Box::new(Setter {
+                value,
+                key: key.to_owned(),
+                origin: origin.clone(),
+            })
+        };
+        return Err(ConfigError::Exclusive {
+            first: setter(netrc.value.render(), &netrc.key, &netrc.source),
+            second: setter(token.value.render(), &token.key, &token.source),
+        });
+    }
     let upstream = UpstreamSettings {
         goproxy: record(
             &mut entries,
@@ -352,6 +368,14 @@ fn resolve(
             take("upstream.stash_timeout", m.stash_timeout, || {
                 std::time::Duration::from_secs(600)
             }),
+        ),
+        netrc_path: record(
+            &mut entries,
+            take("upstream.netrc_path", m.netrc_path, || None),
+        ),
+        github_token: record(
+            &mut entries,
+            take("upstream.github_token", m.github_token, || None),
         ),
     };
 

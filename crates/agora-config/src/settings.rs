@@ -166,6 +166,14 @@ pub struct UpstreamSettings {
     /// Timeout for one complete fetch-and-store of a module version (Athens
     /// `StashTimeout`). Never zero.
     pub stash_timeout: Duration,
+    /// A netrc file whose credentials `direct` uses for discovery pages (https only) and
+    /// for git (Athens `NETRCPath`). Read by the binary at startup; agora never installs
+    /// it in a home directory. `None` when unset or empty.
+    pub netrc_path: Option<PathBuf>,
+    /// A GitHub token, used as `x-access-token:<token>` basic auth for
+    /// `https://github.com/` (Athens `GithubToken`). `None` when unset or empty. Loading
+    /// fails when both this and `netrc_path` are set, as in Athens.
+    pub github_token: Option<Secret>,
 }
 
 /// Athens' `NetworkMode`: how `list` and `@latest` combine upstream and storage.
@@ -199,8 +207,7 @@ impl fmt::Display for NetworkMode {
 /// A configuration value that must never be printed: passwords, keys, tokens.
 ///
 /// `Debug` and `Display` both print `<redacted>`, and so does `agora config show`. Use
-/// [`Secret::expose`] at the one place that needs the real value. No agora setting is a
-/// secret yet; storage credentials will be.
+/// [`Secret::expose`] at the one place that needs the real value.
 #[derive(Clone, PartialEq, Eq, Default)]
 pub struct Secret(String);
 

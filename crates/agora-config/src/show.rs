@@ -73,6 +73,13 @@ impl Render for Secret {
     }
 }
 
+impl Render for Option<Secret> {
+    fn render(&self) -> String {
+        self.as_ref()
+            .map_or_else(|| toml_string(""), Render::render)
+    }
+}
+
 /// One line of `config show`.
 #[derive(Debug, Clone)]
 pub(crate) struct Entry {

@@ -64,13 +64,15 @@ fn defaults() -> Settings {
             network_mode: NetworkMode::Strict,
             timeout: Duration::from_secs(300),
             stash_timeout: Duration::from_secs(600),
+            netrc_path: None,
+            github_token: None,
         },
         tmp_dir: data.join("tmp"),
         data_dir: data,
     }
 }
 
-const AGORA_KEYS: [&str; 18] = [
+const AGORA_KEYS: [&str; 20] = [
     "data_dir",
     "tmp_dir",
     "server.listen",
@@ -89,6 +91,8 @@ const AGORA_KEYS: [&str; 18] = [
     "upstream.network_mode",
     "upstream.timeout",
     "upstream.stash_timeout",
+    "upstream.netrc_path",
+    "upstream.github_token",
 ];
 
 // ---------------------------------------------------------------------------------------
@@ -1066,4 +1070,178 @@ fn docs_cover_every_key_and_env_name() {
             }
         }
     }
+}
+
+// ---------------------------------------------------------------------------------------
+// Credentials
+
+#[test]
+fn netrc_path_and_github_token_from_every_spelling() {
+    for name in ["AGORA_NETRC_PATH", "ATHENS_NETRC_PATH"] {
+        let loaded = load(None, &env_of(&[(name, "/etc/agora/netrc")])).unwrap();
+        assert_eq!(
+            loaded.settings.upstream.netrc_path,
+            Some(PathBuf::from("/etc/agora/netrc"))
+        );
+        assert_eq!(
+            loaded.source("upstream.netrc_path"),
+            Some(&Source::env(name))
+        );
+        assert!(loaded.warnings.is_empty(), "{:?}", loaded.warnings);
+    }
+    for name in ["AGORA_GITHUB_TOKEN", "ATHENS_GITHUB_TOKEN"] {
+        let loaded = load(None, &env_of(&[(name, "ghp_tok3n\n")])).unwrap();
+        let token = loaded.settings.upstream.github_token.clone().unwrap();
+        assert_eq!(token.expose(), "ghp_tok3n");
+        assert!(loaded.warnings.is_empty(), "{:?}", loaded.warnings);
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let athens = write(
+        &dir,
+        "config.toml",
+        "StorageType = \"memory\"\nGithubToken = \"ghp_fromfile\"\n",
+    );
+    let loaded = load(Some(&athens), &env_of(&[])).unwrap();
+    assert_eq!(
+        loaded
+            .settings
+            .upstream
+            .github_token
+            .as_ref()
+            .map(|t| t.expose()),
+        Some("ghp_fromfile")
+    );
+    assert!(loaded.warnings.is_empty(), "{:?}", loaded.warnings);
+    let athens = write(
+        &dir,
+        "config.toml",
+        "StorageType = \"memory\"\nnetrcpath = \"/n\"\n",
+    );
+    let loaded = load(Some(&athens), &env_of(&[])).unwrap();
+    assert_eq!(
+        loaded.settings.upstream.netrc_path,
+        Some(PathBuf::from("/n"))
+    );
+    let agora = write(
+        &dir,
+        "agora.toml",
+        "[upstream]\nnetrc_path = \"/m\"\ngithub_token = \"\"\n",
+    );
+    let loaded = load(Some(&agora), &env_of(&[])).unwrap();
+    assert_eq!(
+        loaded.settings.upstream.netrc_path,
+        Some(PathBuf::from("/m"))
+    );
+    assert_eq!(loaded.settings.upstream.github_token, None);
+}
+
+#[test]
+fn empty_credentials_mean_none() {
+    let dir = tempfile::tempdir().unwrap();
+    let agora = write(&dir, "agora.toml", "[upstream]\nnetrc_path = \"/m\"\n");
+    // An empty value overrides the file's, and means "no netrc".
+    let loaded = load(
+        Some(&agora),
+        &env_of(&[("AGORA_NETRC_PATH", ""), ("ATHENS_GITHUB_TOKEN", "")]),
+    )
+    .unwrap();
+    assert_eq!(loaded.settings.upstream.netrc_path, None);
+    assert_eq!(loaded.settings.upstream.github_token, None);
+    // Athens' defaults (empty strings) in an Athens file are not "set".
+    let athens = write(
+        &dir,
+        "config.toml",
+        "StorageType = \"memory\"\nNETRCPath = \"\"\nGithubToken = \"\"\n",
+    );
+    let loaded = load(Some(&athens), &env_of(&[("ATHENS_NETRC_PATH", "/n")])).unwrap();
+    assert_eq!(
+        loaded.settings.upstream.netrc_path,
+        Some(PathBuf::from("/n"))
+    );
+}
+
+/// Athens refuses NETRCPath together with GithubToken at startup; so does agora, naming
+/// both settings and where they were set, without the token.
+#[test]
+fn netrc_path_and_github_token_together_stop_startup() {
+    let e = err(
+        None,
+        &[
+            ("AGORA_NETRC_PATH", "/n"),
+            ("ATHENS_GITHUB_TOKEN", "ghp_s3cret"),
+        ],
+    );
+    assert!(
+        e.contains("AGORA_NETRC_PATH (env) = \"/n\"")
+            && e.contains("ATHENS_GITHUB_TOKEN (env) = \"<redacted>\"")
+            && e.contains("cannot both be set"),
+        "{e}"
+    );
+    assert!(!e.contains("s3cret"), "{e}");
+
+    let dir = tempfile::tempdir().unwrap();
+    let athens = write(
+        &dir,
+        "config.toml",
+        "StorageType = \"memory\"\nNETRCPath = \"/n\"\nGithubToken = \"ghp_s3cret\"\n",
+    );
+    let e = err(Some(&athens), &[]);
+    assert!(
+        e.contains("NETRCPath (file ") && e.contains("GithubToken (file "),
+        "{e}"
+    );
+    assert!(!e.contains("s3cret"), "{e}");
+
+    // One from the file, one from the environment.
+    let agora = write(
+        &dir,
+        "agora.toml",
+        "[upstream]\ngithub_token = \"ghp_s3cret\"\n",
+    );
+    let e = err(Some(&agora), &[("ATHENS_NETRC_PATH", "/n")]);
+    assert!(
+        e.contains("ATHENS_NETRC_PATH (env)") && e.contains("upstream.github_token (file "),
+        "{e}"
+    );
+    assert!(!e.contains("s3cret"), "{e}");
+
+    // An empty one does not count.
+    load(
+        None,
+        &env_of(&[("AGORA_NETRC_PATH", "/n"), ("AGORA_GITHUB_TOKEN", "")]),
+    )
+    .unwrap();
+}
+
+#[test]
+fn github_token_is_never_echoed() {
+    // Conflicting agora and Athens names.
+    let e = err(
+        None,
+        &[
+            ("AGORA_GITHUB_TOKEN", "ghp_one1"),
+            ("ATHENS_GITHUB_TOKEN", "ghp_two2"),
+        ],
+    );
+    assert!(e.contains("upstream.github_token is set twice"), "{e}");
+    assert!(!e.contains("ghp_one1") && !e.contains("ghp_two2"), "{e}");
+    // A value of the wrong type.
+    let dir = tempfile::tempdir().unwrap();
+    let agora = write(&dir, "agora.toml", "[upstream]\ngithub_token = 123456789\n");
+    let e = err(Some(&agora), &[]);
+    assert!(
+        e.contains("upstream.github_token") && !e.contains("123456789"),
+        "{e}"
+    );
+    // config show and Debug.
+    let loaded = load(None, &env_of(&[("AGORA_GITHUB_TOKEN", "ghp_s3cret")])).unwrap();
+    let out = loaded.show();
+    assert!(
+        out.lines()
+            .any(|l| l.starts_with("upstream.github_token = \"<redacted>\"")
+                && l.ends_with("# env AGORA_GITHUB_TOKEN")),
+        "{out}"
+    );
+    assert!(!out.contains("ghp_s3cret"), "{out}");
+    assert!(!format!("{:?}", loaded.settings).contains("ghp_s3cret"));
 }

@@ -7,7 +7,7 @@ use std::net::{Ipv4Addr, Ipv6Addr};
 use std::path::PathBuf;
 use std::time::Duration;
 
-use crate::settings::{LogFormat, LogLevel, NetworkMode};
+use crate::settings::{LogFormat, LogLevel, NetworkMode, Secret};
 
 /// A string parser: the typed value, or why the string is invalid.
 pub(crate) type Parser<T> = fn(&str) -> Result<T, String>;
@@ -127,6 +127,24 @@ pub(crate) fn path(s: &str) -> Result<PathBuf, String> {
 pub(crate) fn unix_socket(s: &str) -> Result<Option<PathBuf>, String> {
     let t = s.trim();
     Ok((!t.is_empty()).then(|| PathBuf::from(t)))
+}
+
+/// An optional file path: empty means none.
+pub(crate) fn optional_path(s: &str) -> Result<Option<PathBuf>, String> {
+    let t = s.trim();
+    Ok((!t.is_empty()).then(|| PathBuf::from(t)))
+}
+
+/// A secret such as a token: empty means none. Never fails, so no error message can
+/// ever quote it. Surrounding whitespace (a trailing newline from a file) is dropped.
+pub(crate) fn optional_secret(s: &str) -> Result<Option<Secret>, String> {
+    Ok(secret(s))
+}
+
+/// [`optional_secret`] without the `Result`.
+pub(crate) fn secret(s: &str) -> Option<Secret> {
+    let t = s.trim();
+    (!t.is_empty()).then(|| Secret::new(t))
 }
 
 /// A path prefix: empty, or starting with `/`. Trailing slashes are removed, so `/go/` and
