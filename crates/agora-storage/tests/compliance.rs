@@ -347,9 +347,14 @@ mod moto {
         /// Starts a moto server of its own on a free port. A shell watchdog stops it when
         /// this test process exits, whatever the way (statics are never dropped).
         pub fn start() -> Moto {
+            Self::start_on(None)
+        }
+
+        /// Starts moto on `port`, or on a free port when `None`.
+        pub fn start_on(port: Option<u16>) -> Moto {
             let mut last = String::new();
             for _ in 0..3 {
-                let port = free_port();
+                let port = port.unwrap_or_else(free_port);
                 let child = Command::new("sh")
                     .args([
                         "-c",
@@ -812,11 +817,11 @@ c.put_object(Bucket="{bucket}", Key="{p_zip}", Body=b"truncated")
             c
         };
         cfg.layout = Layout::Minio;
-        for s in [
-            s,
+        let others = [
             ObjectStorage::s3(&cfg).unwrap(),
             ObjectStorage::s3(&wrong).unwrap(),
-        ] {
+        ];
+        for s in std::iter::once(&s).chain(&others) {
             let what = s.describe();
             let kinds = [
                 s.info(&md, &ver).await.unwrap_err().kind(),
@@ -845,6 +850,25 @@ c.put_object(Bucket="{bucket}", Key="{p_zip}", Body=b"truncated")
             panic!("streaming from a stopped server succeeded");
         };
         assert_eq!(err.kind(), ErrorKind::Unavailable, "{err}");
+
+        // When the server is back, the same storage works again by itself (moto keeps
+        // nothing across restarts, so the bucket is made again).
+        let again = Moto::start_on(Some(own.port));
+        let status = std::process::Command::new("python3")
+            .args([
+                "-c",
+                &format!(
+                    "import boto3; boto3.client('s3', endpoint_url='http://127.0.0.1:{}', \
+                     region_name='us-east-1', aws_access_key_id='t', \
+                     aws_secret_access_key='t').create_bucket(Bucket='{bucket}')",
+                    again.port
+                ),
+            ])
+            .status()
+            .unwrap();
+        assert!(status.success());
+        s.ready().await.unwrap();
+        assert!(!s.exists(&md, &ver).await.unwrap());
     }
 
     /// A missing bucket is an outage, not an empty cache: S3's 404 NoSuchBucket must not
