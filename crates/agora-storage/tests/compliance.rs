@@ -316,6 +316,11 @@ mod disk_layout {
     }
 }
 
+/// Tests that allocate tens of MiB take turns with the 200 MiB test, whose peak-RSS
+/// measurement is process-wide.
+#[cfg(feature = "s3")]
+static MEMORY_HEAVY: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 /// A moto S3 server for this test binary, and fresh buckets on it.
 #[cfg(feature = "s3")]
 mod moto {
@@ -737,6 +742,7 @@ c.put_object(Bucket="{bucket}", Key="{p_zip}", Body=b"truncated")
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn zip_of_200_mib_streams_both_ways() {
         const SIZE: u64 = 200 * 1024 * 1024;
+        let _turn = super::MEMORY_HEAVY.lock().await;
         let moto = moto::shared();
         let (s, _) = moto.storage(Layout::S3);
         let dir = tempfile::tempdir().unwrap();
@@ -929,6 +935,7 @@ c.put_object(Bucket="{bucket}", Key="{p_zip}", Body=b"truncated")
     /// together.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn racing_multipart_writers_on_separate_clients() {
+        let _turn = super::MEMORY_HEAVY.lock().await;
         let moto = moto::shared();
         let bucket = moto.bucket();
         let dir = tempfile::tempdir().unwrap();
@@ -1075,6 +1082,7 @@ mod object_multipart_failure {
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn failed_multipart_upload_is_aborted() {
+        let _turn = super::MEMORY_HEAVY.lock().await;
         let moto = super::moto::shared();
         let bucket = moto.bucket();
         let proxy = failing_proxy(moto.port).await;
