@@ -466,9 +466,24 @@ impl ObjectStorage {
             }
             Err(e) if e.kind() == crate::ErrorKind::AlreadyExists => Err(e),
             Err(e) => {
-                // Release the claim so the next writer need not wait for it to go stale.
-                if let Err(del) = self.store.delete(&mod_key).await {
-                    warn!(key = %mod_key, error = %del, "could not release a failed write's claim");
+                // Release the claim so the next writer need not wait for it to go stale,
+                // but only when the `.info` is known to be absent: a commit whose answer
+                // was lost may have gone through, and its version needs the `.mod`.
+                match self
+                    .get_small(&self.key(&module, &version, Artifact::Info)?)
+                    .await
+                {
+                    Ok(None) => {
+                        if let Err(del) = self.store.delete(&mod_key).await {
+                            warn!(key = %mod_key, error = %del, "could not release a failed write's claim");
+                        }
+                    }
+                    Ok(Some(_)) => {
+                        warn!(key = %mod_key, "a put reported failure but its version is committed");
+                    }
+                    Err(check) => {
+                        warn!(key = %mod_key, error = %check, "leaving a failed write's claim to go stale");
+                    }
                 }
                 Err(e)
             }
