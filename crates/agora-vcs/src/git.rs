@@ -58,7 +58,36 @@ pub struct GitRepo {
     refs: Mutex<Option<Arc<Refs>>>,
     /// Limit for each command that talks to the remote.
     timeout: Duration,
+    /// Extra environment for the commands that talk to the remote.
+    remote_env: RemoteEnv,
 }
+
+/// Extra environment variables for the git commands that talk to a remote
+/// (`ls-remote`, `fetch`), such as credentials passed as
+/// `GIT_CONFIG_COUNT`/`GIT_CONFIG_KEY_n`/`GIT_CONFIG_VALUE_n`. The values
+/// may be secrets: `Debug` shows only the names, and they are never logged
+/// or put in error messages.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct RemoteEnv(Vec<(String, String)>);
+
+impl RemoteEnv {
+    /// Wraps `name=value` pairs.
+    pub fn new(vars: Vec<(String, String)>) -> Self {
+        RemoteEnv(vars)
+    }
+}
+
+impl std::fmt::Debug for RemoteEnv {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list()
+            .entries(self.0.iter().map(|(k, _)| k))
+            .finish()
+    }
+}
+
+/// Computes the [`RemoteEnv`] for a repository URL (see
+/// [`Mirrors::with_git_env`]).
+pub type GitEnvFn = dyn Fn(&str) -> RemoteEnv + Send + Sync;
 
 /// Default limit for one `ls-remote` or `fetch`.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(600);
@@ -72,12 +101,23 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(600);
 /// `GitRepo` (on the same mirror, fetching incrementally) once the previous
 /// one is older than `max_age`, so new tags and commits show up after at most
 /// that long.
-#[derive(Debug)]
 pub struct Mirrors {
     cache_dir: PathBuf,
     max_age: Duration,
     timeout: Duration,
+    git_env: Option<Arc<GitEnvFn>>,
     open: Mutex<HashMap<String, (Instant, Arc<GitRepo>)>>,
+}
+
+impl std::fmt::Debug for Mirrors {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Mirrors")
+            .field("cache_dir", &self.cache_dir)
+            .field("max_age", &self.max_age)
+            .field("timeout", &self.timeout)
+            .field("git_env", &self.git_env.as_ref().map(|_| "<hook>"))
+            .finish_non_exhaustive()
+    }
 }
 
 impl Mirrors {
@@ -87,8 +127,18 @@ impl Mirrors {
             cache_dir: cache_dir.to_owned(),
             max_age,
             timeout: DEFAULT_TIMEOUT,
+            git_env: None,
             open: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// Sets a hook that computes, from a repository's URL, extra environment
+    /// for the git commands that talk to that remote (see
+    /// [`GitRepo::with_remote_env`]). agora uses it to hand git per-host
+    /// credentials without writing any file.
+    pub fn with_git_env(mut self, hook: Arc<GitEnvFn>) -> Self {
+        self.git_env = Some(hook);
+        self
     }
 
     /// Sets the limit for each `ls-remote` or `fetch` (see
@@ -109,7 +159,11 @@ impl Mirrors {
         {
             return Ok(Arc::clone(repo));
         }
-        let repo = Arc::new(GitRepo::open(&self.cache_dir, url)?.with_timeout(self.timeout));
+        let mut repo = GitRepo::open(&self.cache_dir, url)?.with_timeout(self.timeout);
+        if let Some(hook) = &self.git_env {
+            repo = repo.with_remote_env(hook(url));
+        }
+        let repo = Arc::new(repo);
         open.retain(|_, (since, _)| now.duration_since(*since) < self.max_age);
         open.insert(url.to_owned(), (now, Arc::clone(&repo)));
         Ok(repo)
@@ -138,6 +192,7 @@ impl GitRepo {
             dir,
             refs: Mutex::new(None),
             timeout: DEFAULT_TIMEOUT,
+            remote_env: RemoteEnv::default(),
         };
         if !repo.dir.join("objects").is_dir() {
             // Initialise in a temporary sibling and rename, so a crash never
@@ -168,6 +223,14 @@ impl GitRepo {
     /// [`Error::Timeout`].
     pub fn with_timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;
+        self
+    }
+
+    /// Sets extra environment for the commands that talk to the remote
+    /// (`ls-remote`, `fetch`); local commands never see it. Later entries
+    /// win over agora's own environment, as for any child process.
+    pub fn with_remote_env(mut self, env: RemoteEnv) -> Self {
+        self.remote_env = env;
         self
     }
 
@@ -557,6 +620,7 @@ impl GitRepo {
     /// ends the transport helpers git starts (`git-remote-http`, ssh).
     fn remote_git(&self, args: &[&str]) -> Result<Vec<u8>> {
         let mut cmd = self.command(args);
+        cmd.envs(self.remote_env.0.iter().map(|(k, v)| (k, v)));
         cmd.process_group(0)
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
@@ -720,6 +784,23 @@ mod tests {
         assert_eq!(refs.len(), 3);
         assert_eq!(refs["refs/tags/v1.0.0"], "dddd");
         assert!(!refs.contains_key("refs/pull/1/head"));
+    }
+
+    #[test]
+    fn remote_env_values_are_never_shown() {
+        let cache = tempfile::tempdir().unwrap();
+        let hook: Arc<GitEnvFn> = Arc::new(|url: &str| {
+            RemoteEnv::new(vec![(
+                "GIT_CONFIG_VALUE_0".to_owned(),
+                format!("Authorization: Basic s3cret-for-{url}"),
+            )])
+        });
+        let mirrors = Mirrors::new(cache.path(), Duration::from_secs(60)).with_git_env(hook);
+        let repo = mirrors.repo("https://example.test/r").unwrap();
+        assert_eq!(repo.remote_env.0.len(), 1);
+        let shown = format!("{mirrors:?} {repo:?}");
+        assert!(shown.contains("GIT_CONFIG_VALUE_0"), "{shown}");
+        assert!(!shown.contains("s3cret"), "{shown}");
     }
 
     #[test]

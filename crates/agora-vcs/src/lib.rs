@@ -29,7 +29,7 @@ pub mod module;
 pub mod modzip;
 mod timefmt;
 
-pub use git::{GitRepo, Mirrors};
+pub use git::{GitEnvFn, GitRepo, Mirrors, RemoteEnv};
 pub use module::{DirectModule, Origin, RevInfo, Versions};
 pub use modzip::ZipSummary;
 
