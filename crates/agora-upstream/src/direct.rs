@@ -11,10 +11,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use agora_core::{ModulePath, Version};
-use agora_vcs::{DirectModule, Mirrors};
+use agora_vcs::{DirectModule, Mirrors, RemoteEnv};
 use bytes::Bytes;
 
-use crate::discovery::{self, DiscoveryErrorKind};
+use crate::credentials::Credentials;
+use crate::discovery::{self, DiscoveryErrorKind, VcsPolicy};
 use crate::{ErrorKind, UpstreamError};
 
 /// How long a mirror's view of the remote refs is reused before the next
@@ -34,13 +35,28 @@ pub(crate) enum Resolved {
 pub(crate) struct Direct {
     mirrors: Arc<Mirrors>,
     goinsecure: String,
+    creds: Arc<Credentials>,
 }
 
 impl Direct {
-    pub(crate) fn new(cache_dir: &std::path::Path, goinsecure: String, timeout: Duration) -> Self {
+    pub(crate) fn new(
+        cache_dir: &std::path::Path,
+        goinsecure: String,
+        timeout: Duration,
+        creds: Credentials,
+    ) -> Self {
+        let creds = Arc::new(creds);
+        let mut mirrors = Mirrors::new(cache_dir, REFS_MAX_AGE).with_timeout(timeout);
+        if !creds.is_empty() {
+            // Each git child that talks to a remote gets that host's
+            // credentials in its environment, nothing else.
+            let c = Arc::clone(&creds);
+            mirrors = mirrors.with_git_env(Arc::new(move |url| RemoteEnv::new(c.git_env(url))));
+        }
         Direct {
-            mirrors: Arc::new(Mirrors::new(cache_dir, REFS_MAX_AGE).with_timeout(timeout)),
+            mirrors: Arc::new(mirrors),
             goinsecure,
+            creds,
         }
     }
 
@@ -51,17 +67,23 @@ impl Direct {
         module: &ModulePath,
     ) -> Result<Resolved, UpstreamError> {
         let path = module.as_str();
-        let root = discovery::repo_root(http, path, &self.goinsecure)
-            .await
-            .map_err(|e| {
-                let kind = match e.kind() {
-                    DiscoveryErrorKind::NotFound => ErrorKind::NotFound,
-                    DiscoveryErrorKind::Unavailable => ErrorKind::Unavailable,
-                    DiscoveryErrorKind::Invalid => ErrorKind::BadResponse,
-                    DiscoveryErrorKind::Disallowed => ErrorKind::Unsupported,
-                };
-                direct_error(path, kind, e)
-            })?;
+        let root = discovery::repo_root_with_credentials(
+            http,
+            path,
+            &self.goinsecure,
+            &VcsPolicy::default(),
+            &self.creds,
+        )
+        .await
+        .map_err(|e| {
+            let kind = match e.kind() {
+                DiscoveryErrorKind::NotFound => ErrorKind::NotFound,
+                DiscoveryErrorKind::Unavailable => ErrorKind::Unavailable,
+                DiscoveryErrorKind::Invalid => ErrorKind::BadResponse,
+                DiscoveryErrorKind::Disallowed => ErrorKind::Unsupported,
+            };
+            direct_error(path, kind, e)
+        })?;
         match root.vcs.as_str() {
             "git" => {}
             "mod" => {

@@ -26,6 +26,8 @@ use std::process::Stdio;
 use std::sync::OnceLock;
 use std::time::Duration;
 
+use crate::credentials::Credentials;
+
 /// Where the code for an import path lives.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RepoRoot {
@@ -135,10 +137,31 @@ pub async fn repo_root_with_policy(
     insecure: &str,
     policy: &VcsPolicy,
 ) -> Result<RepoRoot, DiscoveryError> {
+    repo_root_with_credentials(
+        client,
+        import_path,
+        insecure,
+        policy,
+        &Credentials::default(),
+    )
+    .await
+}
+
+/// [`repo_root_with_policy`] with credentials: discovery pages fetched over
+/// https carry the basic auth [`Credentials::http_authorization`] gives (as
+/// the go command's `GOAUTH=netrc`), and the `git ls-remote` that picks a
+/// scheme for a VCS-qualified path gets [`Credentials::git_env`].
+pub async fn repo_root_with_credentials(
+    client: &reqwest::Client,
+    import_path: &str,
+    insecure: &str,
+    policy: &VcsPolicy,
+    creds: &Credentials,
+) -> Result<RepoRoot, DiscoveryError> {
     let secure_only =
         insecure.is_empty() || !agora_core::pattern::match_prefix_patterns(insecure, import_path);
     let rr = match match_vcs_paths(import_path) {
-        VcsPathMatch::Unknown => repo_root_dynamic(client, import_path, secure_only, policy)
+        VcsPathMatch::Unknown => repo_root_dynamic(client, import_path, secure_only, policy, creds)
             .await
             .map_err(|e| {
                 let msg = format!("unrecognized import path {import_path:?}: {e}");
@@ -151,7 +174,7 @@ pub async fn repo_root_with_policy(
         }
         VcsPathMatch::NeedsScheme { root, vcs, repo } => {
             policy.check(&vcs, &root)?;
-            let scheme = pick_scheme(&vcs, &repo, secure_only).await?;
+            let scheme = pick_scheme(&vcs, &repo, secure_only, creds).await?;
             RepoRoot {
                 root,
                 repo_url: format!("{scheme}://{repo}"),
@@ -597,9 +620,14 @@ fn is_secure_scheme(vcs: &str, scheme: &str) -> bool {
 /// Picks the first scheme under which the repository answers, by running
 /// the VCS's own ping command as the go command does. Fossil has no ping
 /// command, so its first allowed scheme wins unchecked.
-async fn pick_scheme(vcs: &str, repo: &str, secure_only: bool) -> Result<String, DiscoveryError> {
+async fn pick_scheme(
+    vcs: &str,
+    repo: &str,
+    secure_only: bool,
+    creds: &Credentials,
+) -> Result<String, DiscoveryError> {
     for scheme in schemes_to_try(vcs, secure_only) {
-        if vcs == "fossil" || ping(vcs, scheme, repo).await {
+        if vcs == "fossil" || ping(vcs, scheme, repo, creds).await {
             return Ok(scheme.to_string());
         }
     }
@@ -610,13 +638,14 @@ async fn pick_scheme(vcs: &str, repo: &str, secure_only: bool) -> Result<String,
     ))
 }
 
-async fn ping(vcs: &str, scheme: &str, repo: &str) -> bool {
+async fn ping(vcs: &str, scheme: &str, repo: &str, creds: &Credentials) -> bool {
     let url = format!("{scheme}://{repo}");
     let mut cmd = tokio::process::Command::new(vcs);
     match vcs {
         // No `--` for git: old gits reject it for ls-remote, and the scheme
         // comes from the fixed list above, so the URL cannot look like a flag.
-        "git" => cmd.arg("ls-remote").arg(&url),
+        // Credentials travel in the environment, as for every git command.
+        "git" => cmd.arg("ls-remote").arg(&url).envs(creds.git_env(&url)),
         "hg" => cmd
             .args(["identify", "--"])
             .arg(&url)
@@ -787,6 +816,7 @@ async fn fetch_page(
     client: &reqwest::Client,
     url: &str,
     secure_only: bool,
+    creds: &Credentials,
 ) -> Result<Page, String> {
     let https = url.starts_with("https:");
     let insecure_client = if https && !secure_only {
@@ -797,6 +827,13 @@ async fn fetch_page(
     let mut request = insecure_client.as_ref().unwrap_or(client).get(url);
     if https && !secure_only {
         request = request.timeout(Duration::from_secs(5));
+    }
+    // The go command sends credentials over https only, GOINSECURE or not.
+    if let Some(auth) = creds.http_authorization(url)
+        && let Ok(mut value) = reqwest::header::HeaderValue::from_str(&auth)
+    {
+        value.set_sensitive(true);
+        request = request.header(reqwest::header::AUTHORIZATION, value);
     }
     let mut response = request
         .send()
@@ -842,12 +879,16 @@ async fn web_get(
     host: &str,
     path: &str,
     secure_only: bool,
+    creds: &Credentials,
 ) -> Result<Page, String> {
     let https = format!("https://{host}{path}?go-get=1");
-    match fetch_page(client, &https, secure_only).await {
+    match fetch_page(client, &https, secure_only, creds).await {
         Ok(page) => Ok(page),
         Err(e) if secure_only => Err(e),
-        Err(_) => fetch_page(client, &format!("http://{host}{path}?go-get=1"), false).await,
+        Err(_) => {
+            let http = format!("http://{host}{path}?go-get=1");
+            fetch_page(client, &http, false, creds).await
+        }
     }
 }
 
@@ -859,11 +900,12 @@ async fn repo_root_dynamic(
     import_path: &str,
     secure_only: bool,
     policy: &VcsPolicy,
+    creds: &Credentials,
 ) -> Result<RepoRoot, DiscoveryError> {
     use DiscoveryErrorKind::{Invalid, NotFound, Unavailable};
 
     let (host, path) = url_for_import_path(import_path)?;
-    let page = web_get(client, &host, &path, secure_only)
+    let page = web_get(client, &host, &path, secure_only, creds)
         .await
         .map_err(|e| {
             let scheme = if secure_only { "https" } else { "http/https" };
@@ -897,7 +939,8 @@ async fn repo_root_dynamic(
     // evil.example could hijack every path under uni.edu; the root's own
     // page must make the same claim before it is believed.
     if mmi.prefix != import_path {
-        let (url2, imports2) = meta_imports_for_prefix(client, &mmi.prefix, secure_only).await?;
+        let (url2, imports2) =
+            meta_imports_for_prefix(client, &mmi.prefix, secure_only, creds).await?;
         let agrees = matches!(match_go_import(&imports2, import_path), Ok(m) if m == mmi);
         if !agrees {
             return Err(DiscoveryError::new(
@@ -951,12 +994,13 @@ async fn meta_imports_for_prefix(
     client: &reqwest::Client,
     prefix: &str,
     secure_only: bool,
+    creds: &Credentials,
 ) -> Result<(String, Vec<MetaImport>), DiscoveryError> {
     use DiscoveryErrorKind::{NotFound, Unavailable};
 
     let (host, path) = url_for_import_path(prefix)?;
     let url = schemeless_url(&host, &path);
-    let page = web_get(client, &host, &path, secure_only)
+    let page = web_get(client, &host, &path, secure_only, creds)
         .await
         .map_err(|e| DiscoveryError::new(Unavailable, format!("fetching {prefix}: {e}")))?;
     let (imports, parse_err) = parse_page(&page.body);

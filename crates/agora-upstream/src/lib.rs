@@ -22,10 +22,12 @@ use futures_util::StreamExt;
 use tokio::io::AsyncWriteExt;
 use tracing::{debug, info, warn};
 
+pub mod credentials;
 mod direct;
 pub mod discovery;
 pub mod goproxy;
 
+pub use credentials::Credentials;
 pub use goproxy::{ProxyList, Source};
 
 /// The broad class of an upstream failure.
@@ -92,6 +94,9 @@ pub struct UpstreamConfig {
     pub vcs_cache_dir: PathBuf,
     /// GOINSECURE globs: discovery may fall back to plain http for these.
     pub goinsecure: String,
+    /// Credentials for private repositories (netrc or GitHub token), used by
+    /// `direct` only: see [`credentials`].
+    pub credentials: Credentials,
 }
 
 /// A complete, checked version ready to store.
@@ -133,6 +138,7 @@ impl Upstream {
             &config.vcs_cache_dir,
             config.goinsecure.clone(),
             config.timeout,
+            config.credentials.clone(),
         ));
         Ok(Upstream {
             config,

@@ -12,7 +12,7 @@ use agora_server::{NetworkMode, Proxy, ServerOptions, Stasher};
 use agora_storage::Storage;
 use agora_storage::fs::DiskStorage;
 use agora_storage::memory::MemoryStorage;
-use agora_upstream::{ProxyList, Upstream, UpstreamConfig};
+use agora_upstream::{Credentials, ProxyList, Upstream, UpstreamConfig};
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use tracing::info;
@@ -165,6 +165,7 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
         spool_dir: settings.tmp_dir.clone(),
         vcs_cache_dir: settings.data_dir.join("vcs"),
         goinsecure: up.goinsecure.clone(),
+        credentials: credentials(up)?,
     })
     .context("building upstream client")?;
     let stasher = Stasher::new(storage.clone(), upstream.clone(), up.stash_timeout);
@@ -199,6 +200,39 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
     .await?;
     info!("agora stopped");
     Ok(())
+}
+
+/// The credentials `direct` uses: the netrc file (read once, here, and never
+/// copied anywhere) or the GitHub token. Config loading already refused both.
+fn credentials(up: &agora_config::UpstreamSettings) -> anyhow::Result<Credentials> {
+    if let Some(token) = &up.github_token {
+        return Ok(Credentials::github_token(token.expose()));
+    }
+    let Some(path) = &up.netrc_path else {
+        return Ok(Credentials::default());
+    };
+    let text = std::fs::read_to_string(path).with_context(|| {
+        format!(
+            "reading netrc file {} (upstream.netrc_path)",
+            path.display()
+        )
+    })?;
+    let netrc = agora_upstream::credentials::parse_netrc(&text);
+    if netrc.default.is_some() {
+        tracing::warn!(
+            path = %path.display(),
+            "the netrc file's default entry is ignored: agora sends credentials only to hosts \
+             named by a machine line"
+        );
+    }
+    let creds = Credentials::from_netrc(&netrc);
+    if creds.is_empty() {
+        tracing::warn!(path = %path.display(), "the netrc file has no machine entries");
+    } else {
+        let machines: Vec<&str> = netrc.machines.iter().map(|m| m.machine.as_str()).collect();
+        tracing::info!(path = %path.display(), ?machines, "credentials for direct fetches");
+    }
+    Ok(creds)
 }
 
 async fn shutdown_signal() {
