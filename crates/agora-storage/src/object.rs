@@ -26,9 +26,9 @@
 //! 3. the `.info` is created last, create-only. It is the commit marker: every read checks
 //!    it, so a version without it is absent, whoever left the other objects there.
 //!
-//! A claim older than [`ObjectStorage::with_stale_claim_age`] (default 15 minutes, longer
-//! than a stash may run) with no `.info` is a crashed writer's (or Athens' partial
-//! upload): the next writer removes it and takes over.
+//! A claim older than [`ObjectStorage::with_stale_claim_age`] (default 15 minutes, well
+//! over agora's default stash timeout of 10) with no `.info` is taken to be a crashed
+//! writer's (or Athens' partial upload): the next writer removes it and takes over.
 //!
 //! The zip itself is not written create-only: `object_store` completes multipart uploads
 //! unconditionally, and only the claim holder ever writes it, so the condition would add
