@@ -2372,3 +2372,62 @@ impl GoEnv {
         })
     }
 }
+
+impl GoEnv {
+    /// [`GoEnv::mod_download_nosumdb`] with more environment variables, set last (so they
+    /// override the defaults, e.g. `GOINSECURE` for another forge host).
+    pub fn mod_download_nosumdb_env(
+        &self,
+        specs: &[String],
+        env: &[(&str, &str)],
+    ) -> (GoRun, BTreeMap<String, Download>) {
+        let mut args = vec!["mod", "download", "-json"];
+        args.extend(specs.iter().map(String::as_str));
+        let mut cmd = self.command_nosumdb(&args, &self.work);
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let out = run_with_timeout(&mut cmd, GO_TIMEOUT);
+        let run = GoRun {
+            cmdline: format!(
+                "[{}] GOPROXY={} GOSUMDB=off {} go {}",
+                self.name,
+                self.goproxy,
+                env.iter()
+                    .map(|(k, v)| format!("{k}={v}"))
+                    .collect::<Vec<_>>()
+                    .join(" "),
+                args.join(" ")
+            ),
+            status: out.status,
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        };
+        let objects = parse_json_stream(&run.stdout).unwrap_or_else(|e| {
+            panic!(
+                "`{}` printed unparsable JSON ({e}):\n{}\n{}",
+                run.cmdline, run.stdout, run.stderr
+            )
+        });
+        let mut by_spec = BTreeMap::new();
+        for obj in objects {
+            let d = Download::from_json(&obj);
+            let key = match &d.query {
+                Some(q) => format!("{}@{q}", d.path),
+                None => format!("{}@{}", d.path, d.version),
+            };
+            by_spec.insert(key, d);
+        }
+        for spec in specs {
+            assert!(
+                by_spec.contains_key(spec),
+                "`{}` printed no result for {spec} (exit {}):\nstdout:\n{}\nstderr:\n{}",
+                run.cmdline,
+                run.status,
+                run.stdout,
+                run.stderr
+            );
+        }
+        (run, by_spec)
+    }
+}
