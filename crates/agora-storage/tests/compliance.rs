@@ -343,8 +343,14 @@ mod moto {
 
     impl Drop for Moto {
         fn drop(&mut self) {
-            let _ = self.child.kill();
-            let _ = self.child.wait();
+            // TERM, not kill(): SIGKILL would stop the watchdog shell without running its
+            // trap, and moto would outlive the test.
+            if let Ok(None) = self.child.try_wait() {
+                let _ = Command::new("kill")
+                    .args(["-TERM", &self.child.id().to_string()])
+                    .status();
+                let _ = self.child.wait();
+            }
         }
     }
 
@@ -364,7 +370,7 @@ mod moto {
                     .args([
                         "-c",
                         "moto_server -H 127.0.0.1 -p \"$1\" >/dev/null 2>&1 & m=$!\n\
-                         trap 'kill $m 2>/dev/null; exit 0' TERM KILL INT\n\
+                         trap 'kill $m 2>/dev/null; exit 0' TERM INT HUP\n\
                          while kill -0 \"$2\" 2>/dev/null && kill -0 $m 2>/dev/null; do sleep 0.5; done\n\
                          kill $m 2>/dev/null",
                         "sh",
@@ -399,10 +405,12 @@ mod moto {
 
         /// Stops the server (the watchdog shell's TERM trap kills moto).
         pub fn stop(&mut self) {
-            let _ = Command::new("kill")
-                .args(["-TERM", &self.child.id().to_string()])
-                .status();
-            let _ = self.child.wait();
+            if let Ok(None) = self.child.try_wait() {
+                let _ = Command::new("kill")
+                    .args(["-TERM", &self.child.id().to_string()])
+                    .status();
+                let _ = self.child.wait();
+            }
             // Wait until the port is really closed.
             let deadline = Instant::now() + Duration::from_secs(10);
             while Instant::now() < deadline && TcpStream::connect(("127.0.0.1", self.port)).is_ok()
