@@ -31,7 +31,7 @@ fn serve(stream: TcpStream, port: u16, log: &Log) -> std::io::Result<()> {
         }
         head.push(line);
     }
-    log.lock().unwrap().push(head);
+    log.lock().expect("request log").push(head);
     let body = format!(
         "<html><head><meta name=\"go-import\" content=\"127.0.0.1:{port}/private git \
          https://code.example.test/private.git\"></head></html>\n"
