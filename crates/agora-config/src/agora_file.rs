@@ -6,7 +6,7 @@ use serde::Deserialize;
 use toml::Value;
 
 use crate::error::ConfigError;
-use crate::layer::{Layer, toml_secret_slot, toml_secs_slot, toml_str_slot};
+use crate::layer::{Layer, toml_bool_slot, toml_secret_slot, toml_secs_slot, toml_str_slot};
 use crate::value;
 
 // Leaves are kept as raw TOML values so that a wrong value is reported by this crate, in
@@ -46,6 +46,31 @@ struct RawStorage {
     #[serde(rename = "type")]
     kind: Option<Value>,
     disk: RawDisk,
+    s3: RawS3,
+    minio: RawMinio,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default, deny_unknown_fields)]
+struct RawS3 {
+    bucket: Option<Value>,
+    region: Option<Value>,
+    endpoint: Option<Value>,
+    access_key_id: Option<Value>,
+    secret_access_key: Option<Value>,
+    session_token: Option<Value>,
+    force_path_style: Option<Value>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default, deny_unknown_fields)]
+struct RawMinio {
+    endpoint: Option<Value>,
+    access_key_id: Option<Value>,
+    secret_access_key: Option<Value>,
+    bucket: Option<Value>,
+    region: Option<Value>,
+    use_ssl: Option<Value>,
 }
 
 #[derive(Deserialize, Default)]
@@ -170,6 +195,79 @@ pub(crate) fn layer(path: &Path, text: &str) -> Result<Layer, ConfigError> {
             p,
             "upstream.github_token",
             raw.upstream.github_token.as_ref(),
+        )?,
+        s3_bucket: toml_str_slot(
+            p,
+            "storage.s3.bucket",
+            raw.storage.s3.bucket.as_ref(),
+            value::optional,
+        )?,
+        s3_region: toml_str_slot(
+            p,
+            "storage.s3.region",
+            raw.storage.s3.region.as_ref(),
+            value::optional,
+        )?,
+        s3_endpoint: toml_str_slot(
+            p,
+            "storage.s3.endpoint",
+            raw.storage.s3.endpoint.as_ref(),
+            value::endpoint_url,
+        )?,
+        s3_access_key_id: toml_str_slot(
+            p,
+            "storage.s3.access_key_id",
+            raw.storage.s3.access_key_id.as_ref(),
+            value::optional,
+        )?,
+        s3_secret_access_key: toml_secret_slot(
+            p,
+            "storage.s3.secret_access_key",
+            raw.storage.s3.secret_access_key.as_ref(),
+        )?,
+        s3_session_token: toml_secret_slot(
+            p,
+            "storage.s3.session_token",
+            raw.storage.s3.session_token.as_ref(),
+        )?,
+        s3_force_path_style: toml_bool_slot(
+            p,
+            "storage.s3.force_path_style",
+            raw.storage.s3.force_path_style.as_ref(),
+        )?,
+        minio_endpoint: toml_str_slot(
+            p,
+            "storage.minio.endpoint",
+            raw.storage.minio.endpoint.as_ref(),
+            value::minio_endpoint,
+        )?,
+        minio_access_key_id: toml_str_slot(
+            p,
+            "storage.minio.access_key_id",
+            raw.storage.minio.access_key_id.as_ref(),
+            value::optional,
+        )?,
+        minio_secret_access_key: toml_secret_slot(
+            p,
+            "storage.minio.secret_access_key",
+            raw.storage.minio.secret_access_key.as_ref(),
+        )?,
+        minio_bucket: toml_str_slot(
+            p,
+            "storage.minio.bucket",
+            raw.storage.minio.bucket.as_ref(),
+            value::optional,
+        )?,
+        minio_region: toml_str_slot(
+            p,
+            "storage.minio.region",
+            raw.storage.minio.region.as_ref(),
+            value::optional,
+        )?,
+        minio_use_ssl: toml_bool_slot(
+            p,
+            "storage.minio.use_ssl",
+            raw.storage.minio.use_ssl.as_ref(),
         )?,
     })
 }

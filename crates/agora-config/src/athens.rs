@@ -14,7 +14,8 @@ use toml::{Table, Value};
 use crate::error::{ConfigError, Source};
 use crate::goproxy::{check_goproxy, check_patterns};
 use crate::layer::{
-    Layer, Slot, Sourced, env_slot, file_error, toml_secret_slot, toml_secs_slot, toml_str_slot,
+    Layer, Slot, Sourced, env_slot, file_error, toml_bool_slot, toml_secret_slot, toml_secs_slot,
+    toml_str_slot,
 };
 use crate::settings::{LogFormat, LogLevel, NetworkMode};
 use crate::value::{self, StorageKind};
@@ -129,6 +130,19 @@ pub(crate) const ATHENS_KEYS: &[AthensKey] = &[
     implemented("NoSumPatterns", &["ATHENS_GONOSUM_PATTERNS"]),
     implemented("NETRCPath", &["ATHENS_NETRC_PATH"]),
     implemented("GithubToken", &["ATHENS_GITHUB_TOKEN"]),
+    implemented("Storage.S3.Bucket", &["ATHENS_S3_BUCKET_NAME"]),
+    implemented("Storage.S3.Region", &["AWS_REGION"]),
+    implemented("Storage.S3.Endpoint", &["AWS_ENDPOINT"]),
+    implemented("Storage.S3.Key", &["AWS_ACCESS_KEY_ID"]),
+    implemented("Storage.S3.Secret", &["AWS_SECRET_ACCESS_KEY"]),
+    implemented("Storage.S3.Token", &["AWS_SESSION_TOKEN"]),
+    implemented("Storage.S3.ForcePathStyle", &["AWS_FORCE_PATH_STYLE"]),
+    implemented("Storage.Minio.Endpoint", &["ATHENS_MINIO_ENDPOINT"]),
+    implemented("Storage.Minio.Key", &["ATHENS_MINIO_ACCESS_KEY_ID"]),
+    implemented("Storage.Minio.Secret", &["ATHENS_MINIO_SECRET_ACCESS_KEY"]),
+    implemented("Storage.Minio.Bucket", &["ATHENS_MINIO_BUCKET_NAME"]),
+    implemented("Storage.Minio.Region", &["ATHENS_MINIO_REGION"]),
+    implemented("Storage.Minio.EnableSSL", &["ATHENS_MINIO_USE_SSL"]),
     // Accepted, not implemented.
     ignored("GoEnv", &["GO_ENV"], Default::Str(&["development"]), ""),
     ignored(
@@ -289,33 +303,35 @@ pub(crate) const ATHENS_KEYS: &[AthensKey] = &[
         Default::Str(&["none", ""]),
         "",
     ),
+    ignored(
+        "Storage.S3.UseDefaultConfiguration",
+        &["AWS_USE_DEFAULT_CONFIGURATION"],
+        Default::Bool(false),
+        "agora uses the static keys when set, else the instance metadata service",
+    ),
+    ignored(
+        "Storage.S3.CredentialsEndpoint",
+        &["AWS_CREDENTIALS_ENDPOINT"],
+        Default::Str(&[""]),
+        "agora uses the static keys when set, else the instance metadata service",
+    ),
+    ignored(
+        "Storage.S3.AwsContainerCredentialsRelativeURI",
+        &["AWS_CONTAINER_CREDENTIALS_RELATIVE_URI"],
+        Default::Str(&[""]),
+        "agora uses the static keys when set, else the instance metadata service",
+    ),
     // Backend sub-settings.
     backend("Storage.CDN.Endpoint"),
     backend("Storage.GCP.ProjectID"),
     backend("Storage.GCP.Bucket"),
     backend("Storage.GCP.JSONKey"),
-    backend("Storage.Minio.Endpoint"),
-    backend("Storage.Minio.Key"),
-    backend("Storage.Minio.Secret"),
-    backend("Storage.Minio.Bucket"),
-    backend("Storage.Minio.Region"),
-    backend("Storage.Minio.EnableSSL"),
     backend("Storage.Mongo.URL"),
     backend("Storage.Mongo.DefaultDBName"),
     backend("Storage.Mongo.DefaultCollectionName"),
     backend("Storage.Mongo.CertPath"),
     backend("Storage.Mongo.Insecure"),
     backend("Storage.Mongo.InsecureConn"),
-    backend("Storage.S3.Region"),
-    backend("Storage.S3.Key"),
-    backend("Storage.S3.Secret"),
-    backend("Storage.S3.Token"),
-    backend("Storage.S3.Bucket"),
-    backend("Storage.S3.ForcePathStyle"),
-    backend("Storage.S3.UseDefaultConfiguration"),
-    backend("Storage.S3.CredentialsEndpoint"),
-    backend("Storage.S3.AwsContainerCredentialsRelativeURI"),
-    backend("Storage.S3.Endpoint"),
     backend("Storage.AzureBlob.AccountName"),
     backend("Storage.AzureBlob.AccountKey"),
     backend("Storage.AzureBlob.ManagedIdentityResourceId"),
@@ -608,6 +624,79 @@ pub(crate) fn file(
             value::optional_path,
         )?,
         github_token: toml_secret_slot(path, spelled("GithubToken"), val("GithubToken"))?,
+        s3_bucket: toml_str_slot(
+            path,
+            spelled("Storage.S3.Bucket"),
+            val("Storage.S3.Bucket"),
+            value::optional,
+        )?,
+        s3_region: toml_str_slot(
+            path,
+            spelled("Storage.S3.Region"),
+            val("Storage.S3.Region"),
+            value::optional,
+        )?,
+        s3_endpoint: toml_str_slot(
+            path,
+            spelled("Storage.S3.Endpoint"),
+            val("Storage.S3.Endpoint"),
+            value::endpoint_url,
+        )?,
+        s3_access_key_id: toml_str_slot(
+            path,
+            spelled("Storage.S3.Key"),
+            val("Storage.S3.Key"),
+            value::optional,
+        )?,
+        s3_secret_access_key: toml_secret_slot(
+            path,
+            spelled("Storage.S3.Secret"),
+            val("Storage.S3.Secret"),
+        )?,
+        s3_session_token: toml_secret_slot(
+            path,
+            spelled("Storage.S3.Token"),
+            val("Storage.S3.Token"),
+        )?,
+        s3_force_path_style: toml_bool_slot(
+            path,
+            spelled("Storage.S3.ForcePathStyle"),
+            val("Storage.S3.ForcePathStyle"),
+        )?,
+        minio_endpoint: toml_str_slot(
+            path,
+            spelled("Storage.Minio.Endpoint"),
+            val("Storage.Minio.Endpoint"),
+            value::minio_endpoint,
+        )?,
+        minio_access_key_id: toml_str_slot(
+            path,
+            spelled("Storage.Minio.Key"),
+            val("Storage.Minio.Key"),
+            value::optional,
+        )?,
+        minio_secret_access_key: toml_secret_slot(
+            path,
+            spelled("Storage.Minio.Secret"),
+            val("Storage.Minio.Secret"),
+        )?,
+        minio_bucket: toml_str_slot(
+            path,
+            spelled("Storage.Minio.Bucket"),
+            val("Storage.Minio.Bucket"),
+            value::optional,
+        )?,
+        minio_region: toml_str_slot(
+            path,
+            spelled("Storage.Minio.Region"),
+            val("Storage.Minio.Region"),
+            value::optional,
+        )?,
+        minio_use_ssl: toml_bool_slot(
+            path,
+            spelled("Storage.Minio.EnableSSL"),
+            val("Storage.Minio.EnableSSL"),
+        )?,
         ..Layer::default()
     };
 
@@ -787,6 +876,23 @@ pub(crate) fn env(
         stash_timeout: env_slot(env, "ATHENS_STASH_TIMEOUT", value::positive_seconds)?,
         netrc_path: env_slot(env, "ATHENS_NETRC_PATH", value::optional_path)?,
         github_token: env_slot(env, "ATHENS_GITHUB_TOKEN", value::optional_secret)?,
+        s3_bucket: env_slot(env, "ATHENS_S3_BUCKET_NAME", value::optional)?,
+        s3_region: env_slot(env, "AWS_REGION", value::optional)?,
+        s3_endpoint: env_slot(env, "AWS_ENDPOINT", value::endpoint_url)?,
+        s3_access_key_id: env_slot(env, "AWS_ACCESS_KEY_ID", value::optional)?,
+        s3_secret_access_key: env_slot(env, "AWS_SECRET_ACCESS_KEY", value::optional_secret)?,
+        s3_session_token: env_slot(env, "AWS_SESSION_TOKEN", value::optional_secret)?,
+        s3_force_path_style: env_slot(env, "AWS_FORCE_PATH_STYLE", value::go_bool)?,
+        minio_endpoint: env_slot(env, "ATHENS_MINIO_ENDPOINT", value::minio_endpoint)?,
+        minio_access_key_id: env_slot(env, "ATHENS_MINIO_ACCESS_KEY_ID", value::optional)?,
+        minio_secret_access_key: env_slot(
+            env,
+            "ATHENS_MINIO_SECRET_ACCESS_KEY",
+            value::optional_secret,
+        )?,
+        minio_bucket: env_slot(env, "ATHENS_MINIO_BUCKET_NAME", value::optional)?,
+        minio_region: env_slot(env, "ATHENS_MINIO_REGION", value::optional)?,
+        minio_use_ssl: env_slot(env, "ATHENS_MINIO_USE_SSL", value::go_bool)?,
         ..Layer::default()
     };
     let port = env_slot(&non_empty, "PORT", value::listen)?;

@@ -29,6 +29,22 @@ pub(crate) const AGORA_ENV: &[(&str, &str)] = &[
     ("AGORA_STASH_TIMEOUT", "upstream.stash_timeout"),
     ("AGORA_NETRC_PATH", "upstream.netrc_path"),
     ("AGORA_GITHUB_TOKEN", "upstream.github_token"),
+    ("AGORA_S3_BUCKET", "storage.s3.bucket"),
+    ("AGORA_S3_REGION", "storage.s3.region"),
+    ("AGORA_S3_ENDPOINT", "storage.s3.endpoint"),
+    ("AGORA_S3_ACCESS_KEY_ID", "storage.s3.access_key_id"),
+    ("AGORA_S3_SECRET_ACCESS_KEY", "storage.s3.secret_access_key"),
+    ("AGORA_S3_SESSION_TOKEN", "storage.s3.session_token"),
+    ("AGORA_S3_FORCE_PATH_STYLE", "storage.s3.force_path_style"),
+    ("AGORA_MINIO_ENDPOINT", "storage.minio.endpoint"),
+    ("AGORA_MINIO_ACCESS_KEY_ID", "storage.minio.access_key_id"),
+    (
+        "AGORA_MINIO_SECRET_ACCESS_KEY",
+        "storage.minio.secret_access_key",
+    ),
+    ("AGORA_MINIO_BUCKET", "storage.minio.bucket"),
+    ("AGORA_MINIO_REGION", "storage.minio.region"),
+    ("AGORA_MINIO_USE_SSL", "storage.minio.use_ssl"),
 ];
 
 /// Reads the `AGORA_*` variables. An empty value is a value, not "unset".
@@ -54,5 +70,22 @@ pub(crate) fn layer(env: &dyn Fn(&str) -> Option<String>) -> Result<Layer, Confi
         stash_timeout: env_slot(env, "AGORA_STASH_TIMEOUT", value::positive_seconds)?,
         netrc_path: env_slot(env, "AGORA_NETRC_PATH", value::optional_path)?,
         github_token: env_slot(env, "AGORA_GITHUB_TOKEN", value::optional_secret)?,
+        s3_bucket: env_slot(env, "AGORA_S3_BUCKET", value::optional)?,
+        s3_region: env_slot(env, "AGORA_S3_REGION", value::optional)?,
+        s3_endpoint: env_slot(env, "AGORA_S3_ENDPOINT", value::endpoint_url)?,
+        s3_access_key_id: env_slot(env, "AGORA_S3_ACCESS_KEY_ID", value::optional)?,
+        s3_secret_access_key: env_slot(env, "AGORA_S3_SECRET_ACCESS_KEY", value::optional_secret)?,
+        s3_session_token: env_slot(env, "AGORA_S3_SESSION_TOKEN", value::optional_secret)?,
+        s3_force_path_style: env_slot(env, "AGORA_S3_FORCE_PATH_STYLE", value::go_bool)?,
+        minio_endpoint: env_slot(env, "AGORA_MINIO_ENDPOINT", value::minio_endpoint)?,
+        minio_access_key_id: env_slot(env, "AGORA_MINIO_ACCESS_KEY_ID", value::optional)?,
+        minio_secret_access_key: env_slot(
+            env,
+            "AGORA_MINIO_SECRET_ACCESS_KEY",
+            value::optional_secret,
+        )?,
+        minio_bucket: env_slot(env, "AGORA_MINIO_BUCKET", value::optional)?,
+        minio_region: env_slot(env, "AGORA_MINIO_REGION", value::optional)?,
+        minio_use_ssl: env_slot(env, "AGORA_MINIO_USE_SSL", value::go_bool)?,
     })
 }

@@ -153,10 +153,26 @@ pub enum ConfigError {
         /// The second setting, as set.
         second: Box<Setter>,
     },
+    /// The selected storage needs a setting that is not set.
+    #[error(
+        "{key} must be set when the storage type is {storage_type} (storage type set in {}); \
+         it is set by {names}",
+        origin.location()
+    )]
+    Missing {
+        /// agora's key, e.g. `storage.s3.bucket`.
+        key: &'static str,
+        /// The ways to set it (file keys and environment variables), for the message.
+        names: &'static str,
+        /// The storage type.
+        storage_type: String,
+        /// Where the storage type was selected.
+        origin: Source,
+    },
     /// The storage type is an Athens backend that agora does not implement yet.
     #[error(
-        "storage type {kind} is not supported yet (set by {key} ({})); agora supports disk \
-         and memory",
+        "storage type {kind} is not supported yet (set by {key} ({})); agora supports disk, \
+         memory, s3 and minio",
         origin.location()
     )]
     UnsupportedStorage {
@@ -167,6 +183,22 @@ pub enum ConfigError {
         /// Where that key was set.
         origin: Source,
     },
+}
+
+impl ConfigError {
+    pub(crate) fn missing(
+        key: &'static str,
+        names: &'static str,
+        storage: &Source,
+        kind: &str,
+    ) -> Self {
+        ConfigError::Missing {
+            key,
+            names,
+            storage_type: kind.to_owned(),
+            origin: storage.clone(),
+        }
+    }
 }
 
 /// One of the two sides of a [`ConfigError::Conflict`]. Displays as `KEY (where) = value`.

@@ -53,6 +53,21 @@ pub(crate) struct Layer {
     pub stash_timeout: Slot<Duration>,
     pub netrc_path: Slot<Option<PathBuf>>,
     pub github_token: Slot<Option<Secret>>,
+    // S3 and MinIO. Optional strings hold `None` when set to empty, so an empty
+    // environment variable unsets a file's value, as in Athens.
+    pub s3_bucket: Slot<Option<String>>,
+    pub s3_region: Slot<Option<String>>,
+    pub s3_endpoint: Slot<Option<String>>,
+    pub s3_access_key_id: Slot<Option<String>>,
+    pub s3_secret_access_key: Slot<Option<Secret>>,
+    pub s3_session_token: Slot<Option<Secret>>,
+    pub s3_force_path_style: Slot<bool>,
+    pub minio_endpoint: Slot<Option<String>>,
+    pub minio_access_key_id: Slot<Option<String>>,
+    pub minio_secret_access_key: Slot<Option<Secret>>,
+    pub minio_bucket: Slot<Option<String>>,
+    pub minio_region: Slot<Option<String>>,
+    pub minio_use_ssl: Slot<bool>,
 }
 
 fn over<T>(low: &mut Slot<T>, high: Slot<T>) {
@@ -84,6 +99,22 @@ impl Layer {
         over(&mut self.stash_timeout, high.stash_timeout);
         over(&mut self.netrc_path, high.netrc_path);
         over(&mut self.github_token, high.github_token);
+        over(&mut self.s3_bucket, high.s3_bucket);
+        over(&mut self.s3_region, high.s3_region);
+        over(&mut self.s3_endpoint, high.s3_endpoint);
+        over(&mut self.s3_access_key_id, high.s3_access_key_id);
+        over(&mut self.s3_secret_access_key, high.s3_secret_access_key);
+        over(&mut self.s3_session_token, high.s3_session_token);
+        over(&mut self.s3_force_path_style, high.s3_force_path_style);
+        over(&mut self.minio_endpoint, high.minio_endpoint);
+        over(&mut self.minio_access_key_id, high.minio_access_key_id);
+        over(
+            &mut self.minio_secret_access_key,
+            high.minio_secret_access_key,
+        );
+        over(&mut self.minio_bucket, high.minio_bucket);
+        over(&mut self.minio_region, high.minio_region);
+        over(&mut self.minio_use_ssl, high.minio_use_ssl);
     }
 
     /// Combines the environment's Athens-named and agora-named settings. They have the same
@@ -126,6 +157,59 @@ impl Layer {
                 "upstream.github_token",
                 athens.github_token,
                 agora.github_token,
+            )?,
+            s3_bucket: pick("storage.s3.bucket", athens.s3_bucket, agora.s3_bucket)?,
+            s3_region: pick("storage.s3.region", athens.s3_region, agora.s3_region)?,
+            s3_endpoint: pick("storage.s3.endpoint", athens.s3_endpoint, agora.s3_endpoint)?,
+            s3_access_key_id: pick(
+                "storage.s3.access_key_id",
+                athens.s3_access_key_id,
+                agora.s3_access_key_id,
+            )?,
+            s3_secret_access_key: pick(
+                "storage.s3.secret_access_key",
+                athens.s3_secret_access_key,
+                agora.s3_secret_access_key,
+            )?,
+            s3_session_token: pick(
+                "storage.s3.session_token",
+                athens.s3_session_token,
+                agora.s3_session_token,
+            )?,
+            s3_force_path_style: pick(
+                "storage.s3.force_path_style",
+                athens.s3_force_path_style,
+                agora.s3_force_path_style,
+            )?,
+            minio_endpoint: pick(
+                "storage.minio.endpoint",
+                athens.minio_endpoint,
+                agora.minio_endpoint,
+            )?,
+            minio_access_key_id: pick(
+                "storage.minio.access_key_id",
+                athens.minio_access_key_id,
+                agora.minio_access_key_id,
+            )?,
+            minio_secret_access_key: pick(
+                "storage.minio.secret_access_key",
+                athens.minio_secret_access_key,
+                agora.minio_secret_access_key,
+            )?,
+            minio_bucket: pick(
+                "storage.minio.bucket",
+                athens.minio_bucket,
+                agora.minio_bucket,
+            )?,
+            minio_region: pick(
+                "storage.minio.region",
+                athens.minio_region,
+                agora.minio_region,
+            )?,
+            minio_use_ssl: pick(
+                "storage.minio.use_ssl",
+                athens.minio_use_ssl,
+                agora.minio_use_ssl,
             )?,
         })
     }
@@ -202,6 +286,24 @@ pub(crate) fn toml_str_slot<T>(
     parsed
         .map(|t| Some(Sourced::new(t, key, Source::file(path))))
         .map_err(|reason| file_error(path, key, v, reason))
+}
+
+/// Reads a TOML boolean.
+pub(crate) fn toml_bool_slot(
+    path: &Path,
+    key: &str,
+    v: Option<&toml::Value>,
+) -> Result<Slot<bool>, ConfigError> {
+    match v {
+        None => Ok(None),
+        Some(toml::Value::Boolean(b)) => Ok(Some(Sourced::new(*b, key, Source::file(path)))),
+        Some(v) => Err(file_error(
+            path,
+            key,
+            v,
+            "expected true or false".to_owned(),
+        )),
+    }
 }
 
 /// Reads a TOML string as a secret (empty means none). A value of the wrong type is

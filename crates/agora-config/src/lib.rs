@@ -40,8 +40,8 @@ use std::path::{Path, PathBuf};
 
 pub use error::{ConfigError, Setter, Source};
 pub use settings::{
-    LogFormat, LogLevel, LogSettings, NetworkMode, Secret, ServerSettings, Settings,
-    StorageSettings, UpstreamSettings,
+    LogFormat, LogLevel, LogSettings, MinioSettings, NetworkMode, S3Settings, Secret,
+    ServerSettings, Settings, StorageSettings, UpstreamSettings,
 };
 
 use layer::{Layer, Slot, Sourced};
@@ -83,8 +83,9 @@ pub struct Loaded {
 impl Loaded {
     /// Where the effective value of `key` came from. `key` is agora's dotted key, as in
     /// agora's config file and `config show`: `server.listen`, `upstream.timeout`,
-    /// `data_dir`, ... Returns `None` for an unknown key, and for `storage.disk.root` when
-    /// the storage is not disk.
+    /// `data_dir`, ... Returns `None` for an unknown key, and for the keys of a storage
+    /// backend that is not selected (`storage.disk.root` unless the type is disk,
+    /// `storage.s3.*` unless it is s3, `storage.minio.*` unless it is minio).
     pub fn source(&self, key: &str) -> Option<&Source> {
         self.entries
             .iter()
@@ -131,8 +132,9 @@ impl Loaded {
 ///
 /// [`ConfigError`] when the file cannot be read or parsed, has an unknown agora key or
 /// mixes formats, when any value (in the file or the environment, even one later
-/// overridden) is invalid, when `AGORA_*` and `ATHENS_*` names disagree, or when the
-/// storage type is an Athens backend agora does not support yet.
+/// overridden) is invalid, when `AGORA_*` and `ATHENS_*` names disagree, when the storage
+/// type is an Athens backend agora does not support yet, or when the selected storage
+/// lacks a required setting (an S3 bucket; MinIO's endpoint, keys and bucket).
 pub fn load(
     config_file: Option<&Path>,
     env: &dyn Fn(&str) -> Option<String>,
@@ -310,6 +312,157 @@ fn resolve(
             }
             StorageSettings::Memory
         }
+        StorageKind::S3 => {
+            let selected = storage_type.source.clone();
+            record(&mut entries, ("storage.type", storage_type));
+            let missing = |key, names| ConfigError::missing(key, names, &selected, "s3");
+            let bucket = record(
+                &mut entries,
+                take("storage.s3.bucket", m.s3_bucket, || None),
+            )
+            .ok_or_else(|| {
+                missing(
+                    "storage.s3.bucket",
+                    "storage.s3.bucket, AGORA_S3_BUCKET, Athens' Storage.S3.Bucket or \
+                         ATHENS_S3_BUCKET_NAME",
+                )
+            })?;
+            let region = record(
+                &mut entries,
+                take("storage.s3.region", m.s3_region, || {
+                    Some(DEFAULT_REGION.to_owned())
+                }),
+            )
+            .unwrap_or_else(|| DEFAULT_REGION.to_owned());
+            let endpoint = record(
+                &mut entries,
+                take("storage.s3.endpoint", m.s3_endpoint, || None),
+            );
+            let access_key_id = record(
+                &mut entries,
+                take("storage.s3.access_key_id", m.s3_access_key_id, || None),
+            );
+            let secret_access_key = record(
+                &mut entries,
+                take(
+                    "storage.s3.secret_access_key",
+                    m.s3_secret_access_key,
+                    || None,
+                ),
+            );
+            let session_token = record(
+                &mut entries,
+                take("storage.s3.session_token", m.s3_session_token, || None),
+            );
+            let force_path_style = record(
+                &mut entries,
+                take("storage.s3.force_path_style", m.s3_force_path_style, || {
+                    false
+                }),
+            );
+            // Static credentials come as a pair; half of one is a mistake, not a request
+            // for the metadata service.
+            match (&access_key_id, &secret_access_key) {
+                (Some(_), None) => {
+                    return Err(missing(
+                        "storage.s3.secret_access_key",
+                        "storage.s3.secret_access_key, AGORA_S3_SECRET_ACCESS_KEY, Athens' \
+                         Storage.S3.Secret or AWS_SECRET_ACCESS_KEY (access_key_id is set)",
+                    ));
+                }
+                (None, Some(_)) => {
+                    return Err(missing(
+                        "storage.s3.access_key_id",
+                        "storage.s3.access_key_id, AGORA_S3_ACCESS_KEY_ID, Athens' \
+                         Storage.S3.Key or AWS_ACCESS_KEY_ID (secret_access_key is set)",
+                    ));
+                }
+                _ => {}
+            }
+            StorageSettings::S3(S3Settings {
+                bucket,
+                region,
+                endpoint,
+                access_key_id,
+                secret_access_key,
+                session_token,
+                force_path_style,
+            })
+        }
+        StorageKind::Minio => {
+            let selected = storage_type.source.clone();
+            record(&mut entries, ("storage.type", storage_type));
+            let missing = |key, names| ConfigError::missing(key, names, &selected, "minio");
+            let endpoint = record(
+                &mut entries,
+                take("storage.minio.endpoint", m.minio_endpoint, || None),
+            )
+            .ok_or_else(|| {
+                missing(
+                    "storage.minio.endpoint",
+                    "storage.minio.endpoint, AGORA_MINIO_ENDPOINT, Athens' \
+                     Storage.Minio.Endpoint or ATHENS_MINIO_ENDPOINT",
+                )
+            })?;
+            let access_key_id = record(
+                &mut entries,
+                take("storage.minio.access_key_id", m.minio_access_key_id, || {
+                    None
+                }),
+            )
+            .ok_or_else(|| {
+                missing(
+                    "storage.minio.access_key_id",
+                    "storage.minio.access_key_id, AGORA_MINIO_ACCESS_KEY_ID, Athens' \
+                     Storage.Minio.Key or ATHENS_MINIO_ACCESS_KEY_ID",
+                )
+            })?;
+            let secret_access_key = record(
+                &mut entries,
+                take(
+                    "storage.minio.secret_access_key",
+                    m.minio_secret_access_key,
+                    || None,
+                ),
+            )
+            .ok_or_else(|| {
+                missing(
+                    "storage.minio.secret_access_key",
+                    "storage.minio.secret_access_key, AGORA_MINIO_SECRET_ACCESS_KEY, Athens' \
+                     Storage.Minio.Secret or ATHENS_MINIO_SECRET_ACCESS_KEY",
+                )
+            })?;
+            let bucket = record(
+                &mut entries,
+                take("storage.minio.bucket", m.minio_bucket, || None),
+            )
+            .ok_or_else(|| {
+                missing(
+                    "storage.minio.bucket",
+                    "storage.minio.bucket, AGORA_MINIO_BUCKET, Athens' \
+                         Storage.Minio.Bucket or ATHENS_MINIO_BUCKET_NAME",
+                )
+            })?;
+            let region = record(
+                &mut entries,
+                take("storage.minio.region", m.minio_region, || {
+                    Some(DEFAULT_REGION.to_owned())
+                }),
+            )
+            .unwrap_or_else(|| DEFAULT_REGION.to_owned());
+            let use_ssl = record(
+                &mut entries,
+                take("storage.minio.use_ssl", m.minio_use_ssl, || false),
+            );
+            StorageSettings::Minio(MinioSettings {
+                endpoint,
+                access_key_id,
+                secret_access_key,
+                bucket,
+                region,
+                use_ssl,
+            })
+        }
     };
 
     if let (Some(netrc), Some(token)) = (&m.netrc_path, &m.github_token)
@@ -399,6 +552,9 @@ fn resolve(
         entries,
     })
 }
+
+/// The S3 region when none is set: what AWS SDKs assume, and what MinIO reports.
+const DEFAULT_REGION: &str = "us-east-1";
 
 /// The slot's value, or `default()` marked as agora's default.
 fn take<T>(

@@ -138,6 +138,68 @@ pub enum StorageSettings {
     },
     /// Modules in process memory; lost on restart.
     Memory,
+    /// Modules in an S3 bucket in Athens' S3 layout, `<module>/@v/<version>.{info,mod,zip}`
+    /// (`[storage.s3]`, Athens `StorageType = "s3"`).
+    S3(S3Settings),
+    /// Modules in a MinIO (or any S3-compatible) bucket in Athens' MinIO layout, which is
+    /// the disk layout: `<module>/<version>/{go.mod,source.zip,<version>.info}`
+    /// (`[storage.minio]`, Athens `StorageType = "minio"`).
+    Minio(MinioSettings),
+}
+
+/// `[storage.s3]`: an S3 bucket, with Athens' `Storage.S3` meaning.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct S3Settings {
+    /// The bucket (non-empty). Key `storage.s3.bucket`; env `AGORA_S3_BUCKET`,
+    /// `ATHENS_S3_BUCKET_NAME`.
+    pub bucket: String,
+    /// The region. Default `us-east-1`. Env `AGORA_S3_REGION`, `AWS_REGION`.
+    pub region: String,
+    /// A custom endpoint URL (an S3-compatible service); `None` means AWS. Env
+    /// `AGORA_S3_ENDPOINT`, `AWS_ENDPOINT`.
+    pub endpoint: Option<String>,
+    /// Static credentials; with none, the instance or container metadata service is used.
+    /// Env `AGORA_S3_ACCESS_KEY_ID`, `AWS_ACCESS_KEY_ID`. Set together with
+    /// `secret_access_key`.
+    pub access_key_id: Option<String>,
+    /// Env `AGORA_S3_SECRET_ACCESS_KEY`, `AWS_SECRET_ACCESS_KEY`.
+    pub secret_access_key: Option<Secret>,
+    /// Temporary credentials' session token. Env `AGORA_S3_SESSION_TOKEN`,
+    /// `AWS_SESSION_TOKEN`.
+    pub session_token: Option<Secret>,
+    /// Path-style requests (`endpoint/bucket/key`) instead of virtual-hosted ones. Env
+    /// `AGORA_S3_FORCE_PATH_STYLE`, `AWS_FORCE_PATH_STYLE`.
+    pub force_path_style: bool,
+}
+
+/// `[storage.minio]`: a MinIO server, with Athens' `Storage.Minio` meaning.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MinioSettings {
+    /// `host:port` (any `http://`/`https://` prefix already removed, as Athens does); the
+    /// scheme comes from `use_ssl`. Env `AGORA_MINIO_ENDPOINT`, `ATHENS_MINIO_ENDPOINT`.
+    pub endpoint: String,
+    /// Env `AGORA_MINIO_ACCESS_KEY_ID`, `ATHENS_MINIO_ACCESS_KEY_ID`.
+    pub access_key_id: String,
+    /// Env `AGORA_MINIO_SECRET_ACCESS_KEY`, `ATHENS_MINIO_SECRET_ACCESS_KEY`.
+    pub secret_access_key: Secret,
+    /// Env `AGORA_MINIO_BUCKET`, `ATHENS_MINIO_BUCKET_NAME`. agora does not create it.
+    pub bucket: String,
+    /// Default `us-east-1` (Athens' empty region means the same to MinIO). Env
+    /// `AGORA_MINIO_REGION`, `ATHENS_MINIO_REGION`.
+    pub region: String,
+    /// Connect with https. Env `AGORA_MINIO_USE_SSL`, `ATHENS_MINIO_USE_SSL`.
+    pub use_ssl: bool,
+}
+
+impl MinioSettings {
+    /// The endpoint as a URL: `https://host:port` when `use_ssl`, else `http://host:port`.
+    pub fn url(&self) -> String {
+        format!(
+            "{}://{}",
+            if self.use_ssl { "https" } else { "http" },
+            self.endpoint
+        )
+    }
 }
 
 /// How modules missing from storage are fetched (`[upstream]`).
@@ -207,7 +269,8 @@ impl fmt::Display for NetworkMode {
 /// A configuration value that must never be printed: passwords, keys, tokens.
 ///
 /// `Debug` and `Display` both print `<redacted>`, and so does `agora config show`. Use
-/// [`Secret::expose`] at the one place that needs the real value.
+/// [`Secret::expose`] at the one place that needs the real value. Storage credentials
+/// (`storage.s3.secret_access_key`, ...) are secrets.
 #[derive(Clone, PartialEq, Eq, Default)]
 pub struct Secret(String);
 

@@ -67,6 +67,18 @@ impl Render for StorageKind {
     }
 }
 
+impl Render for bool {
+    fn render(&self) -> String {
+        self.to_string()
+    }
+}
+
+impl Render for Option<String> {
+    fn render(&self) -> String {
+        toml_string(self.as_deref().unwrap_or(""))
+    }
+}
+
 impl Render for Secret {
     fn render(&self) -> String {
         toml_string(&self.to_string())

@@ -95,6 +95,23 @@ const AGORA_KEYS: [&str; 20] = [
     "upstream.github_token",
 ];
 
+/// The keys of the S3 and MinIO tables, which exist only when that storage is selected.
+const OBJECT_STORAGE_KEYS: [&str; 13] = [
+    "storage.s3.bucket",
+    "storage.s3.region",
+    "storage.s3.endpoint",
+    "storage.s3.access_key_id",
+    "storage.s3.secret_access_key",
+    "storage.s3.session_token",
+    "storage.s3.force_path_style",
+    "storage.minio.endpoint",
+    "storage.minio.access_key_id",
+    "storage.minio.secret_access_key",
+    "storage.minio.bucket",
+    "storage.minio.region",
+    "storage.minio.use_ssl",
+];
+
 // ---------------------------------------------------------------------------------------
 // Defaults and the example files
 
@@ -129,7 +146,7 @@ fn agora_example_yields_exactly_the_defaults() {
 #[test]
 fn agora_example_documents_every_key_and_env_name() {
     let text = std::fs::read_to_string(repo_file("config/agora.example.toml")).unwrap();
-    for key in AGORA_KEYS {
+    for key in AGORA_KEYS.iter().chain(&OBJECT_STORAGE_KEYS) {
         let leaf = key.rsplit('.').next().unwrap();
         assert!(
             text.lines().any(|l| l
@@ -264,8 +281,38 @@ fn athens_file_gets_athens_defaults() {
 
 #[test]
 fn every_agora_env_name_is_wired() {
+    // The S3 and MinIO keys count only with that storage selected and its required
+    // settings present (given here through Athens' names, with equal values).
+    let s3_base: &[(&str, &str)] = &[
+        ("AGORA_STORAGE_TYPE", "s3"),
+        ("ATHENS_S3_BUCKET_NAME", "b"),
+        ("AWS_ACCESS_KEY_ID", "k"),
+        ("AWS_SECRET_ACCESS_KEY", "s"),
+    ];
+    let minio_base: &[(&str, &str)] = &[
+        ("AGORA_STORAGE_TYPE", "minio"),
+        ("ATHENS_MINIO_ENDPOINT", "m:9000"),
+        ("ATHENS_MINIO_ACCESS_KEY_ID", "k"),
+        ("ATHENS_MINIO_SECRET_ACCESS_KEY", "s"),
+        ("ATHENS_MINIO_BUCKET_NAME", "b"),
+    ];
     for (name, key) in crate::env::AGORA_ENV {
+        let base: &[(&str, &str)] = if key.starts_with("storage.s3.") {
+            s3_base
+        } else if key.starts_with("storage.minio.") {
+            minio_base
+        } else {
+            &[]
+        };
         let value = match *key {
+            k if k.ends_with(".bucket") => "b",
+            k if k.ends_with(".region") => "eu-west-1",
+            "storage.s3.endpoint" => "http://127.0.0.1:9000",
+            "storage.minio.endpoint" => "m:9000",
+            k if k.ends_with(".access_key_id") => "k",
+            k if k.ends_with(".secret_access_key") => "s",
+            "storage.s3.session_token" => "t",
+            "storage.s3.force_path_style" | "storage.minio.use_ssl" => "true",
             "data_dir" | "tmp_dir" | "storage.disk.root" => "/x",
             "server.listen" => "0.0.0.0:1",
             "server.path_prefix" => "/p",
@@ -278,7 +325,9 @@ fn every_agora_env_name_is_wired() {
             k if k.ends_with("timeout") => "7",
             _ => "example.com/*",
         };
-        let loaded = load(None, &env_of(&[(name, value)])).unwrap();
+        let mut pairs = base.to_vec();
+        pairs.push((name, value));
+        let loaded = load(None, &env_of(&pairs)).unwrap();
         assert_eq!(
             loaded.source(key),
             Some(&Source::Env {
@@ -604,7 +653,15 @@ fn invalid_values_name_key_and_source() {
             "online",
             "expected strict, offline or fallback",
         ),
-        ("AGORA_STORAGE_TYPE", "ftp", "expected disk or memory"),
+        (
+            "AGORA_STORAGE_TYPE",
+            "ftp",
+            "expected disk, memory, s3 or minio",
+        ),
+        ("AWS_FORCE_PATH_STYLE", "yes", "expected true or false"),
+        ("AGORA_MINIO_USE_SSL", "on", "expected true or false"),
+        ("AWS_ENDPOINT", "s3.example.com", "http:// or https://"),
+        ("AGORA_MINIO_ENDPOINT", "http://m:9000/path", "host:port"),
         ("AGORA_LISTEN", "localhost", "expected host:port"),
         ("ATHENS_PORT", "99999", "0 to 65535"),
         ("PORT", "x", "expected host:port"),
@@ -691,7 +748,7 @@ fn invalid_file_values_name_key_and_file() {
         (
             "StorageType = \"\"\n",
             "StorageType",
-            "expected disk or memory",
+            "expected disk, memory, s3 or minio",
         ),
         (
             "GoBinaryEnvVars = [\"GOPROXY\"]\n",
@@ -714,6 +771,16 @@ fn invalid_file_values_name_key_and_file() {
             "Storage.Disk.RootPath",
             "expected a string",
         ),
+        (
+            "[Storage.S3]\nForcePathStyle = \"true\"\n",
+            "Storage.S3.ForcePathStyle",
+            "expected true or false",
+        ),
+        (
+            "[Storage.Minio]\nSecret = 5\n",
+            "Storage.Minio.Secret",
+            "expected a string",
+        ),
     ];
     for (text, key, reason) in cases {
         let path = write(&dir, "c.toml", text);
@@ -730,14 +797,14 @@ fn unsupported_storage_types_name_their_source() {
     let path = write(
         &dir,
         "config.toml",
-        "StorageType = \"s3\"\n[Storage.S3]\nRegion = \"eu-west-1\"\nBucket = \"b\"\n",
+        "StorageType = \"gcp\"\n[Storage.GCP]\nBucket = \"b\"\n",
     );
     let e = err(Some(&path), &[]);
     assert_eq!(
         e,
         format!(
-            "storage type s3 is not supported yet (set by StorageType (file {})); agora \
-             supports disk and memory",
+            "storage type gcp is not supported yet (set by StorageType (file {})); agora \
+             supports disk, memory, s3 and minio",
             path.display()
         )
     );
@@ -749,8 +816,8 @@ fn unsupported_storage_types_name_their_source() {
     let loaded = load(Some(&path), &env_of(&[("AGORA_STORAGE_TYPE", "memory")])).unwrap();
     assert_eq!(loaded.settings.storage, StorageSettings::Memory);
     // agora's own format knows the Athens names too, but not their tables.
-    let path = write(&dir, "agora.toml", "[storage]\ntype = \"gcp\"\n");
-    assert!(err(Some(&path), &[]).starts_with("storage type gcp is not supported yet"));
+    let path = write(&dir, "agora.toml", "[storage]\ntype = \"azureblob\"\n");
+    assert!(err(Some(&path), &[]).starts_with("storage type azureblob is not supported yet"));
 }
 
 #[test]
@@ -759,7 +826,8 @@ fn unknown_agora_keys_are_rejected() {
     for (text, key) in [
         ("[server]\nlisen = \"127.0.0.1:1\"\n", "lisen"),
         ("colour = true\n", "colour"),
-        ("[storage.s3]\nbucket = \"b\"\n", "s3"),
+        ("[storage.s3]\nbuckt = \"b\"\n", "buckt"),
+        ("[storage.gcp]\nbucket = \"b\"\n", "gcp"),
         ("[metrics]\nenabled = true\n", "metrics"),
     ] {
         let path = write(&dir, "a.toml", text);
@@ -1049,7 +1117,7 @@ fn show_renders_secrets_redacted() {
 #[test]
 fn docs_cover_every_key_and_env_name() {
     let docs = std::fs::read_to_string(repo_file("docs/configuration.md")).unwrap();
-    for key in AGORA_KEYS {
+    for key in AGORA_KEYS.iter().chain(&OBJECT_STORAGE_KEYS) {
         assert!(
             docs.contains(&format!("`{key}`")),
             "{key} missing from the docs"
@@ -1244,4 +1312,301 @@ fn github_token_is_never_echoed() {
     );
     assert!(!out.contains("ghp_s3cret"), "{out}");
     assert!(!format!("{:?}", loaded.settings).contains("ghp_s3cret"));
+}
+
+// ---------------------------------------------------------------------------------------
+// S3 and MinIO storage
+
+fn athens_s3_env() -> Vec<(&'static str, &'static str)> {
+    vec![
+        ("ATHENS_STORAGE_TYPE", "s3"),
+        ("ATHENS_S3_BUCKET_NAME", "athens-modules"),
+        ("AWS_REGION", "eu-west-1"),
+        ("AWS_ACCESS_KEY_ID", "AKIAEXAMPLE"),
+        ("AWS_SECRET_ACCESS_KEY", "aws-secret-value"),
+        ("AWS_SESSION_TOKEN", "aws-token-value"),
+        ("AWS_ENDPOINT", "http://127.0.0.1:9000/"),
+        ("AWS_FORCE_PATH_STYLE", "true"),
+    ]
+}
+
+#[test]
+fn s3_from_athens_env_names() {
+    let loaded = load(None, &env_of(&athens_s3_env())).unwrap();
+    assert_eq!(
+        loaded.settings.storage,
+        StorageSettings::S3(crate::S3Settings {
+            bucket: "athens-modules".into(),
+            region: "eu-west-1".into(),
+            endpoint: Some("http://127.0.0.1:9000".into()),
+            access_key_id: Some("AKIAEXAMPLE".into()),
+            secret_access_key: Some(crate::Secret::new("aws-secret-value")),
+            session_token: Some(crate::Secret::new("aws-token-value")),
+            force_path_style: true,
+        })
+    );
+    for (key, name) in [
+        ("storage.type", "ATHENS_STORAGE_TYPE"),
+        ("storage.s3.bucket", "ATHENS_S3_BUCKET_NAME"),
+        ("storage.s3.region", "AWS_REGION"),
+        ("storage.s3.endpoint", "AWS_ENDPOINT"),
+        ("storage.s3.access_key_id", "AWS_ACCESS_KEY_ID"),
+        ("storage.s3.secret_access_key", "AWS_SECRET_ACCESS_KEY"),
+        ("storage.s3.session_token", "AWS_SESSION_TOKEN"),
+        ("storage.s3.force_path_style", "AWS_FORCE_PATH_STYLE"),
+    ] {
+        assert_eq!(
+            loaded.source(key),
+            Some(&Source::Env { name: name.into() }),
+            "{key}"
+        );
+    }
+    assert_eq!(loaded.source("storage.disk.root"), None);
+    assert_eq!(loaded.source("storage.minio.bucket"), None);
+    // Secrets never reach config show, Debug, or error messages.
+    let shown = loaded.show();
+    assert!(!shown.contains("aws-secret-value"), "{shown}");
+    assert!(!shown.contains("aws-token-value"), "{shown}");
+    assert!(
+        shown.contains("storage.s3.secret_access_key = \"<redacted>\""),
+        "{shown}"
+    );
+    assert!(!format!("{:?}", loaded.settings).contains("aws-secret-value"));
+    let mut env = athens_s3_env();
+    env.push(("AGORA_S3_SECRET_ACCESS_KEY", "other-secret"));
+    let e = err(None, &env);
+    assert!(
+        e.starts_with("storage.s3.secret_access_key is set twice"),
+        "{e}"
+    );
+    assert!(
+        !e.contains("aws-secret-value") && !e.contains("other-secret"),
+        "{e}"
+    );
+}
+
+#[test]
+fn s3_from_athens_file_with_env_override() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(
+        &dir,
+        "config.toml",
+        "StorageType = \"s3\"\n[Storage.S3]\nRegion = \"us-west-2\"\nKey = \"\"\nSecret = \"\"\n\
+         Token = \"\"\nBucket = \"from-file\"\nForcePathStyle = false\n\
+         UseDefaultConfiguration = false\nCredentialsEndpoint = \"\"\nEndpoint = \"\"\n",
+    );
+    let loaded = load(Some(&path), &env_of(&[])).unwrap();
+    assert!(loaded.warnings.is_empty(), "{:?}", loaded.warnings);
+    assert_eq!(
+        loaded.settings.storage,
+        StorageSettings::S3(crate::S3Settings {
+            bucket: "from-file".into(),
+            region: "us-west-2".into(),
+            endpoint: None,
+            access_key_id: None,
+            secret_access_key: None,
+            session_token: None,
+            force_path_style: false,
+        })
+    );
+    // Athens' environment names beat its file, as in Athens.
+    let loaded = load(
+        Some(&path),
+        &env_of(&[
+            ("ATHENS_S3_BUCKET_NAME", "from-env"),
+            ("AWS_FORCE_PATH_STYLE", "1"),
+        ]),
+    )
+    .unwrap();
+    let StorageSettings::S3(s3) = &loaded.settings.storage else {
+        panic!("{:?}", loaded.settings.storage)
+    };
+    assert_eq!(s3.bucket, "from-env");
+    assert!(s3.force_path_style);
+    assert_eq!(
+        loaded.source("storage.s3.region"),
+        Some(&Source::File { path: path.clone() })
+    );
+    // Credential settings agora does not implement are reported, not silently dropped.
+    let path = write(
+        &dir,
+        "c2.toml",
+        "StorageType = \"s3\"\n[Storage.S3]\nBucket = \"b\"\nUseDefaultConfiguration = true\n",
+    );
+    let loaded = load(Some(&path), &env_of(&[])).unwrap();
+    assert!(
+        loaded
+            .warnings
+            .iter()
+            .any(|w| w.contains("Storage.S3.UseDefaultConfiguration")),
+        "{:?}",
+        loaded.warnings
+    );
+}
+
+#[test]
+fn s3_from_agora_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(
+        &dir,
+        "agora.toml",
+        "[storage]\ntype = \"s3\"\n[storage.s3]\nbucket = \"mods\"\n\
+         endpoint = \"https://s3.internal.example\"\naccess_key_id = \"k\"\n\
+         secret_access_key = \"file-secret\"\n",
+    );
+    let loaded = load(Some(&path), &env_of(&[])).unwrap();
+    assert_eq!(
+        loaded.settings.storage,
+        StorageSettings::S3(crate::S3Settings {
+            bucket: "mods".into(),
+            region: "us-east-1".into(),
+            endpoint: Some("https://s3.internal.example".into()),
+            access_key_id: Some("k".into()),
+            secret_access_key: Some(crate::Secret::new("file-secret")),
+            session_token: None,
+            force_path_style: false,
+        })
+    );
+    assert_eq!(loaded.source("storage.s3.region"), Some(&Source::Default));
+    assert!(!loaded.show().contains("file-secret"));
+    // An empty environment variable unsets the file's value.
+    let loaded = load(Some(&path), &env_of(&[("AGORA_S3_ENDPOINT", "")])).unwrap();
+    let StorageSettings::S3(s3) = &loaded.settings.storage else {
+        panic!()
+    };
+    assert_eq!(s3.endpoint, None);
+    // A wrongly typed secret is not echoed.
+    let path = write(
+        &dir,
+        "bad.toml",
+        "[storage.s3]\nsecret_access_key = 12345678\n",
+    );
+    let e = err(Some(&path), &[]);
+    assert!(
+        e.contains("storage.s3.secret_access_key") && !e.contains("12345678"),
+        "{e}"
+    );
+}
+
+#[test]
+fn s3_requires_a_bucket_and_whole_credentials() {
+    let e = err(None, &[("AGORA_STORAGE_TYPE", "s3")]);
+    assert!(
+        e.starts_with(
+            "storage.s3.bucket must be set when the storage type is s3 (storage type set in \
+             env); it is set by"
+        ),
+        "{e}"
+    );
+    assert!(e.contains("ATHENS_S3_BUCKET_NAME"), "{e}");
+    let e = err(
+        None,
+        &[
+            ("ATHENS_STORAGE_TYPE", "s3"),
+            ("ATHENS_S3_BUCKET_NAME", "b"),
+            ("AWS_ACCESS_KEY_ID", "k"),
+        ],
+    );
+    assert!(
+        e.starts_with("storage.s3.secret_access_key must be set"),
+        "{e}"
+    );
+    // Without static keys the metadata service is used: valid.
+    let loaded = load(
+        None,
+        &env_of(&[
+            ("ATHENS_STORAGE_TYPE", "s3"),
+            ("ATHENS_S3_BUCKET_NAME", "b"),
+        ]),
+    )
+    .unwrap();
+    assert!(matches!(loaded.settings.storage, StorageSettings::S3(_)));
+    // AWS_* variables set for other tools do not matter when the storage is not s3.
+    let loaded = load(None, &env_of(&[("AWS_ACCESS_KEY_ID", "k")])).unwrap();
+    assert!(matches!(
+        loaded.settings.storage,
+        StorageSettings::Disk { .. }
+    ));
+}
+
+#[test]
+fn minio_from_athens_file_and_env() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(
+        &dir,
+        "config.toml",
+        "StorageType = \"minio\"\n[Storage.Minio]\nEndpoint = \"http://minio.local:9001\"\n\
+         Key = \"minio\"\nSecret = \"minio-secret\"\nBucket = \"gomods\"\nRegion = \"\"\n\
+         EnableSSL = false\n",
+    );
+    let loaded = load(Some(&path), &env_of(&[])).unwrap();
+    let want = crate::MinioSettings {
+        endpoint: "minio.local:9001".into(),
+        access_key_id: "minio".into(),
+        secret_access_key: crate::Secret::new("minio-secret"),
+        bucket: "gomods".into(),
+        region: "us-east-1".into(),
+        use_ssl: false,
+    };
+    assert_eq!(
+        loaded.settings.storage,
+        StorageSettings::Minio(want.clone())
+    );
+    assert_eq!(want.url(), "http://minio.local:9001");
+    assert!(!loaded.show().contains("minio-secret"));
+    let loaded = load(
+        Some(&path),
+        &env_of(&[
+            ("ATHENS_MINIO_USE_SSL", "true"),
+            ("ATHENS_MINIO_BUCKET_NAME", "other"),
+            ("ATHENS_MINIO_REGION", "eu-central-1"),
+        ]),
+    )
+    .unwrap();
+    let StorageSettings::Minio(mn) = &loaded.settings.storage else {
+        panic!()
+    };
+    assert_eq!(mn.url(), "https://minio.local:9001");
+    assert_eq!(mn.bucket, "other");
+    assert_eq!(mn.region, "eu-central-1");
+    assert_eq!(
+        loaded.source("storage.minio.use_ssl"),
+        Some(&Source::Env {
+            name: "ATHENS_MINIO_USE_SSL".into()
+        })
+    );
+    // Every Athens MinIO variable alone (with the type) is wired.
+    let env = [
+        ("ATHENS_STORAGE_TYPE", "minio"),
+        ("ATHENS_MINIO_ENDPOINT", "m:9000"),
+        ("ATHENS_MINIO_ACCESS_KEY_ID", "k"),
+        ("ATHENS_MINIO_SECRET_ACCESS_KEY", "s"),
+        ("ATHENS_MINIO_BUCKET_NAME", "b"),
+    ];
+    let loaded = load(None, &env_of(&env)).unwrap();
+    assert_eq!(
+        loaded.settings.storage,
+        StorageSettings::Minio(crate::MinioSettings {
+            endpoint: "m:9000".into(),
+            access_key_id: "k".into(),
+            secret_access_key: crate::Secret::new("s"),
+            bucket: "b".into(),
+            region: "us-east-1".into(),
+            use_ssl: false,
+        })
+    );
+    for missing in 1..env.len() {
+        let partial: Vec<_> = env
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| *i != missing)
+            .map(|(_, p)| *p)
+            .collect();
+        let e = err(None, &partial);
+        assert!(
+            e.contains("must be set when the storage type is minio"),
+            "{e}"
+        );
+        assert!(e.contains(env[missing].0), "{e}");
+    }
 }

@@ -17,6 +17,8 @@ pub(crate) type Parser<T> = fn(&str) -> Result<T, String>;
 pub(crate) enum StorageKind {
     Disk,
     Memory,
+    S3,
+    Minio,
     /// An Athens backend agora does not implement yet.
     Unsupported(&'static str),
 }
@@ -26,26 +28,83 @@ impl StorageKind {
         match self {
             Self::Disk => "disk",
             Self::Memory => "memory",
+            Self::S3 => "s3",
+            Self::Minio => "minio",
             Self::Unsupported(name) => name,
         }
     }
 }
 
-const ATHENS_ONLY_STORAGE: [&str; 6] = ["mongo", "gcp", "minio", "s3", "azureblob", "external"];
+const ATHENS_ONLY_STORAGE: [&str; 4] = ["mongo", "gcp", "azureblob", "external"];
 
 pub(crate) fn storage_kind(s: &str) -> Result<StorageKind, String> {
     match s.trim() {
         "disk" => Ok(StorageKind::Disk),
         "memory" => Ok(StorageKind::Memory),
+        "s3" => Ok(StorageKind::S3),
+        "minio" => Ok(StorageKind::Minio),
         other => ATHENS_ONLY_STORAGE
             .iter()
             .find(|k| **k == other)
             .map(|k| StorageKind::Unsupported(k))
             .ok_or_else(|| {
-                "expected disk or memory (Athens' mongo, gcp, minio, s3, azureblob and external \
+                "expected disk, memory, s3 or minio (Athens' mongo, gcp, azureblob and external \
                  are recognised but not supported yet)"
                     .to_owned()
             }),
+    }
+}
+
+/// A string where empty (or blank) means "not set", as for Athens' string settings.
+pub(crate) fn optional(s: &str) -> Result<Option<String>, String> {
+    let t = s.trim();
+    if t.chars().any(char::is_whitespace) {
+        return Err("expected no spaces".to_owned());
+    }
+    Ok((!t.is_empty()).then(|| t.to_owned()))
+}
+
+/// A MinIO endpoint: `host[:port]`, with any `http://` or `https://` removed (Athens
+/// strips it too; the scheme comes from `use_ssl`).
+pub(crate) fn minio_endpoint(s: &str) -> Result<Option<String>, String> {
+    let Some(t) = optional(s)? else {
+        return Ok(None);
+    };
+    let bare = t
+        .strip_prefix("https://")
+        .or_else(|| t.strip_prefix("http://"))
+        .unwrap_or(&t)
+        .trim_end_matches('/');
+    if bare.is_empty() || bare.contains('/') {
+        return Err("expected host:port, such as minio.internal:9000".to_owned());
+    }
+    Ok(Some(bare.to_owned()))
+}
+
+/// An S3 endpoint URL: `http://` or `https://` and a host.
+pub(crate) fn endpoint_url(s: &str) -> Result<Option<String>, String> {
+    let Some(t) = optional(s)? else {
+        return Ok(None);
+    };
+    let rest = t
+        .strip_prefix("https://")
+        .or_else(|| t.strip_prefix("http://"))
+        .ok_or_else(|| "expected an http:// or https:// URL".to_owned())?;
+    if rest.trim_end_matches('/').is_empty() {
+        return Err("expected an http:// or https:// URL with a host".to_owned());
+    }
+    Ok(Some(t.trim_end_matches('/').to_owned()))
+}
+
+/// Go's `strconv.ParseBool`, which Athens uses for boolean environment variables.
+pub(crate) fn go_bool(s: &str) -> Result<bool, String> {
+    match s.trim() {
+        "1" | "t" | "T" | "TRUE" | "true" | "True" => Ok(true),
+        "0" | "f" | "F" | "FALSE" | "false" | "False" => Ok(false),
+        _ => Err(
+            "expected true or false (or Go's 1, t, T, TRUE, True, 0, f, F, FALSE, False)"
+                .to_owned(),
+        ),
     }
 }
 
@@ -291,6 +350,32 @@ mod tests {
     }
 
     #[test]
+    fn object_storage_values() {
+        assert_eq!(optional(" "), Ok(None));
+        assert_eq!(optional(" b "), Ok(Some("b".to_owned())));
+        assert!(optional("a b").is_err());
+        assert_eq!(
+            minio_endpoint("https://minio:9000/").unwrap().as_deref(),
+            Some("minio:9000")
+        );
+        assert_eq!(
+            minio_endpoint("minio:9000").unwrap().as_deref(),
+            Some("minio:9000")
+        );
+        assert!(minio_endpoint("http://minio:9000/x").is_err());
+        assert_eq!(
+            endpoint_url("http://127.0.0.1:9000/").unwrap().as_deref(),
+            Some("http://127.0.0.1:9000")
+        );
+        assert!(endpoint_url("s3.example.com").is_err());
+        assert_eq!(go_bool("T"), Ok(true));
+        assert_eq!(go_bool("0"), Ok(false));
+        assert!(go_bool("yes").is_err());
+        assert_eq!(optional_secret(""), Ok(None));
+        assert_eq!(optional_secret(" x \n").unwrap().unwrap().expose(), "x");
+    }
+
+    #[test]
     fn path_prefixes() {
         assert_eq!(path_prefix("").as_deref(), Ok(""));
         assert_eq!(path_prefix("/").as_deref(), Ok(""));
@@ -302,7 +387,9 @@ mod tests {
     #[test]
     fn storage_kinds() {
         assert_eq!(storage_kind("disk"), Ok(StorageKind::Disk));
-        assert_eq!(storage_kind("s3"), Ok(StorageKind::Unsupported("s3")));
+        assert_eq!(storage_kind("s3"), Ok(StorageKind::S3));
+        assert_eq!(storage_kind("minio"), Ok(StorageKind::Minio));
+        assert_eq!(storage_kind("gcp"), Ok(StorageKind::Unsupported("gcp")));
         assert!(storage_kind("Disk").is_err());
         assert!(storage_kind("").is_err());
     }
