@@ -445,3 +445,59 @@ fn private_repository_with_netrc_credentials() {
         .count();
     assert!(ok > 0, "{:?}", forge.auth_lines());
 }
+
+/// `agora serve` with `env` only (no forge needed): exit status and stderr.
+fn serve_fails(dir: &Path, env: &[(&str, &str)]) -> (Option<i32>, String) {
+    let mut cmd = Command::new(agora_bin());
+    cmd.arg("serve")
+        .env_clear()
+        .env("PATH", PATH_WITHOUT_GO)
+        .env("HOME", dir.join("home"))
+        .env("AGORA_DATA_DIR", dir.join("data"))
+        .env("AGORA_LISTEN", "127.0.0.1:0")
+        .env("AGORA_GOPROXY", "direct");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = run_with_timeout(&mut cmd, Duration::from_secs(30));
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// A netrc file that cannot be read, or a netrc file together with a GitHub token, stop
+/// startup with the reason; the token is never printed.
+#[test]
+fn credential_settings_that_stop_startup() {
+    let t = TestDir::new("private-startup");
+    let missing = t.path().join("no-such-netrc");
+    let (code, stderr) = serve_fails(
+        t.path(),
+        &[("ATHENS_NETRC_PATH", &missing.display().to_string())],
+    );
+    assert_ne!(code, Some(0), "{stderr}");
+    assert!(
+        stderr.contains(&format!("reading netrc file {}", missing.display())),
+        "{stderr}"
+    );
+
+    let netrc = t.path().join("netrc");
+    fs::write(&netrc, "machine a.example login u password p\n").unwrap();
+    let (code, stderr) = serve_fails(
+        t.path(),
+        &[
+            ("AGORA_NETRC_PATH", &netrc.display().to_string()),
+            ("ATHENS_GITHUB_TOKEN", "ghp_e2e_s3cret"),
+        ],
+    );
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(
+        stderr.contains("AGORA_NETRC_PATH (env)")
+            && stderr.contains("ATHENS_GITHUB_TOKEN (env) = \"<redacted>\"")
+            && stderr.contains("cannot both be set"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("ghp_e2e_s3cret"), "{stderr}");
+    assert!(files_under(&t.path().join("home")).is_empty());
+}
