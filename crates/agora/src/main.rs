@@ -12,6 +12,7 @@ use agora_server::{NetworkMode, Proxy, ServerOptions, Stasher};
 use agora_storage::Storage;
 use agora_storage::fs::DiskStorage;
 use agora_storage::memory::MemoryStorage;
+use agora_storage::object::{Layout, ObjectStorage, S3Config};
 use agora_upstream::{Credentials, ProxyList, Upstream, UpstreamConfig};
 use anyhow::Context;
 use clap::{Parser, Subcommand};
@@ -150,6 +151,32 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
                 .with_context(|| format!("opening disk storage at {}", root.display()))?,
         ),
         StorageSettings::Memory => Arc::new(MemoryStorage::new()),
+        StorageSettings::S3(s3) => Arc::new(
+            ObjectStorage::s3(&S3Config {
+                bucket: s3.bucket.clone(),
+                region: s3.region.clone(),
+                endpoint: s3.endpoint.clone(),
+                access_key_id: s3.access_key_id.clone(),
+                secret_access_key: s3.secret_access_key.as_ref().map(|s| s.expose().to_owned()),
+                session_token: s3.session_token.as_ref().map(|s| s.expose().to_owned()),
+                force_path_style: s3.force_path_style,
+                layout: Layout::S3,
+            })
+            .context("configuring S3 storage")?,
+        ),
+        StorageSettings::Minio(mn) => Arc::new(
+            ObjectStorage::s3(&S3Config {
+                bucket: mn.bucket.clone(),
+                region: mn.region.clone(),
+                endpoint: Some(mn.url()),
+                access_key_id: Some(mn.access_key_id.clone()),
+                secret_access_key: Some(mn.secret_access_key.expose().to_owned()),
+                session_token: None,
+                force_path_style: true,
+                layout: Layout::Minio,
+            })
+            .context("configuring MinIO storage")?,
+        ),
     };
     let up = &settings.upstream;
     let proxies = ProxyList::parse(&up.goproxy).context("upstream GOPROXY")?;
