@@ -270,7 +270,7 @@ fn bad_configuration_stops_startup_naming_the_key() {
     for (key, value) in [
         ("ATHENS_TIMEOUT", "abc"),
         ("AGORA_GOPROXY", "file:///x"),
-        ("ATHENS_STORAGE_TYPE", "s3"),
+        ("ATHENS_STORAGE_TYPE", "tape"),
         ("ATHENS_NETWORK_MODE", "sometimes"),
         ("ATHENS_PORT", "127.0.0.1:notaport"),
     ] {
@@ -289,6 +289,22 @@ fn bad_configuration_stops_startup_naming_the_key() {
             "{key}={value}: the startup error does not name {key}:\n{stderr}"
         );
     }
+    // A supported backend missing a required setting names that setting.
+    let env = [
+        ("AGORA_DATA_DIR", data_s.as_str()),
+        ("ATHENS_PORT", port.as_str()),
+        ("ATHENS_STORAGE_TYPE", "s3"),
+    ];
+    let out = run_agora(&home, &["serve"], &env, Duration::from_secs(20));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success(),
+        "s3 without a bucket started:\n{stderr}"
+    );
+    assert!(
+        stderr.contains("ATHENS_S3_BUCKET_NAME"),
+        "s3 without a bucket: the error does not name ATHENS_S3_BUCKET_NAME:\n{stderr}"
+    );
     // Nothing listened meanwhile.
     let addr: SocketAddr = port.parse().expect("address");
     assert!(

@@ -9,8 +9,10 @@
 //! differs from the zip's go.mod is logged, as the go command accepts it).
 //! Zips are spooled to a temporary file, never into memory.
 //!
-//! Fetching from version control (`direct`) is not implemented yet; a chain
-//! that reaches it answers a clear error.
+//! The `direct` entry finds a module's repository ([`discovery`]), applies
+//! the operator's credentials ([`credentials`]: netrc, GitHub token) and
+//! builds the version from git through `agora-vcs`; its zip then passes the
+//! same checks as a proxy's.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
