@@ -71,6 +71,18 @@ command -v moto_server >/dev/null || die "moto is installed but moto_server is n
 python3 -c 'import boto3' || die "moto is installed but boto3 cannot be imported"
 echo "moto $(python3 -m pip show moto 2>/dev/null | sed -n 's/^Version: //p')"
 
+phase "Azurite (the Azure Blob server the storage compliance suite runs against)"
+# Pinned to 3.35.0: 3.36 needs node >= 21, and Debian 12's node is 20. The agora-storage
+# tests start azurite-blob themselves (with --disableTelemetry, which keeps it offline) on a
+# free 127.0.0.1 port and fail (never skip) without it.
+AZURITE_VERSION=3.35.0
+if [ "$(azurite-blob --version 2>/dev/null || true)" != "$AZURITE_VERSION" ]; then
+    command -v npm >/dev/null 2>&1 || apt_install nodejs npm
+    npm install -g "azurite@$AZURITE_VERSION"
+fi
+command -v azurite-blob >/dev/null || die "azurite is installed but azurite-blob is not on PATH"
+echo "azurite $(azurite-blob --version)"
+
 phase "Reference proxy (cmdgo.test)"
 CMDGO="${AGORA_TEST_CMDGO:-$TARGET_DIR/cmdgo.test}"
 STAMP="$CMDGO.go-version"

@@ -44,7 +44,9 @@ use agora_core::{ModulePath, Version, semver};
 use async_trait::async_trait;
 use bytes::{Bytes, BytesMut};
 use futures_util::{StreamExt, TryStreamExt};
-use object_store::aws::{AmazonS3, AmazonS3Builder};
+use object_store::aws::AmazonS3Builder;
+#[cfg(feature = "azure")]
+use object_store::azure::MicrosoftAzureBuilder;
 use object_store::path::Path;
 use object_store::{
     Attribute, Attributes, ClientOptions, GetOptions, GetRange, ObjectStore, ObjectStoreExt,
@@ -134,10 +136,111 @@ impl std::fmt::Debug for S3Config {
     }
 }
 
+/// Azurite's well-known development account (`UseDevelopmentStorage=true`).
+#[cfg(feature = "azure")]
+pub const AZURITE_ACCOUNT: &str = "devstoreaccount1";
+
+/// Azurite's well-known development account key (public, documented by Microsoft).
+#[cfg(feature = "azure")]
+pub const AZURITE_KEY: &str =
+    "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
+
+/// Everything needed to reach an Azure Blob container. Always Athens' S3 key layout.
+/// The account key is redacted from `Debug`.
+#[cfg(feature = "azure")]
+#[derive(Clone, PartialEq, Eq)]
+pub struct AzureConfig {
+    /// The storage account (`ATHENS_AZURE_ACCOUNT_NAME`).
+    pub account_name: String,
+    /// The account key, base64 (`ATHENS_AZURE_ACCOUNT_KEY`). With none, object_store's
+    /// credential chain (environment, managed identity) is used.
+    pub account_key: Option<String>,
+    /// The container (`ATHENS_AZURE_CONTAINER_NAME`). It must exist.
+    pub container: String,
+    /// The blob service endpoint, e.g. Azurite's `http://127.0.0.1:10000/devstoreaccount1`
+    /// (a connection string's `BlobEndpoint`). `None` means
+    /// `https://<account>.blob.core.windows.net`.
+    pub endpoint: Option<String>,
+}
+
+#[cfg(feature = "azure")]
+impl AzureConfig {
+    /// Reads a storage connection string (`AZURE_STORAGE_CONNECTION_STRING`):
+    /// `AccountName`, `AccountKey`, `BlobEndpoint` (or `DefaultEndpointsProtocol` +
+    /// `EndpointSuffix`), and `UseDevelopmentStorage=true` (Azurite on 127.0.0.1:10000
+    /// with its well-known account).
+    ///
+    /// # Errors
+    /// A message naming what is wrong (never the key) when the string is malformed or
+    /// names no account.
+    pub fn from_connection_string(conn: &str, container: &str) -> Result<AzureConfig, String> {
+        let mut name = None;
+        let mut key = None;
+        let mut blob_endpoint = None;
+        let mut protocol = None;
+        let mut suffix = None;
+        let mut dev = false;
+        for part in conn.split(';').map(str::trim).filter(|p| !p.is_empty()) {
+            let Some((k, v)) = part.split_once('=') else {
+                return Err(format!(
+                    "connection string: expected Name=value, found {:?}",
+                    part.chars().take(24).collect::<String>()
+                ));
+            };
+            match k.trim().to_ascii_lowercase().as_str() {
+                "accountname" => name = Some(v.trim().to_owned()),
+                "accountkey" => key = Some(v.trim().to_owned()),
+                "blobendpoint" => blob_endpoint = Some(v.trim().trim_end_matches('/').to_owned()),
+                "defaultendpointsprotocol" => protocol = Some(v.trim().to_owned()),
+                "endpointsuffix" => suffix = Some(v.trim().to_owned()),
+                "usedevelopmentstorage" => dev = v.trim().eq_ignore_ascii_case("true"),
+                _ => {}
+            }
+        }
+        if dev {
+            name.get_or_insert_with(|| AZURITE_ACCOUNT.to_owned());
+            key.get_or_insert_with(|| AZURITE_KEY.to_owned());
+            blob_endpoint.get_or_insert_with(|| "http://127.0.0.1:10000/devstoreaccount1".into());
+        }
+        let name = name
+            .filter(|n| !n.is_empty())
+            .ok_or("connection string: no AccountName")?;
+        let endpoint = blob_endpoint.or_else(|| {
+            suffix.map(|sfx| {
+                format!(
+                    "{}://{name}.blob.{sfx}",
+                    protocol.as_deref().unwrap_or("https")
+                )
+            })
+        });
+        Ok(AzureConfig {
+            account_name: name,
+            account_key: key.filter(|k| !k.is_empty()),
+            container: container.to_owned(),
+            endpoint,
+        })
+    }
+}
+
+#[cfg(feature = "azure")]
+impl std::fmt::Debug for AzureConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AzureConfig")
+            .field("account_name", &self.account_name)
+            .field(
+                "account_key",
+                &self.account_key.as_ref().map(|_| "<redacted>"),
+            )
+            .field("container", &self.container)
+            .field("endpoint", &self.endpoint)
+            .finish()
+    }
+}
+
 /// A module cache in an S3-compatible bucket, in one of Athens' layouts.
 #[derive(Debug, Clone)]
 pub struct ObjectStorage {
-    store: Arc<AmazonS3>,
+    store: Arc<dyn ObjectStore>,
     layout: Layout,
     describe: String,
     stale_claim_age: Duration,
@@ -160,19 +263,7 @@ impl ObjectStorage {
         } else {
             config.region.trim()
         };
-        let client = ClientOptions::new()
-            .with_connect_timeout(Duration::from_secs(5))
-            // No whole-request timeout: a zip download streams for as long as the client
-            // reads. A stalled connection is caught by the read timeout instead.
-            .with_timeout_disabled()
-            .with_read_timeout(Duration::from_secs(60));
-        // object_store retries for up to 3 minutes by default; an unreachable store should
-        // be reported (503, /readyz) in seconds, and the caller retries anyway.
-        let retry = RetryConfig {
-            max_retries: 2,
-            retry_timeout: Duration::from_secs(10),
-            ..RetryConfig::default()
-        };
+        let (client, retry) = client_options();
         let mut builder = AmazonS3Builder::new()
             .with_bucket_name(&config.bucket)
             .with_region(region)
@@ -225,6 +316,56 @@ impl ObjectStorage {
         Ok(ObjectStorage {
             store: Arc::new(store),
             layout: config.layout,
+            describe,
+            stale_claim_age: DEFAULT_STALE_CLAIM_AGE,
+        })
+    }
+
+    /// Connects to the Azure Blob container described by `config`, in Athens' S3 key
+    /// layout (`<module>/@v/<version>.{info,mod,zip}`). No request is made until first
+    /// use.
+    ///
+    /// Create-only writes are `If-None-Match: *`; the zip is a block blob uploaded in
+    /// [`PART_SIZE`] blocks and committed with one Put Block List (uncommitted blocks of
+    /// a failed upload are invisible, and Azure discards them after a week).
+    ///
+    /// # Errors
+    /// [`ErrorKind::Unavailable`](crate::ErrorKind::Unavailable) when the configuration
+    /// cannot make a client (a malformed endpoint URL or account key, for instance).
+    #[cfg(feature = "azure")]
+    pub fn azure(config: &AzureConfig) -> Result<Self, StorageError> {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let (client, retry) = client_options();
+        let mut builder = MicrosoftAzureBuilder::new()
+            .with_account(&config.account_name)
+            .with_container_name(&config.container)
+            .with_client_options(client)
+            .with_retry(retry);
+        if let Some(key) = config.account_key.as_deref().filter(|k| !k.is_empty()) {
+            builder = builder.with_access_key(key);
+        }
+        if let Some(endpoint) = config.endpoint.as_deref().filter(|e| !e.trim().is_empty()) {
+            let endpoint = endpoint.trim().trim_end_matches('/');
+            builder = builder
+                .with_allow_http(endpoint.starts_with("http://"))
+                .with_endpoint(endpoint.to_owned());
+        }
+        let store = builder
+            .build()
+            .map_err(|e| map_err("configuring Azure Blob client", e))?;
+        let describe = format!(
+            "azureblob:{}/{}{}",
+            config.account_name,
+            config.container,
+            config
+                .endpoint
+                .as_deref()
+                .map(|e| format!(" at {e}"))
+                .unwrap_or_default()
+        );
+        Ok(ObjectStorage {
+            store: Arc::new(store),
+            layout: Layout::S3,
             describe,
             stale_claim_age: DEFAULT_STALE_CLAIM_AGE,
         })
@@ -656,6 +797,24 @@ impl Artifact {
     }
 }
 
+/// The HTTP client settings every backend shares.
+fn client_options() -> (ClientOptions, RetryConfig) {
+    let client = ClientOptions::new()
+        .with_connect_timeout(Duration::from_secs(5))
+        // No whole-request timeout: a zip download streams for as long as the client
+        // reads. A stalled connection is caught by the read timeout instead.
+        .with_timeout_disabled()
+        .with_read_timeout(Duration::from_secs(60));
+    // object_store retries for up to 3 minutes by default; an unreachable store should
+    // be reported (503, /readyz) in seconds, and the caller retries anyway.
+    let retry = RetryConfig {
+        max_retries: 2,
+        retry_timeout: Duration::from_secs(10),
+        ..RetryConfig::default()
+    };
+    (client, retry)
+}
+
 /// Reads up to one part from the spool file; empty at the end.
 async fn read_part(file: &mut tokio::fs::File) -> io::Result<Bytes> {
     let mut buf = BytesMut::with_capacity(PART_SIZE);
@@ -694,7 +853,9 @@ enum Class {
 fn classify(e: &object_store::Error) -> Class {
     match e {
         object_store::Error::NotFound { .. } => {
-            if error_chain(e).contains("NoSuchBucket") {
+            let chain = error_chain(e);
+            // S3/GCS `NoSuchBucket`, Azure `ContainerNotFound`.
+            if chain.contains("NoSuchBucket") || chain.contains("ContainerNotFound") {
                 Class::Unavailable
             } else {
                 Class::NotFound
@@ -730,7 +891,7 @@ fn map_err(context: &str, e: object_store::Error) -> StorageError {
 }
 
 struct ObjectZip {
-    store: Arc<AmazonS3>,
+    store: Arc<dyn ObjectStore>,
     key: Path,
     etag: Option<String>,
 }

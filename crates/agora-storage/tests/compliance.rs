@@ -4,7 +4,9 @@
 //! they talk to. The S3 backend runs against a moto server that this file starts
 //! on 127.0.0.1 (once per test binary, a fresh random bucket per test), in both of
 //! Athens' layouts: `s3` (`<module>/@v/<version>.*`) and `minio` (disk-style keys).
-//! If moto cannot be started, those tests fail; they never skip.
+//! The Azure Blob backend runs against Azurite 3.35.0 (`azurite-blob`), started the same
+//! way, with a fresh container per test. If moto or Azurite cannot be started, those
+//! tests fail; they never skip.
 
 #![allow(clippy::unwrap_used)]
 
@@ -196,6 +198,17 @@ macro_rules! suite {
 suite!(disk, memory);
 #[cfg(feature = "s3")]
 suite!(s3, minio);
+#[cfg(feature = "azure")]
+suite!(azure);
+
+#[cfg(feature = "azure")]
+fn azure() -> Fixture {
+    let (storage, _) = azurite::shared().storage();
+    Fixture {
+        storage: Arc::new(storage),
+        dir: tempfile::tempdir().unwrap(),
+    }
+}
 
 #[cfg(feature = "s3")]
 fn s3() -> Fixture {
@@ -1135,5 +1148,429 @@ print(len(c.list_multipart_uploads(Bucket="{bucket}").get("Uploads", [])),
             .await
             .unwrap();
         assert_eq!(read_zip(&direct, &md, &ver, None).await, zip);
+    }
+}
+
+/// An Azurite blob server for this test binary, and fresh containers on it.
+#[cfg(feature = "azure")]
+mod azurite {
+    use std::net::{TcpListener, TcpStream};
+    use std::process::{Child, Command, Stdio};
+    use std::sync::OnceLock;
+    use std::sync::atomic::{AtomicU64, Ordering};
+    use std::time::{Duration, Instant};
+
+    use agora_storage::object::{AZURITE_ACCOUNT, AZURITE_KEY, AzureConfig, ObjectStorage};
+
+    /// An Azurite server; stopped when dropped, or by its watchdog when the test process
+    /// exits.
+    pub struct Azurite {
+        pub port: u16,
+        child: Child,
+        _dir: tempfile::TempDir,
+    }
+
+    impl Drop for Azurite {
+        fn drop(&mut self) {
+            self.stop();
+        }
+    }
+
+    impl Azurite {
+        pub fn start() -> Azurite {
+            Self::start_on(None)
+        }
+
+        /// Starts Azurite on `port`, or on a free port when `None`.
+        pub fn start_on(port: Option<u16>) -> Azurite {
+            let mut last = String::new();
+            for _ in 0..3 {
+                let port = port.unwrap_or_else(free_port);
+                let dir = tempfile::tempdir().unwrap();
+                let child = Command::new("sh")
+                    .args([
+                        "-c",
+                        "azurite-blob --blobHost 127.0.0.1 --blobPort \"$1\" --location \"$3\" \
+                         --silent --skipApiVersionCheck --disableTelemetry >/dev/null 2>&1 & m=$!\n\
+                         trap 'kill $m 2>/dev/null; exit 0' TERM INT HUP\n\
+                         while kill -0 \"$2\" 2>/dev/null && kill -0 $m 2>/dev/null; do sleep 0.5; done\n\
+                         kill $m 2>/dev/null",
+                        "sh",
+                        &port.to_string(),
+                        &std::process::id().to_string(),
+                        dir.path().to_str().unwrap(),
+                    ])
+                    .stdin(Stdio::null())
+                    .spawn()
+                    .expect("cannot run sh to start azurite-blob");
+                let mut az = Azurite {
+                    port,
+                    child,
+                    _dir: dir,
+                };
+                let deadline = Instant::now() + Duration::from_secs(30);
+                while Instant::now() < deadline {
+                    // Up when it answers at all (403: it wants a signature).
+                    if az.request("GET", "/devstoreaccount1?comp=list").is_ok() {
+                        return az;
+                    }
+                    if let Ok(Some(status)) = az.child.try_wait() {
+                        last = format!("azurite-blob exited with {status}");
+                        break;
+                    }
+                    std::thread::sleep(Duration::from_millis(50));
+                }
+                if last.is_empty() {
+                    last = format!("azurite-blob did not answer on port {port} within 30 s");
+                }
+                drop(az);
+            }
+            panic!(
+                "cannot start Azurite ({last}); install it with npm i -g azurite@3.35.0 \
+                 (scripts/test.sh does)"
+            );
+        }
+
+        pub fn stop(&mut self) {
+            if let Ok(None) = self.child.try_wait() {
+                let _ = Command::new("kill")
+                    .args(["-TERM", &self.child.id().to_string()])
+                    .status();
+                let _ = self.child.wait();
+            }
+            let deadline = Instant::now() + Duration::from_secs(10);
+            while Instant::now() < deadline && TcpStream::connect(("127.0.0.1", self.port)).is_ok()
+            {
+                std::thread::sleep(Duration::from_millis(50));
+            }
+        }
+
+        fn request(&self, method: &str, path: &str) -> std::io::Result<u16> {
+            use std::io::{Read, Write};
+            let mut conn = TcpStream::connect(("127.0.0.1", self.port))?;
+            conn.set_read_timeout(Some(Duration::from_secs(5)))?;
+            write!(
+                conn,
+                "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nContent-Length: 0\r\n\
+                 Connection: close\r\n\r\n",
+                self.port
+            )?;
+            let mut head = [0u8; 12];
+            conn.read_exact(&mut head)?;
+            String::from_utf8_lossy(&head)
+                .get(9..12)
+                .and_then(|s| s.parse().ok())
+                .ok_or_else(|| std::io::Error::other("bad status line"))
+        }
+
+        /// The connection string another Azure client would use.
+        pub fn connection_string(&self) -> String {
+            format!(
+                "DefaultEndpointsProtocol=http;AccountName={AZURITE_ACCOUNT};\
+                 AccountKey={AZURITE_KEY};BlobEndpoint={};",
+                self.endpoint()
+            )
+        }
+
+        pub fn endpoint(&self) -> String {
+            format!("http://127.0.0.1:{}/{AZURITE_ACCOUNT}", self.port)
+        }
+
+        /// Runs a Python (stdlib only) SharedKey client against this server: `op` is
+        /// `create <container>`, or `put <container> <blob> <content-type>` with the body on
+        /// stdin. Stands in for "another client" (Athens, azcopy).
+        pub fn client(&self, args: &[&str], body: &[u8]) {
+            use std::io::Write;
+            let mut child = Command::new("python3")
+                .args(["-c", CLIENT_PY, &self.port.to_string()])
+                .args(args)
+                .stdin(Stdio::piped())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .expect("python3 is needed");
+            child.stdin.take().unwrap().write_all(body).unwrap();
+            let out = child.wait_with_output().unwrap();
+            assert!(
+                out.status.success(),
+                "azure client {args:?}: {}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+
+        /// Creates a container with a fresh name and returns the name.
+        pub fn container(&self) -> String {
+            static SEQ: AtomicU64 = AtomicU64::new(0);
+            let nanos = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .subsec_nanos();
+            let name = format!(
+                "agora-{}-{}-{nanos:x}",
+                std::process::id(),
+                SEQ.fetch_add(1, Ordering::Relaxed)
+            );
+            self.client(&["create", &name], b"");
+            name
+        }
+
+        pub fn config(&self, container: &str) -> AzureConfig {
+            AzureConfig::from_connection_string(&self.connection_string(), container).unwrap()
+        }
+
+        pub fn storage(&self) -> (ObjectStorage, String) {
+            let container = self.container();
+            (
+                ObjectStorage::azure(&self.config(&container)).unwrap(),
+                container,
+            )
+        }
+    }
+
+    /// SharedKey over HTTP with the standard library only (the test-components recipe).
+    const CLIENT_PY: &str = r#"
+import base64, hashlib, hmac, sys, urllib.request, urllib.error
+from email.utils import formatdate
+port, op = sys.argv[1], sys.argv[2]
+acct = "devstoreaccount1"
+key = base64.b64decode("Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==")
+body = sys.stdin.buffer.read()
+headers = {"x-ms-date": formatdate(usegmt=True), "x-ms-version": "2021-10-04"}
+if op == "create":
+    path, query, ctype = "/%s/%s" % (acct, sys.argv[3]), {"restype": "container"}, ""
+else:
+    path, query, ctype = "/%s/%s/%s" % (acct, sys.argv[3], urllib.parse.quote(sys.argv[4])), {}, sys.argv[5]
+    headers["x-ms-blob-type"] = "BlockBlob"
+    headers["Content-Type"] = ctype
+length = str(len(body)) if body else ""
+canon_h = "".join("%s:%s\n" % (k, headers[k]) for k in sorted(h for h in headers if h.startswith("x-ms-")))
+canon_r = "/" + acct + path + "".join("\n%s:%s" % (k, query[k]) for k in sorted(query))
+sts = "\n".join(["PUT", "", "", length, "", ctype, "", "", "", "", "", ""]) + "\n" + canon_h + canon_r
+sig = base64.b64encode(hmac.new(key, sts.encode(), hashlib.sha256).digest()).decode()
+headers["Authorization"] = "SharedKey %s:%s" % (acct, sig)
+url = "http://127.0.0.1:%s%s" % (port, path) + ("?" + urllib.parse.urlencode(query) if query else "")
+req = urllib.request.Request(url, data=body if body else None, method="PUT", headers=headers)
+try:
+    print(urllib.request.urlopen(req).status)
+except urllib.error.HTTPError as e:
+    print(e.code, e.read().decode()); sys.exit(1)
+"#;
+
+    /// The Azurite server shared by this test binary.
+    pub fn shared() -> &'static Azurite {
+        static AZURITE: OnceLock<Azurite> = OnceLock::new();
+        AZURITE.get_or_init(Azurite::start)
+    }
+
+    pub fn free_port() -> u16 {
+        TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port()
+    }
+}
+
+/// Azure-only behaviour: Athens' keys, objects written by another client, the condition
+/// the create-only writes rely on, multipart zips, and a missing container.
+#[cfg(feature = "azure")]
+mod azure_backend {
+    use std::collections::BTreeSet;
+
+    use agora_storage::object::{AZURITE_KEY, AzureConfig, ObjectStorage, PART_SIZE};
+    use futures_util::StreamExt;
+    use object_store::azure::MicrosoftAzureBuilder;
+    use object_store::path::Path as Key;
+    use object_store::{ObjectStore, ObjectStoreExt, PutMode, PutOptions, PutPayload};
+
+    use super::*;
+
+    fn raw(az: &super::azurite::Azurite, container: &str) -> object_store::azure::MicrosoftAzure {
+        MicrosoftAzureBuilder::new()
+            .with_account("devstoreaccount1")
+            .with_access_key(AZURITE_KEY)
+            .with_container_name(container)
+            .with_endpoint(az.endpoint())
+            .with_allow_http(true)
+            .build()
+            .unwrap()
+    }
+
+    /// The guarantee the write protocol rests on, shown on the emulator itself: a second
+    /// `If-None-Match: *` put of one blob fails and leaves the first in place.
+    #[tokio::test]
+    async fn emulator_honours_if_none_match() {
+        let az = super::azurite::shared();
+        let container = az.container();
+        let store = raw(az, &container);
+        let key = Key::parse("m/@v/v1.0.0.mod").unwrap();
+        let create = || PutOptions {
+            mode: PutMode::Create,
+            ..PutOptions::default()
+        };
+        store
+            .put_opts(&key, PutPayload::from_static(b"first"), create())
+            .await
+            .unwrap();
+        let err = store
+            .put_opts(&key, PutPayload::from_static(b"second"), create())
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(err, object_store::Error::AlreadyExists { .. }),
+            "{err}"
+        );
+        let got = store.get(&key).await.unwrap().bytes().await.unwrap();
+        assert_eq!(&got[..], b"first");
+    }
+
+    #[tokio::test]
+    async fn writes_athens_keys_and_serves_seeded_objects() {
+        let az = super::azurite::shared();
+        let (s, container) = az.storage();
+        let dir = tempfile::tempdir().unwrap();
+        let (md, ver) = (m("example.com/Foo/b~ar"), v("v2.0.0+incompatible"));
+        s.put(
+            &md,
+            &ver,
+            new_version(dir.path(), "k", b"zip!", "v2.0.0+incompatible"),
+        )
+        .await
+        .unwrap();
+        let store = raw(az, &container);
+        let keys: BTreeSet<String> = store
+            .list(None)
+            .map(|m| m.unwrap().location.to_string())
+            .collect()
+            .await;
+        let want: BTreeSet<String> = ["info", "mod", "zip"]
+            .iter()
+            .map(|x| format!("example.com/Foo/b~ar/@v/v2.0.0+incompatible.{x}"))
+            .collect();
+        assert_eq!(keys, want);
+
+        // Seeded by another client (a plain SharedKey client), as Athens leaves them,
+        // plus a partial version without its .info.
+        let seeded = m("github.com/Seed/mod");
+        let zip: Vec<u8> = (0..=255u8).cycle().take(256_000).collect();
+        for (blob, ct, body) in [
+            (
+                "github.com/Seed/mod/@v/v1.4.0.info",
+                "application/json",
+                &b"{\"Version\":\"v1.4.0\"}"[..],
+            ),
+            (
+                "github.com/Seed/mod/@v/v1.4.0.mod",
+                "text/plain",
+                b"module github.com/Seed/mod\n",
+            ),
+            (
+                "github.com/Seed/mod/@v/v1.4.0.zip",
+                "application/octet-stream",
+                &zip,
+            ),
+            (
+                "github.com/Seed/mod/@v/v1.5.0.mod",
+                "text/plain",
+                b"module partial\n",
+            ),
+        ] {
+            az.client(&["put", &container, blob, ct], body);
+        }
+        assert_eq!(s.list(&seeded).await.unwrap(), vec!["v1.4.0"]);
+        assert_eq!(
+            s.go_mod(&seeded, &v("v1.4.0")).await.unwrap(),
+            "module github.com/Seed/mod\n"
+        );
+        assert_eq!(read_zip(&s, &seeded, &v("v1.4.0"), None).await, zip);
+        assert_eq!(
+            read_zip(&s, &seeded, &v("v1.4.0"), Some(1000..1300)).await,
+            zip[1000..1300]
+        );
+        assert!(!s.exists(&seeded, &v("v1.5.0")).await.unwrap());
+        assert_eq!(
+            s.go_mod(&seeded, &v("v1.5.0")).await.unwrap_err().kind(),
+            ErrorKind::NotFound
+        );
+    }
+
+    /// A zip of several blocks goes up as a block list and reads back whole and by range.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn multi_block_zip_round_trips() {
+        let _turn = super::MEMORY_HEAVY.lock().await;
+        let (s, _) = super::azurite::shared().storage();
+        let dir = tempfile::tempdir().unwrap();
+        let zip: Vec<u8> = (0..(PART_SIZE * 5 / 2)).map(|i| (i % 251) as u8).collect();
+        let (md, ver) = (m("example.com/blocks"), v("v1.0.0"));
+        s.put(&md, &ver, new_version(dir.path(), "b", &zip, "v1.0.0"))
+            .await
+            .unwrap();
+        assert_eq!(read_zip(&s, &md, &ver, None).await, zip);
+        let p = PART_SIZE as u64;
+        assert_eq!(
+            read_zip(&s, &md, &ver, Some(p - 5..p + 5)).await,
+            zip[PART_SIZE - 5..PART_SIZE + 5]
+        );
+    }
+
+    /// A missing container, or no server at all, is an outage, never absence.
+    #[tokio::test]
+    async fn missing_container_or_server_is_unavailable() {
+        let az = super::azurite::shared();
+        let (md, ver) = (m("example.com/x"), v("v1.0.0"));
+        let no_container = ObjectStorage::azure(&az.config("agora-no-such-container")).unwrap();
+        let mut down = az.config("c");
+        down.endpoint = Some(format!(
+            "http://127.0.0.1:{}/devstoreaccount1",
+            super::azurite::free_port()
+        ));
+        let down = ObjectStorage::azure(&down).unwrap();
+        for s in [&no_container, &down] {
+            let what = s.describe();
+            let kinds = [
+                s.info(&md, &ver).await.unwrap_err().kind(),
+                s.zip(&md, &ver).await.unwrap_err().kind(),
+                s.exists(&md, &ver).await.unwrap_err().kind(),
+                s.list(&md).await.unwrap_err().kind(),
+                s.ready().await.unwrap_err().kind(),
+            ];
+            assert!(
+                kinds.iter().all(|k| *k == ErrorKind::Unavailable),
+                "{what}: {kinds:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn connection_strings() {
+        let c = AzureConfig::from_connection_string(
+            "DefaultEndpointsProtocol=http;AccountName=acct;AccountKey=c2VjcmV0;\
+             BlobEndpoint=http://127.0.0.1:10000/acct/;",
+            "ctr",
+        )
+        .unwrap();
+        assert_eq!(c.account_name, "acct");
+        assert_eq!(c.account_key.as_deref(), Some("c2VjcmV0"));
+        assert_eq!(c.endpoint.as_deref(), Some("http://127.0.0.1:10000/acct"));
+        assert_eq!(c.container, "ctr");
+        assert!(!format!("{c:?}").contains("c2VjcmV0"));
+        let dev = AzureConfig::from_connection_string("UseDevelopmentStorage=true", "x").unwrap();
+        assert_eq!(dev.account_name, "devstoreaccount1");
+        assert_eq!(
+            dev.endpoint.as_deref(),
+            Some("http://127.0.0.1:10000/devstoreaccount1")
+        );
+        let sfx = AzureConfig::from_connection_string(
+            "AccountName=a;AccountKey=k;EndpointSuffix=core.chinacloudapi.cn",
+            "x",
+        )
+        .unwrap();
+        assert_eq!(
+            sfx.endpoint.as_deref(),
+            Some("https://a.blob.core.chinacloudapi.cn")
+        );
+        assert!(AzureConfig::from_connection_string("AccountKey=k", "x").is_err());
+        assert!(AzureConfig::from_connection_string("garbage", "x").is_err());
     }
 }
