@@ -48,6 +48,16 @@ struct RawStorage {
     disk: RawDisk,
     s3: RawS3,
     minio: RawMinio,
+    azure: RawAzure,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default, deny_unknown_fields)]
+struct RawAzure {
+    account_name: Option<Value>,
+    account_key: Option<Value>,
+    container: Option<Value>,
+    connection_string: Option<Value>,
 }
 
 #[derive(Deserialize, Default)]
@@ -268,6 +278,28 @@ pub(crate) fn layer(path: &Path, text: &str) -> Result<Layer, ConfigError> {
             p,
             "storage.minio.use_ssl",
             raw.storage.minio.use_ssl.as_ref(),
+        )?,
+        azure_account_name: toml_str_slot(
+            p,
+            "storage.azure.account_name",
+            raw.storage.azure.account_name.as_ref(),
+            value::optional,
+        )?,
+        azure_account_key: toml_secret_slot(
+            p,
+            "storage.azure.account_key",
+            raw.storage.azure.account_key.as_ref(),
+        )?,
+        azure_container: toml_str_slot(
+            p,
+            "storage.azure.container",
+            raw.storage.azure.container.as_ref(),
+            value::optional,
+        )?,
+        azure_connection_string: toml_secret_slot(
+            p,
+            "storage.azure.connection_string",
+            raw.storage.azure.connection_string.as_ref(),
         )?,
     })
 }

@@ -143,6 +143,18 @@ pub(crate) const ATHENS_KEYS: &[AthensKey] = &[
     implemented("Storage.Minio.Bucket", &["ATHENS_MINIO_BUCKET_NAME"]),
     implemented("Storage.Minio.Region", &["ATHENS_MINIO_REGION"]),
     implemented("Storage.Minio.EnableSSL", &["ATHENS_MINIO_USE_SSL"]),
+    implemented(
+        "Storage.AzureBlob.AccountName",
+        &["ATHENS_AZURE_ACCOUNT_NAME"],
+    ),
+    implemented(
+        "Storage.AzureBlob.AccountKey",
+        &["ATHENS_AZURE_ACCOUNT_KEY"],
+    ),
+    implemented(
+        "Storage.AzureBlob.ContainerName",
+        &["ATHENS_AZURE_CONTAINER_NAME"],
+    ),
     // Accepted, not implemented.
     ignored("GoEnv", &["GO_ENV"], Default::Str(&["development"]), ""),
     ignored(
@@ -332,11 +344,8 @@ pub(crate) const ATHENS_KEYS: &[AthensKey] = &[
     backend("Storage.Mongo.CertPath"),
     backend("Storage.Mongo.Insecure"),
     backend("Storage.Mongo.InsecureConn"),
-    backend("Storage.AzureBlob.AccountName"),
-    backend("Storage.AzureBlob.AccountKey"),
     backend("Storage.AzureBlob.ManagedIdentityResourceId"),
     backend("Storage.AzureBlob.CredentialScope"),
-    backend("Storage.AzureBlob.ContainerName"),
     backend("Storage.External.URL"),
     backend("SingleFlight.Etcd.Endpoints"),
     backend("SingleFlight.Redis.Endpoint"),
@@ -697,6 +706,23 @@ pub(crate) fn file(
             spelled("Storage.Minio.EnableSSL"),
             val("Storage.Minio.EnableSSL"),
         )?,
+        azure_account_name: toml_str_slot(
+            path,
+            spelled("Storage.AzureBlob.AccountName"),
+            val("Storage.AzureBlob.AccountName"),
+            value::optional,
+        )?,
+        azure_account_key: toml_secret_slot(
+            path,
+            spelled("Storage.AzureBlob.AccountKey"),
+            val("Storage.AzureBlob.AccountKey"),
+        )?,
+        azure_container: toml_str_slot(
+            path,
+            spelled("Storage.AzureBlob.ContainerName"),
+            val("Storage.AzureBlob.ContainerName"),
+            value::optional,
+        )?,
         ..Layer::default()
     };
 
@@ -893,6 +919,15 @@ pub(crate) fn env(
         minio_bucket: env_slot(env, "ATHENS_MINIO_BUCKET_NAME", value::optional)?,
         minio_region: env_slot(env, "ATHENS_MINIO_REGION", value::optional)?,
         minio_use_ssl: env_slot(env, "ATHENS_MINIO_USE_SSL", value::go_bool)?,
+        azure_account_name: env_slot(env, "ATHENS_AZURE_ACCOUNT_NAME", value::optional)?,
+        azure_account_key: env_slot(env, "ATHENS_AZURE_ACCOUNT_KEY", value::optional_secret)?,
+        azure_container: env_slot(env, "ATHENS_AZURE_CONTAINER_NAME", value::optional)?,
+        // Not an Athens key: the Azure SDKs' own variable, honoured for its BlobEndpoint.
+        azure_connection_string: env_slot(
+            env,
+            "AZURE_STORAGE_CONNECTION_STRING",
+            value::optional_secret,
+        )?,
         ..Layer::default()
     };
     let port = env_slot(&non_empty, "PORT", value::listen)?;

@@ -45,6 +45,13 @@ pub(crate) const AGORA_ENV: &[(&str, &str)] = &[
     ("AGORA_MINIO_BUCKET", "storage.minio.bucket"),
     ("AGORA_MINIO_REGION", "storage.minio.region"),
     ("AGORA_MINIO_USE_SSL", "storage.minio.use_ssl"),
+    ("AGORA_AZURE_ACCOUNT_NAME", "storage.azure.account_name"),
+    ("AGORA_AZURE_ACCOUNT_KEY", "storage.azure.account_key"),
+    ("AGORA_AZURE_CONTAINER", "storage.azure.container"),
+    (
+        "AGORA_AZURE_CONNECTION_STRING",
+        "storage.azure.connection_string",
+    ),
 ];
 
 /// Reads the `AGORA_*` variables. An empty value is a value, not "unset".
@@ -87,5 +94,13 @@ pub(crate) fn layer(env: &dyn Fn(&str) -> Option<String>) -> Result<Layer, Confi
         minio_bucket: env_slot(env, "AGORA_MINIO_BUCKET", value::optional)?,
         minio_region: env_slot(env, "AGORA_MINIO_REGION", value::optional)?,
         minio_use_ssl: env_slot(env, "AGORA_MINIO_USE_SSL", value::go_bool)?,
+        azure_account_name: env_slot(env, "AGORA_AZURE_ACCOUNT_NAME", value::optional)?,
+        azure_account_key: env_slot(env, "AGORA_AZURE_ACCOUNT_KEY", value::optional_secret)?,
+        azure_container: env_slot(env, "AGORA_AZURE_CONTAINER", value::optional)?,
+        azure_connection_string: env_slot(
+            env,
+            "AGORA_AZURE_CONNECTION_STRING",
+            value::optional_secret,
+        )?,
     })
 }

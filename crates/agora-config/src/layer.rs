@@ -68,6 +68,11 @@ pub(crate) struct Layer {
     pub minio_bucket: Slot<Option<String>>,
     pub minio_region: Slot<Option<String>>,
     pub minio_use_ssl: Slot<bool>,
+    // Azure Blob.
+    pub azure_account_name: Slot<Option<String>>,
+    pub azure_account_key: Slot<Option<Secret>>,
+    pub azure_container: Slot<Option<String>>,
+    pub azure_connection_string: Slot<Option<Secret>>,
 }
 
 fn over<T>(low: &mut Slot<T>, high: Slot<T>) {
@@ -115,6 +120,13 @@ impl Layer {
         over(&mut self.minio_bucket, high.minio_bucket);
         over(&mut self.minio_region, high.minio_region);
         over(&mut self.minio_use_ssl, high.minio_use_ssl);
+        over(&mut self.azure_account_name, high.azure_account_name);
+        over(&mut self.azure_account_key, high.azure_account_key);
+        over(&mut self.azure_container, high.azure_container);
+        over(
+            &mut self.azure_connection_string,
+            high.azure_connection_string,
+        );
     }
 
     /// Combines the environment's Athens-named and agora-named settings. They have the same
@@ -210,6 +222,26 @@ impl Layer {
                 "storage.minio.use_ssl",
                 athens.minio_use_ssl,
                 agora.minio_use_ssl,
+            )?,
+            azure_account_name: pick(
+                "storage.azure.account_name",
+                athens.azure_account_name,
+                agora.azure_account_name,
+            )?,
+            azure_account_key: pick(
+                "storage.azure.account_key",
+                athens.azure_account_key,
+                agora.azure_account_key,
+            )?,
+            azure_container: pick(
+                "storage.azure.container",
+                athens.azure_container,
+                agora.azure_container,
+            )?,
+            azure_connection_string: pick(
+                "storage.azure.connection_string",
+                athens.azure_connection_string,
+                agora.azure_connection_string,
             )?,
         })
     }

@@ -40,8 +40,8 @@ use std::path::{Path, PathBuf};
 
 pub use error::{ConfigError, Setter, Source};
 pub use settings::{
-    LogFormat, LogLevel, LogSettings, MinioSettings, NetworkMode, S3Settings, Secret,
-    ServerSettings, Settings, StorageSettings, UpstreamSettings,
+    AzureSettings, LogFormat, LogLevel, LogSettings, MinioSettings, NetworkMode, S3Settings,
+    Secret, ServerSettings, Settings, StorageSettings, UpstreamSettings,
 };
 
 use layer::{Layer, Slot, Sourced};
@@ -461,6 +461,53 @@ fn resolve(
                 bucket,
                 region,
                 use_ssl,
+            })
+        }
+        StorageKind::Azure => {
+            let selected = storage_type.source.clone();
+            record(&mut entries, ("storage.type", storage_type));
+            let missing = |key, names| ConfigError::missing(key, names, &selected, "azure");
+            let account_name = record(
+                &mut entries,
+                take("storage.azure.account_name", m.azure_account_name, || None),
+            );
+            let account_key = record(
+                &mut entries,
+                take("storage.azure.account_key", m.azure_account_key, || None),
+            );
+            let container = record(
+                &mut entries,
+                take("storage.azure.container", m.azure_container, || None),
+            )
+            .ok_or_else(|| {
+                missing(
+                    "storage.azure.container",
+                    "storage.azure.container, AGORA_AZURE_CONTAINER, Athens' \
+                     Storage.AzureBlob.ContainerName or ATHENS_AZURE_CONTAINER_NAME",
+                )
+            })?;
+            let connection_string = record(
+                &mut entries,
+                take(
+                    "storage.azure.connection_string",
+                    m.azure_connection_string,
+                    || None,
+                ),
+            );
+            if account_name.is_none() && connection_string.is_none() {
+                return Err(missing(
+                    "storage.azure.account_name",
+                    "storage.azure.account_name, AGORA_AZURE_ACCOUNT_NAME, Athens' \
+                     Storage.AzureBlob.AccountName or ATHENS_AZURE_ACCOUNT_NAME (or a \
+                     connection string: storage.azure.connection_string, \
+                     AGORA_AZURE_CONNECTION_STRING or AZURE_STORAGE_CONNECTION_STRING)",
+                ));
+            }
+            StorageSettings::Azure(AzureSettings {
+                account_name,
+                account_key,
+                container,
+                connection_string,
             })
         }
     };

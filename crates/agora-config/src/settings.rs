@@ -145,6 +145,30 @@ pub enum StorageSettings {
     /// the disk layout: `<module>/<version>/{go.mod,source.zip,<version>.info}`
     /// (`[storage.minio]`, Athens `StorageType = "minio"`).
     Minio(MinioSettings),
+    /// Modules in an Azure Blob container in Athens' Azure layout, which is the S3 layout
+    /// (`[storage.azure]`, Athens `StorageType = "azureblob"`).
+    Azure(AzureSettings),
+}
+
+/// `[storage.azure]`: an Azure Blob container, with Athens' `Storage.AzureBlob` meaning.
+///
+/// At least one of `account_name` and `connection_string` is set. The connection string
+/// (`AZURE_STORAGE_CONNECTION_STRING`) supplies the account, key and `BlobEndpoint`;
+/// `account_name` and `account_key`, when set, win over its values.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AzureSettings {
+    /// The storage account. Env `AGORA_AZURE_ACCOUNT_NAME`, `ATHENS_AZURE_ACCOUNT_NAME`.
+    pub account_name: Option<String>,
+    /// The account key (base64). With none (and none in the connection string), the
+    /// Azure credential chain of the environment is used. Env `AGORA_AZURE_ACCOUNT_KEY`,
+    /// `ATHENS_AZURE_ACCOUNT_KEY`.
+    pub account_key: Option<Secret>,
+    /// The container (required; agora never creates it). Env `AGORA_AZURE_CONTAINER`,
+    /// `ATHENS_AZURE_CONTAINER_NAME`.
+    pub container: String,
+    /// A storage connection string. Env `AGORA_AZURE_CONNECTION_STRING`,
+    /// `AZURE_STORAGE_CONNECTION_STRING`.
+    pub connection_string: Option<Secret>,
 }
 
 /// `[storage.s3]`: an S3 bucket, with Athens' `Storage.S3` meaning.

@@ -95,8 +95,8 @@ const AGORA_KEYS: [&str; 20] = [
     "upstream.github_token",
 ];
 
-/// The keys of the S3 and MinIO tables, which exist only when that storage is selected.
-const OBJECT_STORAGE_KEYS: [&str; 13] = [
+/// The keys of the S3, MinIO and Azure tables, which exist only when that storage is selected.
+const OBJECT_STORAGE_KEYS: [&str; 17] = [
     "storage.s3.bucket",
     "storage.s3.region",
     "storage.s3.endpoint",
@@ -110,6 +110,10 @@ const OBJECT_STORAGE_KEYS: [&str; 13] = [
     "storage.minio.bucket",
     "storage.minio.region",
     "storage.minio.use_ssl",
+    "storage.azure.account_name",
+    "storage.azure.account_key",
+    "storage.azure.container",
+    "storage.azure.connection_string",
 ];
 
 // ---------------------------------------------------------------------------------------
@@ -296,11 +300,18 @@ fn every_agora_env_name_is_wired() {
         ("ATHENS_MINIO_SECRET_ACCESS_KEY", "s"),
         ("ATHENS_MINIO_BUCKET_NAME", "b"),
     ];
+    let azure_base: &[(&str, &str)] = &[
+        ("AGORA_STORAGE_TYPE", "azure"),
+        ("ATHENS_AZURE_CONTAINER_NAME", "c"),
+        ("ATHENS_AZURE_ACCOUNT_NAME", "a"),
+    ];
     for (name, key) in crate::env::AGORA_ENV {
         let base: &[(&str, &str)] = if key.starts_with("storage.s3.") {
             s3_base
         } else if key.starts_with("storage.minio.") {
             minio_base
+        } else if key.starts_with("storage.azure.") {
+            azure_base
         } else {
             &[]
         };
@@ -312,6 +323,10 @@ fn every_agora_env_name_is_wired() {
             k if k.ends_with(".access_key_id") => "k",
             k if k.ends_with(".secret_access_key") => "s",
             "storage.s3.session_token" => "t",
+            "storage.azure.account_name" => "a",
+            "storage.azure.container" => "c",
+            "storage.azure.account_key" => "a2V5",
+            "storage.azure.connection_string" => "AccountName=a;AccountKey=a2V5",
             "storage.s3.force_path_style" | "storage.minio.use_ssl" => "true",
             "data_dir" | "tmp_dir" | "storage.disk.root" => "/x",
             "server.listen" => "0.0.0.0:1",
@@ -656,7 +671,7 @@ fn invalid_values_name_key_and_source() {
         (
             "AGORA_STORAGE_TYPE",
             "ftp",
-            "expected disk, memory, s3 or minio",
+            "expected disk, memory, s3, minio or azure",
         ),
         ("AWS_FORCE_PATH_STYLE", "yes", "expected true or false"),
         ("AGORA_MINIO_USE_SSL", "on", "expected true or false"),
@@ -748,7 +763,7 @@ fn invalid_file_values_name_key_and_file() {
         (
             "StorageType = \"\"\n",
             "StorageType",
-            "expected disk, memory, s3 or minio",
+            "expected disk, memory, s3, minio or azure",
         ),
         (
             "GoBinaryEnvVars = [\"GOPROXY\"]\n",
@@ -804,7 +819,7 @@ fn unsupported_storage_types_name_their_source() {
         e,
         format!(
             "storage type gcp is not supported yet (set by StorageType (file {})); agora \
-             supports disk, memory, s3 and minio",
+             supports disk, memory, s3, minio and azure (azureblob)",
             path.display()
         )
     );
@@ -816,8 +831,8 @@ fn unsupported_storage_types_name_their_source() {
     let loaded = load(Some(&path), &env_of(&[("AGORA_STORAGE_TYPE", "memory")])).unwrap();
     assert_eq!(loaded.settings.storage, StorageSettings::Memory);
     // agora's own format knows the Athens names too, but not their tables.
-    let path = write(&dir, "agora.toml", "[storage]\ntype = \"azureblob\"\n");
-    assert!(err(Some(&path), &[]).starts_with("storage type azureblob is not supported yet"));
+    let path = write(&dir, "agora.toml", "[storage]\ntype = \"external\"\n");
+    assert!(err(Some(&path), &[]).starts_with("storage type external is not supported yet"));
 }
 
 #[test]
@@ -1609,4 +1624,139 @@ fn minio_from_athens_file_and_env() {
         );
         assert!(e.contains(env[missing].0), "{e}");
     }
+}
+
+// ---------------------------------------------------------------------------------------
+// Azure Blob
+
+#[test]
+fn azure_from_athens_env_names() {
+    let conn = "DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;\
+                AccountKey=conn-secret-key;BlobEndpoint=http://127.0.0.1:10000/devstoreaccount1;";
+    let loaded = load(
+        None,
+        &env_of(&[
+            ("ATHENS_STORAGE_TYPE", "azureblob"),
+            ("ATHENS_AZURE_ACCOUNT_NAME", "acct"),
+            ("ATHENS_AZURE_ACCOUNT_KEY", "azure-secret-key"),
+            ("ATHENS_AZURE_CONTAINER_NAME", "athens"),
+            ("AZURE_STORAGE_CONNECTION_STRING", conn),
+        ]),
+    )
+    .unwrap();
+    assert_eq!(
+        loaded.settings.storage,
+        StorageSettings::Azure(crate::AzureSettings {
+            account_name: Some("acct".into()),
+            account_key: Some(crate::Secret::new("azure-secret-key")),
+            container: "athens".into(),
+            connection_string: Some(crate::Secret::new(conn)),
+        })
+    );
+    for (key, name) in [
+        ("storage.type", "ATHENS_STORAGE_TYPE"),
+        ("storage.azure.account_name", "ATHENS_AZURE_ACCOUNT_NAME"),
+        ("storage.azure.account_key", "ATHENS_AZURE_ACCOUNT_KEY"),
+        ("storage.azure.container", "ATHENS_AZURE_CONTAINER_NAME"),
+        (
+            "storage.azure.connection_string",
+            "AZURE_STORAGE_CONNECTION_STRING",
+        ),
+    ] {
+        assert_eq!(
+            loaded.source(key),
+            Some(&Source::Env { name: name.into() }),
+            "{key}"
+        );
+    }
+    assert_eq!(loaded.source("storage.s3.bucket"), None);
+    let shown = loaded.show();
+    assert!(shown.contains("storage.type = \"azure\""), "{shown}");
+    for secret in ["azure-secret-key", "conn-secret-key"] {
+        assert!(!shown.contains(secret), "{shown}");
+        assert!(!format!("{:?}", loaded.settings).contains(secret));
+    }
+    assert!(
+        shown.contains("storage.azure.account_key = \"<redacted>\""),
+        "{shown}"
+    );
+}
+
+#[test]
+fn azure_from_athens_file_and_agora_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(
+        &dir,
+        "config.toml",
+        "StorageType = \"azureblob\"\n[Storage.AzureBlob]\nAccountName = \"acct\"\n\
+         AccountKey = \"file-secret\"\nContainerName = \"mods\"\n",
+    );
+    let loaded = load(Some(&path), &env_of(&[])).unwrap();
+    assert_eq!(
+        loaded.settings.storage,
+        StorageSettings::Azure(crate::AzureSettings {
+            account_name: Some("acct".into()),
+            account_key: Some(crate::Secret::new("file-secret")),
+            container: "mods".into(),
+            connection_string: None,
+        })
+    );
+    let path = write(
+        &dir,
+        "agora.toml",
+        "[storage]\ntype = \"azure\"\n[storage.azure]\ncontainer = \"c\"\n\
+         connection_string = \"UseDevelopmentStorage=true\"\n",
+    );
+    let loaded = load(
+        Some(&path),
+        &env_of(&[("AGORA_AZURE_CONTAINER", "from-env")]),
+    )
+    .unwrap();
+    assert_eq!(
+        loaded.settings.storage,
+        StorageSettings::Azure(crate::AzureSettings {
+            account_name: None,
+            account_key: None,
+            container: "from-env".into(),
+            connection_string: Some(crate::Secret::new("UseDevelopmentStorage=true")),
+        })
+    );
+}
+
+#[test]
+fn azure_requires_a_container_and_an_account() {
+    let e = err(
+        None,
+        &[
+            ("ATHENS_STORAGE_TYPE", "azureblob"),
+            ("ATHENS_AZURE_ACCOUNT_NAME", "a"),
+        ],
+    );
+    assert!(
+        e.starts_with("storage.azure.container must be set when the storage type is azure"),
+        "{e}"
+    );
+    assert!(e.contains("ATHENS_AZURE_CONTAINER_NAME"), "{e}");
+    let e = err(
+        None,
+        &[
+            ("ATHENS_STORAGE_TYPE", "azureblob"),
+            ("ATHENS_AZURE_CONTAINER_NAME", "c"),
+        ],
+    );
+    assert!(
+        e.starts_with("storage.azure.account_name must be set"),
+        "{e}"
+    );
+    assert!(e.contains("AZURE_STORAGE_CONNECTION_STRING"), "{e}");
+    // A connection string set for other tools does not matter when the storage is not azure.
+    let loaded = load(
+        None,
+        &env_of(&[("AZURE_STORAGE_CONNECTION_STRING", "AccountName=x")]),
+    )
+    .unwrap();
+    assert!(matches!(
+        loaded.settings.storage,
+        StorageSettings::Disk { .. }
+    ));
 }

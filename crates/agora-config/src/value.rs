@@ -19,6 +19,7 @@ pub(crate) enum StorageKind {
     Memory,
     S3,
     Minio,
+    Azure,
     /// An Athens backend agora does not implement yet.
     Unsupported(&'static str),
 }
@@ -30,12 +31,13 @@ impl StorageKind {
             Self::Memory => "memory",
             Self::S3 => "s3",
             Self::Minio => "minio",
+            Self::Azure => "azure",
             Self::Unsupported(name) => name,
         }
     }
 }
 
-const ATHENS_ONLY_STORAGE: [&str; 4] = ["mongo", "gcp", "azureblob", "external"];
+const ATHENS_ONLY_STORAGE: [&str; 3] = ["mongo", "gcp", "external"];
 
 pub(crate) fn storage_kind(s: &str) -> Result<StorageKind, String> {
     match s.trim() {
@@ -43,13 +45,15 @@ pub(crate) fn storage_kind(s: &str) -> Result<StorageKind, String> {
         "memory" => Ok(StorageKind::Memory),
         "s3" => Ok(StorageKind::S3),
         "minio" => Ok(StorageKind::Minio),
+        // agora's name, and Athens' (`StorageType = "azureblob"`).
+        "azure" | "azureblob" => Ok(StorageKind::Azure),
         other => ATHENS_ONLY_STORAGE
             .iter()
             .find(|k| **k == other)
             .map(|k| StorageKind::Unsupported(k))
             .ok_or_else(|| {
-                "expected disk, memory, s3 or minio (Athens' mongo, gcp, azureblob and external \
-                 are recognised but not supported yet)"
+                "expected disk, memory, s3, minio or azure (azureblob) (Athens' mongo, gcp and \
+                 external are recognised but not supported yet)"
                     .to_owned()
             }),
     }

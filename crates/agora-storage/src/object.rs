@@ -182,10 +182,8 @@ impl AzureConfig {
         let mut dev = false;
         for part in conn.split(';').map(str::trim).filter(|p| !p.is_empty()) {
             let Some((k, v)) = part.split_once('=') else {
-                return Err(format!(
-                    "connection string: expected Name=value, found {:?}",
-                    part.chars().take(24).collect::<String>()
-                ));
+                // Never quote the part: it may be a piece of the key.
+                return Err("connection string: a part is not Name=value".to_owned());
             };
             match k.trim().to_ascii_lowercase().as_str() {
                 "accountname" => name = Some(v.trim().to_owned()),

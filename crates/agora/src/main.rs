@@ -12,7 +12,7 @@ use agora_server::{NetworkMode, Proxy, ServerOptions, Stasher};
 use agora_storage::Storage;
 use agora_storage::fs::DiskStorage;
 use agora_storage::memory::MemoryStorage;
-use agora_storage::object::{Layout, ObjectStorage, S3Config};
+use agora_storage::object::{AzureConfig, Layout, ObjectStorage, S3Config};
 use agora_upstream::{Credentials, ProxyList, Upstream, UpstreamConfig};
 use anyhow::Context;
 use clap::{Parser, Subcommand};
@@ -177,6 +177,26 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
             })
             .context("configuring MinIO storage")?,
         ),
+        StorageSettings::Azure(az) => {
+            let mut config = match &az.connection_string {
+                Some(conn) => AzureConfig::from_connection_string(conn.expose(), &az.container)
+                    .map_err(|e| anyhow::anyhow!("storage.azure.connection_string: {e}"))?,
+                None => AzureConfig {
+                    account_name: String::new(),
+                    account_key: None,
+                    container: az.container.clone(),
+                    endpoint: None,
+                },
+            };
+            // Explicit settings win over the connection string's.
+            if let Some(name) = &az.account_name {
+                config.account_name = name.clone();
+            }
+            if let Some(key) = &az.account_key {
+                config.account_key = Some(key.expose().to_owned());
+            }
+            Arc::new(ObjectStorage::azure(&config).context("configuring Azure Blob storage")?)
+        }
     };
     let up = &settings.upstream;
     let proxies = ProxyList::parse(&up.goproxy).context("upstream GOPROXY")?;
