@@ -23,6 +23,8 @@ use async_trait::async_trait;
 use bytes::Bytes;
 use futures_util::Stream;
 
+#[cfg(feature = "external")]
+pub mod external;
 pub mod fs;
 pub mod memory;
 #[cfg(feature = "s3")]

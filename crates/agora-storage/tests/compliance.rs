@@ -6,7 +6,12 @@
 //! Athens' layouts: `s3` (`<module>/@v/<version>.*`) and `minio` (disk-style keys).
 //! The Azure Blob backend runs against Azurite 3.35.0 (`azurite-blob`), started the same
 //! way, with a fresh container per test. If moto or Azurite cannot be started, those
-//! tests fail; they never skip.
+//! tests fail; they never skip. The external backend (Athens' external HTTP storage
+//! protocol) runs against agora's own protocol server (`agora-external-server`) over a
+//! disk backend, started in the test on 127.0.0.1, in both of its dialects: `external`
+//! (Range, ETag, 409 for a stored version) and `external_athens` (what Athens' reference
+//! server does: whole zips only, 400 for every failed save). Every suite test holds for
+//! it; create-only holds because the server's backend refuses the second save.
 
 #![allow(clippy::unwrap_used)]
 
@@ -200,6 +205,50 @@ suite!(disk, memory);
 suite!(s3, minio);
 #[cfg(feature = "azure")]
 suite!(azure);
+#[cfg(feature = "external")]
+suite!(external, external_athens);
+
+/// An external-storage client of a fresh protocol server over a disk backend, served on
+/// the test's own runtime (so it stops with the test).
+#[cfg(feature = "external")]
+fn external_fixture(dialect: agora_external_server::Dialect) -> Fixture {
+    let dir = tempfile::tempdir().unwrap();
+    let (url, _) = external_server(dir.path(), dialect);
+    Fixture {
+        storage: Arc::new(agora_storage::external::ExternalStorage::new(&url).unwrap()),
+        dir,
+    }
+}
+
+/// Starts a protocol server over `<dir>/server/root`; returns its URL and its storage.
+#[cfg(feature = "external")]
+fn external_server(dir: &Path, dialect: agora_external_server::Dialect) -> (String, DiskStorage) {
+    let spool = dir.join("server/spool");
+    std::fs::create_dir_all(&spool).unwrap();
+    let disk = DiskStorage::open(dir.join("server/root")).unwrap();
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    agora_external_server::spawn(
+        listener,
+        Arc::new(disk.clone()),
+        agora_external_server::ServerOptions {
+            spool_dir: spool,
+            dialect,
+        },
+    )
+    .unwrap();
+    (format!("http://{addr}"), disk)
+}
+
+#[cfg(feature = "external")]
+fn external() -> Fixture {
+    external_fixture(agora_external_server::Dialect::Agora)
+}
+
+#[cfg(feature = "external")]
+fn external_athens() -> Fixture {
+    external_fixture(agora_external_server::Dialect::AthensReference)
+}
 
 #[cfg(feature = "azure")]
 fn azure() -> Fixture {
@@ -1572,5 +1621,319 @@ mod azure_backend {
         );
         assert!(AzureConfig::from_connection_string("AccountKey=k", "x").is_err());
         assert!(AzureConfig::from_connection_string("garbage", "x").is_err());
+    }
+}
+
+/// External-storage-only behaviour: the exact requests Athens' protocol defines, big zips
+/// in both directions, and failures that must never read as absence.
+#[cfg(feature = "external")]
+mod external_protocol {
+    use std::collections::BTreeMap;
+    use std::sync::Mutex;
+
+    use agora_external_server::Dialect;
+    use agora_storage::external::ExternalStorage;
+    use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+
+    use super::*;
+
+    /// One request as a capture server saw it.
+    #[derive(Debug, Clone)]
+    struct Seen {
+        method: String,
+        path: String,
+        headers: BTreeMap<String, String>,
+        body: Vec<u8>,
+    }
+
+    /// How a scripted server answers (method, path): status and body.
+    type Script = fn(&str, &str) -> (u16, &'static str);
+
+    /// A server that records every request and answers 404 to reads, 200 to the rest.
+    async fn capture_server() -> (String, Arc<Mutex<Vec<Seen>>>) {
+        scripted_server(|method, _| {
+            if method == "GET" {
+                (404, "")
+            } else {
+                (200, "")
+            }
+        })
+        .await
+    }
+
+    /// A server that records every request and answers as `script` says.
+    async fn scripted_server(script: Script) -> (String, Arc<Mutex<Vec<Seen>>>) {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let log = seen.clone();
+        tokio::spawn(async move {
+            while let Ok((conn, _)) = listener.accept().await {
+                let log = log.clone();
+                tokio::spawn(async move {
+                    let mut conn = BufReader::new(conn);
+                    loop {
+                        let mut line = String::new();
+                        if conn.read_line(&mut line).await.unwrap_or(0) == 0 {
+                            return;
+                        }
+                        let mut parts = line.split_whitespace();
+                        let method = parts.next().unwrap_or_default().to_owned();
+                        let path = parts.next().unwrap_or_default().to_owned();
+                        let mut headers = BTreeMap::new();
+                        loop {
+                            let mut h = String::new();
+                            conn.read_line(&mut h).await.unwrap();
+                            let h = h.trim_end();
+                            if h.is_empty() {
+                                break;
+                            }
+                            let (k, v) = h.split_once(':').unwrap();
+                            headers.insert(k.trim().to_ascii_lowercase(), v.trim().to_owned());
+                        }
+                        let len: usize = headers
+                            .get("content-length")
+                            .map(|v| v.parse().unwrap())
+                            .unwrap_or(0);
+                        let mut body = vec![0; len];
+                        conn.read_exact(&mut body).await.unwrap();
+                        let (status, answer) = script(&method, &path);
+                        log.lock().unwrap().push(Seen {
+                            method,
+                            path,
+                            headers,
+                            body,
+                        });
+                        let answer = format!(
+                            "HTTP/1.1 {status} X\r\nContent-Length: {}\r\n\r\n{answer}",
+                            answer.len()
+                        );
+                        conn.get_mut().write_all(answer.as_bytes()).await.unwrap();
+                    }
+                });
+            }
+        });
+        (url, seen)
+    }
+
+    /// Splits a multipart body into (part name, bytes), in order.
+    fn parts(content_type: &str, body: &[u8]) -> Vec<(String, Vec<u8>)> {
+        let boundary = content_type
+            .split_once("boundary=")
+            .map(|(_, b)| b.trim_matches('"'))
+            .unwrap();
+        let delim = format!("--{boundary}");
+        let text = body;
+        let mut out = Vec::new();
+        let find = |hay: &[u8], needle: &[u8], from: usize| {
+            hay[from..]
+                .windows(needle.len())
+                .position(|w| w == needle)
+                .map(|p| p + from)
+        };
+        let mut at = find(text, delim.as_bytes(), 0).unwrap();
+        loop {
+            let after = at + delim.len();
+            if text[after..].starts_with(b"--") {
+                break;
+            }
+            let head_end = find(text, b"\r\n\r\n", after).unwrap();
+            let head = String::from_utf8_lossy(&text[after..head_end]).to_string();
+            let name = head
+                .split("name=\"")
+                .nth(1)
+                .and_then(|r| r.split('"').next())
+                .unwrap()
+                .to_owned();
+            let next = find(text, format!("\r\n{delim}").as_bytes(), head_end).unwrap();
+            out.push((name, text[head_end + 4..next].to_vec()));
+            at = next + 2;
+        }
+        out
+    }
+
+    #[tokio::test]
+    async fn requests_are_athens_wire_format() {
+        let (url, seen) = capture_server().await;
+        let dir = tempfile::tempdir().unwrap();
+        let s = ExternalStorage::new(&format!("{url}/base/")).unwrap();
+        let (md, ver) = (
+            m("github.com/BurntSushi/toml"),
+            v("v1.0.0-RC1+incompatible"),
+        );
+        let zip: Vec<u8> = (0..300_000u32).map(|i| (i % 253) as u8).collect();
+        let nv = new_version(dir.path(), "toml", &zip, "v1.0.0-RC1+incompatible");
+        let (info, go_mod) = (nv.info.clone(), nv.go_mod.clone());
+        s.put(&md, &ver, nv).await.unwrap();
+        s.delete(&md, &ver).await.unwrap();
+        let seen = seen.lock().unwrap().clone();
+        let lines: Vec<String> = seen
+            .iter()
+            .map(|r| format!("{} {}", r.method, r.path))
+            .collect();
+        let base = "/base/github.com/!burnt!sushi/toml/@v/v1.0.0-RC1+incompatible";
+        // The existence check stops at the first 404 (the .info), then the save.
+        assert_eq!(
+            lines,
+            [
+                format!("GET {base}.info"),
+                format!("POST {base}.save"),
+                format!("DELETE {base}.delete"),
+            ]
+        );
+        let save = &seen[1];
+        let ct = &save.headers["content-type"];
+        assert!(ct.starts_with("multipart/form-data; boundary="), "{ct}");
+        assert_eq!(
+            save.headers["content-length"],
+            save.body.len().to_string(),
+            "the save carries its exact length"
+        );
+        let got = parts(ct, &save.body);
+        let names: Vec<&str> = got.iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(names, ["mod.info", "mod.mod", "mod.zip"]);
+        assert_eq!(got[0].1, info);
+        assert_eq!(got[1].1, go_mod);
+        assert_eq!(got[2].1, zip);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn big_zip_streams_both_ways_in_both_dialects() {
+        // Athens' reference server caps a save at 1 MiB; agora's has no cap.
+        let zip: Vec<u8> = (0..24u64 << 20).map(|i| (i % 249) as u8).collect();
+        for dialect in [Dialect::Agora, Dialect::AthensReference] {
+            let f = external_fixture(dialect);
+            let (md, ver) = (m("example.com/big"), v("v1.0.0"));
+            let nv = new_version(f.dir.path(), "big", &zip, "v1.0.0");
+            f.storage.put(&md, &ver, nv).await.unwrap();
+            assert_eq!(
+                f.storage.zip(&md, &ver).await.unwrap().size,
+                zip.len() as u64
+            );
+            assert!(
+                read_zip(&*f.storage, &md, &ver, None).await == zip,
+                "{dialect:?}"
+            );
+            let r = (17u64 << 20) + 5..(23u64 << 20) + 3;
+            assert!(
+                read_zip(&*f.storage, &md, &ver, Some(r.clone())).await
+                    == zip[r.start as usize..r.end as usize],
+                "{dialect:?}"
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn unreachable_server_is_unavailable_not_absent() {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let s = ExternalStorage::new(&format!("http://127.0.0.1:{port}")).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let (md, ver) = (m("example.com/gone"), v("v1.0.0"));
+        let kinds = [
+            s.info(&md, &ver).await.unwrap_err().kind(),
+            s.go_mod(&md, &ver).await.unwrap_err().kind(),
+            s.zip(&md, &ver).await.unwrap_err().kind(),
+            s.list(&md).await.unwrap_err().kind(),
+            s.exists(&md, &ver).await.unwrap_err().kind(),
+            s.delete(&md, &ver).await.unwrap_err().kind(),
+            s.ready().await.unwrap_err().kind(),
+            s.put(&md, &ver, new_version(dir.path(), "g", b"z", "v1.0.0"))
+                .await
+                .unwrap_err()
+                .kind(),
+        ];
+        assert_eq!(kinds, [ErrorKind::Unavailable; 8]);
+    }
+
+    #[tokio::test]
+    async fn server_side_storage_failure_is_unavailable_not_absent() {
+        let dir = tempfile::tempdir().unwrap();
+        let (url, disk) = external_server(dir.path(), Dialect::Agora);
+        let s = ExternalStorage::new(&url).unwrap();
+        let (md, ver) = (m("example.com/broken"), v("v1.0.0"));
+        s.put(&md, &ver, new_version(dir.path(), "b", b"zip", "v1.0.0"))
+            .await
+            .unwrap();
+        // Break the server's disk the way the disk suite does: an unreadable .info.
+        let vdir = disk.root().join("example.com/broken/v1.0.0");
+        std::fs::remove_file(vdir.join("v1.0.0.info")).unwrap();
+        std::fs::create_dir(vdir.join("v1.0.0.info")).unwrap();
+        for (what, kind) in [
+            ("info", s.info(&md, &ver).await.unwrap_err().kind()),
+            ("exists", s.exists(&md, &ver).await.unwrap_err().kind()),
+        ] {
+            assert_eq!(kind, ErrorKind::Unavailable, "{what}");
+        }
+        assert_ne!(
+            s.zip(&md, &ver).await.unwrap_err().kind(),
+            ErrorKind::NotFound
+        );
+    }
+
+    #[tokio::test]
+    async fn a_partial_version_on_the_server_does_not_exist() {
+        // A server whose backend writes non-atomically (Athens' disk) can hold an .info
+        // and a .mod without the zip: exists must say no, so agora fetches it again.
+        let (url, seen) = scripted_server(|_, path| {
+            if path.ends_with(".zip") {
+                (404, "not found")
+            } else {
+                (200, "x")
+            }
+        })
+        .await;
+        let s = ExternalStorage::new(&url).unwrap();
+        let (md, ver) = (m("example.com/partial"), v("v1.0.0"));
+        assert!(!s.exists(&md, &ver).await.unwrap());
+        let seen = seen.lock().unwrap().clone();
+        let asked: Vec<&str> = seen.iter().map(|r| r.path.as_str()).collect();
+        assert_eq!(
+            asked,
+            [
+                "/example.com/partial/@v/v1.0.0.info",
+                "/example.com/partial/@v/v1.0.0.mod",
+                "/example.com/partial/@v/v1.0.0.zip",
+            ]
+        );
+        assert_eq!(
+            seen[2].headers.get("range").map(String::as_str),
+            Some("bytes=0-0")
+        );
+    }
+
+    #[tokio::test]
+    async fn server_errors_are_unavailable_and_not_ready() {
+        let (url, _) = scripted_server(|_, _| (503, "backend down")).await;
+        let s = ExternalStorage::new(&url).unwrap();
+        let (md, ver) = (m("example.com/down"), v("v1.0.0"));
+        let err = s.ready().await.unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Unavailable);
+        assert!(err.to_string().contains("backend down"), "{err}");
+        assert_eq!(
+            s.list(&md).await.unwrap_err().kind(),
+            ErrorKind::Unavailable
+        );
+        assert_eq!(
+            s.info(&md, &ver).await.unwrap_err().kind(),
+            ErrorKind::Unavailable
+        );
+        assert_eq!(
+            s.zip(&md, &ver).await.unwrap_err().kind(),
+            ErrorKind::Unavailable
+        );
+        // 410 is absence, as 404 is.
+        let (url, _) = scripted_server(|_, _| (410, "gone")).await;
+        let s = ExternalStorage::new(&url).unwrap();
+        assert!(s.list(&md).await.unwrap().is_empty());
+        assert!(!s.exists(&md, &ver).await.unwrap());
+        assert_eq!(
+            s.go_mod(&md, &ver).await.unwrap_err().kind(),
+            ErrorKind::NotFound
+        );
+        s.ready().await.unwrap();
     }
 }
