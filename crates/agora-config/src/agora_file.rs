@@ -49,6 +49,13 @@ struct RawStorage {
     s3: RawS3,
     minio: RawMinio,
     azure: RawAzure,
+    external: RawExternal,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default, deny_unknown_fields)]
+struct RawExternal {
+    url: Option<Value>,
 }
 
 #[derive(Deserialize, Default)]
@@ -300,6 +307,12 @@ pub(crate) fn layer(path: &Path, text: &str) -> Result<Layer, ConfigError> {
             p,
             "storage.azure.connection_string",
             raw.storage.azure.connection_string.as_ref(),
+        )?,
+        external_url: toml_str_slot(
+            p,
+            "storage.external.url",
+            raw.storage.external.url.as_ref(),
+            value::endpoint_url,
         )?,
     })
 }

@@ -155,6 +155,7 @@ pub(crate) const ATHENS_KEYS: &[AthensKey] = &[
         "Storage.AzureBlob.ContainerName",
         &["ATHENS_AZURE_CONTAINER_NAME"],
     ),
+    implemented("Storage.External.URL", &["ATHENS_EXTERNAL_STORAGE_URL"]),
     // Accepted, not implemented.
     ignored("GoEnv", &["GO_ENV"], Default::Str(&["development"]), ""),
     ignored(
@@ -346,7 +347,6 @@ pub(crate) const ATHENS_KEYS: &[AthensKey] = &[
     backend("Storage.Mongo.InsecureConn"),
     backend("Storage.AzureBlob.ManagedIdentityResourceId"),
     backend("Storage.AzureBlob.CredentialScope"),
-    backend("Storage.External.URL"),
     backend("SingleFlight.Etcd.Endpoints"),
     backend("SingleFlight.Redis.Endpoint"),
     backend("SingleFlight.Redis.Password"),
@@ -723,6 +723,12 @@ pub(crate) fn file(
             val("Storage.AzureBlob.ContainerName"),
             value::optional,
         )?,
+        external_url: toml_str_slot(
+            path,
+            spelled("Storage.External.URL"),
+            val("Storage.External.URL"),
+            value::endpoint_url,
+        )?,
         ..Layer::default()
     };
 
@@ -928,6 +934,7 @@ pub(crate) fn env(
             "AZURE_STORAGE_CONNECTION_STRING",
             value::optional_secret,
         )?,
+        external_url: env_slot(env, "ATHENS_EXTERNAL_STORAGE_URL", value::endpoint_url)?,
         ..Layer::default()
     };
     let port = env_slot(&non_empty, "PORT", value::listen)?;

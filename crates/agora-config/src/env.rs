@@ -52,6 +52,7 @@ pub(crate) const AGORA_ENV: &[(&str, &str)] = &[
         "AGORA_AZURE_CONNECTION_STRING",
         "storage.azure.connection_string",
     ),
+    ("AGORA_EXTERNAL_URL", "storage.external.url"),
 ];
 
 /// Reads the `AGORA_*` variables. An empty value is a value, not "unset".
@@ -102,5 +103,6 @@ pub(crate) fn layer(env: &dyn Fn(&str) -> Option<String>) -> Result<Layer, Confi
             "AGORA_AZURE_CONNECTION_STRING",
             value::optional_secret,
         )?,
+        external_url: env_slot(env, "AGORA_EXTERNAL_URL", value::endpoint_url)?,
     })
 }

@@ -73,6 +73,8 @@ pub(crate) struct Layer {
     pub azure_account_key: Slot<Option<Secret>>,
     pub azure_container: Slot<Option<String>>,
     pub azure_connection_string: Slot<Option<Secret>>,
+    // External (Athens' external storage protocol).
+    pub external_url: Slot<Option<String>>,
 }
 
 fn over<T>(low: &mut Slot<T>, high: Slot<T>) {
@@ -127,6 +129,7 @@ impl Layer {
             &mut self.azure_connection_string,
             high.azure_connection_string,
         );
+        over(&mut self.external_url, high.external_url);
     }
 
     /// Combines the environment's Athens-named and agora-named settings. They have the same
@@ -242,6 +245,11 @@ impl Layer {
                 "storage.azure.connection_string",
                 athens.azure_connection_string,
                 agora.azure_connection_string,
+            )?,
+            external_url: pick(
+                "storage.external.url",
+                athens.external_url,
+                agora.external_url,
             )?,
         })
     }

@@ -40,8 +40,8 @@ use std::path::{Path, PathBuf};
 
 pub use error::{ConfigError, Setter, Source};
 pub use settings::{
-    AzureSettings, LogFormat, LogLevel, LogSettings, MinioSettings, NetworkMode, S3Settings,
-    Secret, ServerSettings, Settings, StorageSettings, UpstreamSettings,
+    AzureSettings, ExternalSettings, LogFormat, LogLevel, LogSettings, MinioSettings, NetworkMode,
+    S3Settings, Secret, ServerSettings, Settings, StorageSettings, UpstreamSettings,
 };
 
 use layer::{Layer, Slot, Sourced};
@@ -509,6 +509,24 @@ fn resolve(
                 container,
                 connection_string,
             })
+        }
+        StorageKind::External => {
+            let selected = storage_type.source.clone();
+            record(&mut entries, ("storage.type", storage_type));
+            let url = record(
+                &mut entries,
+                take("storage.external.url", m.external_url, || None),
+            )
+            .ok_or_else(|| {
+                ConfigError::missing(
+                    "storage.external.url",
+                    "storage.external.url, AGORA_EXTERNAL_URL, Athens' Storage.External.URL \
+                     or ATHENS_EXTERNAL_STORAGE_URL",
+                    &selected,
+                    "external",
+                )
+            })?;
+            StorageSettings::External(ExternalSettings { url })
         }
     };
 

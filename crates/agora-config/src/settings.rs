@@ -148,6 +148,18 @@ pub enum StorageSettings {
     /// Modules in an Azure Blob container in Athens' Azure layout, which is the S3 layout
     /// (`[storage.azure]`, Athens `StorageType = "azureblob"`).
     Azure(AzureSettings),
+    /// Modules kept by a server speaking Athens' external storage protocol
+    /// (`[storage.external]`, Athens `StorageType = "external"`).
+    External(ExternalSettings),
+}
+
+/// `[storage.external]`: a server speaking Athens' external storage protocol (see
+/// `docs/storage/external.md`), with Athens' `Storage.External` meaning.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExternalSettings {
+    /// The server's base URL, `http://` or `https://` with a host, no trailing `/`
+    /// (required). Env `AGORA_EXTERNAL_URL`, `ATHENS_EXTERNAL_STORAGE_URL`.
+    pub url: String,
 }
 
 /// `[storage.azure]`: an Azure Blob container, with Athens' `Storage.AzureBlob` meaning.

@@ -95,8 +95,9 @@ const AGORA_KEYS: [&str; 20] = [
     "upstream.github_token",
 ];
 
-/// The keys of the S3, MinIO and Azure tables, which exist only when that storage is selected.
-const OBJECT_STORAGE_KEYS: [&str; 17] = [
+/// The keys of the S3, MinIO, Azure and external tables, which exist only when that storage
+/// is selected.
+const OBJECT_STORAGE_KEYS: [&str; 18] = [
     "storage.s3.bucket",
     "storage.s3.region",
     "storage.s3.endpoint",
@@ -114,6 +115,7 @@ const OBJECT_STORAGE_KEYS: [&str; 17] = [
     "storage.azure.account_key",
     "storage.azure.container",
     "storage.azure.connection_string",
+    "storage.external.url",
 ];
 
 // ---------------------------------------------------------------------------------------
@@ -305,6 +307,7 @@ fn every_agora_env_name_is_wired() {
         ("ATHENS_AZURE_CONTAINER_NAME", "c"),
         ("ATHENS_AZURE_ACCOUNT_NAME", "a"),
     ];
+    let external_base: &[(&str, &str)] = &[("AGORA_STORAGE_TYPE", "external")];
     for (name, key) in crate::env::AGORA_ENV {
         let base: &[(&str, &str)] = if key.starts_with("storage.s3.") {
             s3_base
@@ -312,6 +315,8 @@ fn every_agora_env_name_is_wired() {
             minio_base
         } else if key.starts_with("storage.azure.") {
             azure_base
+        } else if key.starts_with("storage.external.") {
+            external_base
         } else {
             &[]
         };
@@ -319,6 +324,7 @@ fn every_agora_env_name_is_wired() {
             k if k.ends_with(".bucket") => "b",
             k if k.ends_with(".region") => "eu-west-1",
             "storage.s3.endpoint" => "http://127.0.0.1:9000",
+            "storage.external.url" => "http://127.0.0.1:9999",
             "storage.minio.endpoint" => "m:9000",
             k if k.ends_with(".access_key_id") => "k",
             k if k.ends_with(".secret_access_key") => "s",
@@ -671,7 +677,7 @@ fn invalid_values_name_key_and_source() {
         (
             "AGORA_STORAGE_TYPE",
             "ftp",
-            "expected disk, memory, s3, minio or azure",
+            "expected disk, memory, s3, minio, azure (azureblob) or external",
         ),
         ("AWS_FORCE_PATH_STYLE", "yes", "expected true or false"),
         ("AGORA_MINIO_USE_SSL", "on", "expected true or false"),
@@ -763,7 +769,7 @@ fn invalid_file_values_name_key_and_file() {
         (
             "StorageType = \"\"\n",
             "StorageType",
-            "expected disk, memory, s3, minio or azure",
+            "expected disk, memory, s3, minio, azure (azureblob) or external",
         ),
         (
             "GoBinaryEnvVars = [\"GOPROXY\"]\n",
@@ -819,7 +825,7 @@ fn unsupported_storage_types_name_their_source() {
         e,
         format!(
             "storage type gcp is not supported yet (set by StorageType (file {})); agora \
-             supports disk, memory, s3, minio and azure (azureblob)",
+             supports disk, memory, s3, minio, azure (azureblob) and external",
             path.display()
         )
     );
@@ -831,8 +837,8 @@ fn unsupported_storage_types_name_their_source() {
     let loaded = load(Some(&path), &env_of(&[("AGORA_STORAGE_TYPE", "memory")])).unwrap();
     assert_eq!(loaded.settings.storage, StorageSettings::Memory);
     // agora's own format knows the Athens names too, but not their tables.
-    let path = write(&dir, "agora.toml", "[storage]\ntype = \"external\"\n");
-    assert!(err(Some(&path), &[]).starts_with("storage type external is not supported yet"));
+    let path = write(&dir, "agora.toml", "[storage]\ntype = \"gcp\"\n");
+    assert!(err(Some(&path), &[]).starts_with("storage type gcp is not supported yet"));
 }
 
 #[test]
@@ -1759,4 +1765,112 @@ fn azure_requires_a_container_and_an_account() {
         loaded.settings.storage,
         StorageSettings::Disk { .. }
     ));
+}
+
+// ---------------------------------------------------------------------------------------
+// External (Athens' external storage protocol)
+
+#[test]
+fn external_from_athens_env_file_and_agora_names() {
+    let loaded = load(
+        None,
+        &env_of(&[
+            ("ATHENS_STORAGE_TYPE", "external"),
+            (
+                "ATHENS_EXTERNAL_STORAGE_URL",
+                "http://127.0.0.1:9999/store/",
+            ),
+        ]),
+    )
+    .unwrap();
+    assert_eq!(
+        loaded.settings.storage,
+        StorageSettings::External(crate::ExternalSettings {
+            url: "http://127.0.0.1:9999/store".into(),
+        })
+    );
+    assert_eq!(
+        loaded.source("storage.external.url"),
+        Some(&Source::Env {
+            name: "ATHENS_EXTERNAL_STORAGE_URL".into()
+        })
+    );
+    let shown = loaded.show();
+    assert!(shown.contains("storage.type = \"external\""), "{shown}");
+    assert!(
+        shown.contains("storage.external.url = \"http://127.0.0.1:9999/store\""),
+        "{shown}"
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(
+        &dir,
+        "config.toml",
+        "StorageType = \"external\"\n[Storage.External]\nURL = \"https://store.example\"\n",
+    );
+    let loaded = load(Some(&path), &env_of(&[])).unwrap();
+    assert_eq!(
+        loaded.settings.storage,
+        StorageSettings::External(crate::ExternalSettings {
+            url: "https://store.example".into(),
+        })
+    );
+    let path = write(
+        &dir,
+        "agora.toml",
+        "[storage]\ntype = \"external\"\n[storage.external]\nurl = \"http://file.example\"\n",
+    );
+    let loaded = load(
+        Some(&path),
+        &env_of(&[("AGORA_EXTERNAL_URL", "http://env.example:8080")]),
+    )
+    .unwrap();
+    assert_eq!(
+        loaded.settings.storage,
+        StorageSettings::External(crate::ExternalSettings {
+            url: "http://env.example:8080".into(),
+        })
+    );
+}
+
+#[test]
+fn external_requires_an_http_url() {
+    let e = err(None, &[("ATHENS_STORAGE_TYPE", "external")]);
+    assert!(
+        e.starts_with("storage.external.url must be set when the storage type is external"),
+        "{e}"
+    );
+    assert!(e.contains("ATHENS_EXTERNAL_STORAGE_URL"), "{e}");
+    for bad in ["ftp://store.example", "store.example:8080", "http://"] {
+        let e = err(
+            None,
+            &[
+                ("ATHENS_STORAGE_TYPE", "external"),
+                ("ATHENS_EXTERNAL_STORAGE_URL", bad),
+            ],
+        );
+        assert!(e.contains("ATHENS_EXTERNAL_STORAGE_URL"), "{e}");
+        assert!(e.contains("http://"), "{e}");
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(
+        &dir,
+        "agora.toml",
+        "[storage]\ntype = \"external\"\n[storage.external]\nurl = \"store\"\n",
+    );
+    let e = err(Some(&path), &[]);
+    assert!(e.contains("storage.external.url"), "{e}");
+    // Conflicting Athens and agora names fail, naming both.
+    let e = err(
+        None,
+        &[
+            ("AGORA_STORAGE_TYPE", "external"),
+            ("ATHENS_EXTERNAL_STORAGE_URL", "http://a.example"),
+            ("AGORA_EXTERNAL_URL", "http://b.example"),
+        ],
+    );
+    assert!(
+        e.contains("ATHENS_EXTERNAL_STORAGE_URL") && e.contains("AGORA_EXTERNAL_URL"),
+        "{e}"
+    );
 }

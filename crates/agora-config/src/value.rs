@@ -20,6 +20,7 @@ pub(crate) enum StorageKind {
     S3,
     Minio,
     Azure,
+    External,
     /// An Athens backend agora does not implement yet.
     Unsupported(&'static str),
 }
@@ -32,12 +33,13 @@ impl StorageKind {
             Self::S3 => "s3",
             Self::Minio => "minio",
             Self::Azure => "azure",
+            Self::External => "external",
             Self::Unsupported(name) => name,
         }
     }
 }
 
-const ATHENS_ONLY_STORAGE: [&str; 3] = ["mongo", "gcp", "external"];
+const ATHENS_ONLY_STORAGE: [&str; 2] = ["mongo", "gcp"];
 
 pub(crate) fn storage_kind(s: &str) -> Result<StorageKind, String> {
     match s.trim() {
@@ -47,13 +49,14 @@ pub(crate) fn storage_kind(s: &str) -> Result<StorageKind, String> {
         "minio" => Ok(StorageKind::Minio),
         // agora's name, and Athens' (`StorageType = "azureblob"`).
         "azure" | "azureblob" => Ok(StorageKind::Azure),
+        "external" => Ok(StorageKind::External),
         other => ATHENS_ONLY_STORAGE
             .iter()
             .find(|k| **k == other)
             .map(|k| StorageKind::Unsupported(k))
             .ok_or_else(|| {
-                "expected disk, memory, s3, minio or azure (azureblob) (Athens' mongo, gcp and \
-                 external are recognised but not supported yet)"
+                "expected disk, memory, s3, minio, azure (azureblob) or external (Athens' mongo \
+                 and gcp are recognised but not supported yet)"
                     .to_owned()
             }),
     }

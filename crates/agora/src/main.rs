@@ -10,6 +10,7 @@ use agora_config::{
 };
 use agora_server::{NetworkMode, Proxy, ServerOptions, Stasher};
 use agora_storage::Storage;
+use agora_storage::external::ExternalStorage;
 use agora_storage::fs::DiskStorage;
 use agora_storage::memory::MemoryStorage;
 use agora_storage::object::{AzureConfig, Layout, ObjectStorage, S3Config};
@@ -196,6 +197,9 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
                 config.account_key = Some(key.expose().to_owned());
             }
             Arc::new(ObjectStorage::azure(&config).context("configuring Azure Blob storage")?)
+        }
+        StorageSettings::External(ext) => {
+            Arc::new(ExternalStorage::new(&ext.url).context("configuring external storage")?)
         }
     };
     let up = &settings.upstream;
