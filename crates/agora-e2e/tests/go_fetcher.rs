@@ -442,6 +442,10 @@ fn hg_modules_through_the_go_fetcher_match_the_go_command() {
         stored == direct_zip,
         "the stored zip differs from the go command's"
     );
+    // (They are removed on the blocking pool, just after the answer.)
+    wait_until(Duration::from_secs(10), || {
+        go_tmp_leftovers(&cfg).is_empty()
+    });
     let left = go_tmp_leftovers(&cfg);
     assert!(left.is_empty(), "temporary GOPATHs left behind: {left:?}");
 }

@@ -84,7 +84,9 @@ def main():
     with open(conf, "w") as f:
         f.write(f"[paths]\n/ = {os.path.abspath(ARGS.repos)}/*\n[web]\npush_ssl = false\n")
     HG_PORT = free_port(ARGS.bind)
-    env = dict(os.environ, HGRCPATH="", HGPLAIN="1")
+    # Mercurial's lazy imports are not thread-safe: under concurrent requests hg serve
+    # fails with "module 'email.parser' has no attribute 'Parser'". Import eagerly.
+    env = dict(os.environ, HGRCPATH="", HGPLAIN="1", HGDEMANDIMPORT="disable")
     hg = subprocess.Popen(
         ["hg", "serve", "--web-conf", conf, "--address", ARGS.bind, "--port", str(HG_PORT),
          "--accesslog", os.devnull],

@@ -262,33 +262,40 @@ impl GoFetcher {
                 ));
             }
         }
-        let read = |p: &str, limit: u64| -> Result<Bytes, UpstreamError> {
-            let len = std::fs::metadata(p).map_err(|e| local_error(p, &e))?.len();
-            if len > limit {
-                return Err(go_error(
-                    module,
-                    ErrorKind::BadResponse,
-                    format!("{p} is larger than {limit} bytes"),
-                ));
+        let (m, spool_dir) = (module.clone(), spool_dir.to_path_buf());
+        let files = tokio::task::spawn_blocking(move || {
+            let read = |p: &str, limit: u64| -> Result<Bytes, UpstreamError> {
+                let len = std::fs::metadata(p).map_err(|e| local_error(p, &e))?.len();
+                if len > limit {
+                    return Err(go_error(
+                        &m,
+                        ErrorKind::BadResponse,
+                        format!("{p} is larger than {limit} bytes"),
+                    ));
+                }
+                std::fs::read(p)
+                    .map(Bytes::from)
+                    .map_err(|e| local_error(p, &e))
+            };
+            let info = read(&info, 1 << 20)?;
+            let go_mod = read(&go_mod, agora_core::zipcheck::MAX_GO_MOD)?;
+            let (file, spool_path) = crate::spool_file(&spool_dir)?.into_parts();
+            drop(file);
+            // Same file system (both under tmp_dir) in the usual setup: a rename.
+            if std::fs::rename(&zip, &spool_path).is_err() {
+                std::fs::copy(&zip, &spool_path).map_err(|e| local_error(&zip, &e))?;
             }
-            std::fs::read(p)
-                .map(Bytes::from)
-                .map_err(|e| local_error(p, &e))
-        };
-        let info = read(&info, 1 << 20)?;
-        let go_mod = read(&go_mod, agora_core::zipcheck::MAX_GO_MOD)?;
-        let spool = crate::spool_file(spool_dir)?;
-        let (file, spool_path) = spool.into_parts();
-        drop(file);
-        if std::fs::rename(&zip, &spool_path).is_err() {
-            std::fs::copy(&zip, &spool_path).map_err(|e| local_error(&zip, &e))?;
-        }
-        drop(tmp);
+            drop(tmp);
+            Ok::<_, UpstreamError>((info, go_mod, spool_path))
+        })
+        .await
+        .map_err(|e| go_error(module, ErrorKind::Unavailable, e))??;
+        let (info, go_mod, zip) = files;
         Ok(Downloaded {
             version: Version::from_trusted(&resolved),
             info,
             go_mod,
-            zip: spool_path,
+            zip,
             sum,
         })
     }
@@ -299,7 +306,7 @@ impl GoFetcher {
         &self,
         module: &ModulePath,
         args: &[&str],
-    ) -> Result<(tempfile::TempDir, Vec<u8>), UpstreamError> {
+    ) -> Result<(GoTemp, Vec<u8>), UpstreamError> {
         let _permit = self.workers.acquire().await.map_err(|_| {
             go_error(
                 module,
@@ -308,11 +315,14 @@ impl GoFetcher {
             )
         })?;
         std::fs::create_dir_all(&self.tmp_dir).map_err(|e| local_error(&self.tmp_dir, &e))?;
-        let tmp = tempfile::Builder::new()
-            .prefix("gopath-")
-            .tempdir_in(&self.tmp_dir)
-            .map_err(|e| local_error(&self.tmp_dir, &e))?;
-        let home = tmp.path();
+        let tmp = GoTemp(Some(
+            tempfile::Builder::new()
+                .prefix("gopath-")
+                .tempdir_in(&self.tmp_dir)
+                .map_err(|e| local_error(&self.tmp_dir, &e))?,
+        ));
+        let home = tmp.path().to_path_buf();
+        let home = home.as_path();
         let work = home.join("work");
         std::fs::create_dir_all(&work).map_err(|e| local_error(&work, &e))?;
         let gopath = home.join("gopath");
@@ -374,6 +384,32 @@ impl GoFetcher {
         let text = reported.unwrap_or_else(|| String::from_utf8_lossy(&out.stderr).into_owned());
         let reason = summarise(&text);
         Err(go_error(module, classify(&reason), reason))
+    }
+}
+
+/// A call's temporary directory. Removing it (a whole clone, module cache
+/// and build cache) is slow file system work, so it happens on the blocking
+/// pool rather than on the async task that drops it.
+pub(crate) struct GoTemp(Option<tempfile::TempDir>);
+
+impl GoTemp {
+    fn path(&self) -> &Path {
+        self.0
+            .as_ref()
+            .map_or(Path::new(""), tempfile::TempDir::path)
+    }
+}
+
+impl Drop for GoTemp {
+    fn drop(&mut self) {
+        if let Some(dir) = self.0.take() {
+            match tokio::runtime::Handle::try_current() {
+                Ok(rt) => {
+                    rt.spawn_blocking(move || drop(dir));
+                }
+                Err(_) => drop(dir),
+            }
+        }
     }
 }
 
