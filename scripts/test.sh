@@ -59,6 +59,12 @@ GO="$GOROOT/bin/go"
 GO_VERSION="$("$GO" version)"
 echo "$GO_VERSION (GOROOT=$GOROOT)"
 
+phase "Mercurial (the go fetcher's end-to-end tests serve hg repositories)"
+# agora-e2e's go_fetcher tests build hg repositories, serve them with `hg serve`, and the
+# go command agora runs clones them with hg; they fail (never skip) without it.
+command -v hg >/dev/null 2>&1 || apt_install mercurial
+hg --version | head -1
+
 phase "moto (the S3 server the storage compliance suite runs against)"
 # The agora-storage tests start moto_server themselves on a free 127.0.0.1 port and fail
 # (never skip) without it. boto3 comes with moto; the tests use it as "another client".

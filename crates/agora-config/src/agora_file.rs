@@ -6,7 +6,9 @@ use serde::Deserialize;
 use toml::Value;
 
 use crate::error::ConfigError;
-use crate::layer::{Layer, toml_bool_slot, toml_secret_slot, toml_secs_slot, toml_str_slot};
+use crate::layer::{
+    Layer, toml_bool_slot, toml_secret_slot, toml_secs_slot, toml_slot, toml_str_slot,
+};
 use crate::value;
 
 // Leaves are kept as raw TOML values so that a wrong value is reported by this crate, in
@@ -109,6 +111,9 @@ struct RawUpstream {
     stash_timeout: Option<Value>,
     netrc_path: Option<Value>,
     github_token: Option<Value>,
+    go_binary: Option<Value>,
+    go_fetcher_vcs: Option<Value>,
+    go_fetcher_workers: Option<Value>,
 }
 
 /// Parses an agora-format file into a layer.
@@ -212,6 +217,24 @@ pub(crate) fn layer(path: &Path, text: &str) -> Result<Layer, ConfigError> {
             p,
             "upstream.github_token",
             raw.upstream.github_token.as_ref(),
+        )?,
+        go_binary: toml_str_slot(
+            p,
+            "upstream.go_binary",
+            raw.upstream.go_binary.as_ref(),
+            value::path,
+        )?,
+        go_fetcher_vcs: toml_slot(
+            p,
+            "upstream.go_fetcher_vcs",
+            raw.upstream.go_fetcher_vcs.as_ref(),
+            value::toml_go_fetcher_vcs,
+        )?,
+        go_fetcher_workers: toml_slot(
+            p,
+            "upstream.go_fetcher_workers",
+            raw.upstream.go_fetcher_workers.as_ref(),
+            value::toml_workers,
         )?,
         s3_bucket: toml_str_slot(
             p,

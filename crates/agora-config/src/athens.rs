@@ -15,7 +15,7 @@ use crate::error::{ConfigError, Source};
 use crate::goproxy::{check_goproxy, check_patterns};
 use crate::layer::{
     Layer, Slot, Sourced, env_slot, file_error, toml_bool_slot, toml_secret_slot, toml_secs_slot,
-    toml_str_slot,
+    toml_slot, toml_str_slot,
 };
 use crate::settings::{LogFormat, LogLevel, NetworkMode};
 use crate::value::{self, StorageKind};
@@ -130,6 +130,8 @@ pub(crate) const ATHENS_KEYS: &[AthensKey] = &[
     implemented("NoSumPatterns", &["ATHENS_GONOSUM_PATTERNS"]),
     implemented("NETRCPath", &["ATHENS_NETRC_PATH"]),
     implemented("GithubToken", &["ATHENS_GITHUB_TOKEN"]),
+    implemented("GoBinary", &["GO_BINARY_PATH"]),
+    implemented("GoGetWorkers", &["ATHENS_GOGET_WORKERS"]),
     implemented("Storage.S3.Bucket", &["ATHENS_S3_BUCKET_NAME"]),
     implemented("Storage.S3.Region", &["AWS_REGION"]),
     implemented("Storage.S3.Endpoint", &["AWS_ENDPOINT"]),
@@ -159,22 +161,11 @@ pub(crate) const ATHENS_KEYS: &[AthensKey] = &[
     // Accepted, not implemented.
     ignored("GoEnv", &["GO_ENV"], Default::Str(&["development"]), ""),
     ignored(
-        "GoBinary",
-        &["GO_BINARY_PATH"],
-        Default::Str(&["go"]),
-        "agora does not run the go command",
-    ),
-    ignored(
-        "GoGetWorkers",
-        &["ATHENS_GOGET_WORKERS"],
-        Default::Int(10),
-        "",
-    ),
-    ignored(
         "GoGetDir",
         &["ATHENS_GOGET_DIR"],
         Default::Str(&[""]),
-        "agora spools downloads in tmp_dir (AGORA_TMP_DIR)",
+        "agora spools downloads, and makes the go fetcher's temporary GOPATHs, in tmp_dir \
+         (AGORA_TMP_DIR)",
     ),
     ignored(
         "ProtocolWorkers",
@@ -633,6 +624,13 @@ pub(crate) fn file(
             value::optional_path,
         )?,
         github_token: toml_secret_slot(path, spelled("GithubToken"), val("GithubToken"))?,
+        go_binary: toml_str_slot(path, spelled("GoBinary"), val("GoBinary"), value::path)?,
+        go_fetcher_workers: toml_slot(
+            path,
+            spelled("GoGetWorkers"),
+            val("GoGetWorkers"),
+            value::toml_workers,
+        )?,
         s3_bucket: toml_str_slot(
             path,
             spelled("Storage.S3.Bucket"),
@@ -908,6 +906,8 @@ pub(crate) fn env(
         stash_timeout: env_slot(env, "ATHENS_STASH_TIMEOUT", value::positive_seconds)?,
         netrc_path: env_slot(env, "ATHENS_NETRC_PATH", value::optional_path)?,
         github_token: env_slot(env, "ATHENS_GITHUB_TOKEN", value::optional_secret)?,
+        go_binary: env_slot(env, "GO_BINARY_PATH", value::path)?,
+        go_fetcher_workers: env_slot(env, "ATHENS_GOGET_WORKERS", value::workers)?,
         s3_bucket: env_slot(env, "ATHENS_S3_BUCKET_NAME", value::optional)?,
         s3_region: env_slot(env, "AWS_REGION", value::optional)?,
         s3_endpoint: env_slot(env, "AWS_ENDPOINT", value::endpoint_url)?,
@@ -1013,8 +1013,8 @@ pub(crate) fn apply_go_inputs(
     if let Some(list) = list {
         for name in &list.ignored {
             warnings.push(format!(
-                "{name} in {} ({}) is ignored: agora does not run the go command and only \
-                 uses GOPROXY, GOPRIVATE, GONOPROXY, GONOSUMDB and GOINSECURE",
+                "{name} in {} ({}) is ignored: agora only uses GOPROXY, GOPRIVATE, GONOPROXY, \
+                 GONOSUMDB and GOINSECURE (its go fetcher gets a fixed environment)",
                 list.key,
                 list.source.location()
             ));

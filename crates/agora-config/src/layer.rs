@@ -53,6 +53,9 @@ pub(crate) struct Layer {
     pub stash_timeout: Slot<Duration>,
     pub netrc_path: Slot<Option<PathBuf>>,
     pub github_token: Slot<Option<Secret>>,
+    pub go_binary: Slot<PathBuf>,
+    pub go_fetcher_vcs: Slot<Vec<String>>,
+    pub go_fetcher_workers: Slot<usize>,
     // S3 and MinIO. Optional strings hold `None` when set to empty, so an empty
     // environment variable unsets a file's value, as in Athens.
     pub s3_bucket: Slot<Option<String>>,
@@ -106,6 +109,9 @@ impl Layer {
         over(&mut self.stash_timeout, high.stash_timeout);
         over(&mut self.netrc_path, high.netrc_path);
         over(&mut self.github_token, high.github_token);
+        over(&mut self.go_binary, high.go_binary);
+        over(&mut self.go_fetcher_vcs, high.go_fetcher_vcs);
+        over(&mut self.go_fetcher_workers, high.go_fetcher_workers);
         over(&mut self.s3_bucket, high.s3_bucket);
         over(&mut self.s3_region, high.s3_region);
         over(&mut self.s3_endpoint, high.s3_endpoint);
@@ -172,6 +178,17 @@ impl Layer {
                 "upstream.github_token",
                 athens.github_token,
                 agora.github_token,
+            )?,
+            go_binary: pick("upstream.go_binary", athens.go_binary, agora.go_binary)?,
+            go_fetcher_vcs: pick(
+                "upstream.go_fetcher_vcs",
+                athens.go_fetcher_vcs,
+                agora.go_fetcher_vcs,
+            )?,
+            go_fetcher_workers: pick(
+                "upstream.go_fetcher_workers",
+                athens.go_fetcher_workers,
+                agora.go_fetcher_workers,
             )?,
             s3_bucket: pick("storage.s3.bucket", athens.s3_bucket, agora.s3_bucket)?,
             s3_region: pick("storage.s3.region", athens.s3_region, agora.s3_region)?,
@@ -369,6 +386,21 @@ pub(crate) fn toml_secret_slot(
             reason: "expected a string".to_owned(),
         }),
     }
+}
+
+/// Reads any TOML value through `parse`.
+pub(crate) fn toml_slot<T>(
+    path: &Path,
+    key: &str,
+    v: Option<&toml::Value>,
+    parse: fn(&toml::Value) -> Result<T, String>,
+) -> Result<Slot<T>, ConfigError> {
+    let Some(v) = v else {
+        return Ok(None);
+    };
+    parse(v)
+        .map(|t| Some(Sourced::new(t, key, Source::file(path))))
+        .map_err(|reason| file_error(path, key, v, reason))
 }
 
 /// Reads a TOML integer as seconds.

@@ -595,6 +595,18 @@ fn resolve(
             &mut entries,
             take("upstream.github_token", m.github_token, || None),
         ),
+        go_binary: record(
+            &mut entries,
+            take("upstream.go_binary", m.go_binary, || PathBuf::from("go")),
+        ),
+        go_fetcher_vcs: record(
+            &mut entries,
+            take("upstream.go_fetcher_vcs", m.go_fetcher_vcs, Vec::new),
+        ),
+        go_fetcher_workers: record(
+            &mut entries,
+            take("upstream.go_fetcher_workers", m.go_fetcher_workers, || 10),
+        ),
     };
 
     let settings = Settings {

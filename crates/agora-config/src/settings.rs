@@ -272,6 +272,17 @@ pub struct UpstreamSettings {
     /// `https://github.com/` (Athens `GithubToken`). `None` when unset or empty. Loading
     /// fails when both this and `netrc_path` are set, as in Athens.
     pub github_token: Option<Secret>,
+    /// The go command that fetches modules from hg, svn, bzr and fossil repositories
+    /// (Athens `GoBinary`, env `GO_BINARY_PATH`): a path, or a name looked up on `PATH`.
+    /// Used only when `go_fetcher_vcs` is not empty. Default `go`.
+    pub go_binary: PathBuf,
+    /// The version control systems whose repositories `direct` hands to the go command
+    /// (`go mod download -json` in a fresh temporary GOPATH), each one of `hg`, `svn`,
+    /// `bzr` and `fossil`, in that order, without duplicates. git is never among them. Empty
+    /// (the default): such repositories are refused, and no Go toolchain is needed.
+    pub go_fetcher_vcs: Vec<String>,
+    /// How many go commands may run at once (Athens `GoGetWorkers`). Default 10, never 0.
+    pub go_fetcher_workers: usize,
 }
 
 /// Athens' `NetworkMode`: how `list` and `@latest` combine upstream and storage.

@@ -67,6 +67,23 @@ impl Render for StorageKind {
     }
 }
 
+impl Render for Vec<String> {
+    fn render(&self) -> String {
+        toml::Value::Array(
+            self.iter()
+                .map(|v| toml::Value::String(v.clone()))
+                .collect(),
+        )
+        .to_string()
+    }
+}
+
+impl Render for usize {
+    fn render(&self) -> String {
+        self.to_string()
+    }
+}
+
 impl Render for bool {
     fn render(&self) -> String {
         self.to_string()

@@ -66,13 +66,16 @@ fn defaults() -> Settings {
             stash_timeout: Duration::from_secs(600),
             netrc_path: None,
             github_token: None,
+            go_binary: "go".into(),
+            go_fetcher_vcs: Vec::new(),
+            go_fetcher_workers: 10,
         },
         tmp_dir: data.join("tmp"),
         data_dir: data,
     }
 }
 
-const AGORA_KEYS: [&str; 20] = [
+const AGORA_KEYS: [&str; 23] = [
     "data_dir",
     "tmp_dir",
     "server.listen",
@@ -93,6 +96,9 @@ const AGORA_KEYS: [&str; 20] = [
     "upstream.stash_timeout",
     "upstream.netrc_path",
     "upstream.github_token",
+    "upstream.go_binary",
+    "upstream.go_fetcher_vcs",
+    "upstream.go_fetcher_workers",
 ];
 
 /// The keys of the S3, MinIO, Azure and external tables, which exist only when that storage
@@ -343,6 +349,9 @@ fn every_agora_env_name_is_wired() {
             "storage.type" => "disk",
             "upstream.goproxy" => "direct",
             "upstream.network_mode" => "offline",
+            "upstream.go_binary" => "/usr/local/go/bin/go",
+            "upstream.go_fetcher_vcs" => "hg",
+            "upstream.go_fetcher_workers" => "3",
             k if k.ends_with("timeout") => "7",
             _ => "example.com/*",
         };
@@ -373,6 +382,8 @@ fn every_athens_env_name_is_wired() {
         ("ATHENS_NETWORK_MODE", "fallback", "upstream.network_mode"),
         ("ATHENS_TIMEOUT", "9", "upstream.timeout"),
         ("ATHENS_STASH_TIMEOUT", "99", "upstream.stash_timeout"),
+        ("GO_BINARY_PATH", "/opt/go/bin/go", "upstream.go_binary"),
+        ("ATHENS_GOGET_WORKERS", "4", "upstream.go_fetcher_workers"),
         (
             "ATHENS_GONOSUM_PATTERNS",
             "a.example/*,b.example",
@@ -936,7 +947,7 @@ fn athens_keys_agora_ignores_are_accepted_with_warnings() {
         }
     );
     let w = loaded.warnings.join("\n");
-    for set in ["GoEnv", "GoGetWorkers", "SingleFlightType", "SumDBs"] {
+    for set in ["GoEnv", "SingleFlightType", "SumDBs"] {
         let prefix = format!("Athens setting {set} ({set} in file {})", path.display());
         assert!(w.contains(&prefix), "{set} not reported:\n{w}");
     }
@@ -956,7 +967,9 @@ fn athens_keys_agora_ignores_are_accepted_with_warnings() {
     ] {
         assert!(!w.contains(quiet), "{quiet} reported:\n{w}");
     }
-    assert_eq!(loaded.warnings.len(), 6, "{w}");
+    assert_eq!(loaded.warnings.len(), 5, "{w}");
+    // GoGetWorkers is agora's go fetcher's worker count.
+    assert_eq!(loaded.settings.upstream.go_fetcher_workers, 5);
     // Values, secrets included, are never echoed.
     assert!(!w.contains("another-secret"));
     assert!(!loaded.show().contains("another-secret"));
@@ -984,7 +997,7 @@ fn athens_env_names_agora_ignores_are_reported() {
     let loaded = load(
         None,
         &env_of(&[
-            ("ATHENS_GOGET_WORKERS", "5"),
+            ("ATHENS_GOGET_DIR", "/var/tmp/goget"),
             ("ATHENS_PROTOCOL_WORKERS", "30"),
             ("PROXY_FORCE_SSL", "false"),
             ("ATHENS_SUM_DBS", "https://sum.golang.org"),
@@ -994,7 +1007,7 @@ fn athens_env_names_agora_ignores_are_reported() {
     .unwrap();
     let w = loaded.warnings.join("\n");
     assert!(
-        w.contains("Athens setting GoGetWorkers (env ATHENS_GOGET_WORKERS)"),
+        w.contains("Athens setting GoGetDir (env ATHENS_GOGET_DIR)"),
         "{w}"
     );
     assert!(
@@ -1070,7 +1083,7 @@ fn show_lists_every_key_with_its_source() {
     let path = write(
         &dir,
         "config.toml",
-        "Port = \":3000\"\nStorageType = \"disk\"\nGoGetWorkers = 2\n[Storage.Disk]\nRootPath = \"/var/lib/athens\"\n",
+        "Port = \":3000\"\nStorageType = \"disk\"\nGoGetDir = \"/var/tmp/goget\"\n[Storage.Disk]\nRootPath = \"/var/lib/athens\"\n",
     );
     let loaded = load(
         Some(&path),
@@ -1115,10 +1128,7 @@ fn show_lists_every_key_with_its_source() {
         "# effective agora configuration\n# config file: {} (Athens format)\n",
         path.display()
     )));
-    assert!(
-        out.contains("# warning: Athens setting GoGetWorkers"),
-        "{out}"
-    );
+    assert!(out.contains("# warning: Athens setting GoGetDir"), "{out}");
 
     // The assignments are valid agora TOML that loads to the same settings.
     let again = write(&dir, "again.toml", &out);
@@ -1873,4 +1883,121 @@ fn external_requires_an_http_url() {
         e.contains("ATHENS_EXTERNAL_STORAGE_URL") && e.contains("AGORA_EXTERNAL_URL"),
         "{e}"
     );
+}
+
+// ---------------------------------------------------------------------------------------
+// The go fetcher
+
+#[test]
+fn go_fetcher_is_off_by_default_and_set_from_every_spelling() {
+    let s = load(None, &env_of(&[])).unwrap().settings.upstream;
+    assert!(s.go_fetcher_vcs.is_empty());
+    assert_eq!(s.go_binary, PathBuf::from("go"));
+    assert_eq!(s.go_fetcher_workers, 10);
+
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(
+        &dir,
+        "agora.toml",
+        "[upstream]\ngo_binary = \"/opt/go/bin/go\"\ngo_fetcher_vcs = [\"svn\", \"hg\", \"hg\"]\n\
+         go_fetcher_workers = 2\n",
+    );
+    let loaded = load(Some(&path), &env_of(&[])).unwrap();
+    let s = &loaded.settings.upstream;
+    // Canonical order, duplicates collapsed.
+    assert_eq!(s.go_fetcher_vcs, ["hg", "svn"]);
+    assert_eq!(s.go_binary, PathBuf::from("/opt/go/bin/go"));
+    assert_eq!(s.go_fetcher_workers, 2);
+    assert!(
+        loaded
+            .show()
+            .contains("upstream.go_fetcher_vcs = [\"hg\", \"svn\"]"),
+        "{}",
+        loaded.show()
+    );
+
+    // The environment wins; an empty list switches the fetcher off.
+    let loaded = load(
+        Some(&path),
+        &env_of(&[
+            ("AGORA_GO_FETCHER_VCS", "fossil, bzr"),
+            ("GO_BINARY_PATH", "/usr/bin/go"),
+        ]),
+    )
+    .unwrap();
+    assert_eq!(loaded.settings.upstream.go_fetcher_vcs, ["bzr", "fossil"]);
+    assert_eq!(
+        loaded.source("upstream.go_binary"),
+        Some(&Source::Env {
+            name: "GO_BINARY_PATH".into()
+        })
+    );
+    let loaded = load(Some(&path), &env_of(&[("AGORA_GO_FETCHER_VCS", "")])).unwrap();
+    assert!(loaded.settings.upstream.go_fetcher_vcs.is_empty());
+
+    // Athens' GoBinary and GoGetWorkers.
+    let athens = write(
+        &dir,
+        "config.toml",
+        "GoBinary = \"/usr/lib/go/bin/go\"\nGoGetWorkers = 3\n",
+    );
+    let loaded = load(Some(&athens), &env_of(&[])).unwrap();
+    assert!(loaded.warnings.is_empty(), "{:?}", loaded.warnings);
+    assert_eq!(
+        loaded.settings.upstream.go_binary,
+        PathBuf::from("/usr/lib/go/bin/go")
+    );
+    assert_eq!(loaded.settings.upstream.go_fetcher_workers, 3);
+    // An Athens file alone does not switch the fetcher on.
+    assert!(loaded.settings.upstream.go_fetcher_vcs.is_empty());
+}
+
+#[test]
+fn bad_go_fetcher_values_name_the_key() {
+    let e = err(None, &[("AGORA_GO_FETCHER_VCS", "hg,git")]);
+    assert!(
+        e.contains("AGORA_GO_FETCHER_VCS") && e.contains("git is always fetched natively"),
+        "{e}"
+    );
+    let e = err(None, &[("AGORA_GO_FETCHER_VCS", "cvs")]);
+    assert!(
+        e.contains("AGORA_GO_FETCHER_VCS") && e.contains("unknown VCS \"cvs\""),
+        "{e}"
+    );
+    let e = err(None, &[("AGORA_GO_FETCHER_WORKERS", "0")]);
+    assert!(e.contains("AGORA_GO_FETCHER_WORKERS"), "{e}");
+    let e = err(None, &[("GO_BINARY_PATH", "")]);
+    assert!(e.contains("GO_BINARY_PATH"), "{e}");
+    let e = err(
+        None,
+        &[("GO_BINARY_PATH", "/a/go"), ("AGORA_GO_BINARY", "/b/go")],
+    );
+    assert!(
+        e.contains("GO_BINARY_PATH") && e.contains("AGORA_GO_BINARY"),
+        "{e}"
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    for (text, needle) in [
+        (
+            "[upstream]\ngo_fetcher_vcs = \"hg\"\n",
+            "expected a list of strings",
+        ),
+        (
+            "[upstream]\ngo_fetcher_vcs = [\"git\"]\n",
+            "git is always fetched",
+        ),
+        ("[upstream]\ngo_fetcher_workers = 0\n", "greater than 0"),
+        ("[upstream]\ngo_binary = \"\"\n", "not an empty string"),
+    ] {
+        let path = write(&dir, "agora.toml", text);
+        let e = err(Some(&path), &[]);
+        assert!(
+            e.contains("upstream.go_") && e.contains(needle),
+            "{text}: {e}"
+        );
+    }
+    let path = write(&dir, "config.toml", "GoGetWorkers = 0\n");
+    let e = err(Some(&path), &[]);
+    assert!(e.contains("GoGetWorkers"), "{e}");
 }

@@ -189,6 +189,82 @@ pub(crate) fn path(s: &str) -> Result<PathBuf, String> {
     }
 }
 
+/// The version control systems the go command may fetch for agora
+/// (`upstream.go_fetcher_vcs`), in canonical order. git is never among them: agora
+/// always fetches git itself.
+pub(crate) const GO_FETCHER_VCS: [&str; 4] = ["hg", "svn", "bzr", "fossil"];
+
+/// A list of VCS names for the go fetcher: each one of [`GO_FETCHER_VCS`]. Duplicates
+/// collapse and the result is in canonical order, so equal sets compare equal.
+pub(crate) fn go_fetcher_vcs_items<'a>(
+    items: impl IntoIterator<Item = &'a str>,
+) -> Result<Vec<String>, String> {
+    let mut seen = [false; GO_FETCHER_VCS.len()];
+    for item in items {
+        let name = item.trim();
+        if name.eq_ignore_ascii_case("git") {
+            return Err(
+                "git is always fetched natively and cannot be given to the go \
+                        command; expected hg, svn, bzr or fossil"
+                    .to_owned(),
+            );
+        }
+        match GO_FETCHER_VCS
+            .iter()
+            .position(|v| v.eq_ignore_ascii_case(name))
+        {
+            Some(i) => seen[i] = true,
+            None => {
+                return Err(format!(
+                    "unknown VCS {}: expected hg, svn, bzr or fossil",
+                    quote(name)
+                ));
+            }
+        }
+    }
+    Ok(GO_FETCHER_VCS
+        .iter()
+        .zip(seen)
+        .filter(|(_, on)| *on)
+        .map(|(v, _)| (*v).to_owned())
+        .collect())
+}
+
+/// `AGORA_GO_FETCHER_VCS`: comma-separated; empty means none.
+pub(crate) fn go_fetcher_vcs(s: &str) -> Result<Vec<String>, String> {
+    if s.trim().is_empty() {
+        return Ok(Vec::new());
+    }
+    go_fetcher_vcs_items(s.split(','))
+}
+
+/// A TOML list of VCS names.
+pub(crate) fn toml_go_fetcher_vcs(v: &toml::Value) -> Result<Vec<String>, String> {
+    let toml::Value::Array(items) = v else {
+        return Err("expected a list of strings".to_owned());
+    };
+    let names: Option<Vec<&str>> = items.iter().map(toml::Value::as_str).collect();
+    go_fetcher_vcs_items(names.ok_or_else(|| "expected a list of strings".to_owned())?)
+}
+
+/// A count of workers: a whole number greater than 0.
+pub(crate) fn workers(s: &str) -> Result<usize, String> {
+    match s.trim().parse::<usize>() {
+        Ok(n) if n > 0 => Ok(n),
+        _ => Err("expected a whole number greater than 0".to_owned()),
+    }
+}
+
+/// A TOML integer count of workers.
+pub(crate) fn toml_workers(v: &toml::Value) -> Result<usize, String> {
+    match v {
+        toml::Value::Integer(i) if *i > 0 => {
+            usize::try_from(*i).map_err(|_| "too large".to_owned())
+        }
+        _ => Err("expected a whole number greater than 0".to_owned()),
+    }
+}
+
 /// Athens `UnixSocket`: empty means none (listen on TCP).
 pub(crate) fn unix_socket(s: &str) -> Result<Option<PathBuf>, String> {
     let t = s.trim();

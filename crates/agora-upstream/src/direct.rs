@@ -5,7 +5,9 @@
 //! fallback); everything about git and the module semantics is `agora-vcs`,
 //! which is blocking and so runs on the blocking pool. A
 //! go-import tag of type `mod` names a module proxy, which is then asked
-//! like any other proxy.
+//! like any other proxy. hg, svn, bzr and fossil repositories go to the go
+//! command ([`crate::gofetch`]) when the operator enabled that for their VCS,
+//! and are refused otherwise.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -16,6 +18,7 @@ use bytes::Bytes;
 
 use crate::credentials::Credentials;
 use crate::discovery::{self, DiscoveryErrorKind, VcsPolicy};
+use crate::gofetch::GoFetcher;
 use crate::{ErrorKind, UpstreamError};
 
 /// How long a mirror's view of the remote refs is reused before the next
@@ -28,6 +31,8 @@ pub(crate) enum Resolved {
     Git(Arc<DirectModule>),
     /// A module proxy named by a `mod` go-import tag.
     Proxy(String),
+    /// A repository the go command fetches (hg, svn, bzr, fossil).
+    Go(Arc<GoFetcher>),
 }
 
 /// Fetching from version control.
@@ -36,6 +41,11 @@ pub(crate) struct Direct {
     mirrors: Arc<Mirrors>,
     goinsecure: String,
     creds: Arc<Credentials>,
+    /// GOVCS at its default, with GOPRIVATE (so that a private path may use
+    /// svn, bzr or fossil, as with the go command).
+    policy: VcsPolicy,
+    /// The go fetcher, when some VCS is given to it.
+    go: Option<Arc<GoFetcher>>,
 }
 
 impl Direct {
@@ -44,6 +54,8 @@ impl Direct {
         goinsecure: String,
         timeout: Duration,
         creds: Credentials,
+        policy: VcsPolicy,
+        go: Option<Arc<GoFetcher>>,
     ) -> Self {
         let creds = Arc::new(creds);
         let mut mirrors = Mirrors::new(cache_dir, REFS_MAX_AGE).with_timeout(timeout);
@@ -57,6 +69,8 @@ impl Direct {
             mirrors: Arc::new(mirrors),
             goinsecure,
             creds,
+            policy,
+            go,
         }
     }
 
@@ -71,7 +85,7 @@ impl Direct {
             http,
             path,
             &self.goinsecure,
-            &VcsPolicy::default(),
+            &self.policy,
             &self.creds,
         )
         .await
@@ -92,10 +106,17 @@ impl Direct {
                 ));
             }
             other => {
+                if let Some(go) = self.go.as_ref().filter(|g| g.handles(other)) {
+                    return Ok(Resolved::Go(Arc::clone(go)));
+                }
                 return Err(direct_error(
                     path,
                     ErrorKind::Unsupported,
-                    format!("{other} repositories are not supported yet (only git)"),
+                    format!(
+                        "{other} repositories are not supported (agora fetches git itself; \
+                         list {other} in upstream.go_fetcher_vcs to fetch them with the go \
+                         command)"
+                    ),
                 ));
             }
         }

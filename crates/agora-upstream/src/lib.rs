@@ -12,7 +12,9 @@
 //! The `direct` entry finds a module's repository ([`discovery`]), applies
 //! the operator's credentials ([`credentials`]: netrc, GitHub token) and
 //! builds the version from git through `agora-vcs`; its zip then passes the
-//! same checks as a proxy's.
+//! same checks as a proxy's. Repositories of the VCSs the operator gave to the
+//! go command (hg, svn, bzr, fossil; never git) are fetched by running it
+//! (`gofetch`, Athens' way), and its zip passes the same checks too.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -27,9 +29,11 @@ use tracing::{debug, info, warn};
 pub mod credentials;
 mod direct;
 pub mod discovery;
+mod gofetch;
 pub mod goproxy;
 
 pub use credentials::Credentials;
+pub use gofetch::GoFetcherConfig;
 pub use goproxy::{ProxyList, Source};
 
 /// The broad class of an upstream failure.
@@ -45,7 +49,8 @@ pub enum ErrorKind {
     Timeout,
     /// A source answered with something that fails the checks.
     BadResponse,
-    /// The chain needs something agora cannot do yet (fetching from VCS).
+    /// The chain needs something agora does not do (a VCS other than git,
+    /// unless it is given to the go command).
     Unsupported,
 }
 
@@ -99,6 +104,9 @@ pub struct UpstreamConfig {
     /// Credentials for private repositories (netrc or GitHub token), used by
     /// `direct` only: see [`credentials`].
     pub credentials: Credentials,
+    /// The go fetcher for hg, svn, bzr and fossil repositories (off when its
+    /// VCS list is empty). Its temporary GOPATHs go under `spool_dir`.
+    pub go_fetcher: GoFetcherConfig,
 }
 
 /// A complete, checked version ready to store.
@@ -136,11 +144,23 @@ impl Upstream {
             .map_err(|e| {
                 UpstreamError::new(ErrorKind::Unavailable, format!("building HTTP client: {e}"))
             })?;
+        let policy = discovery::VcsPolicy::new("", &config.go_fetcher.goprivate)
+            .map_err(|e| UpstreamError::new(ErrorKind::BadResponse, format!("GOPRIVATE: {e}")))?;
+        let go = config.go_fetcher.is_enabled().then(|| {
+            Arc::new(gofetch::GoFetcher::new(
+                config.go_fetcher.clone(),
+                &config.spool_dir,
+                &config.goinsecure,
+                config.timeout,
+            ))
+        });
         let direct = Arc::new(direct::Direct::new(
             &config.vcs_cache_dir,
             config.goinsecure.clone(),
             config.timeout,
             config.credentials.clone(),
+            policy,
+            go,
         ));
         Ok(Upstream {
             config,
@@ -270,6 +290,7 @@ impl Upstream {
                 let base = match self.route(module, source).await? {
                     Route::Proxy(base) => base,
                     Route::Git(dm) => return self.bounded(direct::list(module, dm)).await,
+                    Route::Go(go) => return go.list(module).await,
                 };
                 let url = format!("{base}{path}");
                 let body = self.get_small(url.clone(), 16 << 20).await?;
@@ -303,6 +324,10 @@ impl Upstream {
                     Route::Git(dm) => (
                         format!("{module} (direct)"),
                         self.bounded(direct::latest(module, dm)).await?,
+                    ),
+                    Route::Go(go) => (
+                        format!("{module} (direct, go command)"),
+                        go.stat(module, "latest").await?,
                     ),
                 };
                 let info = RevInfo::parse(&body).map_err(|e| {
@@ -341,6 +366,16 @@ impl Upstream {
                             canonical,
                         )
                     }
+                    Route::Go(go) => {
+                        let body = go.stat(module, query.as_str()).await?;
+                        check_info(
+                            &format!("{module} (direct, go command)"),
+                            body,
+                            module,
+                            query,
+                            canonical,
+                        )
+                    }
                 }
             }
         })
@@ -372,6 +407,7 @@ impl Upstream {
             {
                 direct::Resolved::Git(dm) => Ok(Route::Git(dm)),
                 direct::Resolved::Proxy(base) => Ok(Route::Proxy(base)),
+                direct::Resolved::Go(go) => Ok(Route::Go(go)),
             },
         }
     }
@@ -438,6 +474,7 @@ impl Upstream {
             match self.route(module, source).await? {
                 Route::Proxy(base) => self.fetch_from(&base, module, version).await,
                 Route::Git(dm) => self.fetch_direct(module, version, dm).await,
+                Route::Go(go) => self.fetch_go(module, version, &go).await,
             }
         })
         .await
@@ -515,6 +552,42 @@ impl Upstream {
         })
     }
 
+    /// Has the go command download a version, then puts what it cached
+    /// through the same checks as a zip from a proxy.
+    async fn fetch_go(
+        &self,
+        module: &ModulePath,
+        version: &Version,
+        go: &gofetch::GoFetcher,
+    ) -> Result<Fetched, UpstreamError> {
+        let what = format!("{module}@{version} (direct, go command)");
+        let d = go.download(module, version, &self.config.spool_dir).await?;
+        let (_, info) = check_info(&what, d.info, module, &d.version, true)?;
+        let checked = check_spooled(&d.zip, module, version, &what).await?;
+        if checked.h1 != d.sum {
+            return Err(UpstreamError::new(
+                ErrorKind::BadResponse,
+                format!(
+                    "{what}: the go command reports {} but the zip hashes to {}",
+                    d.sum, checked.h1
+                ),
+            ));
+        }
+        if let Some(zip_mod) = &checked.go_mod
+            && zip_mod.as_slice() != d.go_mod.as_ref()
+        {
+            warn!(%module, %version, source = "go command", "the .mod differs from the go.mod inside the module zip");
+        }
+        info!(%module, %version, source = "go command", size = checked.size, h1 = %checked.h1, "fetched by the go command");
+        Ok(Fetched {
+            version: version.clone(),
+            info,
+            go_mod: d.go_mod,
+            zip: d.zip,
+            h1: checked.h1,
+        })
+    }
+
     /// Streams a zip into a spool file, refusing anything over the zip limit.
     async fn download(&self, url: &str) -> Result<tempfile::TempPath, UpstreamError> {
         let resp = self.send(url).await?;
@@ -584,9 +657,10 @@ async fn check_spooled(
 enum Route {
     Proxy(String),
     Git(Arc<agora_vcs::DirectModule>),
+    Go(Arc<gofetch::GoFetcher>),
 }
 
-fn spool_file(dir: &Path) -> Result<tempfile::NamedTempFile, UpstreamError> {
+pub(crate) fn spool_file(dir: &Path) -> Result<tempfile::NamedTempFile, UpstreamError> {
     std::fs::create_dir_all(dir).map_err(|e| spool_error(dir, e))?;
     tempfile::Builder::new()
         .prefix("zip-")

@@ -14,7 +14,7 @@ use agora_storage::external::ExternalStorage;
 use agora_storage::fs::DiskStorage;
 use agora_storage::memory::MemoryStorage;
 use agora_storage::object::{AzureConfig, Layout, ObjectStorage, S3Config};
-use agora_upstream::{Credentials, ProxyList, Upstream, UpstreamConfig};
+use agora_upstream::{Credentials, GoFetcherConfig, ProxyList, Upstream, UpstreamConfig};
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use tracing::info;
@@ -217,6 +217,7 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
         vcs_cache_dir: settings.data_dir.join("vcs"),
         goinsecure: up.goinsecure.clone(),
         credentials: credentials(up)?,
+        go_fetcher: go_fetcher(up)?,
     })
     .context("building upstream client")?;
     let stasher = Stasher::new(storage.clone(), upstream.clone(), up.stash_timeout);
@@ -284,6 +285,53 @@ fn credentials(up: &agora_config::UpstreamSettings) -> anyhow::Result<Credential
         tracing::info!(path = %path.display(), ?machines, "credentials for direct fetches");
     }
     Ok(creds)
+}
+
+/// The go fetcher's settings. When it is on, the go command must run: a
+/// missing or broken toolchain stops startup here, naming the key, rather
+/// than failing the first hg fetch (Athens runs its binary once at startup
+/// too).
+fn go_fetcher(up: &agora_config::UpstreamSettings) -> anyhow::Result<GoFetcherConfig> {
+    let config = GoFetcherConfig {
+        binary: up.go_binary.clone(),
+        vcs: up.go_fetcher_vcs.clone(),
+        workers: up.go_fetcher_workers,
+        netrc_path: up.netrc_path.clone(),
+        goprivate: up.goprivate.clone(),
+        gonoproxy: up.gonoproxy.clone(),
+        gonosumdb: up.gonosumdb.clone(),
+    };
+    if !config.is_enabled() {
+        return Ok(config);
+    }
+    let out = std::process::Command::new(&config.binary)
+        .arg("version")
+        .env("GOTOOLCHAIN", "local")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .with_context(|| {
+            format!(
+                "upstream.go_binary: cannot run {} (needed because upstream.go_fetcher_vcs = {:?})",
+                config.binary.display(),
+                config.vcs
+            )
+        })?;
+    if !out.status.success() {
+        anyhow::bail!(
+            "upstream.go_binary: `{} version` failed ({}): {}",
+            config.binary.display(),
+            out.status,
+            String::from_utf8_lossy(&out.stderr).trim()
+        );
+    }
+    tracing::info!(
+        go = %config.binary.display(),
+        version = %String::from_utf8_lossy(&out.stdout).trim(),
+        vcs = ?config.vcs,
+        workers = config.workers,
+        "the go command fetches these repositories"
+    );
+    Ok(config)
 }
 
 async fn shutdown_signal() {

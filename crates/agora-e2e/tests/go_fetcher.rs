@@ -1,0 +1,517 @@
+//! agora with `AGORA_GOPROXY=direct` and the go fetcher on for Mercurial: modules in hg
+//! repositories on a loopback forge (`hg serve` plus go-import pages, `hg.e2e.test` on
+//! 127.0.0.21:80, tests/hg_forge.py) are fetched by the go command agora runs, and must
+//! agree with the real go command in direct mode against the same forge. With the fetcher
+//! off, the same requests answer a clear "unsupported" error.
+//!
+//! agora runs with `PATH=/usr/local/bin:/usr/bin:/bin` (checked to hold no go command, but
+//! holding `hg`): the go command it runs is only the one named by `AGORA_GO_BINARY`.
+
+mod support;
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::io::{BufRead, BufReader, Write as _};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+use support::*;
+
+/// The forge's host name (a line in /etc/hosts) and loopback address; no other suite uses
+/// either.
+const HG_HOST: &str = "hg.e2e.test";
+const HG_BIND: &str = "127.0.0.21";
+
+fn m(name: &str) -> String {
+    format!("{HG_HOST}/{name}")
+}
+
+/// Runs hg in `dir` with no user or system configuration; panics unless it succeeds.
+fn hg(dir: &Path, args: &[&str]) -> String {
+    let out = Command::new("hg")
+        .args(args)
+        .current_dir(dir)
+        .env("HGRCPATH", "")
+        .env("HGPLAIN", "1")
+        .env("HGUSER", "agora-e2e <e2e@example.test>")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap_or_else(|e| {
+            panic!("cannot run hg ({e}): install Mercurial (Debian package mercurial)")
+        });
+    assert!(
+        out.status.success(),
+        "hg {args:?} in {}: {}",
+        dir.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+/// An hg repository under the forge's repository directory.
+struct HgRepo {
+    dir: PathBuf,
+    clock: u64,
+}
+
+impl HgRepo {
+    fn new(repos: &Path, name: &str) -> HgRepo {
+        let dir = repos.join(name);
+        fs::create_dir_all(&dir).expect("create an hg repository dir");
+        hg(&dir, &["init"]);
+        HgRepo {
+            dir,
+            clock: 1_719_792_000,
+        }
+    }
+
+    fn write(&self, rel: &str, content: &str) -> &HgRepo {
+        let p = self.dir.join(rel);
+        fs::create_dir_all(p.parent().expect("a parent")).expect("create directories");
+        fs::write(p, content).expect("write a file");
+        self
+    }
+
+    fn date(&mut self) -> String {
+        self.clock += 60;
+        format!("{} 0", self.clock)
+    }
+
+    /// Commits everything and returns the full changeset hash.
+    fn commit(&mut self, msg: &str) -> String {
+        let date = self.date();
+        hg(
+            &self.dir,
+            &["commit", "-q", "-A", "-m", msg, "-d", date.as_str()],
+        );
+        hg(&self.dir, &["log", "-r", ".", "--template", "{node}"])
+    }
+
+    /// `hg tag` (which commits .hgtags) on the working copy's parent.
+    fn tag(&mut self, name: &str) {
+        let date = self.date();
+        hg(&self.dir, &["tag", "-d", date.as_str(), name]);
+    }
+}
+
+/// Serialises the tests of this file: each runs a forge on 127.0.0.21:80. A failed test
+/// does not poison it for the others.
+fn forge_lock() -> std::sync::MutexGuard<'static, ()> {
+    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    LOCK.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// hg_forge.py on 127.0.0.21:80; stopped (with its `hg serve`) on drop.
+struct HgForge {
+    child: Option<Child>,
+    log_path: PathBuf,
+}
+
+impl HgForge {
+    fn start(dir: &Path, repos: &Path) -> HgForge {
+        ensure_hosts_line(HG_BIND, HG_HOST);
+        let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/hg_forge.py");
+        let log_path = dir.join("hg-forge.log");
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let log = fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(&log_path)
+                .expect("open the forge log");
+            let mut child = Command::new("python3")
+                .arg(&script)
+                .arg("--repos")
+                .arg(repos)
+                .args(["--bind", HG_BIND, "--port", "80", "--host", HG_HOST])
+                .args(["--parent-pid", &std::process::id().to_string()])
+                .stdin(Stdio::null())
+                .stdout(Stdio::piped())
+                .stderr(log)
+                .spawn()
+                .unwrap_or_else(|e| panic!("cannot start python3 {}: {e}", script.display()));
+            spawn_watchdog(child.id());
+            let mut first = String::new();
+            {
+                let stdout = child.stdout.take().expect("piped stdout");
+                let _ = BufReader::new(stdout).read_line(&mut first);
+            }
+            if first.trim() == "ready" {
+                return HgForge {
+                    child: Some(child),
+                    log_path,
+                };
+            }
+            let status = child.wait();
+            assert!(
+                Instant::now() < deadline,
+                "the hg forge did not start on {HG_BIND}:80 ({status:?}; port 80 needs root, \
+                 hg must be installed):\n{}",
+                fs::read_to_string(&log_path).unwrap_or_default()
+            );
+            std::thread::sleep(Duration::from_millis(300));
+        }
+    }
+}
+
+impl Drop for HgForge {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            // SIGTERM, so that the forge stops its hg serve too.
+            let _ = Command::new("kill")
+                .args(["-TERM", &child.id().to_string()])
+                .status();
+            let deadline = Instant::now() + Duration::from_secs(5);
+            while Instant::now() < deadline {
+                if let Ok(Some(_)) = child.try_wait() {
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            let _ = child.kill();
+            let _ = child.wait();
+            eprintln!(
+                "hg forge log:\n{}",
+                fs::read_to_string(&self.log_path).unwrap_or_default()
+            );
+        }
+    }
+}
+
+/// Adds `<addr> <host>` to /etc/hosts unless it is there; panics when it cannot.
+fn ensure_hosts_line(addr: &str, host: &str) {
+    let hosts = fs::read_to_string("/etc/hosts").expect("read /etc/hosts");
+    let mapped: Vec<Vec<&str>> = hosts
+        .lines()
+        .map(|l| {
+            l.split('#')
+                .next()
+                .unwrap_or("")
+                .split_whitespace()
+                .collect::<Vec<_>>()
+        })
+        .filter(|f| f.len() > 1 && f[1..].contains(&host))
+        .collect();
+    if mapped.iter().any(|f| f[0] == addr) {
+        return;
+    }
+    assert!(
+        mapped.is_empty(),
+        "/etc/hosts maps {host} elsewhere ({mapped:?}); this test needs {addr}"
+    );
+    let mut f = fs::OpenOptions::new()
+        .append(true)
+        .open("/etc/hosts")
+        .unwrap_or_else(|e| panic!("cannot add {host} to /etc/hosts ({e}): run as root"));
+    let sep = if hosts.ends_with('\n') || hosts.is_empty() {
+        ""
+    } else {
+        "\n"
+    };
+    writeln!(f, "{sep}{addr} {host}").expect("append to /etc/hosts");
+}
+
+struct Corpus {
+    /// Modules to list and ask @latest.
+    modules: Vec<String>,
+    /// `go mod download` specs.
+    specs: Vec<String>,
+}
+
+fn build_corpus(repos: &Path) -> Corpus {
+    let mut modules = Vec::new();
+    let mut specs = Vec::new();
+
+    // Two tags, an untagged commit after them.
+    let mut r = HgRepo::new(repos, "tags");
+    r.write("go.mod", &format!("module {}\n\ngo 1.21\n", m("tags")))
+        .write("tags.go", "package tags\n\nconst V = 1\n");
+    let first = r.commit("v1.0.0");
+    r.tag("v1.0.0");
+    r.write("tags.go", "package tags\n\nconst V = 11\n")
+        .write("sub/doc.go", "package sub\n");
+    r.commit("v1.1.0");
+    r.tag("v1.1.0");
+    r.write("extra.go", "package tags\n\nconst Extra = true\n");
+    r.commit("untagged");
+    modules.push(m("tags"));
+    specs.push(format!("{}@v1.0.0", m("tags")));
+    specs.push(format!("{}@v1.1.0", m("tags")));
+    // A changeset hash prefix resolves to a pseudo-version.
+    specs.push(format!("{}@{}", m("tags"), &first[..12]));
+
+    // No go.mod: the go command synthesizes one.
+    let mut r = HgRepo::new(repos, "nogomod");
+    r.write("x.go", "package nogomod\n");
+    r.commit("first");
+    r.tag("v0.1.0");
+    modules.push(m("nogomod"));
+    specs.push(format!("{}@v0.1.0", m("nogomod")));
+
+    // No tags at all: an empty list, and @latest is a pseudo-version.
+    let mut r = HgRepo::new(repos, "notags");
+    r.write("go.mod", &format!("module {}\n\ngo 1.21\n", m("notags")))
+        .write("n.go", "package notags\n");
+    r.commit("only");
+    specs.push(format!("{}@latest", m("notags")));
+
+    Corpus { modules, specs }
+}
+
+/// `Versions` (and the error) per module from `go list -m -versions`.
+fn versions(
+    go: &GoEnv,
+    modules: &[String],
+    direct: bool,
+) -> BTreeMap<String, (Vec<String>, Option<String>)> {
+    let mut args = vec!["-versions"];
+    args.extend(modules.iter().map(String::as_str));
+    list_json(go, &args, direct)
+        .into_iter()
+        .map(|v| {
+            let list = v["Versions"]
+                .as_array()
+                .map(|a| {
+                    a.iter()
+                        .map(|s| s.as_str().unwrap_or_default().to_string())
+                        .collect()
+                })
+                .unwrap_or_default();
+            let path = v["Path"].as_str().unwrap_or_default().to_string();
+            (path, (list, v["Error"]["Err"].as_str().map(str::to_string)))
+        })
+        .collect()
+}
+
+/// `Version`, `Time` and the error per module from `go list -m -json M@latest`.
+fn latest(
+    go: &GoEnv,
+    modules: &[String],
+    direct: bool,
+) -> BTreeMap<String, (Value, Value, Option<String>)> {
+    let queries: Vec<String> = modules.iter().map(|m| format!("{m}@latest")).collect();
+    let args: Vec<&str> = queries.iter().map(String::as_str).collect();
+    list_json(go, &args, direct)
+        .into_iter()
+        .map(|v| {
+            let path = v["Path"].as_str().unwrap_or_default().to_string();
+            let err = v["Error"]["Err"].as_str().map(str::to_string);
+            (path, (v["Version"].clone(), v["Time"].clone(), err))
+        })
+        .collect()
+}
+
+/// agora in direct mode against the hg forge, with the go fetcher on for hg when `on`.
+fn agora_config(dir: &Path, on: bool) -> AgoraConfig {
+    assert_no_go_on_plain_path();
+    let mut cfg = AgoraConfig::new(dir, "direct");
+    let mut env = vec![
+        ("AGORA_GOINSECURE", HG_HOST.to_string()),
+        ("PATH", PATH_WITHOUT_GO.to_string()),
+        ("AGORA_GO_BINARY", go_bin().display().to_string()),
+    ];
+    if on {
+        env.push(("AGORA_GO_FETCHER_VCS", "hg".to_string()));
+    }
+    cfg.extra_env
+        .extend(env.into_iter().map(|(k, v)| (k.to_string(), v)));
+    cfg
+}
+
+/// Files left under the go fetcher's temporary directory.
+fn go_tmp_leftovers(cfg: &AgoraConfig) -> Vec<PathBuf> {
+    let dir = cfg.data_dir.join("tmp/go");
+    fs::read_dir(&dir)
+        .map(|d| d.flatten().map(|e| e.path()).collect())
+        .unwrap_or_default()
+}
+
+#[test]
+fn hg_modules_through_the_go_fetcher_match_the_go_command() {
+    let _lock = forge_lock();
+    let t = TestDir::new("go-fetcher");
+    let repos = t.sub("repos");
+    fs::create_dir_all(&repos).expect("create the repository dir");
+    let corpus = build_corpus(&repos);
+    let _forge = HgForge::start(t.path(), &repos);
+
+    let cfg = agora_config(&t.sub("on"), true);
+    let agora = Agora::start(&cfg);
+    let truth_go = GoEnv::vcs_direct(t.path(), "direct");
+    let via_go = GoEnv::via(t.path(), "agora", &agora);
+    // The ground truth needs GOINSECURE for the hg host, not the git forge's.
+    let insecure = [("GOINSECURE", HG_HOST)];
+    let mut diffs = Vec::new();
+
+    // go list -m -versions
+    let (want, got) = both(
+        || versions(&truth_go, &corpus.modules, true),
+        || versions(&via_go, &corpus.modules, false),
+    );
+    for module in &corpus.modules {
+        let (Some(w), Some(g)) = (want.get(module), got.get(module)) else {
+            panic!("no result for {module}: direct {want:?}, through agora {got:?}");
+        };
+        assert!(
+            w.1.is_none() && !w.0.is_empty(),
+            "ground truth: go list -m -versions {module}: {w:?}"
+        );
+        if w != g {
+            diffs.push(format!(
+                "go list -m -versions {module}: {g:?} through agora, {w:?} direct"
+            ));
+        }
+    }
+    eprintln!("go list -m -versions (direct): {want:?}");
+
+    // go list -m -json M@latest (the tagged modules and the untagged one)
+    let mut all = corpus.modules.clone();
+    all.push(m("notags"));
+    let (want, got) = both(
+        || latest(&truth_go, &all, true),
+        || latest(&via_go, &all, false),
+    );
+    for module in &all {
+        let (Some(w), Some(g)) = (want.get(module), got.get(module)) else {
+            panic!("no result for {module}: direct {want:?}, through agora {got:?}");
+        };
+        assert!(
+            w.2.is_none() && w.0.is_string(),
+            "ground truth: {module}@latest: {w:?}"
+        );
+        if (&w.0, &w.1, &w.2) != (&g.0, &g.1, &g.2) {
+            diffs.push(format!(
+                "{module}@latest: {g:?} through agora, {w:?} direct"
+            ));
+        }
+    }
+    eprintln!("@latest (direct): {want:?}");
+
+    // go mod download -json
+    let (truth, got) = both(
+        || {
+            truth_go
+                .mod_download_nosumdb_env(&corpus.specs, &insecure)
+                .1
+        },
+        || via_go.mod_download_nosumdb(&corpus.specs),
+    );
+    for spec in &corpus.specs {
+        let w = &truth[spec];
+        assert!(
+            w.ok(),
+            "ground truth: go mod download {spec}: {:?}",
+            w.error
+        );
+        diffs.extend(diff_download(spec, w, &got[spec]));
+    }
+    assert!(
+        diffs.is_empty(),
+        "{} difference(s) between agora (go fetcher) and the go command in direct mode:\n  {}",
+        diffs.len(),
+        diffs.join("\n  ")
+    );
+
+    // A version that does not exist is a 404 (so a `,` in GOPROXY falls through), with a
+    // one-line reason; nothing is stored for it.
+    let target = format!("/{}/@v/v9.9.9.info", m("tags"));
+    let resp = agora.get(&target);
+    eprintln!("GET {target}: {}", resp.summary());
+    assert_eq!(resp.status, 404, "GET {target}: {}", resp.summary());
+    assert!(
+        resp.text().contains("unknown revision") && !resp.text().trim().contains('\n'),
+        "GET {target}: {}",
+        resp.summary()
+    );
+    assert!(!athens_version_dir(&cfg.storage_root, &m("tags"), "v9.9.9").exists());
+
+    // The stored versions are what the go command cached, and every temporary GOPATH is gone.
+    let stored =
+        fs::read(athens_version_dir(&cfg.storage_root, &m("tags"), "v1.0.0").join("source.zip"))
+            .expect("stored source.zip");
+    let direct_zip = fs::read(
+        truth[&format!("{}@v1.0.0", m("tags"))]
+            .zip
+            .as_ref()
+            .unwrap(),
+    )
+    .expect("the direct zip");
+    assert!(
+        stored == direct_zip,
+        "the stored zip differs from the go command's"
+    );
+    // (They are removed on the blocking pool, just after the answer.)
+    wait_until(Duration::from_secs(10), || {
+        go_tmp_leftovers(&cfg).is_empty()
+    });
+    let left = go_tmp_leftovers(&cfg);
+    assert!(left.is_empty(), "temporary GOPATHs left behind: {left:?}");
+}
+
+#[test]
+fn hg_modules_without_the_go_fetcher_answer_unsupported() {
+    let _lock = forge_lock();
+    let t = TestDir::new("go-fetcher-off");
+    let repos = t.sub("repos");
+    fs::create_dir_all(&repos).expect("create the repository dir");
+    let mut r = HgRepo::new(&repos, "off");
+    r.write("go.mod", &format!("module {}\n\ngo 1.21\n", m("off")));
+    r.commit("one");
+    r.tag("v1.0.0");
+    let _forge = HgForge::start(t.path(), &repos);
+
+    let cfg = agora_config(&t.sub("off"), false);
+    let agora = Agora::start(&cfg);
+    for target in [
+        format!("/{}/@v/list", m("off")),
+        format!("/{}/@latest", m("off")),
+        format!("/{}/@v/v1.0.0.info", m("off")),
+        format!("/{}/@v/v1.0.0.zip", m("off")),
+    ] {
+        let resp = agora.get(&target);
+        eprintln!("GET {target}: {}", resp.summary());
+        let text = resp.text();
+        assert_eq!(resp.status, 502, "GET {target}: {}", resp.summary());
+        assert!(
+            text.contains("hg repositories are not supported")
+                && text.contains("upstream.go_fetcher_vcs")
+                && !text.trim().contains('\n'),
+            "GET {target}: {}",
+            resp.summary()
+        );
+    }
+    let spec = [format!("{}@v1.0.0", m("off"))];
+    let got = GoEnv::via(t.path(), "agora", &agora).mod_download_nosumdb(&spec);
+    assert!(
+        got[&spec[0]]
+            .error
+            .as_deref()
+            .is_some_and(|e| e.contains("hg repositories are not supported")),
+        "through agora without the fetcher: {:?}",
+        got[&spec[0]].error
+    );
+    assert!(go_tmp_leftovers(&cfg).is_empty());
+    assert!(files_under(&cfg.storage_root).is_empty());
+}
+
+/// `go list -m -e -json args…` like [`GoEnv::list_json_nosumdb`], with GOINSECURE for the
+/// hg forge when `direct` (the ground truth reaches the forge itself).
+fn list_json(go: &GoEnv, args: &[&str], direct: bool) -> Vec<Value> {
+    let mut full = vec!["list", "-m", "-e", "-json"];
+    full.extend_from_slice(args);
+    let mut cmd = go.command_nosumdb(&full, &go.work);
+    if direct {
+        cmd.env("GOINSECURE", HG_HOST);
+    }
+    let out = run_with_timeout(&mut cmd, GO_TIMEOUT);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    parse_json_stream(&stdout).unwrap_or_else(|e| {
+        panic!(
+            "[{}] go {full:?} printed unparsable JSON ({e}):\n{stdout}\n{}",
+            go.name,
+            String::from_utf8_lossy(&out.stderr)
+        )
+    })
+}
