@@ -348,10 +348,11 @@ fn catalog_blocking(
     let meta = std::fs::metadata(root)
         .map_err(|e| StorageError::io(format!("storage root {}", root.display()), e))?;
     if !meta.is_dir() {
-        return Err(StorageError::corrupt(format!(
-            "storage root {} is not a directory",
-            root.display()
-        )));
+        // A volume not mounted where the root should be: unreadable, not damaged data.
+        return Err(StorageError::io(
+            format!("storage root {}", root.display()),
+            io::Error::new(io::ErrorKind::NotADirectory, "not a directory"),
+        ));
     }
     let mut out = Vec::new();
     let mut rel = Vec::new();

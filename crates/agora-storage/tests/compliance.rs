@@ -652,6 +652,9 @@ mod disk_layout {
         std::fs::remove_dir_all(&root).unwrap();
         let err = s.catalog("", 10).await.unwrap_err();
         assert_eq!(err.kind(), ErrorKind::Unavailable, "{err}");
+        std::fs::write(&root, "a file where the root was").unwrap();
+        let err = s.catalog("", 10).await.unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Unavailable, "{err}");
     }
 
     #[tokio::test]
