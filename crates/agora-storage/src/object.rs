@@ -14,6 +14,18 @@
 //!
 //! Keys use the decoded module path and version, as Athens does; no `!` case escaping.
 //!
+//! # Catalog
+//!
+//! [`Storage::catalog`] lists the whole bucket in key order (bytewise, as S3 and Azure
+//! return it), resuming with `start-after` (S3) or `startFrom` (Azure) at the `.info` key
+//! of the token's `<module>|<version>`, and following continuation tokens past 1000 keys
+//! until the page is full. Keys up to that offset are dropped again on this side, because
+//! some servers ignore the offset (Azurite ignores `startFrom`): there a page costs a
+//! listing from the start of the container, but is still right. Only commit markers count: `<module>/@v/<version>.info`, or
+//! `<module>/<version>/<version>.info` in the MinIO layout, with a valid module path. The
+//! claims (`.mod` without `.info`), zips, Athens' MinIO `parts/…` and Azure `lease/…`
+//! lock blobs, and any other object are passed over.
+//!
 //! # Writes
 //!
 //! Athens uploads the three objects in parallel, so a crash can leave a version that it
@@ -56,7 +68,10 @@ use object_store::{
 use tokio::io::AsyncReadExt;
 use tracing::{debug, warn};
 
-use crate::{ByteStream, NewVersion, Storage, StorageError, ZipObject, ZipSource};
+use crate::{
+    ByteStream, CatalogPage, NewVersion, Storage, StorageError, ZipObject, ZipSource, catalog_page,
+    catalog_want, parse_catalog_token,
+};
 
 /// Multipart part size, and the size up to which a zip goes up in one PUT. S3 requires
 /// parts of at least 5 MiB; 8 MiB is what Athens' MinIO backend uses.
@@ -652,6 +667,25 @@ impl ObjectStorage {
     }
 }
 
+/// The version a listed key commits, if it is a commit marker in `layout`.
+fn catalog_entry(layout: Layout, key: &str) -> Option<(ModulePath, Version)> {
+    let stem = key.strip_suffix(".info")?;
+    let (module, version) = match layout {
+        Layout::S3 => stem.rsplit_once("/@v/")?,
+        Layout::Minio => {
+            let (dir, version) = stem.rsplit_once('/')?;
+            (dir.strip_suffix(version)?.strip_suffix('/')?, version)
+        }
+    };
+    if version.is_empty() || version.contains('/') {
+        return None;
+    }
+    Some((
+        ModulePath::new(module).ok()?,
+        Version::from_trusted(version),
+    ))
+}
+
 #[async_trait]
 impl Storage for ObjectStorage {
     fn describe(&self) -> String {
@@ -759,6 +793,38 @@ impl Storage for ObjectStorage {
             }
         }
         Ok(())
+    }
+
+    async fn catalog(&self, token: &str, page_size: usize) -> Result<CatalogPage, StorageError> {
+        let after = parse_catalog_token(token)?;
+        let want = catalog_want(page_size)?;
+        let offset = match &after {
+            Some((m, v)) => Some(self.key(m, v, Artifact::Info)?),
+            None => None,
+        };
+        let mut keys = match &offset {
+            Some(offset) => self.store.list_with_offset(None, offset),
+            None => self.store.list(None),
+        };
+        let mut found = Vec::new();
+        while found.len() < want {
+            let Some(meta) = keys.next().await else {
+                break;
+            };
+            // A listing has no object to be absent: any failure is an outage.
+            let meta = meta.map_err(|e| {
+                StorageError::io("listing the bucket", io::Error::other(error_chain(&e)))
+            })?;
+            // Some servers ignore the offset (Azurite ignores `startFrom`, and object_store
+            // cannot tell it from Azure): never trust it to have skipped anything.
+            if offset.as_ref().is_some_and(|o| meta.location <= *o) {
+                continue;
+            }
+            if let Some(entry) = catalog_entry(self.layout, meta.location.as_ref()) {
+                found.push(entry);
+            }
+        }
+        Ok(catalog_page(found, page_size))
     }
 
     async fn ready(&self) -> Result<(), StorageError> {

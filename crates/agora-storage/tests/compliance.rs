@@ -12,6 +12,10 @@
 //! (Range, ETag, 409 for a stored version) and `external_athens` (what Athens' reference
 //! server does: whole zips only, 400 for every failed save). Every suite test holds for
 //! it; create-only holds because the server's backend refuses the second save.
+//!
+//! The catalog tests also write, behind the backend's back ([`Fixture::put_raw`]), what
+//! crashes and other tools leave in each layout: versions without their commit marker,
+//! scratch files, lock and part objects, and markers of invalid module paths.
 
 #![allow(clippy::unwrap_used)]
 
@@ -29,14 +33,146 @@ use futures_util::TryStreamExt;
 struct Fixture {
     storage: Arc<dyn Storage>,
     dir: tempfile::TempDir,
+    /// The backend's own store, for writing behind its back what crashes and other
+    /// tools leave (the tests never read through it).
+    raw: Raw,
+}
+
+enum Raw {
+    /// The storage root.
+    Disk(std::path::PathBuf),
+    /// Nothing can be written behind a memory store's back.
+    Memory,
+    /// Athens' external storage protocol has no catalog, so nothing is written behind
+    /// its back either: the catalog tests check that it says so and stop.
+    #[cfg(feature = "external")]
+    External,
+    #[cfg(feature = "s3")]
+    Object(
+        Arc<dyn object_store::ObjectStore>,
+        agora_storage::object::Layout,
+    ),
+}
+
+impl Fixture {
+    /// Writes `key` (a path under the disk root, or an object key) directly.
+    async fn put_raw(&self, key: &str, body: &[u8]) {
+        match &self.raw {
+            Raw::Disk(root) => {
+                let path = root.join(key);
+                std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+                std::fs::write(path, body).unwrap();
+            }
+            Raw::Memory => {}
+            #[cfg(feature = "external")]
+            Raw::External => {}
+            #[cfg(feature = "s3")]
+            Raw::Object(store, _) => {
+                use object_store::ObjectStoreExt;
+                store
+                    .put(
+                        &object_store::path::Path::parse(key).unwrap(),
+                        object_store::PutPayload::from(body.to_vec()),
+                    )
+                    .await
+                    .unwrap();
+            }
+        }
+    }
+
+    /// The keys of `module@version` without its commit marker: a crashed writer's
+    /// leftovers (or a claim and a zip, on object stores).
+    fn partial_keys(&self, module: &str, version: &str) -> Vec<String> {
+        match &self.raw {
+            Raw::Disk(_) => vec![
+                format!("{module}/{version}/go.mod"),
+                format!("{module}/{version}/source.zip"),
+            ],
+            Raw::Memory => vec![],
+            #[cfg(feature = "external")]
+            Raw::External => vec![],
+            #[cfg(feature = "s3")]
+            Raw::Object(_, agora_storage::object::Layout::S3) => vec![
+                format!("{module}/@v/{version}.mod"),
+                format!("{module}/@v/{version}.zip"),
+            ],
+            #[cfg(feature = "s3")]
+            Raw::Object(_, agora_storage::object::Layout::Minio) => vec![
+                format!("{module}/{version}/go.mod"),
+                format!("{module}/{version}/source.zip"),
+            ],
+        }
+    }
+
+    /// Keys that are not stored versions: scratch space, locks, Athens' temporary parts
+    /// and lock blobs, markers with the wrong name, an invalid module path.
+    fn junk_keys(&self) -> Vec<&'static str> {
+        match &self.raw {
+            Raw::Disk(_) => vec![
+                ".agora-tmp/1-0-1/go.mod",
+                ".agora-tmp/1-0-1.info",
+                ".agora-tmp/locks/0001.lock",
+                ".hidden/v1.0.0/v1.0.0.info",
+                "junk.test/x/v1.0.0/other.info",
+                "junk.test/readme.info",
+                "-bad.test/v1.0.0/v1.0.0.info",
+            ],
+            Raw::Memory => vec![],
+            #[cfg(feature = "external")]
+            Raw::External => vec![],
+            #[cfg(feature = "s3")]
+            Raw::Object(_, agora_storage::object::Layout::S3) => vec![
+                ".agora-ready-probe",
+                "lease/a.test/b@v1.0.0",
+                "a.test/b/@v/list",
+                "a.test/b/@v/sub/v9.0.0.info",
+                "a.test/b/@v/v1.0.0.info.tmp",
+                "junk.test/@v/.info",
+                "-bad.test/@v/v1.0.0.info",
+            ],
+            #[cfg(feature = "s3")]
+            Raw::Object(_, agora_storage::object::Layout::Minio) => vec![
+                ".agora-ready-probe",
+                "lease/a.test/b@v1.0.0",
+                "parts/a.test/b/v1.0.0/1",
+                "a.test/b/v3.0.0/other.info",
+                "v1.0.0/v1.0.0.info",
+                "-bad.test/v1.0.0/v1.0.0.info",
+            ],
+        }
+    }
+
+    /// The documented catalog order: path elements on disk and in memory, the `.info`
+    /// key's bytes on object stores.
+    fn catalog_order(&self, module: &str, version: &str) -> Vec<String> {
+        match &self.raw {
+            Raw::Disk(_) | Raw::Memory => module
+                .split('/')
+                .chain([version])
+                .map(str::to_owned)
+                .collect(),
+            #[cfg(feature = "external")]
+            Raw::External => vec![],
+            #[cfg(feature = "s3")]
+            Raw::Object(_, agora_storage::object::Layout::S3) => {
+                vec![format!("{module}/@v/{version}.info")]
+            }
+            #[cfg(feature = "s3")]
+            Raw::Object(_, agora_storage::object::Layout::Minio) => {
+                vec![format!("{module}/{version}/{version}.info")]
+            }
+        }
+    }
 }
 
 fn disk() -> Fixture {
     let dir = tempfile::tempdir().unwrap();
-    let storage = DiskStorage::open(dir.path().join("root")).unwrap();
+    let root = dir.path().join("root");
+    let storage = DiskStorage::open(&root).unwrap();
     Fixture {
         storage: Arc::new(storage),
         dir,
+        raw: Raw::Disk(root),
     }
 }
 
@@ -44,7 +180,111 @@ fn memory() -> Fixture {
     Fixture {
         storage: Arc::new(MemoryStorage::new()),
         dir: tempfile::tempdir().unwrap(),
+        raw: Raw::Memory,
     }
+}
+
+type Entry = (String, String);
+
+/// Walks the whole catalog `page_size` entries at a time, checking each page's shape.
+async fn walk_catalog(s: &dyn Storage, page_size: usize) -> Vec<Entry> {
+    let mut all = Vec::new();
+    let mut token = String::new();
+    for _ in 0..1000 {
+        let page = s.catalog(&token, page_size).await.unwrap();
+        assert!(page.versions.len() <= page_size, "page over {page_size}");
+        all.extend(
+            page.versions
+                .iter()
+                .map(|(m, v)| (m.as_str().to_owned(), v.as_str().to_owned())),
+        );
+        match page.next {
+            Some(next) => {
+                assert_eq!(
+                    page.versions.len(),
+                    page_size,
+                    "a short page with a next token"
+                );
+                token = next;
+            }
+            None => return all,
+        }
+    }
+    panic!("the catalog never ended");
+}
+
+/// Modules whose paths are prefixes of each other's, a module next to its own nested
+/// modules, case, +incompatible, a pseudo-version, and versions that repeat across
+/// modules (Athens' fs catalog loses those across a page boundary).
+const CATALOG: &[(&str, &str)] = &[
+    ("a.test", "v1.0.0"),
+    ("a.test/b", "v1.0.0"),
+    ("a.test/b", "v1.1.0"),
+    ("a.test/b", "v1.10.0"),
+    ("a.test/b", "v1.2.0"),
+    ("a.test/b-c", "v0.1.0"),
+    ("a.test/b-c", "v1.0.0"),
+    ("a.test/b/sub", "v0.1.0"),
+    ("a.test/b/v2", "v2.0.0"),
+    ("a.test/b/v2", "v2.1.0-pre"),
+    ("m.test/Upper", "v2.0.0+incompatible"),
+    ("m.test/x", "v0.0.0-20200101000000-abcdefabcdef"),
+    ("m.test/x", "v1.0.0"),
+    ("z.test/last", "v1.0.0"),
+];
+
+/// Stores [`CATALOG`], plus incomplete versions and junk behind the backend's back.
+/// True for a backend without a catalog (external storage, as in Athens), after
+/// checking that it answers `Unsupported` (501 at the endpoint) rather than an empty page.
+async fn catalog_unsupported(f: &Fixture) -> bool {
+    #[cfg(feature = "external")]
+    if matches!(f.raw, Raw::External) {
+        let err = f.storage.catalog("", 10).await.unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Unsupported, "{err}");
+        return true;
+    }
+    let _ = f;
+    false
+}
+
+async fn fill_catalog(f: &Fixture) -> Vec<Entry> {
+    for (p, ver) in CATALOG {
+        f.storage
+            .put(
+                &m(p),
+                &v(ver),
+                new_version(
+                    f.dir.path(),
+                    &format!("{p}@{ver}").replace('/', "_"),
+                    b"z",
+                    ver,
+                ),
+            )
+            .await
+            .unwrap();
+    }
+    for (p, ver) in [
+        ("a.test/b", "v1.3.0"),
+        ("n.test/partial", "v1.0.0"),
+        ("a.test/b-c", "v0.0.1"),
+    ] {
+        for key in f.partial_keys(p, ver) {
+            f.put_raw(&key, b"partial").await;
+        }
+        assert!(
+            !f.storage.exists(&m(p), &v(ver)).await.unwrap(),
+            "{p}@{ver}"
+        );
+    }
+    for key in f.junk_keys() {
+        f.put_raw(key, b"{}").await;
+    }
+    let mut want: Vec<Entry> = CATALOG
+        .iter()
+        .map(|(p, ver)| ((*p).to_owned(), (*ver).to_owned()))
+        .collect();
+    want.sort_by_key(|(p, ver)| f.catalog_order(p, ver));
+    want
 }
 
 fn m(p: &str) -> ModulePath {
@@ -196,6 +436,90 @@ macro_rules! suite {
                 let f = super::$backend();
                 f.storage.ready().await.unwrap();
             }
+
+            #[tokio::test]
+            async fn catalog_of_an_empty_store_is_one_empty_page() {
+                let f = super::$backend();
+                if catalog_unsupported(&f).await {
+                    return;
+                }
+                let page = f.storage.catalog("", 10).await.unwrap();
+                assert!(page.versions.is_empty(), "{page:?}");
+                assert_eq!(page.next, None);
+            }
+
+            #[tokio::test]
+            async fn catalog_lists_present_versions_in_order_across_pages() {
+                let f = super::$backend();
+                if catalog_unsupported(&f).await {
+                    return;
+                }
+                let want = fill_catalog(&f).await;
+                let whole = walk_catalog(&*f.storage, 1000).await;
+                assert_eq!(whole, want, "one page, in the backend's documented order");
+                for size in [1, 2, 3, 5, want.len() - 1, want.len(), want.len() + 1] {
+                    assert_eq!(walk_catalog(&*f.storage, size).await, want, "pages of {size}");
+                }
+            }
+
+            #[tokio::test]
+            async fn catalog_token_names_a_position_not_an_object() {
+                let f = super::$backend();
+                if catalog_unsupported(&f).await {
+                    return;
+                }
+                let want = fill_catalog(&f).await;
+                let first = f.storage.catalog("", 4).await.unwrap();
+                let next = first.next.clone().unwrap();
+                let (last_m, last_v) = first.versions.last().unwrap().clone();
+                assert_eq!(next, format!("{}|{}", last_m.as_str(), last_v.as_str()));
+                // The version the token names goes away, a later one is added: the walk
+                // goes on right after the position, and finds the addition.
+                f.storage.delete(&last_m, &last_v).await.unwrap();
+                f.storage
+                    .put(&m("zz.test/new"), &v("v1.0.0"), new_version(f.dir.path(), "new", b"n", "v1.0.0"))
+                    .await
+                    .unwrap();
+                let mut rest = Vec::new();
+                let mut token = next;
+                for round in 0.. {
+                    assert!(round < 100, "the catalog never ended");
+                    let page = f.storage.catalog(&token, 3).await.unwrap();
+                    rest.extend(page.versions.iter().map(|(m, v)| (m.as_str().to_owned(), v.as_str().to_owned())));
+                    match page.next {
+                        Some(n) => token = n,
+                        None => break,
+                    }
+                }
+                let mut expect: Vec<Entry> = want[4..].to_vec();
+                expect.push(("zz.test/new".to_owned(), "v1.0.0".to_owned()));
+                expect.sort_by_key(|(p, ver)| f.catalog_order(p, ver));
+                assert_eq!(rest, expect);
+            }
+
+            #[tokio::test]
+            async fn catalog_rejects_bad_tokens_and_page_sizes() {
+                let f = super::$backend();
+                if catalog_unsupported(&f).await {
+                    return;
+                }
+                let want = fill_catalog(&f).await;
+                for token in ["no-separator", "|v1.0.0", "a.test/b|", "-bad.test|v1.0.0", "a.test/b|v2.0.0 incompatible", "a.test/b|x/y", "a.test//b|v1.0.0"] {
+                    let err = f.storage.catalog(token, 10).await.unwrap_err();
+                    assert_eq!(err.kind(), ErrorKind::InvalidArgument, "{token:?}: {err}");
+                }
+                let err = f.storage.catalog("", 0).await.unwrap_err();
+                assert_eq!(err.kind(), ErrorKind::InvalidArgument, "{err}");
+                // A well-formed token need not name a stored version.
+                let page = f.storage.catalog("a.test/b|v1.05", 1000).await.unwrap();
+                let after: Vec<Entry> = want
+                    .into_iter()
+                    .filter(|(p, ver)| f.catalog_order(p, ver) > f.catalog_order("a.test/b", "v1.05"))
+                    .collect();
+                let got: Vec<Entry> = page.versions.iter().map(|(m, v)| (m.as_str().to_owned(), v.as_str().to_owned())).collect();
+                assert_eq!(got, after);
+                assert!(!after.is_empty());
+            }
         }
     )*};
 }
@@ -217,6 +541,7 @@ fn external_fixture(dialect: agora_external_server::Dialect) -> Fixture {
     Fixture {
         storage: Arc::new(agora_storage::external::ExternalStorage::new(&url).unwrap()),
         dir,
+        raw: Raw::External,
     }
 }
 
@@ -252,10 +577,20 @@ fn external_athens() -> Fixture {
 
 #[cfg(feature = "azure")]
 fn azure() -> Fixture {
-    let (storage, _) = azurite::shared().storage();
+    let az = azurite::shared();
+    let (storage, container) = az.storage();
+    let raw = object_store::azure::MicrosoftAzureBuilder::new()
+        .with_account(agora_storage::object::AZURITE_ACCOUNT)
+        .with_access_key(agora_storage::object::AZURITE_KEY)
+        .with_container_name(&container)
+        .with_endpoint(az.endpoint())
+        .with_allow_http(true)
+        .build()
+        .unwrap();
     Fixture {
         storage: Arc::new(storage),
         dir: tempfile::tempdir().unwrap(),
+        raw: Raw::Object(Arc::new(raw), agora_storage::object::Layout::S3),
     }
 }
 
@@ -365,6 +700,49 @@ mod disk_layout {
             .await
             .unwrap_err();
         assert_ne!(err.kind(), ErrorKind::NotFound, "{err}");
+    }
+
+    #[tokio::test]
+    async fn catalog_of_a_tree_written_by_another_tool() {
+        let dir = tempfile::tempdir().unwrap();
+        let write = |rel: &str, body: &str| {
+            let path = dir.path().join(rel);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, body).unwrap();
+        };
+        for (p, ver) in [
+            ("example.com/pre", "v0.3.0"),
+            ("example.com/pre/v2", "v2.0.0"),
+        ] {
+            write(&format!("{p}/{ver}/go.mod"), "module x\n");
+            write(&format!("{p}/{ver}/source.zip"), "zz");
+            write(&format!("{p}/{ver}/{ver}.info"), "{}");
+        }
+        // Athens' half-written versions (no .info yet), and a marker that is a directory.
+        write("example.com/pre/v0.4.0/go.mod", "module x\n");
+        std::fs::create_dir_all(dir.path().join("example.com/pre/v0.5.0/v0.5.0.info")).unwrap();
+        let s = DiskStorage::open(dir.path()).unwrap();
+        let got = walk_catalog(&s, 1).await;
+        assert_eq!(
+            got,
+            [
+                ("example.com/pre".to_owned(), "v0.3.0".to_owned()),
+                ("example.com/pre/v2".to_owned(), "v2.0.0".to_owned())
+            ]
+        );
+    }
+
+    #[tokio::test]
+    async fn catalog_of_a_missing_root_is_unavailable_not_empty() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("root");
+        let s = DiskStorage::open(&root).unwrap();
+        std::fs::remove_dir_all(&root).unwrap();
+        let err = s.catalog("", 10).await.unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Unavailable, "{err}");
+        std::fs::write(&root, "a file where the root was").unwrap();
+        let err = s.catalog("", 10).await.unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Unavailable, "{err}");
     }
 
     #[tokio::test]
@@ -526,10 +904,21 @@ mod moto {
     }
 
     pub fn fixture(layout: Layout) -> Fixture {
-        let (storage, _) = shared().storage(layout);
+        let (storage, bucket) = shared().storage(layout);
+        let cfg = shared().config(&bucket, layout);
+        let raw = object_store::aws::AmazonS3Builder::new()
+            .with_bucket_name(&cfg.bucket)
+            .with_region("us-east-1")
+            .with_endpoint(cfg.endpoint.clone().unwrap())
+            .with_allow_http(true)
+            .with_access_key_id("test")
+            .with_secret_access_key("test")
+            .build()
+            .unwrap();
         Fixture {
             storage: std::sync::Arc::new(storage),
             dir: tempfile::tempdir().unwrap(),
+            raw: super::Raw::Object(std::sync::Arc::new(raw), layout),
         }
     }
 
@@ -578,6 +967,8 @@ mod object_backend {
 
     /// A plain object_store client on the same bucket, standing in for "another tool".
     fn raw(cfg: &S3Config) -> object_store::aws::AmazonS3 {
+        // What ObjectStorage::s3 does; needed when this client is the first one built.
+        let _ = rustls::crypto::ring::default_provider().install_default();
         AmazonS3Builder::new()
             .with_bucket_name(&cfg.bucket)
             .with_region("us-east-1")
@@ -751,18 +1142,24 @@ c.put_object(Bucket="{bucket}", Key="{p_zip}", Body=b"truncated")
     #[tokio::test]
     async fn lists_past_one_page_of_keys() {
         const N: usize = 1005;
+        // Claims without a commit marker, interleaved with the versions (incomplete).
+        const CLAIMS: usize = 600;
         let moto = moto::shared();
         for layout in [Layout::S3, Layout::Minio] {
             let bucket = moto.bucket();
             let cfg = moto.config(&bucket, layout);
             let store = std::sync::Arc::new(raw(&cfg));
             let md = "example.com/many";
-            let keys: Vec<String> = (0..N)
+            let mut keys: Vec<String> = (0..N)
                 .map(|i| match layout {
                     Layout::S3 => format!("{md}/@v/v1.0.{i}.info"),
                     Layout::Minio => format!("{md}/v1.0.{i}/v1.0.{i}.info"),
                 })
                 .collect();
+            keys.extend((0..CLAIMS).map(|i| match layout {
+                Layout::S3 => format!("{md}/@v/v1.1.{i}.mod"),
+                Layout::Minio => format!("{md}/v1.1.{i}/go.mod"),
+            }));
             futures_util::stream::iter(keys)
                 .map(|k| {
                     let store = store.clone();
@@ -782,6 +1179,25 @@ c.put_object(Bucket="{bucket}", Key="{p_zip}", Body=b"truncated")
             let unique: BTreeSet<&String> = listed.iter().collect();
             assert_eq!(unique.len(), N);
             assert!(unique.contains(&"v1.0.1004".to_owned()));
+
+            // The catalog: one page over more than one listing page (2010 keys in all),
+            // and pages whose tokens resume past the first 1000 keys.
+            let whole = walk_catalog(&s, 5000).await;
+            assert_eq!(whole.len(), N, "{layout:?}");
+            let versions: BTreeSet<&str> = whole.iter().map(|(_, v)| v.as_str()).collect();
+            let want: BTreeSet<String> = (0..N).map(|i| format!("v1.0.{i}")).collect();
+            assert_eq!(versions, want.iter().map(String::as_str).collect());
+            assert!(whole.iter().all(|(p, _)| p == md));
+            assert_eq!(
+                walk_catalog(&s, 400).await,
+                whole,
+                "{layout:?}, pages of 400"
+            );
+            assert_eq!(
+                walk_catalog(&s, 1000).await,
+                whole,
+                "{layout:?}, pages of 1000"
+            );
         }
     }
 
