@@ -41,7 +41,10 @@
 //!
 //! A claim older than [`ObjectStorage::with_stale_claim_age`] (default 15 minutes, well
 //! over agora's default stash timeout of 10) with no `.info` is taken to be a crashed
-//! writer's (or Athens' partial upload): the next writer removes it and takes over.
+//! writer's (or Athens' partial upload): the next writer removes it and takes over. A
+//! writer waits for a younger claim at most [`ObjectStorage::with_claim_wait`] (the
+//! binary uses the stash timeout), then gives up with `Unavailable` (503), so a request
+//! meeting a crashed writer's claim fails in bounded time instead of hanging.
 //!
 //! The zip itself is not written create-only: `object_store` completes multipart uploads
 //! unconditionally, and only the claim holder ever writes it, so the condition would add
@@ -83,6 +86,10 @@ const PARTS_IN_FLIGHT: usize = 2;
 
 /// How long a `.mod` claim without its `.info` is taken to belong to a live writer.
 const DEFAULT_STALE_CLAIM_AGE: Duration = Duration::from_secs(15 * 60);
+
+/// How long a writer that lost the claim waits for the holder's commit before giving up
+/// with `Unavailable` (the binary sets it to the stash timeout).
+const DEFAULT_CLAIM_WAIT: Duration = Duration::from_secs(10 * 60);
 
 /// How often a writer that lost the claim checks whether the winner has committed.
 const CLAIM_POLL: Duration = Duration::from_millis(200);
@@ -258,6 +265,7 @@ pub struct ObjectStorage {
     layout: Layout,
     describe: String,
     stale_claim_age: Duration,
+    claim_wait: Duration,
 }
 
 impl ObjectStorage {
@@ -332,6 +340,7 @@ impl ObjectStorage {
             layout: config.layout,
             describe,
             stale_claim_age: DEFAULT_STALE_CLAIM_AGE,
+            claim_wait: DEFAULT_CLAIM_WAIT,
         })
     }
 
@@ -382,6 +391,7 @@ impl ObjectStorage {
             layout: Layout::S3,
             describe,
             stale_claim_age: DEFAULT_STALE_CLAIM_AGE,
+            claim_wait: DEFAULT_CLAIM_WAIT,
         })
     }
 
@@ -390,6 +400,16 @@ impl ObjectStorage {
     #[must_use]
     pub fn with_stale_claim_age(mut self, age: Duration) -> Self {
         self.stale_claim_age = age;
+        self
+    }
+
+    /// Sets how long a put waits for another writer's claim on the same version to be
+    /// committed (or to go stale) before it gives up with
+    /// [`ErrorKind::Unavailable`](crate::ErrorKind::Unavailable). Without a bound, a
+    /// request meeting a crashed writer's claim would hang until the claim goes stale.
+    #[must_use]
+    pub fn with_claim_wait(mut self, wait: Duration) -> Self {
+        self.claim_wait = wait;
         self
     }
 
@@ -468,6 +488,7 @@ impl ObjectStorage {
         go_mod: &Bytes,
     ) -> Result<(), StorageError> {
         let mod_key = self.key(module, version, Artifact::Mod)?;
+        let started = std::time::Instant::now();
         loop {
             if self
                 .get_small(&self.key(module, version, Artifact::Info)?)
@@ -526,6 +547,15 @@ impl ObjectStorage {
                     Err(e) => return Err(map_err(&format!("removing {mod_key}"), e)),
                 }
                 continue;
+            }
+            if started.elapsed() >= self.claim_wait {
+                return Err(StorageError::io(
+                    format!("storing {module}@{version}"),
+                    io::Error::other(format!(
+                        "another writer has held its claim ({mod_key}) for {age}s without \
+                         committing; try again later"
+                    )),
+                ));
             }
             tokio::time::sleep(CLAIM_POLL).await;
         }

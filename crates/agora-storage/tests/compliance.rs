@@ -1416,6 +1416,47 @@ c.put_object(Bucket="{bucket}", Key="{p_zip}", Body=b"truncated")
         assert!(s.exists(&md, &ver).await.unwrap());
     }
 
+    /// A put meeting a live-looking claim that is never committed (a writer that crashed
+    /// a moment ago) gives up after the claim wait with `Unavailable`, instead of hanging
+    /// until the claim goes stale, and leaves the other writer's claim alone.
+    #[tokio::test]
+    async fn put_gives_up_on_an_uncommitted_claim_after_the_claim_wait() {
+        let moto = moto::shared();
+        let bucket = moto.bucket();
+        let cfg = moto.config(&bucket, Layout::S3);
+        let store = raw(&cfg);
+        let claim = Key::from("example.com/held/@v/v1.0.0.mod");
+        store
+            .put(&claim, PutPayload::from_static(b"module crashed\n"))
+            .await
+            .unwrap();
+        let s = ObjectStorage::s3(&cfg)
+            .unwrap()
+            .with_claim_wait(Duration::from_secs(1));
+        let (md, ver) = (m("example.com/held"), v("v1.0.0"));
+        let dir = tempfile::tempdir().unwrap();
+        let started = std::time::Instant::now();
+        let err = tokio::time::timeout(
+            Duration::from_secs(20),
+            s.put(&md, &ver, new_version(dir.path(), "mine", b"z", "v1.0.0")),
+        )
+        .await
+        .expect("the put waited far past its claim wait")
+        .unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Unavailable, "{err}");
+        assert!(err.to_string().contains("claim"), "{err}");
+        assert!(started.elapsed() >= Duration::from_secs(1));
+        assert!(!s.exists(&md, &ver).await.unwrap());
+        let keys = all_keys(&store).await;
+        assert_eq!(
+            keys.into_iter().collect::<Vec<_>>(),
+            vec![claim.to_string()],
+            "only the other writer's claim"
+        );
+        let held = store.get(&claim).await.unwrap().bytes().await.unwrap();
+        assert_eq!(&held[..], b"module crashed\n");
+    }
+
     /// Writers in different processes share nothing but the bucket: separate clients,
     /// zips big enough for multipart uploads. One wins, and its three objects belong
     /// together.

@@ -163,7 +163,8 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
                 force_path_style: s3.force_path_style,
                 layout: Layout::S3,
             })
-            .context("configuring S3 storage")?,
+            .context("configuring S3 storage")?
+            .with_claim_wait(settings.upstream.stash_timeout),
         ),
         StorageSettings::Minio(mn) => Arc::new(
             ObjectStorage::s3(&S3Config {
@@ -176,7 +177,8 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
                 force_path_style: true,
                 layout: Layout::Minio,
             })
-            .context("configuring MinIO storage")?,
+            .context("configuring MinIO storage")?
+            .with_claim_wait(settings.upstream.stash_timeout),
         ),
         StorageSettings::Azure(az) => {
             let mut config = match &az.connection_string {
@@ -196,7 +198,11 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
             if let Some(key) = &az.account_key {
                 config.account_key = Some(key.expose().to_owned());
             }
-            Arc::new(ObjectStorage::azure(&config).context("configuring Azure Blob storage")?)
+            Arc::new(
+                ObjectStorage::azure(&config)
+                    .context("configuring Azure Blob storage")?
+                    .with_claim_wait(settings.upstream.stash_timeout),
+            )
         }
         StorageSettings::External(ext) => {
             Arc::new(ExternalStorage::new(&ext.url).context("configuring external storage")?)
