@@ -189,7 +189,9 @@ start_agora() { # backend
         "$AGORA" serve >>"$WORK/agora-$1.log" 2>&1 &
     AGORA_PID=$!
     wait_up "http://127.0.0.1:$AGORA_PORT/healthz"
+    IDLE_KB=$(rss_kb)
 }
+rss_kb() { awk '/VmRSS/ { print $2 }' "/proc/$AGORA_PID/status"; }
 hwm_kb() { awk '/VmHWM/ { print $2 }' "/proc/$AGORA_PID/status"; }
 stop_agora() { stop_pid "$AGORA_PID"; AGORA_PID=; }
 # GET of the zip (optionally a Range) through agora into $WORK/got; sets T (s).
@@ -206,13 +208,13 @@ check_sha() { # what want
 }
 
 # ---------------------------------------------------------------- runs
-declare -A STORE_KB STORE_T SERVE_KB SERVE_T RANGE_T
+declare -A STORE_KB STORE_T SERVE_KB SERVE_T RANGE_T STORE_IDLE SERVE_IDLE
 LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
 for b in $BACKENDS; do
     echo "== $b"
     start_backend "$b"
     start_upstream
-    start_agora "$b"
+    start_agora "$b"; STORE_IDLE[$b]=$IDLE_KB
     get_zip "$b"; STORE_T[$b]=$T
     check_sha "$b store" "$ZIP_SHA"
     STORE_KB[$b]=$(hwm_kb)
@@ -220,9 +222,10 @@ for b in $BACKENDS; do
     if [[ $b == memory ]]; then
         # Same process (a restart would empty it), high-water mark reset.
         echo 5 > "/proc/$AGORA_PID/clear_refs"
+        SERVE_IDLE[$b]=$(rss_kb)
     else
         stop_agora
-        start_agora "$b"
+        start_agora "$b"; SERVE_IDLE[$b]=$IDLE_KB
     fi
     get_zip "$b"; SERVE_T[$b]=$T
     check_sha "$b serve" "$ZIP_SHA"
@@ -257,7 +260,11 @@ label() {
 # The reading: which rows miss, and why (causes as measured when this was
 # written; rerun and revise if the figures move).
 reading() {
-    local miss=()
+    local miss=() obj_excess=0
+    for b in s3 minio azure; do
+        [[ -n "${STORE_KB[$b]:-}" ]] || continue
+        obj_excess=$(( STORE_KB[$b] - STORE_IDLE[$b] > obj_excess ? STORE_KB[$b] - STORE_IDLE[$b] : obj_excess ))
+    done
     for b in $BACKENDS; do
         [[ $b == memory ]] && continue
         [[ "$(verdict "$b" "${STORE_KB[$b]}")" == MISSES ]] && miss+=("$(label "$b") store")
@@ -268,8 +275,28 @@ reading() {
     else
         echo "Reading: over $GOAL_MIB MiB: $(IFS=,; echo "${miss[*]}" | sed 's/,/, /g')."
     fi
-    echo "The memory backend keeps each zip in the process by design (its store row is the zip plus"
-    echo "agora's baseline); it has no goal."
+    echo
+    echo "\"RSS before\" is the process right after it answered \`/healthz\` (for the memory backend's"
+    echo "serve row: right after the reset, with the zip already held). Disk and external storage"
+    echo "stream both ways: the upstream zip is spooled to a file under \`AGORA_DATA_DIR\`, checked"
+    echo "there and copied into storage (for external, as a streamed multipart \`.save\`), and served"
+    echo "from storage in small chunks, so both phases stay near the baseline. S3, the MinIO layout"
+    echo "and Azure serve near the baseline too (ranged reads, streamed), but storing costs more:"
+    echo "the zip goes up as a multipart upload (S3) or a block list (Azure) in 8 MiB parts with up"
+    echo "to two in flight (\`PART_SIZE\`, \`PARTS_IN_FLIGHT\` in \`crates/agora-storage/src/object.rs\`),"
+    echo "so several 8 MiB part buffers are live at once, plus the HTTP client's buffers and freed"
+    echo "memory the allocator keeps: in this run up to $(mib "$obj_excess") over the RSS before. That term"
+    echo "should be set by the part size and the parts in flight, not by the size of the zip (this"
+    echo "script measures one zip size only). The code's comment on \`PARTS_IN_FLIGHT\` estimates"
+    if ((obj_excess > 24 * 1024)); then
+        echo "\`(PARTS_IN_FLIGHT + 1) * PART_SIZE\` = 24 MiB; the excess over that is not investigated"
+        echo "(likely the part \`WriteMultipart\` fills while two are in flight, and copies in the HTTP"
+        echo "client)."
+    else
+        echo "\`(PARTS_IN_FLIGHT + 1) * PART_SIZE\` = 24 MiB, which this run stays within."
+    fi
+    echo "The memory backend keeps each zip in the process by design (its rows are the zip"
+    echo "plus agora's baseline) and has no goal; it is not meant for modules this large."
 }
 
 SECTION=$(mktemp)
@@ -296,11 +323,11 @@ SECTION=$(mktemp)
     echo "the generated zip's. Times are one run each on a shared machine (load average $LOAD_START"
     echo "at the start, $LOAD_END at the end): read them as orders of magnitude."
     echo
-    echo "| backend | phase | agora peak RSS | time | goal | result |"
-    echo "|---|---|---|---|---|---|"
+    echo "| backend | phase | agora RSS before | agora peak RSS | time | goal | result |"
+    echo "|---|---|---|---|---|---|---|"
     for b in $BACKENDS; do
-        echo "| $(label "$b") | store | $(mib "${STORE_KB[$b]}") | $(sec "${STORE_T[$b]}") | ≤ $GOAL_MIB MiB | $(verdict "$b" "${STORE_KB[$b]}") |"
-        echo "| $(label "$b") | serve | $(mib "${SERVE_KB[$b]}") | $(sec "${SERVE_T[$b]}") (Range $(sec "${RANGE_T[$b]}")) | ≤ $GOAL_MIB MiB | $(verdict "$b" "${SERVE_KB[$b]}") |"
+        echo "| $(label "$b") | store | $(mib "${STORE_IDLE[$b]}") | $(mib "${STORE_KB[$b]}") | $(sec "${STORE_T[$b]}") | ≤ $GOAL_MIB MiB | $(verdict "$b" "${STORE_KB[$b]}") |"
+        echo "| $(label "$b") | serve | $(mib "${SERVE_IDLE[$b]}") | $(mib "${SERVE_KB[$b]}") | $(sec "${SERVE_T[$b]}") (Range $(sec "${RANGE_T[$b]}")) | ≤ $GOAL_MIB MiB | $(verdict "$b" "${SERVE_KB[$b]}") |"
     done
     echo
     reading
