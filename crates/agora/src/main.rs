@@ -246,7 +246,7 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
     info!(
         addr = %listener.local_addr().map(|a| a.to_string()).unwrap_or_default(),
         storage = %storage.describe(),
-        upstream = %up.goproxy,
+        upstream = %agora_upstream::goproxy::redact_urls(&up.goproxy),
         "agora listening"
     );
     agora_server::serve(
