@@ -6,6 +6,8 @@
 //! * the go command gets through agora exactly what it gets from the reference proxy, and
 //!   gets it again from the container alone after the upstream is switched off and agora
 //!   restarted; the container then holds exactly Athens' three blobs per version;
+//! * Azurite stopped: every artifact is a 503 with a one-line reason (never a 404) and
+//!   `/readyz` fails; Azurite back on the same data: service resumes by itself;
 //! * blobs another client wrote in Athens' layout (a stdlib-only SharedKey client in
 //!   Python, standing in for Athens or azcopy) are served as they are, and left unchanged.
 //!
@@ -67,6 +69,12 @@ impl Azurite {
             .and_then(|l| l.local_addr())
             .map(|a| a.port())
             .expect("a free port");
+        Azurite::start_on(dir, port)
+    }
+
+    /// Starts Azurite on `port` with its data in `dir` (a restart on the same `dir` finds
+    /// the containers and blobs of the previous run).
+    fn start_on(dir: &Path, port: u16) -> Azurite {
         std::fs::create_dir_all(dir).expect("azurite dir");
         let child = Command::new("sh")
             .args([
@@ -379,5 +387,74 @@ fn azure_blobs_seeded_by_another_client_are_served() {
         az.blobs(&container),
         before,
         "agora changed blobs another client wrote"
+    );
+}
+
+fn assert_one_line_503(what: &str, resp: &HttpResponse) {
+    assert_eq!(
+        resp.status,
+        503,
+        "{what}: expected 503 while the storage is down, got {}",
+        resp.summary()
+    );
+    let body = resp.text();
+    let line = body.strip_suffix('\n').unwrap_or(&body);
+    assert!(
+        !line.trim().is_empty() && !line.contains(['\n', '\r']),
+        "{what}: the 503 must carry a one-line reason, got {body:?}"
+    );
+}
+
+#[test]
+fn azure_outage_is_503_and_service_resumes() {
+    let _turn = turn();
+    let t = TestDir::new("azure-outage");
+    // Its own Azurite, since it is stopped.
+    let data = t.sub("azurite");
+    let mut az = Azurite::start(&data);
+    let port = az.port;
+    let container = az.container();
+    let cfg = az.agora_config(t.path(), &ref_proxy().goproxy_url(), &container);
+    let specs: Vec<String> = vec!["rsc.io/quote@v1.5.2".into(), "rsc.io/sampler@v1.3.0".into()];
+    let truth = GoEnv::direct(t.path(), "direct").mod_download(&specs);
+    {
+        let first = Agora::start(&cfg);
+        let got = GoEnv::via(t.path(), "store", &first).mod_download(&specs);
+        assert_same_downloads("storing before the outage", &specs, &truth, &got, None);
+    }
+    let blobs = az.blobs(&container);
+    assert_eq!(blobs.len(), 3 * specs.len(), "{blobs:?}");
+    // A new process with nothing in memory, upstream off: only storage can answer.
+    let agora = Agora::start(&cfg.with_upstream("off"));
+    drop(az);
+    for spec in &specs {
+        let d = &truth[spec];
+        for ext in ["info", "mod", "zip"] {
+            let tg = format!("/{}/@v/{}.{ext}", escape(&d.path), escape(&d.version));
+            assert_one_line_503(&format!("GET {tg}"), &agora.get(&tg));
+        }
+    }
+    assert_one_line_503("GET /readyz", &agora.get("/readyz"));
+
+    // Azurite back on the same port and data, agora untouched.
+    az = Azurite::start_on(&data, port);
+    assert!(
+        wait_until(Duration::from_secs(30), || agora.get("/readyz").status
+            == 200),
+        "/readyz did not recover within 30 s of the storage coming back: {}",
+        agora.get("/readyz").summary()
+    );
+    let back = GoEnv::via(t.path(), "after-outage", &agora).mod_download(&specs);
+    assert_same_downloads(
+        "azure container back after an outage, same agora, upstream off",
+        &specs,
+        &truth,
+        &back,
+        Some(&agora),
+    );
+    assert_eq!(
+        az.blobs(&container),
+        blobs,
+        "the container after the outage"
     );
 }
