@@ -56,6 +56,11 @@ pub(crate) const AGORA_ENV: &[(&str, &str)] = &[
         "storage.azure.connection_string",
     ),
     ("AGORA_EXTERNAL_URL", "storage.external.url"),
+    ("AGORA_MONGO_URL", "storage.mongo.url"),
+    ("AGORA_MONGO_DATABASE", "storage.mongo.database"),
+    ("AGORA_MONGO_COLLECTION", "storage.mongo.collection"),
+    ("AGORA_MONGO_CERT_PATH", "storage.mongo.cert_path"),
+    ("AGORA_MONGO_INSECURE", "storage.mongo.insecure"),
 ];
 
 /// Reads the `AGORA_*` variables. An empty value is a value, not "unset".
@@ -110,5 +115,10 @@ pub(crate) fn layer(env: &dyn Fn(&str) -> Option<String>) -> Result<Layer, Confi
             value::optional_secret,
         )?,
         external_url: env_slot(env, "AGORA_EXTERNAL_URL", value::endpoint_url)?,
+        mongo_url: env_slot(env, "AGORA_MONGO_URL", value::optional_secret)?,
+        mongo_database: env_slot(env, "AGORA_MONGO_DATABASE", value::optional)?,
+        mongo_collection: env_slot(env, "AGORA_MONGO_COLLECTION", value::optional)?,
+        mongo_cert_path: env_slot(env, "AGORA_MONGO_CERT_PATH", value::optional_path)?,
+        mongo_insecure: env_slot(env, "AGORA_MONGO_INSECURE", value::go_bool)?,
     })
 }

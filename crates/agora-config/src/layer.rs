@@ -78,6 +78,12 @@ pub(crate) struct Layer {
     pub azure_connection_string: Slot<Option<Secret>>,
     // External (Athens' external storage protocol).
     pub external_url: Slot<Option<String>>,
+    // MongoDB.
+    pub mongo_url: Slot<Option<Secret>>,
+    pub mongo_database: Slot<Option<String>>,
+    pub mongo_collection: Slot<Option<String>>,
+    pub mongo_cert_path: Slot<Option<PathBuf>>,
+    pub mongo_insecure: Slot<bool>,
 }
 
 fn over<T>(low: &mut Slot<T>, high: Slot<T>) {
@@ -136,6 +142,11 @@ impl Layer {
             high.azure_connection_string,
         );
         over(&mut self.external_url, high.external_url);
+        over(&mut self.mongo_url, high.mongo_url);
+        over(&mut self.mongo_database, high.mongo_database);
+        over(&mut self.mongo_collection, high.mongo_collection);
+        over(&mut self.mongo_cert_path, high.mongo_cert_path);
+        over(&mut self.mongo_insecure, high.mongo_insecure);
     }
 
     /// Combines the environment's Athens-named and agora-named settings. They have the same
@@ -267,6 +278,27 @@ impl Layer {
                 "storage.external.url",
                 athens.external_url,
                 agora.external_url,
+            )?,
+            mongo_url: pick("storage.mongo.url", athens.mongo_url, agora.mongo_url)?,
+            mongo_database: pick(
+                "storage.mongo.database",
+                athens.mongo_database,
+                agora.mongo_database,
+            )?,
+            mongo_collection: pick(
+                "storage.mongo.collection",
+                athens.mongo_collection,
+                agora.mongo_collection,
+            )?,
+            mongo_cert_path: pick(
+                "storage.mongo.cert_path",
+                athens.mongo_cert_path,
+                agora.mongo_cert_path,
+            )?,
+            mongo_insecure: pick(
+                "storage.mongo.insecure",
+                athens.mongo_insecure,
+                agora.mongo_insecure,
             )?,
         })
     }

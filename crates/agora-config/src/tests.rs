@@ -103,7 +103,7 @@ const AGORA_KEYS: [&str; 23] = [
 
 /// The keys of the S3, MinIO, Azure and external tables, which exist only when that storage
 /// is selected.
-const OBJECT_STORAGE_KEYS: [&str; 18] = [
+const OBJECT_STORAGE_KEYS: [&str; 23] = [
     "storage.s3.bucket",
     "storage.s3.region",
     "storage.s3.endpoint",
@@ -122,6 +122,11 @@ const OBJECT_STORAGE_KEYS: [&str; 18] = [
     "storage.azure.container",
     "storage.azure.connection_string",
     "storage.external.url",
+    "storage.mongo.url",
+    "storage.mongo.database",
+    "storage.mongo.collection",
+    "storage.mongo.cert_path",
+    "storage.mongo.insecure",
 ];
 
 // ---------------------------------------------------------------------------------------
@@ -314,6 +319,10 @@ fn every_agora_env_name_is_wired() {
         ("ATHENS_AZURE_ACCOUNT_NAME", "a"),
     ];
     let external_base: &[(&str, &str)] = &[("AGORA_STORAGE_TYPE", "external")];
+    let mongo_base: &[(&str, &str)] = &[
+        ("AGORA_STORAGE_TYPE", "mongo"),
+        ("ATHENS_MONGO_STORAGE_URL", "mongodb://h"),
+    ];
     for (name, key) in crate::env::AGORA_ENV {
         let base: &[(&str, &str)] = if key.starts_with("storage.s3.") {
             s3_base
@@ -323,6 +332,8 @@ fn every_agora_env_name_is_wired() {
             azure_base
         } else if key.starts_with("storage.external.") {
             external_base
+        } else if key.starts_with("storage.mongo.") {
+            mongo_base
         } else {
             &[]
         };
@@ -331,6 +342,9 @@ fn every_agora_env_name_is_wired() {
             k if k.ends_with(".region") => "eu-west-1",
             "storage.s3.endpoint" => "http://127.0.0.1:9000",
             "storage.external.url" => "http://127.0.0.1:9999",
+            "storage.mongo.url" => "mongodb://h",
+            "storage.mongo.cert_path" => "/etc/ca.pem",
+            "storage.mongo.insecure" => "true",
             "storage.minio.endpoint" => "m:9000",
             k if k.ends_with(".access_key_id") => "k",
             k if k.ends_with(".secret_access_key") => "s",
@@ -688,7 +702,7 @@ fn invalid_values_name_key_and_source() {
         (
             "AGORA_STORAGE_TYPE",
             "ftp",
-            "expected disk, memory, s3, minio, azure (azureblob) or external",
+            "expected disk, memory, s3, minio, azure (azureblob), external or mongo",
         ),
         ("AWS_FORCE_PATH_STYLE", "yes", "expected true or false"),
         ("AGORA_MINIO_USE_SSL", "on", "expected true or false"),
@@ -780,7 +794,7 @@ fn invalid_file_values_name_key_and_file() {
         (
             "StorageType = \"\"\n",
             "StorageType",
-            "expected disk, memory, s3, minio, azure (azureblob) or external",
+            "expected disk, memory, s3, minio, azure (azureblob), external or mongo",
         ),
         (
             "GoBinaryEnvVars = [\"GOPROXY\"]\n",
@@ -836,13 +850,13 @@ fn unsupported_storage_types_name_their_source() {
         e,
         format!(
             "storage type gcp is not supported yet (set by StorageType (file {})); agora \
-             supports disk, memory, s3, minio, azure (azureblob) and external",
+             supports disk, memory, s3, minio, azure (azureblob), external and mongo",
             path.display()
         )
     );
-    let e = err(None, &[("ATHENS_STORAGE_TYPE", "mongo")]);
+    let e = err(None, &[("ATHENS_STORAGE_TYPE", "gcp")]);
     assert!(
-        e.starts_with("storage type mongo is not supported yet (set by ATHENS_STORAGE_TYPE (env))")
+        e.starts_with("storage type gcp is not supported yet (set by ATHENS_STORAGE_TYPE (env))")
     );
     // The env can select a supported type over the file's unsupported one.
     let loaded = load(Some(&path), &env_of(&[("AGORA_STORAGE_TYPE", "memory")])).unwrap();
@@ -2000,4 +2014,64 @@ fn bad_go_fetcher_values_name_the_key() {
     let path = write(&dir, "config.toml", "GoGetWorkers = 0\n");
     let e = err(Some(&path), &[]);
     assert!(e.contains("GoGetWorkers"), "{e}");
+}
+
+#[test]
+fn mongo_from_athens_file_env_and_agora_names() {
+    use crate::MongoSettings;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("config.toml");
+    std::fs::write(
+        &path,
+        "StorageType = \"mongo\"\n[Storage.Mongo]\nURL = \"mongodb://u:pw@db:27017\"\n\
+         DefaultDBName = \"mods\"\nCertPath = \"/etc/ca.pem\"\nInsecure = true\n",
+    )
+    .unwrap();
+    let loaded = load(Some(&path), &env_of(&[])).unwrap();
+    let StorageSettings::Mongo(mg) = &loaded.settings.storage else {
+        panic!("{:?}", loaded.settings.storage);
+    };
+    assert_eq!(mg.url.expose(), "mongodb://u:pw@db:27017");
+    assert_eq!(mg.database, "mods");
+    // Athens' default, as Athens has it.
+    assert_eq!(mg.collection, "modules");
+    assert_eq!(
+        mg.cert_path.as_deref(),
+        Some(std::path::Path::new("/etc/ca.pem"))
+    );
+    // `Insecure` is the sample's spelling, which Athens never reads; `InsecureConn` is
+    // the key (or ATHENS_MONGO_INSECURE).
+    assert!(!mg.insecure);
+    let shown = loaded.show();
+    assert!(!shown.contains("pw"), "{shown}");
+    assert!(
+        shown.contains("storage.mongo.url = \"<redacted>\""),
+        "{shown}"
+    );
+
+    let loaded = load(
+        None,
+        &env_of(&[
+            ("ATHENS_STORAGE_TYPE", "mongo"),
+            ("ATHENS_MONGO_STORAGE_URL", "mongodb://db"),
+            ("ATHENS_MONGO_DEFAULT_COLLECTION", "mods"),
+            ("ATHENS_MONGO_INSECURE", "true"),
+            ("AGORA_MONGO_DATABASE", "agora"),
+        ]),
+    )
+    .unwrap();
+    assert_eq!(
+        loaded.settings.storage,
+        StorageSettings::Mongo(MongoSettings {
+            url: crate::Secret::new("mongodb://db"),
+            database: "agora".to_owned(),
+            collection: "mods".to_owned(),
+            cert_path: None,
+            insecure: true,
+        })
+    );
+
+    let e = err(None, &[("AGORA_STORAGE_TYPE", "mongo")]);
+    assert!(e.contains("storage.mongo.url"), "{e}");
+    assert!(e.contains("ATHENS_MONGO_STORAGE_URL"), "{e}");
 }

@@ -21,6 +21,7 @@ pub(crate) enum StorageKind {
     Minio,
     Azure,
     External,
+    Mongo,
     /// An Athens backend agora does not implement yet.
     Unsupported(&'static str),
 }
@@ -34,12 +35,13 @@ impl StorageKind {
             Self::Minio => "minio",
             Self::Azure => "azure",
             Self::External => "external",
+            Self::Mongo => "mongo",
             Self::Unsupported(name) => name,
         }
     }
 }
 
-const ATHENS_ONLY_STORAGE: [&str; 2] = ["mongo", "gcp"];
+const ATHENS_ONLY_STORAGE: [&str; 1] = ["gcp"];
 
 pub(crate) fn storage_kind(s: &str) -> Result<StorageKind, String> {
     match s.trim() {
@@ -50,13 +52,14 @@ pub(crate) fn storage_kind(s: &str) -> Result<StorageKind, String> {
         // agora's name, and Athens' (`StorageType = "azureblob"`).
         "azure" | "azureblob" => Ok(StorageKind::Azure),
         "external" => Ok(StorageKind::External),
+        "mongo" => Ok(StorageKind::Mongo),
         other => ATHENS_ONLY_STORAGE
             .iter()
             .find(|k| **k == other)
             .map(|k| StorageKind::Unsupported(k))
             .ok_or_else(|| {
-                "expected disk, memory, s3, minio, azure (azureblob) or external (Athens' mongo \
-                 and gcp are recognised but not supported yet)"
+                "expected disk, memory, s3, minio, azure (azureblob), external or mongo (Athens' \
+                 gcp is recognised but not supported yet)"
                     .to_owned()
             }),
     }

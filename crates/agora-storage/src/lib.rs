@@ -6,7 +6,9 @@
 //! built; `object::ObjectStorage` (S3 and MinIO buckets, and Azure Blob
 //! containers, in Athens' key layouts), built with the `s3` and `azure` features; and
 //! `external::ExternalStorage` (a server speaking Athens' external HTTP storage
-//! protocol), built with the `external` feature. All three features are on by default.
+//! protocol), built with the `external` feature; and `mongo::MongoStorage` (a MongoDB
+//! database in Athens' layout: a `modules` collection plus GridFS, over the official
+//! driver), built with the `mongo` feature. All four features are on by default.
 //!
 //! A stored version is three artifacts (`.info`, `.mod`, `.zip`). It counts as
 //! present only once all three are complete, and once present it never changes.
@@ -33,6 +35,8 @@ use futures_util::Stream;
 pub mod external;
 pub mod fs;
 pub mod memory;
+#[cfg(feature = "mongo")]
+pub mod mongo;
 #[cfg(feature = "s3")]
 pub mod object;
 

@@ -43,10 +43,10 @@ enum Raw {
     Disk(std::path::PathBuf),
     /// Nothing can be written behind a memory store's back.
     Memory,
-    /// Athens' external storage protocol has no catalog, so nothing is written behind
-    /// its back either: the catalog tests check that it says so and stop.
-    #[cfg(feature = "external")]
-    External,
+    /// A backend without a catalog (Athens' external storage protocol has none; MongoDB's
+    /// is not built yet), so nothing is written behind its back either: the catalog tests
+    /// check that it says so and stop.
+    NoCatalog,
     #[cfg(feature = "s3")]
     Object(
         Arc<dyn object_store::ObjectStore>,
@@ -64,8 +64,7 @@ impl Fixture {
                 std::fs::write(path, body).unwrap();
             }
             Raw::Memory => {}
-            #[cfg(feature = "external")]
-            Raw::External => {}
+            Raw::NoCatalog => {}
             #[cfg(feature = "s3")]
             Raw::Object(store, _) => {
                 use object_store::ObjectStoreExt;
@@ -89,8 +88,7 @@ impl Fixture {
                 format!("{module}/{version}/source.zip"),
             ],
             Raw::Memory => vec![],
-            #[cfg(feature = "external")]
-            Raw::External => vec![],
+            Raw::NoCatalog => vec![],
             #[cfg(feature = "s3")]
             Raw::Object(_, agora_storage::object::Layout::S3) => vec![
                 format!("{module}/@v/{version}.mod"),
@@ -118,8 +116,7 @@ impl Fixture {
                 "-bad.test/v1.0.0/v1.0.0.info",
             ],
             Raw::Memory => vec![],
-            #[cfg(feature = "external")]
-            Raw::External => vec![],
+            Raw::NoCatalog => vec![],
             #[cfg(feature = "s3")]
             Raw::Object(_, agora_storage::object::Layout::S3) => vec![
                 ".agora-ready-probe",
@@ -151,8 +148,7 @@ impl Fixture {
                 .chain([version])
                 .map(str::to_owned)
                 .collect(),
-            #[cfg(feature = "external")]
-            Raw::External => vec![],
+            Raw::NoCatalog => vec![],
             #[cfg(feature = "s3")]
             Raw::Object(_, agora_storage::object::Layout::S3) => {
                 vec![format!("{module}/@v/{version}.info")]
@@ -237,13 +233,11 @@ const CATALOG: &[(&str, &str)] = &[
 /// True for a backend without a catalog (external storage, as in Athens), after
 /// checking that it answers `Unsupported` (501 at the endpoint) rather than an empty page.
 async fn catalog_unsupported(f: &Fixture) -> bool {
-    #[cfg(feature = "external")]
-    if matches!(f.raw, Raw::External) {
+    if matches!(f.raw, Raw::NoCatalog) {
         let err = f.storage.catalog("", 10).await.unwrap_err();
         assert_eq!(err.kind(), ErrorKind::Unsupported, "{err}");
         return true;
     }
-    let _ = f;
     false
 }
 
@@ -322,6 +316,24 @@ async fn read_zip(
     chunks.concat()
 }
 
+/// A fixture, or `None` for a backend whose service is not configured here (its tests
+/// then return at once, after the fixture has said so on the terminal).
+trait Gate {
+    fn open(self) -> Option<Fixture>;
+}
+
+impl Gate for Fixture {
+    fn open(self) -> Option<Fixture> {
+        Some(self)
+    }
+}
+
+impl Gate for Option<Fixture> {
+    fn open(self) -> Option<Fixture> {
+        self
+    }
+}
+
 macro_rules! suite {
     ($($backend:ident),*) => {$(
         mod $backend {
@@ -329,7 +341,7 @@ macro_rules! suite {
 
             #[tokio::test]
             async fn absent_module_and_version() {
-                let f = super::$backend();
+                let Some(f) = super::Gate::open(super::$backend()) else { return };
                 let (md, ver) = (m("example.com/absent"), v("v1.0.0"));
                 assert!(f.storage.list(&md).await.unwrap().is_empty());
                 assert!(!f.storage.exists(&md, &ver).await.unwrap());
@@ -341,7 +353,7 @@ macro_rules! suite {
 
             #[tokio::test]
             async fn put_then_read_back() {
-                let f = super::$backend();
+                let Some(f) = super::Gate::open(super::$backend()) else { return };
                 let (md, ver) = (m("example.com/a"), v("v1.2.3"));
                 let zip: Vec<u8> = (0..700_000u32).map(|i| (i % 251) as u8).collect();
                 let nv = new_version(f.dir.path(), "example.com/a".replace('/', "_").as_str(), &zip, "v1.2.3");
@@ -359,7 +371,7 @@ macro_rules! suite {
 
             #[tokio::test]
             async fn put_is_create_only() {
-                let f = super::$backend();
+                let Some(f) = super::Gate::open(super::$backend()) else { return };
                 let (md, ver) = (m("example.com/once"), v("v1.0.0"));
                 f.storage.put(&md, &ver, new_version(f.dir.path(), "first", b"first zip", "v1.0.0")).await.unwrap();
                 let err = f.storage
@@ -373,7 +385,7 @@ macro_rules! suite {
 
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn racing_puts_store_exactly_one() {
-                let f = super::$backend();
+                let Some(f) = super::Gate::open(super::$backend()) else { return };
                 let (md, ver) = (m("example.com/race"), v("v0.1.0"));
                 let mut tasks = Vec::new();
                 for i in 0..16 {
@@ -399,7 +411,7 @@ macro_rules! suite {
 
             #[tokio::test]
             async fn listing_is_isolated_by_module_path() {
-                let f = super::$backend();
+                let Some(f) = super::Gate::open(super::$backend()) else { return };
                 for (p, ver) in [("a.test/b", "v1.0.0"), ("a.test/b-c", "v1.1.0"), ("a.test/b/v2", "v2.0.0"), ("a.test/b/sub", "v0.1.0")] {
                     f.storage.put(&m(p), &v(ver), new_version(f.dir.path(), &p.replace('/', "_"), b"z", ver)).await.unwrap();
                 }
@@ -411,7 +423,7 @@ macro_rules! suite {
 
             #[tokio::test]
             async fn case_and_incompatible_versions_are_kept_distinct() {
-                let f = super::$backend();
+                let Some(f) = super::Gate::open(super::$backend()) else { return };
                 let upper = m("example.com/Azure/SDK");
                 let lower = m("example.com/azure/sdk");
                 f.storage.put(&upper, &v("v2.0.0+incompatible"), new_version(f.dir.path(), "u", b"upper", "v2.0.0+incompatible")).await.unwrap();
@@ -423,7 +435,7 @@ macro_rules! suite {
 
             #[tokio::test]
             async fn delete_removes_a_version() {
-                let f = super::$backend();
+                let Some(f) = super::Gate::open(super::$backend()) else { return };
                 let (md, ver) = (m("example.com/del"), v("v1.0.0"));
                 f.storage.put(&md, &ver, new_version(f.dir.path(), "d", b"z", "v1.0.0")).await.unwrap();
                 f.storage.delete(&md, &ver).await.unwrap();
@@ -433,13 +445,13 @@ macro_rules! suite {
 
             #[tokio::test]
             async fn ready_when_usable() {
-                let f = super::$backend();
+                let Some(f) = super::Gate::open(super::$backend()) else { return };
                 f.storage.ready().await.unwrap();
             }
 
             #[tokio::test]
             async fn catalog_of_an_empty_store_is_one_empty_page() {
-                let f = super::$backend();
+                let Some(f) = super::Gate::open(super::$backend()) else { return };
                 if catalog_unsupported(&f).await {
                     return;
                 }
@@ -450,7 +462,7 @@ macro_rules! suite {
 
             #[tokio::test]
             async fn catalog_lists_present_versions_in_order_across_pages() {
-                let f = super::$backend();
+                let Some(f) = super::Gate::open(super::$backend()) else { return };
                 if catalog_unsupported(&f).await {
                     return;
                 }
@@ -464,7 +476,7 @@ macro_rules! suite {
 
             #[tokio::test]
             async fn catalog_token_names_a_position_not_an_object() {
-                let f = super::$backend();
+                let Some(f) = super::Gate::open(super::$backend()) else { return };
                 if catalog_unsupported(&f).await {
                     return;
                 }
@@ -499,7 +511,7 @@ macro_rules! suite {
 
             #[tokio::test]
             async fn catalog_rejects_bad_tokens_and_page_sizes() {
-                let f = super::$backend();
+                let Some(f) = super::Gate::open(super::$backend()) else { return };
                 if catalog_unsupported(&f).await {
                     return;
                 }
@@ -531,6 +543,89 @@ suite!(s3, minio);
 suite!(azure);
 #[cfg(feature = "external")]
 suite!(external, external_athens);
+#[cfg(feature = "mongo")]
+suite!(mongo);
+
+/// A MongoDB backend on a fresh database of the server at `AGORA_TEST_MONGODB_URL`, or
+/// `None` when the variable is unset: no MongoDB server can be installed on the build
+/// machines, and the suite never fakes one. The skip is written straight to the
+/// terminal (not through the test harness's capture) so every run shows it.
+#[cfg(feature = "mongo")]
+fn mongo() -> Option<Fixture> {
+    let (storage, _) = mongo_server::storage()?;
+    Some(Fixture {
+        storage: Arc::new(storage),
+        dir: tempfile::tempdir().unwrap(),
+        raw: Raw::NoCatalog,
+    })
+}
+
+#[cfg(feature = "mongo")]
+mod mongo_server {
+    use std::io::Write;
+    use std::sync::Once;
+    use std::sync::atomic::{AtomicU32, Ordering};
+    use std::time::Duration;
+
+    use agora_storage::mongo::{MongoConfig, MongoStorage};
+    use mongodb::options::ClientOptions;
+
+    pub const VAR: &str = "AGORA_TEST_MONGODB_URL";
+
+    /// The server URL, or `None` (said once per test binary) when it is not set.
+    pub fn url() -> Option<String> {
+        match std::env::var(VAR) {
+            Ok(url) if !url.is_empty() => Some(url),
+            _ => {
+                static SAID: Once = Once::new();
+                SAID.call_once(|| {
+                    let _ = writeln!(
+                        std::io::stderr(),
+                        "NOT RUN: the MongoDB compliance tests (mongo::*, mongo_layout::*) \
+                         did not run because {VAR} is unset (no MongoDB server on this machine)"
+                    );
+                });
+                None
+            }
+        }
+    }
+
+    /// A backend on a database no other test uses, and that database's name.
+    pub fn storage() -> Option<(MongoStorage, MongoConfig)> {
+        static SEQ: AtomicU32 = AtomicU32::new(0);
+        let url = url()?;
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .subsec_nanos();
+        let config = MongoConfig {
+            url,
+            database: format!(
+                "agora_test_{}_{nanos}_{}",
+                std::process::id(),
+                SEQ.fetch_add(1, Ordering::Relaxed)
+            ),
+            collection: "modules".to_owned(),
+            cert_path: None,
+            insecure: false,
+            timeout: Duration::from_secs(10),
+        };
+        // Parsing may resolve `mongodb+srv` names, so it is async; the fixture is not.
+        // The client itself is built on the test's runtime, which owns its tasks.
+        let c = config.clone();
+        let options: ClientOptions = std::thread::spawn(move || {
+            tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap()
+                .block_on(MongoStorage::client_options(&c))
+                .unwrap()
+        })
+        .join()
+        .unwrap();
+        Some((MongoStorage::new(options, &config).unwrap(), config))
+    }
+}
 
 /// An external-storage client of a fresh protocol server over a disk backend, served on
 /// the test's own runtime (so it stops with the test).
@@ -541,7 +636,7 @@ fn external_fixture(dialect: agora_external_server::Dialect) -> Fixture {
     Fixture {
         storage: Arc::new(agora_storage::external::ExternalStorage::new(&url).unwrap()),
         dir,
-        raw: Raw::External,
+        raw: Raw::NoCatalog,
     }
 }
 
@@ -602,6 +697,195 @@ fn s3() -> Fixture {
 #[cfg(feature = "s3")]
 fn minio() -> Fixture {
     moto::fixture(agora_storage::object::Layout::Minio)
+}
+
+/// MongoDB-only behaviour (Athens' documents and GridFS files, written and read by a raw
+/// client). Runs only with `AGORA_TEST_MONGODB_URL`, like the suite's `mongo` variant.
+#[cfg(feature = "mongo")]
+mod mongo_layout {
+    use super::*;
+    use agora_storage::mongo::{MongoConfig, MongoStorage, zip_filename};
+    use mongodb::bson::spec::BinarySubtype;
+    use mongodb::bson::{Binary, Bson, Document, doc};
+
+    async fn raw(config: &MongoConfig) -> mongodb::Database {
+        let options = MongoStorage::client_options(config).await.unwrap();
+        mongodb::Client::with_options(options)
+            .unwrap()
+            .database(&config.database)
+    }
+
+    /// Uploads a GridFS file by name only, as Athens does.
+    async fn upload_by_name(db: &mongodb::Database, filename: &str, bytes: &[u8]) {
+        use tokio::io::AsyncWriteExt;
+        use tokio_util::compat::FuturesAsyncWriteCompatExt;
+        let up = db
+            .gridfs_bucket(None)
+            .open_upload_stream(filename)
+            .await
+            .unwrap();
+        let mut w = up.compat_write();
+        w.write_all(bytes).await.unwrap();
+        w.shutdown().await.unwrap();
+    }
+
+    fn bin(b: &[u8]) -> Binary {
+        Binary {
+            subtype: BinarySubtype::Generic,
+            bytes: b.to_vec(),
+        }
+    }
+
+    /// Stores a version the way Athens does: a GridFS file by name, then the document.
+    async fn athens_save(db: &mongodb::Database, module: &str, version: &str, zip: &[u8]) {
+        upload_by_name(db, &zip_filename(module, version), zip).await;
+        db.collection::<Document>("modules")
+            .insert_one(doc! {"module": module, "version": version, "mod": bin(b"module athens\n"), "info": bin(b"{}")})
+            .await
+            .unwrap();
+    }
+
+    #[tokio::test]
+    async fn writes_athens_documents_and_gridfs_files() {
+        let Some((s, config)) = super::mongo_server::storage() else {
+            return;
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let (md, ver) = (m("example.com/a/b"), v("v1.0.0"));
+        s.put(
+            &md,
+            &ver,
+            new_version(dir.path(), "ab", b"the zip", "v1.0.0"),
+        )
+        .await
+        .unwrap();
+        let db = raw(&config).await;
+        let d = db
+            .collection::<Document>("modules")
+            .find_one(doc! {})
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(d.get_str("module").unwrap(), "example.com/a/b");
+        assert_eq!(d.get_str("version").unwrap(), "v1.0.0");
+        assert!(matches!(d.get("mod"), Some(Bson::Binary(b)) if b.bytes == b"module ab\n"));
+        assert!(matches!(d.get("info"), Some(Bson::Binary(_))));
+        let f = db
+            .collection::<Document>("fs.files")
+            .find_one(doc! {})
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(f.get_str("filename").unwrap(), "example.com_a_b_v1.0.0.zip");
+        assert_eq!(f.get("_id"), d.get("agora_zip_id"));
+        let names: Vec<String> = db
+            .collection::<Document>("modules")
+            .list_index_names()
+            .await
+            .unwrap();
+        assert!(
+            names.iter().any(|n| n == "base_url_1_module_1_version_1"),
+            "{names:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn serves_athens_data_and_resolves_filename_collisions() {
+        let Some((s, config)) = super::mongo_server::storage() else {
+            return;
+        };
+        let db = raw(&config).await;
+        athens_save(&db, "a.test/b_c", "v1.0.0", b"athens zip").await;
+        // agora stores the colliding module: same filename, but found by id.
+        let dir = tempfile::tempdir().unwrap();
+        s.put(
+            &m("a.test_b/c"),
+            &v("v1.0.0"),
+            new_version(dir.path(), "x", b"agora zip", "v1.0.0"),
+        )
+        .await
+        .unwrap();
+        assert_eq!(
+            read_zip(&s, &m("a.test_b/c"), &v("v1.0.0"), None).await,
+            b"agora zip"
+        );
+        // Athens' document has no file id: the newest file of that name not marked as
+        // another module's is its zip.
+        assert_eq!(
+            read_zip(&s, &m("a.test/b_c"), &v("v1.0.0"), None).await,
+            b"athens zip"
+        );
+        assert_eq!(
+            s.go_mod(&m("a.test/b_c"), &v("v1.0.0")).await.unwrap(),
+            "module athens\n"
+        );
+        assert_eq!(
+            s.list(&m("a.test/b_c")).await.unwrap(),
+            vec!["v1.0.0".to_string()]
+        );
+    }
+
+    #[tokio::test]
+    async fn incomplete_versions_are_absent_and_get_completed() {
+        let Some((s, config)) = super::mongo_server::storage() else {
+            return;
+        };
+        let db = raw(&config).await;
+        let dir = tempfile::tempdir().unwrap();
+        // A crashed writer's GridFS file without a document.
+        upload_by_name(&db, &zip_filename("example.com/o", "v1.0.0"), b"orphan").await;
+        let (o, ver) = (m("example.com/o"), v("v1.0.0"));
+        assert!(!s.exists(&o, &ver).await.unwrap());
+        s.put(
+            &o,
+            &ver,
+            new_version(dir.path(), "o", b"complete", "v1.0.0"),
+        )
+        .await
+        .unwrap();
+        assert_eq!(read_zip(&s, &o, &ver, None).await, b"complete");
+        // A document whose zip is gone (Athens' delete removes the file first).
+        let g = m("example.com/gone");
+        db.collection::<Document>("modules")
+            .insert_one(doc! {"module": "example.com/gone", "version": "v1.0.0", "mod": bin(b"x"), "info": bin(b"{}")})
+            .await
+            .unwrap();
+        assert!(!s.exists(&g, &ver).await.unwrap());
+        assert!(s.list(&g).await.unwrap().is_empty());
+        assert_eq!(
+            s.info(&g, &ver).await.unwrap_err().kind(),
+            ErrorKind::NotFound
+        );
+        s.put(&g, &ver, new_version(dir.path(), "g", b"healed", "v1.0.0"))
+            .await
+            .unwrap();
+        assert_eq!(read_zip(&s, &g, &ver, None).await, b"healed");
+    }
+
+    #[tokio::test]
+    async fn multi_chunk_zip_streams_in_ranges() {
+        let Some((s, _)) = super::mongo_server::storage() else {
+            return;
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let (md, ver) = (m("example.com/big"), v("v1.0.0"));
+        // Just over four 255 KiB chunks.
+        let zip: Vec<u8> = (0..(4 * 261_120 + 17u32))
+            .map(|i| (i % 253) as u8)
+            .collect();
+        s.put(&md, &ver, new_version(dir.path(), "big", &zip, "v1.0.0"))
+            .await
+            .unwrap();
+        for r in [
+            0..zip.len() as u64,
+            261_119..261_121,
+            300_000..900_000,
+            1_044_480..1_044_497,
+        ] {
+            let (a, b) = (r.start as usize, r.end as usize);
+            assert_eq!(read_zip(&s, &md, &ver, Some(r)).await, zip[a..b]);
+        }
+    }
 }
 
 /// Disk-only behaviour: Athens' exact layout, partial versions, error kinds.

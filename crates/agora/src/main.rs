@@ -13,6 +13,7 @@ use agora_storage::Storage;
 use agora_storage::external::ExternalStorage;
 use agora_storage::fs::DiskStorage;
 use agora_storage::memory::MemoryStorage;
+use agora_storage::mongo::{MongoConfig, MongoStorage};
 use agora_storage::object::{AzureConfig, Layout, ObjectStorage, S3Config};
 use agora_upstream::{Credentials, GoFetcherConfig, ProxyList, Upstream, UpstreamConfig};
 use anyhow::Context;
@@ -206,6 +207,24 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
         }
         StorageSettings::External(ext) => {
             Arc::new(ExternalStorage::new(&ext.url).context("configuring external storage")?)
+        }
+        StorageSettings::Mongo(mg) => {
+            let config = MongoConfig {
+                url: mg.url.expose().to_owned(),
+                database: mg.database.clone(),
+                collection: mg.collection.clone(),
+                cert_path: mg.cert_path.clone(),
+                insecure: mg.insecure,
+                // Athens gives its Mongo client the global Timeout as connect timeout.
+                timeout: settings.upstream.timeout,
+            };
+            // Contacts nothing (only mongodb+srv names are resolved): an unreachable
+            // server shows as 503s and a failing /readyz, not a failed start.
+            Arc::new(
+                MongoStorage::connect(&config)
+                    .await
+                    .context("configuring MongoDB storage")?,
+            )
         }
     };
     let up = &settings.upstream;
