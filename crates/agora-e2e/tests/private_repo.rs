@@ -565,6 +565,85 @@ fn private_repository_with_a_git_credential_helper() {
     );
 }
 
+/// A module path on another host whose go-import page points at the private repository
+/// (a "lure"): agora does not lend it the netrc's credentials, so it cannot read the
+/// repository through that path, while the repository's own path still works in the same
+/// agora; with the lure declared private (`AGORA_GOPRIVATE`) the credentials apply.
+#[test]
+fn a_go_import_page_on_another_host_gets_no_credentials() {
+    let _turn = forge_turn();
+    let _git = git_forge_lock();
+    let t = TestDir::new("private-lure");
+    let forge = AuthForge::start(t.path(), "0");
+    let w = GitWork::new(&t.path().join("corpus"), "lured");
+    w.write("go.mod", &format!("module {}\n\ngo 1.21\n", module()))
+        .write("secret.go", "package secret\n\nconst V = 4\n");
+    w.commit("v1.0.0");
+    w.tag("v1.0.0");
+    forge.publish(&w, "secret");
+    let public = GitForge::start(t.path());
+    let lure_dir = public.repos.join("lure.git");
+    fs::create_dir_all(&lure_dir).unwrap();
+    fs::write(
+        lure_dir.join("go-import-repo"),
+        format!("http://{PRIVATE_HOST}/secret.git"),
+    )
+    .unwrap();
+    let lure = format!("{GIT_FORGE_HOST}/lure");
+
+    let netrc = t.path().join("netrc");
+    fs::write(
+        &netrc,
+        format!("machine {PRIVATE_HOST}\n  login {LOGIN}\n  password {PASSWORD}\n"),
+    )
+    .unwrap();
+    let start = |name: &str, goprivate: Option<&str>| {
+        let dir = t.path().join(name);
+        fs::create_dir_all(&dir).unwrap();
+        let mut cfg = direct_agora_config(&dir);
+        cfg.extra_env.push((
+            "AGORA_GOINSECURE".to_owned(),
+            format!("{GIT_FORGE_HOST},{PRIVATE_HOST}"),
+        ));
+        cfg.extra_env
+            .push(("AGORA_NETRC_PATH".to_owned(), netrc.display().to_string()));
+        if let Some(p) = goprivate {
+            cfg.extra_env
+                .push(("AGORA_GOPRIVATE".to_owned(), p.to_owned()));
+        }
+        (Agora::start(&cfg), cfg)
+    };
+
+    let (agora, cfg) = start("agora", None);
+    for target in [
+        format!("/{lure}/@v/list"),
+        format!("/{lure}/@v/v1.0.0.info"),
+        format!("/{lure}/@v/v1.0.0.zip"),
+    ] {
+        let resp = agora.get(&target);
+        assert!(
+            (400..600).contains(&resp.status),
+            "{target}: the lure read the private repository: {}",
+            resp.summary()
+        );
+    }
+    assert!(files_under(&cfg.storage_root).is_empty());
+    let lines = forge.auth_lines();
+    assert!(
+        lines.iter().any(|l| l.starts_with("401 ")) && !lines.iter().any(|l| l.starts_with("ok ")),
+        "git sent credentials for the lure: {lines:?}"
+    );
+    // The same agora reads the repository through its own path, with the credentials.
+    let own = agora.get(&format!("/{}/@v/v1.0.0.info", module()));
+    assert_eq!(own.status, 200, "{}", own.summary());
+
+    // Declared private, the lure gets them.
+    let (agora, _) = start("agora-private", Some(&lure));
+    let resp = agora.get(&format!("/{lure}/@v/list"));
+    assert_eq!(resp.status, 200, "{}", resp.summary());
+    assert_eq!(resp.text().trim(), "v1.0.0");
+}
+
 /// `agora serve` with `env` only (no forge needed): exit status and stderr.
 fn serve_fails(dir: &Path, env: &[(&str, &str)]) -> (Option<i32>, String) {
     let mut cmd = Command::new(agora_bin());

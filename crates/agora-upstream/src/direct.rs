@@ -12,7 +12,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use agora_core::{ModulePath, Version};
+use agora_core::{ModulePath, Version, pattern};
 use agora_vcs::{DirectModule, Mirrors, RemoteEnv};
 use bytes::Bytes;
 
@@ -46,6 +46,9 @@ pub(crate) struct Direct {
     policy: VcsPolicy,
     /// The go fetcher, when some VCS is given to it.
     go: Option<Arc<GoFetcher>>,
+    /// GOPRIVATE globs: modules the operator declared private, whose
+    /// repositories get the credentials wherever they are hosted.
+    goprivate: String,
 }
 
 impl Direct {
@@ -56,6 +59,7 @@ impl Direct {
         creds: Credentials,
         policy: VcsPolicy,
         go: Option<Arc<GoFetcher>>,
+        goprivate: String,
     ) -> Self {
         let creds = Arc::new(creds);
         let mut mirrors = Mirrors::new(cache_dir, REFS_MAX_AGE).with_timeout(timeout);
@@ -71,6 +75,7 @@ impl Direct {
             creds,
             policy,
             go,
+            goprivate,
         }
     }
 
@@ -122,8 +127,13 @@ impl Direct {
         }
         let mirrors = self.mirrors.clone();
         let m = module.clone();
+        let entitled = credentials_allowed(path, &root.repo_url, &self.goprivate);
         let opened = blocking(move || {
-            let repo = mirrors.repo(&root.repo_url)?;
+            let repo = if entitled {
+                mirrors.repo(&root.repo_url)?
+            } else {
+                mirrors.anonymous_repo(&root.repo_url)?
+            };
             DirectModule::new(m.as_str(), repo, &root.root, &root.subdir)
         })
         .await;
@@ -131,6 +141,30 @@ impl Direct {
             .map(|dm| Resolved::Git(Arc::new(dm)))
             .map_err(|e| vcs_error(path, e))
     }
+}
+
+/// Whether git may use agora's credentials (netrc, GitHub token) to fetch
+/// `repo_url` for `module`: when the repository is on the module path's own host,
+/// or the operator declared the module private (GOPRIVATE). Otherwise anyone who
+/// controls a `go-import` page could point a module path of theirs at a private
+/// repository agora can read, and have agora serve it; such a repository is
+/// fetched anonymously instead (public ones still work). The go command, acting for
+/// one user with that user's credentials, has no such rule.
+fn credentials_allowed(module: &str, repo_url: &str, goprivate: &str) -> bool {
+    if !goprivate.is_empty() && pattern::match_prefix_patterns(goprivate, module) {
+        return true;
+    }
+    let module_host = module.split('/').next().unwrap_or_default();
+    let Some((_, rest)) = repo_url.split_once("://") else {
+        return false;
+    };
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    let host_port = authority.rsplit('@').next().unwrap_or_default();
+    let host = match host_port.rsplit_once(':') {
+        Some((h, port)) if port.chars().all(|c| c.is_ascii_digit()) => h,
+        _ => host_port,
+    };
+    !host.is_empty() && host.eq_ignore_ascii_case(module_host)
 }
 
 /// The module's tagged versions.
@@ -214,4 +248,57 @@ fn vcs_error(module: &str, e: agora_vcs::Error) -> UpstreamError {
         }
     };
     direct_error(module, kind, e)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::credentials_allowed;
+
+    #[test]
+    fn credentials_go_only_to_the_module_hosts_own_repositories_or_private_modules() {
+        // The module path's own host (the static table's github.com, a forge's go-import).
+        assert!(credentials_allowed(
+            "github.com/org/private",
+            "https://github.com/org/private",
+            ""
+        ));
+        assert!(credentials_allowed(
+            "git.corp.test/team/x",
+            "http://git.corp.test:8080/team/x.git",
+            ""
+        ));
+        assert!(credentials_allowed(
+            "Git.Corp.test/x",
+            "https://user@git.corp.TEST/x",
+            ""
+        ));
+        // A go-import page elsewhere pointing at a repository on another host.
+        assert!(!credentials_allowed(
+            "evil.test/lure",
+            "https://github.com/org/private",
+            ""
+        ));
+        assert!(!credentials_allowed(
+            "go.corp.test/x",
+            "https://git.corp.test/x",
+            ""
+        ));
+        assert!(!credentials_allowed(
+            "github.com.evil.test/x",
+            "https://github.com/org/x",
+            ""
+        ));
+        // ... unless the operator declared the module private.
+        assert!(credentials_allowed(
+            "go.corp.test/x",
+            "https://git.corp.test/x",
+            "go.corp.test"
+        ));
+        assert!(!credentials_allowed(
+            "evil.test/lure",
+            "https://github.com/org/private",
+            "go.corp.test"
+        ));
+        assert!(!credentials_allowed("x.test/m", "not a url", ""));
+    }
 }

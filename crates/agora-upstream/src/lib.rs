@@ -162,6 +162,7 @@ impl Upstream {
             config.credentials.clone(),
             policy,
             go,
+            config.go_fetcher.goprivate.clone(),
         ));
         Ok(Upstream {
             config,

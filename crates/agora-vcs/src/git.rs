@@ -148,24 +148,50 @@ impl Mirrors {
         self
     }
 
-    /// The shared repository for `url`.
+    /// The shared repository for `url`, fetched with the credentials the
+    /// [`Mirrors::with_git_env`] hook gives its host.
     pub fn repo(&self, url: &str) -> Result<Arc<GitRepo>> {
+        self.repo_with(url, true)
+    }
+
+    /// The shared repository for `url`, fetched without the hook's
+    /// credentials, in a mirror of its own: what it holds never includes
+    /// anything only those credentials could read, so it can be served through
+    /// a module path that is not entitled to them. (The operator's own git
+    /// configuration still applies, as for every git command.)
+    pub fn anonymous_repo(&self, url: &str) -> Result<Arc<GitRepo>> {
+        self.repo_with(url, false)
+    }
+
+    fn repo_with(&self, url: &str, credentials: bool) -> Result<Arc<GitRepo>> {
+        // Without credentials to withhold, one mirror serves both.
+        let credentials = credentials || self.git_env.is_none();
+        let key = if credentials {
+            url.to_owned()
+        } else {
+            format!("anonymous {url}")
+        };
         // Opening does no network I/O, so holding the lock across it is cheap
         // and keeps two callers from opening the same URL twice.
         let mut open = self.open.lock().unwrap_or_else(|p| p.into_inner());
         let now = Instant::now();
-        if let Some((since, repo)) = open.get(url)
+        if let Some((since, repo)) = open.get(&key)
             && now.duration_since(*since) < self.max_age
         {
             return Ok(Arc::clone(repo));
         }
-        let mut repo = GitRepo::open(&self.cache_dir, url)?.with_timeout(self.timeout);
-        if let Some(hook) = &self.git_env {
+        let mut repo = if credentials {
+            GitRepo::open(&self.cache_dir, url)?
+        } else {
+            GitRepo::open(&self.cache_dir.join("anonymous"), url)?
+        }
+        .with_timeout(self.timeout);
+        if credentials && let Some(hook) = &self.git_env {
             repo = repo.with_remote_env(hook(url));
         }
         let repo = Arc::new(repo);
         open.retain(|_, (since, _)| now.duration_since(*since) < self.max_age);
-        open.insert(url.to_owned(), (now, Arc::clone(&repo)));
+        open.insert(key, (now, Arc::clone(&repo)));
         Ok(repo)
     }
 }

@@ -66,8 +66,14 @@ class Handler(BaseHTTPRequestHandler):
             if os.path.isfile(subdir_file):
                 with open(subdir_file) as f:
                     extra = " " + f.read().strip()
+            # Or point the page at a repository elsewhere (another host, say).
+            repo_url = f"http://{root}.git"
+            repo_file = os.path.join(ARGS.repos, name + ".git", "go-import-repo")
+            if os.path.isfile(repo_file):
+                with open(repo_file) as f:
+                    repo_url = f.read().strip()
             page = (
-                f'<html><head><meta name="go-import" content="{root} git http://{root}.git{extra}">'
+                f'<html><head><meta name="go-import" content="{root} git {repo_url}{extra}">'
                 f"</head><body></body></html>\n"
             ).encode()
             return self.reply(200, page, "text/html")
