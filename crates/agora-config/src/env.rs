@@ -56,6 +56,9 @@ pub(crate) const AGORA_ENV: &[(&str, &str)] = &[
         "storage.azure.connection_string",
     ),
     ("AGORA_EXTERNAL_URL", "storage.external.url"),
+    ("AGORA_GCP_BUCKET", "storage.gcp.bucket"),
+    ("AGORA_GCP_JSON_KEY", "storage.gcp.json_key"),
+    ("AGORA_GCP_EMULATOR_HOST", "storage.gcp.emulator_host"),
 ];
 
 /// Reads the `AGORA_*` variables. An empty value is a value, not "unset".
@@ -110,5 +113,8 @@ pub(crate) fn layer(env: &dyn Fn(&str) -> Option<String>) -> Result<Layer, Confi
             value::optional_secret,
         )?,
         external_url: env_slot(env, "AGORA_EXTERNAL_URL", value::endpoint_url)?,
+        gcp_bucket: env_slot(env, "AGORA_GCP_BUCKET", value::optional)?,
+        gcp_json_key: env_slot(env, "AGORA_GCP_JSON_KEY", value::optional_secret)?,
+        gcp_emulator_host: env_slot(env, "AGORA_GCP_EMULATOR_HOST", value::optional)?,
     })
 }

@@ -20,6 +20,7 @@ pub(crate) enum StorageKind {
     S3,
     Minio,
     Azure,
+    Gcp,
     External,
     /// An Athens backend agora does not implement yet.
     Unsupported(&'static str),
@@ -33,13 +34,14 @@ impl StorageKind {
             Self::S3 => "s3",
             Self::Minio => "minio",
             Self::Azure => "azure",
+            Self::Gcp => "gcp",
             Self::External => "external",
             Self::Unsupported(name) => name,
         }
     }
 }
 
-const ATHENS_ONLY_STORAGE: [&str; 2] = ["mongo", "gcp"];
+const ATHENS_ONLY_STORAGE: [&str; 1] = ["mongo"];
 
 pub(crate) fn storage_kind(s: &str) -> Result<StorageKind, String> {
     match s.trim() {
@@ -49,14 +51,16 @@ pub(crate) fn storage_kind(s: &str) -> Result<StorageKind, String> {
         "minio" => Ok(StorageKind::Minio),
         // agora's name, and Athens' (`StorageType = "azureblob"`).
         "azure" | "azureblob" => Ok(StorageKind::Azure),
+        // Athens' name, and the service's.
+        "gcp" | "gcs" => Ok(StorageKind::Gcp),
         "external" => Ok(StorageKind::External),
         other => ATHENS_ONLY_STORAGE
             .iter()
             .find(|k| **k == other)
             .map(|k| StorageKind::Unsupported(k))
             .ok_or_else(|| {
-                "expected disk, memory, s3, minio, azure (azureblob) or external (Athens' mongo \
-                 and gcp are recognised but not supported yet)"
+                "expected disk, memory, s3, minio, azure (azureblob), gcp (gcs) or external \
+                 (Athens' mongo is recognised but not supported yet)"
                     .to_owned()
             }),
     }
@@ -472,7 +476,8 @@ mod tests {
         assert_eq!(storage_kind("disk"), Ok(StorageKind::Disk));
         assert_eq!(storage_kind("s3"), Ok(StorageKind::S3));
         assert_eq!(storage_kind("minio"), Ok(StorageKind::Minio));
-        assert_eq!(storage_kind("gcp"), Ok(StorageKind::Unsupported("gcp")));
+        assert_eq!(storage_kind("gcp"), Ok(StorageKind::Gcp));
+        assert_eq!(storage_kind("gcs"), Ok(StorageKind::Gcp));
         assert!(storage_kind("Disk").is_err());
         assert!(storage_kind("").is_err());
     }
