@@ -1,7 +1,9 @@
-//! S3, MinIO and Azure Blob storage, through Apache Arrow's `object_store` crate.
+//! S3, MinIO, Azure Blob and Google Cloud Storage, through the `object_store` interface.
 //!
 //! This module owns the object-store backend ([`ObjectStorage::s3`] for S3 and MinIO,
-//! [`ObjectStorage::azure`] for Azure Blob, which uses the S3 layout as Athens does): the
+//! [`ObjectStorage::azure`] for Azure Blob and `ObjectStorage::gcs` for Google Cloud
+//! Storage (OpenDAL's JSON-API client behind `object_store_opendal`), both in the S3
+//! layout as Athens does): the
 //! two key layouts Athens uses on a bucket, the write protocol that makes a version appear only once it is complete, and
 //! the mapping of `object_store` errors onto [`ErrorKind`](crate::ErrorKind).
 //!
