@@ -1073,8 +1073,12 @@ fn classify(e: &object_store::Error) -> Class {
     match e {
         object_store::Error::NotFound { .. } => {
             let chain = error_chain(e);
-            // S3/GCS `NoSuchBucket`, Azure `ContainerNotFound`.
-            if chain.contains("NoSuchBucket") || chain.contains("ContainerNotFound") {
+            // S3 `NoSuchBucket`, Azure `ContainerNotFound`, GCS's JSON API "The specified
+            // bucket does not exist." (OpenDAL keeps the error body in its message).
+            if chain.contains("NoSuchBucket")
+                || chain.contains("ContainerNotFound")
+                || chain.contains("bucket does not exist")
+            {
                 Class::Unavailable
             } else {
                 Class::NotFound

@@ -2348,11 +2348,15 @@ mod gcs_backend {
         assert!(!s.exists(&md, &ver).await.unwrap());
     }
 
+    /// A missing bucket fails readiness (the probe lists the bucket).
     #[tokio::test]
     async fn missing_bucket_is_not_ready() {
         let emu = gcs_emulator::shared();
         let s = ObjectStorage::gcs(&emu.config("agora-no-such-bucket")).unwrap();
         assert_eq!(s.ready().await.unwrap_err().kind(), ErrorKind::Unavailable);
+        // Reads cannot tell a missing bucket from a missing object here: the emulator
+        // answers both with a bare 404, where GCS says "The specified bucket does not
+        // exist." (which agora reads as an outage). See docs/storage/gcs.md.
     }
 
     #[test]
