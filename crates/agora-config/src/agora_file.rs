@@ -53,6 +53,17 @@ struct RawStorage {
     azure: RawAzure,
     gcp: RawGcp,
     external: RawExternal,
+    mongo: RawMongo,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default, deny_unknown_fields)]
+struct RawMongo {
+    url: Option<Value>,
+    database: Option<Value>,
+    collection: Option<Value>,
+    cert_path: Option<Value>,
+    insecure: Option<Value>,
 }
 
 #[derive(Deserialize, Default)]
@@ -362,6 +373,30 @@ pub(crate) fn layer(path: &Path, text: &str) -> Result<Layer, ConfigError> {
             "storage.external.url",
             raw.storage.external.url.as_ref(),
             value::endpoint_url,
+        )?,
+        mongo_url: toml_secret_slot(p, "storage.mongo.url", raw.storage.mongo.url.as_ref())?,
+        mongo_database: toml_str_slot(
+            p,
+            "storage.mongo.database",
+            raw.storage.mongo.database.as_ref(),
+            value::optional,
+        )?,
+        mongo_collection: toml_str_slot(
+            p,
+            "storage.mongo.collection",
+            raw.storage.mongo.collection.as_ref(),
+            value::optional,
+        )?,
+        mongo_cert_path: toml_str_slot(
+            p,
+            "storage.mongo.cert_path",
+            raw.storage.mongo.cert_path.as_ref(),
+            value::optional_path,
+        )?,
+        mongo_insecure: toml_bool_slot(
+            p,
+            "storage.mongo.insecure",
+            raw.storage.mongo.insecure.as_ref(),
         )?,
     })
 }

@@ -160,6 +160,25 @@ pub(crate) const ATHENS_KEYS: &[AthensKey] = &[
     implemented("Storage.External.URL", &["ATHENS_EXTERNAL_STORAGE_URL"]),
     implemented("Storage.GCP.Bucket", &["ATHENS_STORAGE_GCP_BUCKET"]),
     implemented("Storage.GCP.JSONKey", &["ATHENS_STORAGE_GCP_JSON_KEY"]),
+    implemented("Storage.Mongo.URL", &["ATHENS_MONGO_STORAGE_URL"]),
+    implemented(
+        "Storage.Mongo.DefaultDBName",
+        &["ATHENS_MONGO_DEFAULT_DATABASE"],
+    ),
+    implemented(
+        "Storage.Mongo.DefaultCollectionName",
+        &["ATHENS_MONGO_DEFAULT_COLLECTION"],
+    ),
+    implemented("Storage.Mongo.CertPath", &["ATHENS_MONGO_CERT_PATH"]),
+    implemented("Storage.Mongo.InsecureConn", &["ATHENS_MONGO_INSECURE"]),
+    // Athens' sample config spells it `Insecure`, but its field is `InsecureConn`, so
+    // Athens never reads this key; neither does agora.
+    ignored(
+        "Storage.Mongo.Insecure",
+        &[],
+        Default::Bool(false),
+        "Athens ignores it too (its key is Storage.Mongo.InsecureConn, env ATHENS_MONGO_INSECURE)",
+    ),
     // Accepted, not implemented.
     ignored("GoEnv", &["GO_ENV"], Default::Str(&["development"]), ""),
     ignored(
@@ -331,12 +350,6 @@ pub(crate) const ATHENS_KEYS: &[AthensKey] = &[
     // Athens' GCS client does not use it either (GOOGLE_CLOUD_PROJECT); accepted silently.
     backend("Storage.GCP.ProjectID"),
     backend("Storage.CDN.Endpoint"),
-    backend("Storage.Mongo.URL"),
-    backend("Storage.Mongo.DefaultDBName"),
-    backend("Storage.Mongo.DefaultCollectionName"),
-    backend("Storage.Mongo.CertPath"),
-    backend("Storage.Mongo.Insecure"),
-    backend("Storage.Mongo.InsecureConn"),
     backend("Storage.AzureBlob.ManagedIdentityResourceId"),
     backend("Storage.AzureBlob.CredentialScope"),
     backend("SingleFlight.Etcd.Endpoints"),
@@ -739,6 +752,30 @@ pub(crate) fn file(
             val("Storage.External.URL"),
             value::endpoint_url,
         )?,
+        mongo_url: toml_secret_slot(path, spelled("Storage.Mongo.URL"), val("Storage.Mongo.URL"))?,
+        mongo_database: toml_str_slot(
+            path,
+            spelled("Storage.Mongo.DefaultDBName"),
+            val("Storage.Mongo.DefaultDBName"),
+            value::optional,
+        )?,
+        mongo_collection: toml_str_slot(
+            path,
+            spelled("Storage.Mongo.DefaultCollectionName"),
+            val("Storage.Mongo.DefaultCollectionName"),
+            value::optional,
+        )?,
+        mongo_cert_path: toml_str_slot(
+            path,
+            spelled("Storage.Mongo.CertPath"),
+            val("Storage.Mongo.CertPath"),
+            value::optional_path,
+        )?,
+        mongo_insecure: toml_bool_slot(
+            path,
+            spelled("Storage.Mongo.InsecureConn"),
+            val("Storage.Mongo.InsecureConn"),
+        )?,
         ..Layer::default()
     };
 
@@ -952,6 +989,11 @@ pub(crate) fn env(
         // Not an Athens key: Google's client libraries' own variable, which Athens' GCS
         // client honours too.
         gcp_emulator_host: env_slot(env, "STORAGE_EMULATOR_HOST", value::optional)?,
+        mongo_url: env_slot(env, "ATHENS_MONGO_STORAGE_URL", value::optional_secret)?,
+        mongo_database: env_slot(env, "ATHENS_MONGO_DEFAULT_DATABASE", value::optional)?,
+        mongo_collection: env_slot(env, "ATHENS_MONGO_DEFAULT_COLLECTION", value::optional)?,
+        mongo_cert_path: env_slot(env, "ATHENS_MONGO_CERT_PATH", value::optional_path)?,
+        mongo_insecure: env_slot(env, "ATHENS_MONGO_INSECURE", value::go_bool)?,
         ..Layer::default()
     };
     let port = env_slot(&non_empty, "PORT", value::listen)?;

@@ -59,6 +59,11 @@ pub(crate) const AGORA_ENV: &[(&str, &str)] = &[
     ("AGORA_GCP_BUCKET", "storage.gcp.bucket"),
     ("AGORA_GCP_JSON_KEY", "storage.gcp.json_key"),
     ("AGORA_GCP_EMULATOR_HOST", "storage.gcp.emulator_host"),
+    ("AGORA_MONGO_URL", "storage.mongo.url"),
+    ("AGORA_MONGO_DATABASE", "storage.mongo.database"),
+    ("AGORA_MONGO_COLLECTION", "storage.mongo.collection"),
+    ("AGORA_MONGO_CERT_PATH", "storage.mongo.cert_path"),
+    ("AGORA_MONGO_INSECURE", "storage.mongo.insecure"),
 ];
 
 /// Reads the `AGORA_*` variables. An empty value is a value, not "unset".
@@ -116,5 +121,10 @@ pub(crate) fn layer(env: &dyn Fn(&str) -> Option<String>) -> Result<Layer, Confi
         gcp_bucket: env_slot(env, "AGORA_GCP_BUCKET", value::optional)?,
         gcp_json_key: env_slot(env, "AGORA_GCP_JSON_KEY", value::optional_secret)?,
         gcp_emulator_host: env_slot(env, "AGORA_GCP_EMULATOR_HOST", value::optional)?,
+        mongo_url: env_slot(env, "AGORA_MONGO_URL", value::optional_secret)?,
+        mongo_database: env_slot(env, "AGORA_MONGO_DATABASE", value::optional)?,
+        mongo_collection: env_slot(env, "AGORA_MONGO_COLLECTION", value::optional)?,
+        mongo_cert_path: env_slot(env, "AGORA_MONGO_CERT_PATH", value::optional_path)?,
+        mongo_insecure: env_slot(env, "AGORA_MONGO_INSECURE", value::go_bool)?,
     })
 }

@@ -82,6 +82,12 @@ pub(crate) struct Layer {
     pub gcp_bucket: Slot<Option<String>>,
     pub gcp_json_key: Slot<Option<Secret>>,
     pub gcp_emulator_host: Slot<Option<String>>,
+    // MongoDB.
+    pub mongo_url: Slot<Option<Secret>>,
+    pub mongo_database: Slot<Option<String>>,
+    pub mongo_collection: Slot<Option<String>>,
+    pub mongo_cert_path: Slot<Option<PathBuf>>,
+    pub mongo_insecure: Slot<bool>,
 }
 
 fn over<T>(low: &mut Slot<T>, high: Slot<T>) {
@@ -143,6 +149,11 @@ impl Layer {
         over(&mut self.gcp_bucket, high.gcp_bucket);
         over(&mut self.gcp_json_key, high.gcp_json_key);
         over(&mut self.gcp_emulator_host, high.gcp_emulator_host);
+        over(&mut self.mongo_url, high.mongo_url);
+        over(&mut self.mongo_database, high.mongo_database);
+        over(&mut self.mongo_collection, high.mongo_collection);
+        over(&mut self.mongo_cert_path, high.mongo_cert_path);
+        over(&mut self.mongo_insecure, high.mongo_insecure);
     }
 
     /// Combines the environment's Athens-named and agora-named settings. They have the same
@@ -285,6 +296,27 @@ impl Layer {
                 "storage.gcp.emulator_host",
                 athens.gcp_emulator_host,
                 agora.gcp_emulator_host,
+            )?,
+            mongo_url: pick("storage.mongo.url", athens.mongo_url, agora.mongo_url)?,
+            mongo_database: pick(
+                "storage.mongo.database",
+                athens.mongo_database,
+                agora.mongo_database,
+            )?,
+            mongo_collection: pick(
+                "storage.mongo.collection",
+                athens.mongo_collection,
+                agora.mongo_collection,
+            )?,
+            mongo_cert_path: pick(
+                "storage.mongo.cert_path",
+                athens.mongo_cert_path,
+                agora.mongo_cert_path,
+            )?,
+            mongo_insecure: pick(
+                "storage.mongo.insecure",
+                athens.mongo_insecure,
+                agora.mongo_insecure,
             )?,
         })
     }

@@ -41,7 +41,8 @@ use std::path::{Path, PathBuf};
 pub use error::{ConfigError, Setter, Source};
 pub use settings::{
     AzureSettings, ExternalSettings, GcpSettings, LogFormat, LogLevel, LogSettings, MinioSettings,
-    NetworkMode, S3Settings, Secret, ServerSettings, Settings, StorageSettings, UpstreamSettings,
+    MongoSettings, NetworkMode, S3Settings, Secret, ServerSettings, Settings, StorageSettings,
+    UpstreamSettings,
 };
 
 use layer::{Layer, Slot, Sourced};
@@ -558,6 +559,52 @@ fn resolve(
             })?;
             StorageSettings::External(ExternalSettings { url })
         }
+        StorageKind::Mongo => {
+            let selected = storage_type.source.clone();
+            record(&mut entries, ("storage.type", storage_type));
+            let url = record(
+                &mut entries,
+                take("storage.mongo.url", m.mongo_url, || None),
+            )
+            .ok_or_else(|| {
+                ConfigError::missing(
+                    "storage.mongo.url",
+                    "storage.mongo.url, AGORA_MONGO_URL, Athens' Storage.Mongo.URL or \
+                         ATHENS_MONGO_STORAGE_URL",
+                    &selected,
+                    "mongo",
+                )
+            })?;
+            let database = record(
+                &mut entries,
+                take("storage.mongo.database", m.mongo_database, || {
+                    Some(DEFAULT_MONGO_DATABASE.to_owned())
+                }),
+            )
+            .unwrap_or_else(|| DEFAULT_MONGO_DATABASE.to_owned());
+            let collection = record(
+                &mut entries,
+                take("storage.mongo.collection", m.mongo_collection, || {
+                    Some(DEFAULT_MONGO_COLLECTION.to_owned())
+                }),
+            )
+            .unwrap_or_else(|| DEFAULT_MONGO_COLLECTION.to_owned());
+            let cert_path = record(
+                &mut entries,
+                take("storage.mongo.cert_path", m.mongo_cert_path, || None),
+            );
+            let insecure = record(
+                &mut entries,
+                take("storage.mongo.insecure", m.mongo_insecure, || false),
+            );
+            StorageSettings::Mongo(MongoSettings {
+                url,
+                database,
+                collection,
+                cert_path,
+                insecure,
+            })
+        }
     };
 
     if let (Some(netrc), Some(token)) = (&m.netrc_path, &m.github_token)
@@ -662,6 +709,10 @@ fn resolve(
 
 /// The S3 region when none is set: what AWS SDKs assume, and what MinIO reports.
 const DEFAULT_REGION: &str = "us-east-1";
+/// Athens' `Storage.Mongo.DefaultDBName` default.
+const DEFAULT_MONGO_DATABASE: &str = "athens";
+/// Athens' `Storage.Mongo.DefaultCollectionName` default.
+const DEFAULT_MONGO_COLLECTION: &str = "modules";
 
 /// The slot's value, or `default()` marked as agora's default.
 fn take<T>(

@@ -154,6 +154,27 @@ pub enum StorageSettings {
     /// Modules kept by a server speaking Athens' external storage protocol
     /// (`[storage.external]`, Athens `StorageType = "external"`).
     External(ExternalSettings),
+    /// Modules in a MongoDB database in Athens' layout: a `modules` collection plus GridFS
+    /// (`[storage.mongo]`, Athens `StorageType = "mongo"`).
+    Mongo(MongoSettings),
+}
+
+/// `[storage.mongo]`: a MongoDB database, with Athens' `Storage.Mongo` meaning (see
+/// `docs/storage/mongo.md`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MongoSettings {
+    /// The connection string, `mongodb://` or `mongodb+srv://` (required; a secret, since
+    /// it may hold a password). Env `AGORA_MONGO_URL`, `ATHENS_MONGO_STORAGE_URL`.
+    pub url: Secret,
+    /// Default `athens`. Env `AGORA_MONGO_DATABASE`, `ATHENS_MONGO_DEFAULT_DATABASE`.
+    pub database: String,
+    /// Default `modules`. Env `AGORA_MONGO_COLLECTION`, `ATHENS_MONGO_DEFAULT_COLLECTION`.
+    pub collection: String,
+    /// CA certificates (PEM) to trust; setting it turns TLS on. Env
+    /// `AGORA_MONGO_CERT_PATH`, `ATHENS_MONGO_CERT_PATH`.
+    pub cert_path: Option<PathBuf>,
+    /// Accept any server certificate. Env `AGORA_MONGO_INSECURE`, `ATHENS_MONGO_INSECURE`.
+    pub insecure: bool,
 }
 
 /// `[storage.external]`: a server speaking Athens' external storage protocol (see

@@ -103,7 +103,7 @@ const AGORA_KEYS: [&str; 23] = [
 
 /// The keys of the S3, MinIO, Azure and external tables, which exist only when that storage
 /// is selected.
-const OBJECT_STORAGE_KEYS: [&str; 21] = [
+const OBJECT_STORAGE_KEYS: [&str; 26] = [
     "storage.s3.bucket",
     "storage.s3.region",
     "storage.s3.endpoint",
@@ -125,6 +125,11 @@ const OBJECT_STORAGE_KEYS: [&str; 21] = [
     "storage.gcp.json_key",
     "storage.gcp.emulator_host",
     "storage.external.url",
+    "storage.mongo.url",
+    "storage.mongo.database",
+    "storage.mongo.collection",
+    "storage.mongo.cert_path",
+    "storage.mongo.insecure",
 ];
 
 // ---------------------------------------------------------------------------------------
@@ -321,6 +326,10 @@ fn every_agora_env_name_is_wired() {
         ("ATHENS_STORAGE_GCP_BUCKET", "b"),
     ];
     let external_base: &[(&str, &str)] = &[("AGORA_STORAGE_TYPE", "external")];
+    let mongo_base: &[(&str, &str)] = &[
+        ("AGORA_STORAGE_TYPE", "mongo"),
+        ("ATHENS_MONGO_STORAGE_URL", "mongodb://h"),
+    ];
     for (name, key) in crate::env::AGORA_ENV {
         let base: &[(&str, &str)] = if key.starts_with("storage.s3.") {
             s3_base
@@ -332,6 +341,8 @@ fn every_agora_env_name_is_wired() {
             gcp_base
         } else if key.starts_with("storage.external.") {
             external_base
+        } else if key.starts_with("storage.mongo.") {
+            mongo_base
         } else {
             &[]
         };
@@ -340,6 +351,9 @@ fn every_agora_env_name_is_wired() {
             k if k.ends_with(".region") => "eu-west-1",
             "storage.s3.endpoint" => "http://127.0.0.1:9000",
             "storage.external.url" => "http://127.0.0.1:9999",
+            "storage.mongo.url" => "mongodb://h",
+            "storage.mongo.cert_path" => "/etc/ca.pem",
+            "storage.mongo.insecure" => "true",
             "storage.minio.endpoint" => "m:9000",
             k if k.ends_with(".access_key_id") => "k",
             k if k.ends_with(".secret_access_key") => "s",
@@ -699,7 +713,7 @@ fn invalid_values_name_key_and_source() {
         (
             "AGORA_STORAGE_TYPE",
             "ftp",
-            "expected disk, memory, s3, minio, azure (azureblob), gcp (gcs) or external",
+            "expected disk, memory, s3, minio, azure (azureblob), gcp (gcs), external or mongo",
         ),
         ("AWS_FORCE_PATH_STYLE", "yes", "expected true or false"),
         ("AGORA_MINIO_USE_SSL", "on", "expected true or false"),
@@ -791,7 +805,7 @@ fn invalid_file_values_name_key_and_file() {
         (
             "StorageType = \"\"\n",
             "StorageType",
-            "expected disk, memory, s3, minio, azure (azureblob), gcp (gcs) or external",
+            "expected disk, memory, s3, minio, azure (azureblob), gcp (gcs), external or mongo",
         ),
         (
             "GoBinaryEnvVars = [\"GOPROXY\"]\n",
@@ -835,42 +849,13 @@ fn invalid_file_values_name_key_and_file() {
 }
 
 #[test]
-fn unsupported_storage_types_name_their_source() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = write(
-        &dir,
-        "config.toml",
-        "StorageType = \"mongo\"\n[Storage.Mongo]\nURL = \"mongodb://127.0.0.1\"\n",
-    );
-    let e = err(Some(&path), &[]);
-    assert_eq!(
-        e,
-        format!(
-            "storage type mongo is not supported yet (set by StorageType (file {})); agora \
-             supports disk, memory, s3, minio, azure (azureblob), gcp and external",
-            path.display()
-        )
-    );
-    let e = err(None, &[("ATHENS_STORAGE_TYPE", "mongo")]);
-    assert!(
-        e.starts_with("storage type mongo is not supported yet (set by ATHENS_STORAGE_TYPE (env))")
-    );
-    // The env can select a supported type over the file's unsupported one.
-    let loaded = load(Some(&path), &env_of(&[("AGORA_STORAGE_TYPE", "memory")])).unwrap();
-    assert_eq!(loaded.settings.storage, StorageSettings::Memory);
-    // agora's own format knows the Athens names too, but not their tables.
-    let path = write(&dir, "agora.toml", "[storage]\ntype = \"mongo\"\n");
-    assert!(err(Some(&path), &[]).starts_with("storage type mongo is not supported yet"));
-}
-
-#[test]
 fn unknown_agora_keys_are_rejected() {
     let dir = tempfile::tempdir().unwrap();
     for (text, key) in [
         ("[server]\nlisen = \"127.0.0.1:1\"\n", "lisen"),
         ("colour = true\n", "colour"),
         ("[storage.s3]\nbuckt = \"b\"\n", "buckt"),
-        ("[storage.mongo]\nurl = \"u\"\n", "mongo"),
+        ("[storage.cassandra]\nhosts = \"h\"\n", "cassandra"),
         ("[metrics]\nenabled = true\n", "metrics"),
     ] {
         let path = write(&dir, "a.toml", text);
@@ -2011,6 +1996,66 @@ fn bad_go_fetcher_values_name_the_key() {
     let path = write(&dir, "config.toml", "GoGetWorkers = 0\n");
     let e = err(Some(&path), &[]);
     assert!(e.contains("GoGetWorkers"), "{e}");
+}
+
+#[test]
+fn mongo_from_athens_file_env_and_agora_names() {
+    use crate::MongoSettings;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("config.toml");
+    std::fs::write(
+        &path,
+        "StorageType = \"mongo\"\n[Storage.Mongo]\nURL = \"mongodb://u:pw@db:27017\"\n\
+         DefaultDBName = \"mods\"\nCertPath = \"/etc/ca.pem\"\nInsecure = true\n",
+    )
+    .unwrap();
+    let loaded = load(Some(&path), &env_of(&[])).unwrap();
+    let StorageSettings::Mongo(mg) = &loaded.settings.storage else {
+        panic!("{:?}", loaded.settings.storage);
+    };
+    assert_eq!(mg.url.expose(), "mongodb://u:pw@db:27017");
+    assert_eq!(mg.database, "mods");
+    // Athens' default, as Athens has it.
+    assert_eq!(mg.collection, "modules");
+    assert_eq!(
+        mg.cert_path.as_deref(),
+        Some(std::path::Path::new("/etc/ca.pem"))
+    );
+    // `Insecure` is the sample's spelling, which Athens never reads; `InsecureConn` is
+    // the key (or ATHENS_MONGO_INSECURE).
+    assert!(!mg.insecure);
+    let shown = loaded.show();
+    assert!(!shown.contains("pw"), "{shown}");
+    assert!(
+        shown.contains("storage.mongo.url = \"<redacted>\""),
+        "{shown}"
+    );
+
+    let loaded = load(
+        None,
+        &env_of(&[
+            ("ATHENS_STORAGE_TYPE", "mongo"),
+            ("ATHENS_MONGO_STORAGE_URL", "mongodb://db"),
+            ("ATHENS_MONGO_DEFAULT_COLLECTION", "mods"),
+            ("ATHENS_MONGO_INSECURE", "true"),
+            ("AGORA_MONGO_DATABASE", "agora"),
+        ]),
+    )
+    .unwrap();
+    assert_eq!(
+        loaded.settings.storage,
+        StorageSettings::Mongo(MongoSettings {
+            url: crate::Secret::new("mongodb://db"),
+            database: "agora".to_owned(),
+            collection: "mods".to_owned(),
+            cert_path: None,
+            insecure: true,
+        })
+    );
+
+    let e = err(None, &[("AGORA_STORAGE_TYPE", "mongo")]);
+    assert!(e.contains("storage.mongo.url"), "{e}");
+    assert!(e.contains("ATHENS_MONGO_STORAGE_URL"), "{e}");
 }
 
 // ---------------------------------------------------------------------------------------

@@ -22,6 +22,7 @@ pub(crate) enum StorageKind {
     Azure,
     Gcp,
     External,
+    Mongo,
     /// An Athens backend agora does not implement yet.
     Unsupported(&'static str),
 }
@@ -36,12 +37,13 @@ impl StorageKind {
             Self::Azure => "azure",
             Self::Gcp => "gcp",
             Self::External => "external",
+            Self::Mongo => "mongo",
             Self::Unsupported(name) => name,
         }
     }
 }
 
-const ATHENS_ONLY_STORAGE: [&str; 1] = ["mongo"];
+const ATHENS_ONLY_STORAGE: [&str; 0] = [];
 
 pub(crate) fn storage_kind(s: &str) -> Result<StorageKind, String> {
     match s.trim() {
@@ -54,13 +56,14 @@ pub(crate) fn storage_kind(s: &str) -> Result<StorageKind, String> {
         // Athens' name, and the service's.
         "gcp" | "gcs" => Ok(StorageKind::Gcp),
         "external" => Ok(StorageKind::External),
+        "mongo" => Ok(StorageKind::Mongo),
         other => ATHENS_ONLY_STORAGE
             .iter()
             .find(|k| **k == other)
             .map(|k| StorageKind::Unsupported(k))
             .ok_or_else(|| {
-                "expected disk, memory, s3, minio, azure (azureblob), gcp (gcs) or external \
-                 (Athens' mongo is recognised but not supported yet)"
+                "expected disk, memory, s3, minio, azure (azureblob), gcp (gcs), external or \
+                 mongo"
                     .to_owned()
             }),
     }

@@ -30,6 +30,13 @@ const PRIVATE_BIND: &str = "127.0.0.13";
 const LOGIN: &str = "e2e-reader";
 const PASSWORD: &str = "pw-7c1f9a3e55d2-do-not-leak";
 
+/// The forge binds one fixed address: tests that start it take turns.
+fn forge_turn() -> std::sync::MutexGuard<'static, ()> {
+    static TURN: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    TURN.lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 fn base64(input: &[u8]) -> String {
     const T: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut out = String::new();
@@ -286,6 +293,7 @@ fn module() -> String {
 
 #[test]
 fn private_repository_with_netrc_credentials() {
+    let _turn = forge_turn();
     let t = TestDir::new("private");
     // Each git request waits 0.2s, so that the ps watcher sees the fetch's processes.
     let forge = AuthForge::start(t.path(), "0.2");
@@ -444,6 +452,117 @@ fn private_repository_with_netrc_credentials() {
         .filter(|l| l.starts_with("ok "))
         .count();
     assert!(ok > 0, "{:?}", forge.auth_lines());
+}
+
+/// The same private repository with no netrc at all: the credentials come from a git
+/// credential helper in the operator's git configuration (`GIT_CONFIG_GLOBAL`), which
+/// agora's git runs honour as the go command's do. agora and the go command in direct
+/// mode, each given that configuration, agree; without it agora fails and stores nothing.
+#[test]
+fn private_repository_with_a_git_credential_helper() {
+    let _turn = forge_turn();
+    let t = TestDir::new("private-helper");
+    let forge = AuthForge::start(t.path(), "0");
+    let w = GitWork::new(&t.path().join("corpus"), "helped");
+    w.write("go.mod", &format!("module {}\n\ngo 1.21\n", module()))
+        .write("secret.go", "package secret\n\nconst V = 3\n");
+    w.commit("v1.2.0");
+    w.tag("v1.2.0");
+    forge.publish(&w, "secret");
+    let specs = vec![
+        format!("{}@v1.2.0", module()),
+        format!("{}@latest", module()),
+    ];
+
+    // A helper that answers `get` with the forge's credentials, as a keychain would.
+    let conf_dir = t.path().join("gitconfig");
+    fs::create_dir_all(&conf_dir).unwrap();
+    let helper = conf_dir.join("helper.sh");
+    fs::write(
+        &helper,
+        format!(
+            "#!/bin/sh\n[ \"$1\" = get ] || exit 0\necho username={LOGIN}\necho password={PASSWORD}\n"
+        ),
+    )
+    .unwrap();
+    {
+        use std::os::unix::fs::PermissionsExt;
+        fs::set_permissions(&helper, fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    let gitconfig = conf_dir.join("config");
+    fs::write(
+        &gitconfig,
+        format!("[credential]\n\thelper = {}\n", helper.display()),
+    )
+    .unwrap();
+    let gitconfig_s = gitconfig.display().to_string();
+    let env = [
+        ("GOINSECURE", PRIVATE_HOST),
+        ("GIT_CONFIG_GLOBAL", gitconfig_s.as_str()),
+    ];
+
+    let truth_go = GoEnv::vcs_direct(t.path(), "direct");
+    let (run, truth) = truth_go.mod_download_nosumdb_env(&specs, &env);
+    for spec in &specs {
+        assert!(
+            truth[spec].ok(),
+            "the go command with the credential helper failed for {spec}: {}\n{}",
+            truth[spec].error_line(),
+            run.stderr
+        );
+    }
+
+    // Without the helper's configuration agora cannot read the repository.
+    {
+        let dir = t.path().join("agora-anon");
+        fs::create_dir_all(&dir).unwrap();
+        let mut cfg = direct_agora_config(&dir);
+        cfg.extra_env
+            .push(("AGORA_GOINSECURE".to_owned(), PRIVATE_HOST.to_owned()));
+        let agora = Agora::start(&cfg);
+        let resp = agora.get(&format!("/{}/@v/v1.2.0.zip", module()));
+        assert!(
+            (400..600).contains(&resp.status),
+            "without the helper: {}",
+            resp.summary()
+        );
+        assert!(files_under(&cfg.storage_root).is_empty());
+    }
+
+    let dir = t.path().join("agora");
+    fs::create_dir_all(&dir).unwrap();
+    let mut cfg = direct_agora_config(&dir);
+    cfg.extra_env
+        .push(("AGORA_GOINSECURE".to_owned(), PRIVATE_HOST.to_owned()));
+    cfg.extra_env
+        .push(("GIT_CONFIG_GLOBAL".to_owned(), gitconfig_s.clone()));
+    let agora = Agora::start(&cfg);
+    let via_go = GoEnv::via(t.path(), "agora", &agora);
+    let (run, got) = via_go.mod_download_nosumdb_env(&specs, &[("GOINSECURE", PRIVATE_HOST)]);
+    assert!(
+        got.values().all(Download::ok),
+        "through agora with the credential helper: {}\nagora log:\n{}",
+        run.stderr,
+        agora.log()
+    );
+    let diffs: Vec<String> = specs
+        .iter()
+        .flat_map(|spec| diff(spec, &truth[spec], &got[spec]))
+        .collect();
+    assert!(
+        diffs.is_empty(),
+        "through agora vs the go command in direct mode:\n  {}",
+        diffs.join("\n  ")
+    );
+    let log = agora.log();
+    for s in secret_forms() {
+        assert!(!log.contains(&s), "agora's log holds the secret:\n{log}");
+    }
+    assert!(
+        forge.auth_lines().iter().any(|l| l.starts_with("ok ")),
+        "{:?}",
+        forge.auth_lines()
+    );
 }
 
 /// `agora serve` with `env` only (no forge needed): exit status and stderr.

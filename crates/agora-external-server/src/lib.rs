@@ -170,6 +170,8 @@ fn storage_status(e: &StorageError) -> StatusCode {
         ErrorKind::AlreadyExists => StatusCode::CONFLICT,
         ErrorKind::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
         ErrorKind::Corrupt => StatusCode::INTERNAL_SERVER_ERROR,
+        ErrorKind::InvalidArgument => StatusCode::BAD_REQUEST,
+        ErrorKind::Unsupported => StatusCode::NOT_IMPLEMENTED,
     }
 }
 

@@ -61,6 +61,9 @@ impl From<&StorageError> for ApiError {
             // the client should retry, not conclude the module does not exist.
             StorageKind::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             StorageKind::AlreadyExists | StorageKind::Corrupt => StatusCode::INTERNAL_SERVER_ERROR,
+            StorageKind::InvalidArgument => StatusCode::BAD_REQUEST,
+            // Athens' answer when its storage has no catalog (external storage).
+            StorageKind::Unsupported => StatusCode::NOT_IMPLEMENTED,
         };
         ApiError::new(status, format!("storage: {e}"))
     }

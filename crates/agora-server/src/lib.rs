@@ -6,6 +6,7 @@
 //! - [`proxy`] answers it from storage, or from upstream through the
 //!   [`stash`] (single-flight fetch-and-store);
 //! - [`respond`] sets content types, validators, caching headers and ranges;
+//! - [`catalog`] answers Athens' `/catalog` (every stored version, paged);
 //! - [`error::ApiError`] is the only place errors become statuses.
 //!
 //! [`serve`] takes a bound listener and a shutdown future, so tests can run
@@ -24,6 +25,7 @@ use tokio::net::TcpListener;
 use tracing::{Instrument, debug, info, info_span, warn};
 
 pub mod cache;
+pub mod catalog;
 pub mod error;
 pub mod proxy;
 pub mod request;
@@ -147,6 +149,21 @@ async fn handle(state: &AppState, req: Request) -> Response {
     }
     if !under_prefix {
         return proxy::no_such_endpoint();
+    }
+    if path == "/catalog" {
+        return match catalog::catalog(state.proxy.storage().as_ref(), req.uri()).await {
+            Ok(r) => r,
+            Err(e) => {
+                if e.status().is_server_error() {
+                    warn!(
+                        status = e.status().as_u16(),
+                        reason = e.message(),
+                        "catalog error"
+                    );
+                }
+                e.into_response()
+            }
+        };
     }
     let parsed = match request::parse(path) {
         Ok(Some(r)) => r,

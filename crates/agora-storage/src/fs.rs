@@ -13,6 +13,16 @@
 //! is the commit marker: every read checks it, so a version without it is
 //! absent, whoever left it there. Linking (rather than renaming) the marker
 //! makes the commit create-only even against another process sharing the tree.
+//!
+//! The catalog walks the tree in Athens' order: directory entries sorted
+//! bytewise, a directory before what is under it. That is the order of the
+//! `/`-separated elements of `<module>/<version>` ([`catalog_order`]). A
+//! directory `<module>/<version>` is a version when it holds the marker
+//! `<version>.info` and `<module>` is a valid module path; names starting with a
+//! dot (such as `.agora-tmp`) are never entered. A token resumes strictly after
+//! the entry it names, and the walk skips whole subtrees before it, so a page
+//! costs about what it lists (Athens compares the version alone against the
+//! token, even in later modules, and so drops entries).
 
 use std::io::{self, Read, Seek, SeekFrom};
 use std::ops::Range;
@@ -26,7 +36,10 @@ use bytes::Bytes;
 use futures_util::stream;
 use tracing::{debug, warn};
 
-use crate::{ByteStream, NewVersion, Storage, StorageError, ZipObject, ZipSource};
+use crate::{
+    ByteStream, CatalogPage, NewVersion, Storage, StorageError, ZipObject, ZipSource, catalog_page,
+    catalog_want, parse_catalog_token,
+};
 
 /// Name of the directory, directly under the root, that holds writes in
 /// progress. It starts with a dot, which no module path element may, so it can
@@ -301,6 +314,130 @@ impl Storage for DiskStorage {
         .await
         .map_err(|e| StorageError::io("checking storage", io::Error::other(e)))?
     }
+
+    async fn catalog(&self, token: &str, page_size: usize) -> Result<CatalogPage, StorageError> {
+        let after = parse_catalog_token(token)?.map(|(m, v)| {
+            catalog_order(m.as_str(), v.as_str())
+                .into_iter()
+                .map(str::to_owned)
+                .collect::<Vec<_>>()
+        });
+        let want = catalog_want(page_size)?;
+        let root = self.root.clone();
+        let found = tokio::task::spawn_blocking(move || catalog_blocking(&root, after, want))
+            .await
+            .map_err(|e| StorageError::io("walking the catalog", io::Error::other(e)))??;
+        Ok(catalog_page(found, page_size))
+    }
+}
+
+/// The catalog sort key of `module@version` on disk (and in memory): the path
+/// elements of `<module>/<version>`, compared element by element.
+pub(crate) fn catalog_order<'a>(module: &'a str, version: &'a str) -> Vec<&'a str> {
+    module.split('/').chain(std::iter::once(version)).collect()
+}
+
+/// Walks the tree under `root` in catalog order, collecting up to `want`
+/// versions that sort after `after` (path elements, as [`catalog_order`]).
+fn catalog_blocking(
+    root: &Path,
+    after: Option<Vec<String>>,
+    want: usize,
+) -> Result<Vec<(ModulePath, Version)>, StorageError> {
+    // A missing root is an outage (the volume is not mounted), not an empty store.
+    let meta = std::fs::metadata(root)
+        .map_err(|e| StorageError::io(format!("storage root {}", root.display()), e))?;
+    if !meta.is_dir() {
+        // A volume not mounted where the root should be: unreadable, not damaged data.
+        return Err(StorageError::io(
+            format!("storage root {}", root.display()),
+            io::Error::new(io::ErrorKind::NotADirectory, "not a directory"),
+        ));
+    }
+    let mut out = Vec::new();
+    let mut rel = Vec::new();
+    walk_catalog(root, &mut rel, after.as_deref(), want, &mut out)?;
+    Ok(out)
+}
+
+/// `dir` is `root/<rel…>`. `bound` is `Some(rest)` while `rel` is a prefix of the
+/// token's path (`rest` is what follows it), and `None` once everything here sorts
+/// after the token.
+fn walk_catalog(
+    dir: &Path,
+    rel: &mut Vec<String>,
+    bound: Option<&[String]>,
+    want: usize,
+    out: &mut Vec<(ModulePath, Version)>,
+) -> Result<(), StorageError> {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(rd) => rd,
+        // Removed since its parent was read (a delete racing the walk).
+        Err(e)
+            if !rel.is_empty()
+                && matches!(
+                    e.kind(),
+                    io::ErrorKind::NotFound | io::ErrorKind::NotADirectory
+                ) =>
+        {
+            return Ok(());
+        }
+        Err(e) => return Err(StorageError::io(format!("listing {}", dir.display()), e)),
+    };
+    let mut subdirs = Vec::new();
+    let mut marker = false;
+    let marker_name = rel.last().map(|v| format!("{v}.info"));
+    for entry in entries {
+        let entry = entry.map_err(|e| StorageError::io(format!("listing {}", dir.display()), e))?;
+        let Ok(name) = entry.file_name().into_string() else {
+            continue;
+        };
+        if name.starts_with('.') {
+            continue;
+        }
+        let file_type = entry
+            .file_type()
+            .map_err(|e| StorageError::io(format!("reading {}", entry.path().display()), e))?;
+        if file_type.is_dir() {
+            subdirs.push(name);
+        } else if marker_name.as_deref() == Some(name.as_str()) {
+            // What `exists` checks: the marker is a file (following a link).
+            marker = std::fs::metadata(entry.path()).is_ok_and(|m| m.is_file());
+        }
+    }
+    // This directory sorts before its children, so it comes first; and only once
+    // the token lies behind it (`bound` is `None`: not on the token's path, nor
+    // the token's own version).
+    if let (true, None, Some((version, module))) = (marker, bound, rel.split_last())
+        && !module.is_empty()
+        && let Ok(module) = ModulePath::new(&module.join("/"))
+    {
+        out.push((module, Version::from_trusted(version)));
+        if out.len() >= want {
+            return Ok(());
+        }
+    }
+    subdirs.sort_unstable();
+    for name in subdirs {
+        let child_bound = match bound {
+            None => None,
+            Some([]) => None,
+            Some([first, rest @ ..]) => match name.as_str().cmp(first.as_str()) {
+                std::cmp::Ordering::Less => continue,
+                std::cmp::Ordering::Equal => Some(rest),
+                std::cmp::Ordering::Greater => None,
+            },
+        };
+        rel.push(name);
+        let path = dir.join(rel.last().map_or("", String::as_str));
+        let res = walk_catalog(&path, rel, child_bound, want, out);
+        rel.pop();
+        res?;
+        if out.len() >= want {
+            break;
+        }
+    }
+    Ok(())
 }
 
 fn put_blocking(

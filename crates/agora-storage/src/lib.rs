@@ -5,15 +5,21 @@
 //! [`memory::MemoryStorage`] (for tests and throwaway runs), which are always
 //! built; `object::ObjectStorage` (S3 and MinIO buckets, Azure Blob containers and
 //! Google Cloud Storage buckets, in Athens' key layouts), built with the `s3`, `azure` and
-//! `gcs` features; and `external::ExternalStorage` (a server speaking Athens' external
-//! HTTP storage protocol), built with the `external` feature. All these features are on
-//! by default.
+//! `gcs` features; `external::ExternalStorage` (a server speaking Athens' external HTTP
+//! storage protocol), built with the `external` feature; and `mongo::MongoStorage` (a
+//! MongoDB database in Athens' layout: a `modules` collection plus GridFS, over the
+//! official driver), built with the `mongo` feature. All these features are on by default.
 //!
 //! A stored version is three artifacts (`.info`, `.mod`, `.zip`). It counts as
 //! present only once all three are complete, and once present it never changes.
 //! Zips are streamed in both directions: a backend receives the zip as a local
 //! file and serves it as a byte stream, so no zip is ever held whole in memory
 //! (except by the memory backend, whose whole point is to hold things in memory).
+//!
+//! Every backend here can also enumerate its present versions a page at a time
+//! ([`Storage::catalog`], for Athens' `/catalog`), with one token format,
+//! `<module>|<version>` ([`CatalogPage::next`]); a backend that cannot answers
+//! [`ErrorKind::Unsupported`] through the trait's default.
 
 use std::io;
 use std::ops::Range;
@@ -29,6 +35,8 @@ use futures_util::Stream;
 pub mod external;
 pub mod fs;
 pub mod memory;
+#[cfg(feature = "mongo")]
+pub mod mongo;
 #[cfg(feature = "s3")]
 pub mod object;
 
@@ -47,6 +55,12 @@ pub enum ErrorKind {
     Unavailable,
     /// The backend holds something that breaks an invariant.
     Corrupt,
+    /// The caller passed an argument the backend cannot use, such as a
+    /// malformed catalog token or a page size of zero.
+    InvalidArgument,
+    /// The backend cannot do this at all (a [`Storage::catalog`] of a backend
+    /// that has no way to enumerate its contents).
+    Unsupported,
 }
 
 /// A storage failure with its kind and a one-line reason.
@@ -92,6 +106,24 @@ impl StorageError {
     pub fn corrupt(what: impl Into<String>) -> Self {
         StorageError {
             kind: ErrorKind::Corrupt,
+            message: what.into(),
+            source: None,
+        }
+    }
+
+    /// An argument the backend cannot use (a bad catalog token, for instance).
+    pub fn invalid_argument(what: impl Into<String>) -> Self {
+        StorageError {
+            kind: ErrorKind::InvalidArgument,
+            message: what.into(),
+            source: None,
+        }
+    }
+
+    /// An operation this backend cannot do.
+    pub fn unsupported(what: impl Into<String>) -> Self {
+        StorageError {
+            kind: ErrorKind::Unsupported,
             message: what.into(),
             source: None,
         }
@@ -210,4 +242,111 @@ pub trait Storage: Send + Sync + 'static {
 
     /// Checks the backend is reachable and usable.
     async fn ready(&self) -> Result<(), StorageError>;
+
+    /// One page of every present version in the store, for Athens' `/catalog`.
+    ///
+    /// `token` is empty for the first page, and otherwise the `next` of the page
+    /// before. Tokens are opaque to callers; see [`CatalogPage::next`] for the
+    /// format every backend here uses.
+    ///
+    /// # Behavior
+    /// - Lists exactly the versions [`Storage::exists`] reports present: a
+    ///   partially written version, a writer's claim, temporary objects and
+    ///   anything that is not a stored version are left out. Nothing is checked
+    ///   against Go's version rules beyond that, as in Athens.
+    /// - Each backend walks its store in one fixed order (documented on the
+    ///   backend) and a token resumes strictly after the entry it names, so a
+    ///   walk neither repeats nor skips an entry that stays present throughout.
+    ///   Versions added or removed during a walk may or may not show up.
+    /// - A page holds exactly `page_size` entries, except the last one, which
+    ///   holds fewer (or is empty for an empty store) and has no `next`.
+    ///
+    /// # Errors
+    /// [`ErrorKind::InvalidArgument`] for a malformed token or a `page_size`
+    /// of zero; [`ErrorKind::Unavailable`] when the store cannot be read; never
+    /// [`ErrorKind::NotFound`]. The default implementation, for backends that
+    /// cannot enumerate their contents, returns [`ErrorKind::Unsupported`].
+    async fn catalog(&self, token: &str, page_size: usize) -> Result<CatalogPage, StorageError> {
+        let _ = (token, page_size);
+        Err(StorageError::unsupported(format!(
+            "{} cannot list its contents",
+            self.describe()
+        )))
+    }
+}
+
+/// One page of [`Storage::catalog`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CatalogPage {
+    /// Present versions, in the backend's catalog order.
+    pub versions: Vec<(ModulePath, Version)>,
+    /// The token for the next page; `None` on the last page.
+    ///
+    /// Every backend in this crate uses `<module>|<version>` of the page's last
+    /// entry (decoded, no `!` escaping). No module path can contain `|`, so the
+    /// first `|` splits the two. The token names a position, not an object: it
+    /// stays valid if that version is deleted, and works on any backend of this
+    /// crate (though each backend has its own order).
+    pub next: Option<String>,
+}
+
+/// A catalog position: where a page resumes (strictly after this entry).
+pub(crate) type CatalogAfter = Option<(ModulePath, Version)>;
+
+/// Reads a token made by [`catalog_token`]; `None` for the empty (first-page) token.
+pub(crate) fn parse_catalog_token(token: &str) -> Result<CatalogAfter, StorageError> {
+    if token.is_empty() {
+        return Ok(None);
+    }
+    let bad = |why: &str| {
+        let shown: String = token.chars().take(200).collect();
+        StorageError::invalid_argument(format!(
+            "bad catalog token {shown:?}: {why} (pass back the `next` value \
+             percent-encoded; `+` is %2B)"
+        ))
+    };
+    let (module, version) = token
+        .split_once('|')
+        .ok_or_else(|| bad("expected <module>|<version>"))?;
+    let module = ModulePath::new(module).map_err(|e| bad(&format!("module: {e}")))?;
+    if version.is_empty()
+        || version == "."
+        || version == ".."
+        || version
+            .chars()
+            .any(|c| c == '/' || c.is_whitespace() || c.is_control())
+    {
+        return Err(bad("not a version"));
+    }
+    Ok(Some((module, Version::from_trusted(version))))
+}
+
+/// The token that resumes after `module@version`.
+pub(crate) fn catalog_token(module: &ModulePath, version: &Version) -> String {
+    format!("{}|{}", module.as_str(), version.as_str())
+}
+
+/// Checks a page size and returns how many entries a backend should collect:
+/// one more than a page, to tell whether another page follows.
+pub(crate) fn catalog_want(page_size: usize) -> Result<usize, StorageError> {
+    if page_size == 0 {
+        return Err(StorageError::invalid_argument(
+            "catalog page size must be at least 1",
+        ));
+    }
+    Ok(page_size.saturating_add(1))
+}
+
+/// Cuts `found` (up to `page_size + 1` entries, in catalog order) into a page.
+pub(crate) fn catalog_page(mut found: Vec<(ModulePath, Version)>, page_size: usize) -> CatalogPage {
+    let next = if found.len() > page_size {
+        found.truncate(page_size);
+        found.last().map(|(m, v)| catalog_token(m, v))
+    } else {
+        None
+    };
+    CatalogPage {
+        versions: found,
+        next,
+    }
 }

@@ -2,6 +2,10 @@
 //!
 //! It holds every zip in memory: that is its purpose, and why it is never the
 //! default. Its contents vanish with the process.
+//!
+//! Its catalog order is the disk backend's (Athens' memory storage is its disk
+//! code on an in-memory file system): by the `/`-separated elements of
+//! `<module>/<version>`, each compared bytewise, a path before everything under it.
 
 use std::collections::HashMap;
 use std::ops::Range;
@@ -15,7 +19,10 @@ use async_trait::async_trait;
 use bytes::Bytes;
 use futures_util::stream;
 
-use crate::{ByteStream, NewVersion, Storage, StorageError, ZipObject, ZipSource};
+use crate::{
+    ByteStream, CatalogPage, NewVersion, Storage, StorageError, ZipObject, ZipSource, catalog_page,
+    catalog_want, parse_catalog_token,
+};
 
 #[derive(Debug)]
 struct Stored {
@@ -130,6 +137,34 @@ impl Storage for MemoryStorage {
 
     async fn ready(&self) -> Result<(), StorageError> {
         Ok(())
+    }
+
+    async fn catalog(&self, token: &str, page_size: usize) -> Result<CatalogPage, StorageError> {
+        let after = parse_catalog_token(token)?;
+        let want = catalog_want(page_size)?;
+        let after_key = after
+            .as_ref()
+            .map(|(m, v)| crate::fs::catalog_order(m.as_str(), v.as_str()));
+        let mut keys: Vec<Key> = {
+            let map = self.versions.read().map_err(|_| poisoned())?;
+            map.keys()
+                .filter(|(m, v)| {
+                    after_key
+                        .as_ref()
+                        .is_none_or(|a| crate::fs::catalog_order(m, v) > *a)
+                })
+                .cloned()
+                .collect()
+        };
+        keys.sort_by(|(m1, v1), (m2, v2)| {
+            crate::fs::catalog_order(m1, v1).cmp(&crate::fs::catalog_order(m2, v2))
+        });
+        let found = keys
+            .into_iter()
+            .take(want)
+            .filter_map(|(m, v)| Some((ModulePath::new(&m).ok()?, Version::from_trusted(&v))))
+            .collect();
+        Ok(catalog_page(found, page_size))
     }
 }
 

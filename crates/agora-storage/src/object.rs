@@ -16,6 +16,18 @@
 //!
 //! Keys use the decoded module path and version, as Athens does; no `!` case escaping.
 //!
+//! # Catalog
+//!
+//! [`Storage::catalog`] lists the whole bucket in key order (bytewise, as S3 and Azure
+//! return it), resuming with `start-after` (S3) or `startFrom` (Azure) at the `.info` key
+//! of the token's `<module>|<version>`, and following continuation tokens past 1000 keys
+//! until the page is full. Keys up to that offset are dropped again on this side, because
+//! some servers ignore the offset (Azurite ignores `startFrom`): there a page costs a
+//! listing from the start of the container, but is still right. Only commit markers count: `<module>/@v/<version>.info`, or
+//! `<module>/<version>/<version>.info` in the MinIO layout, with a valid module path. The
+//! claims (`.mod` without `.info`), zips, Athens' MinIO `parts/…` and Azure `lease/…`
+//! lock blobs, and any other object are passed over.
+//!
 //! # Writes
 //!
 //! Athens uploads the three objects in parallel, so a crash can leave a version that it
@@ -31,7 +43,10 @@
 //!
 //! A claim older than [`ObjectStorage::with_stale_claim_age`] (default 15 minutes, well
 //! over agora's default stash timeout of 10) with no `.info` is taken to be a crashed
-//! writer's (or Athens' partial upload): the next writer removes it and takes over.
+//! writer's (or Athens' partial upload): the next writer removes it and takes over. A
+//! writer waits for a younger claim at most [`ObjectStorage::with_claim_wait`] (the
+//! binary uses the stash timeout), then gives up with `Unavailable` (503), so a request
+//! meeting a crashed writer's claim fails in bounded time instead of hanging.
 //!
 //! The zip itself is not written create-only: `object_store` completes multipart uploads
 //! unconditionally, and only the claim holder ever writes it, so the condition would add
@@ -58,7 +73,10 @@ use object_store::{
 use tokio::io::AsyncReadExt;
 use tracing::{debug, warn};
 
-use crate::{ByteStream, NewVersion, Storage, StorageError, ZipObject, ZipSource};
+use crate::{
+    ByteStream, CatalogPage, NewVersion, Storage, StorageError, ZipObject, ZipSource, catalog_page,
+    catalog_want, parse_catalog_token,
+};
 
 /// Multipart part size, and the size up to which a zip goes up in one PUT. S3 requires
 /// parts of at least 5 MiB; 8 MiB is what Athens' MinIO backend uses.
@@ -70,6 +88,10 @@ const PARTS_IN_FLIGHT: usize = 2;
 
 /// How long a `.mod` claim without its `.info` is taken to belong to a live writer.
 const DEFAULT_STALE_CLAIM_AGE: Duration = Duration::from_secs(15 * 60);
+
+/// How long a writer that lost the claim waits for the holder's commit before giving up
+/// with `Unavailable` (the binary sets it to the stash timeout).
+const DEFAULT_CLAIM_WAIT: Duration = Duration::from_secs(10 * 60);
 
 /// How often a writer that lost the claim checks whether the winner has committed.
 const CLAIM_POLL: Duration = Duration::from_millis(200);
@@ -290,6 +312,7 @@ pub struct ObjectStorage {
     layout: Layout,
     describe: String,
     stale_claim_age: Duration,
+    claim_wait: Duration,
     /// How the zip goes up: an object_store multipart upload, or (GCS) a create-only
     /// OpenDAL writer.
     zip_upload: ZipUpload,
@@ -379,6 +402,7 @@ impl ObjectStorage {
             layout: config.layout,
             describe,
             stale_claim_age: DEFAULT_STALE_CLAIM_AGE,
+            claim_wait: DEFAULT_CLAIM_WAIT,
             zip_upload: ZipUpload::Multipart,
         })
     }
@@ -431,6 +455,7 @@ impl ObjectStorage {
             describe,
             stale_claim_age: DEFAULT_STALE_CLAIM_AGE,
             zip_upload: ZipUpload::Multipart,
+            claim_wait: DEFAULT_CLAIM_WAIT,
         })
     }
 
@@ -491,6 +516,7 @@ impl ObjectStorage {
             describe,
             stale_claim_age: DEFAULT_STALE_CLAIM_AGE,
             zip_upload: ZipUpload::CreateOnly(op),
+            claim_wait: DEFAULT_CLAIM_WAIT,
         })
     }
 
@@ -499,6 +525,16 @@ impl ObjectStorage {
     #[must_use]
     pub fn with_stale_claim_age(mut self, age: Duration) -> Self {
         self.stale_claim_age = age;
+        self
+    }
+
+    /// Sets how long a put waits for another writer's claim on the same version to be
+    /// committed (or to go stale) before it gives up with
+    /// [`ErrorKind::Unavailable`](crate::ErrorKind::Unavailable). Without a bound, a
+    /// request meeting a crashed writer's claim would hang until the claim goes stale.
+    #[must_use]
+    pub fn with_claim_wait(mut self, wait: Duration) -> Self {
+        self.claim_wait = wait;
         self
     }
 
@@ -577,6 +613,7 @@ impl ObjectStorage {
         go_mod: &Bytes,
     ) -> Result<(), StorageError> {
         let mod_key = self.key(module, version, Artifact::Mod)?;
+        let started = std::time::Instant::now();
         loop {
             if self
                 .get_small(&self.key(module, version, Artifact::Info)?)
@@ -635,6 +672,15 @@ impl ObjectStorage {
                     Err(e) => return Err(map_err(&format!("removing {mod_key}"), e)),
                 }
                 continue;
+            }
+            if started.elapsed() >= self.claim_wait {
+                return Err(StorageError::io(
+                    format!("storing {module}@{version}"),
+                    io::Error::other(format!(
+                        "another writer has held its claim ({mod_key}) for {age}s without \
+                         committing; try again later"
+                    )),
+                ));
             }
             tokio::time::sleep(CLAIM_POLL).await;
         }
@@ -780,6 +826,25 @@ impl ObjectStorage {
     }
 }
 
+/// The version a listed key commits, if it is a commit marker in `layout`.
+fn catalog_entry(layout: Layout, key: &str) -> Option<(ModulePath, Version)> {
+    let stem = key.strip_suffix(".info")?;
+    let (module, version) = match layout {
+        Layout::S3 => stem.rsplit_once("/@v/")?,
+        Layout::Minio => {
+            let (dir, version) = stem.rsplit_once('/')?;
+            (dir.strip_suffix(version)?.strip_suffix('/')?, version)
+        }
+    };
+    if version.is_empty() || version.contains('/') {
+        return None;
+    }
+    Some((
+        ModulePath::new(module).ok()?,
+        Version::from_trusted(version),
+    ))
+}
+
 #[async_trait]
 impl Storage for ObjectStorage {
     fn describe(&self) -> String {
@@ -887,6 +952,38 @@ impl Storage for ObjectStorage {
             }
         }
         Ok(())
+    }
+
+    async fn catalog(&self, token: &str, page_size: usize) -> Result<CatalogPage, StorageError> {
+        let after = parse_catalog_token(token)?;
+        let want = catalog_want(page_size)?;
+        let offset = match &after {
+            Some((m, v)) => Some(self.key(m, v, Artifact::Info)?),
+            None => None,
+        };
+        let mut keys = match &offset {
+            Some(offset) => self.store.list_with_offset(None, offset),
+            None => self.store.list(None),
+        };
+        let mut found = Vec::new();
+        while found.len() < want {
+            let Some(meta) = keys.next().await else {
+                break;
+            };
+            // A listing has no object to be absent: any failure is an outage.
+            let meta = meta.map_err(|e| {
+                StorageError::io("listing the bucket", io::Error::other(error_chain(&e)))
+            })?;
+            // Some servers ignore the offset (Azurite ignores `startFrom`, and object_store
+            // cannot tell it from Azure): never trust it to have skipped anything.
+            if offset.as_ref().is_some_and(|o| meta.location <= *o) {
+                continue;
+            }
+            if let Some(entry) = catalog_entry(self.layout, meta.location.as_ref()) {
+                found.push(entry);
+            }
+        }
+        Ok(catalog_page(found, page_size))
     }
 
     async fn ready(&self) -> Result<(), StorageError> {

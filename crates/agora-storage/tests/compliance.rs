@@ -12,6 +12,15 @@
 //! (Range, ETag, 409 for a stored version) and `external_athens` (what Athens' reference
 //! server does: whole zips only, 400 for every failed save). Every suite test holds for
 //! it; create-only holds because the server's backend refuses the second save.
+//!
+//! The GCS backend runs against gcp-storage-emulator 2026.7.19, started the same way
+//! (in memory, a fresh bucket per test); it fails, never skips, without it. The emulator
+//! ignores `ifGenerationMatch`, so the create-only race (`race_suite!`) is not run for
+//! GCS; `gcs_backend` checks on the wire that agora sends the precondition.
+//!
+//! The catalog tests also write, behind the backend's back ([`Fixture::put_raw`]), what
+//! crashes and other tools leave in each layout: versions without their commit marker,
+//! scratch files, lock and part objects, and markers of invalid module paths.
 
 #![allow(clippy::unwrap_used)]
 
@@ -29,14 +38,142 @@ use futures_util::TryStreamExt;
 struct Fixture {
     storage: Arc<dyn Storage>,
     dir: tempfile::TempDir,
+    /// The backend's own store, for writing behind its back what crashes and other
+    /// tools leave (the tests never read through it).
+    raw: Raw,
+}
+
+enum Raw {
+    /// The storage root.
+    Disk(std::path::PathBuf),
+    /// Nothing can be written behind a memory store's back.
+    Memory,
+    /// A backend without a catalog (Athens' external storage protocol has none; MongoDB's
+    /// is not built yet), so nothing is written behind its back either: the catalog tests
+    /// check that it says so and stop.
+    NoCatalog,
+    #[cfg(feature = "s3")]
+    Object(
+        Arc<dyn object_store::ObjectStore>,
+        agora_storage::object::Layout,
+    ),
+}
+
+impl Fixture {
+    /// Writes `key` (a path under the disk root, or an object key) directly.
+    async fn put_raw(&self, key: &str, body: &[u8]) {
+        match &self.raw {
+            Raw::Disk(root) => {
+                let path = root.join(key);
+                std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+                std::fs::write(path, body).unwrap();
+            }
+            Raw::Memory => {}
+            Raw::NoCatalog => {}
+            #[cfg(feature = "s3")]
+            Raw::Object(store, _) => {
+                use object_store::ObjectStoreExt;
+                store
+                    .put(
+                        &object_store::path::Path::parse(key).unwrap(),
+                        object_store::PutPayload::from(body.to_vec()),
+                    )
+                    .await
+                    .unwrap();
+            }
+        }
+    }
+
+    /// The keys of `module@version` without its commit marker: a crashed writer's
+    /// leftovers (or a claim and a zip, on object stores).
+    fn partial_keys(&self, module: &str, version: &str) -> Vec<String> {
+        match &self.raw {
+            Raw::Disk(_) => vec![
+                format!("{module}/{version}/go.mod"),
+                format!("{module}/{version}/source.zip"),
+            ],
+            Raw::Memory => vec![],
+            Raw::NoCatalog => vec![],
+            #[cfg(feature = "s3")]
+            Raw::Object(_, agora_storage::object::Layout::S3) => vec![
+                format!("{module}/@v/{version}.mod"),
+                format!("{module}/@v/{version}.zip"),
+            ],
+            #[cfg(feature = "s3")]
+            Raw::Object(_, agora_storage::object::Layout::Minio) => vec![
+                format!("{module}/{version}/go.mod"),
+                format!("{module}/{version}/source.zip"),
+            ],
+        }
+    }
+
+    /// Keys that are not stored versions: scratch space, locks, Athens' temporary parts
+    /// and lock blobs, markers with the wrong name, an invalid module path.
+    fn junk_keys(&self) -> Vec<&'static str> {
+        match &self.raw {
+            Raw::Disk(_) => vec![
+                ".agora-tmp/1-0-1/go.mod",
+                ".agora-tmp/1-0-1.info",
+                ".agora-tmp/locks/0001.lock",
+                ".hidden/v1.0.0/v1.0.0.info",
+                "junk.test/x/v1.0.0/other.info",
+                "junk.test/readme.info",
+                "-bad.test/v1.0.0/v1.0.0.info",
+            ],
+            Raw::Memory => vec![],
+            Raw::NoCatalog => vec![],
+            #[cfg(feature = "s3")]
+            Raw::Object(_, agora_storage::object::Layout::S3) => vec![
+                ".agora-ready-probe",
+                "lease/a.test/b@v1.0.0",
+                "a.test/b/@v/list",
+                "a.test/b/@v/sub/v9.0.0.info",
+                "a.test/b/@v/v1.0.0.info.tmp",
+                "junk.test/@v/.info",
+                "-bad.test/@v/v1.0.0.info",
+            ],
+            #[cfg(feature = "s3")]
+            Raw::Object(_, agora_storage::object::Layout::Minio) => vec![
+                ".agora-ready-probe",
+                "lease/a.test/b@v1.0.0",
+                "parts/a.test/b/v1.0.0/1",
+                "a.test/b/v3.0.0/other.info",
+                "v1.0.0/v1.0.0.info",
+                "-bad.test/v1.0.0/v1.0.0.info",
+            ],
+        }
+    }
+
+    /// The documented catalog order: path elements on disk and in memory, the `.info`
+    /// key's bytes on object stores.
+    fn catalog_order(&self, module: &str, version: &str) -> Vec<String> {
+        match &self.raw {
+            Raw::Disk(_) | Raw::Memory => module
+                .split('/')
+                .chain([version])
+                .map(str::to_owned)
+                .collect(),
+            Raw::NoCatalog => vec![],
+            #[cfg(feature = "s3")]
+            Raw::Object(_, agora_storage::object::Layout::S3) => {
+                vec![format!("{module}/@v/{version}.info")]
+            }
+            #[cfg(feature = "s3")]
+            Raw::Object(_, agora_storage::object::Layout::Minio) => {
+                vec![format!("{module}/{version}/{version}.info")]
+            }
+        }
+    }
 }
 
 fn disk() -> Fixture {
     let dir = tempfile::tempdir().unwrap();
-    let storage = DiskStorage::open(dir.path().join("root")).unwrap();
+    let root = dir.path().join("root");
+    let storage = DiskStorage::open(&root).unwrap();
     Fixture {
         storage: Arc::new(storage),
         dir,
+        raw: Raw::Disk(root),
     }
 }
 
@@ -44,7 +181,109 @@ fn memory() -> Fixture {
     Fixture {
         storage: Arc::new(MemoryStorage::new()),
         dir: tempfile::tempdir().unwrap(),
+        raw: Raw::Memory,
     }
+}
+
+type Entry = (String, String);
+
+/// Walks the whole catalog `page_size` entries at a time, checking each page's shape.
+async fn walk_catalog(s: &dyn Storage, page_size: usize) -> Vec<Entry> {
+    let mut all = Vec::new();
+    let mut token = String::new();
+    for _ in 0..1000 {
+        let page = s.catalog(&token, page_size).await.unwrap();
+        assert!(page.versions.len() <= page_size, "page over {page_size}");
+        all.extend(
+            page.versions
+                .iter()
+                .map(|(m, v)| (m.as_str().to_owned(), v.as_str().to_owned())),
+        );
+        match page.next {
+            Some(next) => {
+                assert_eq!(
+                    page.versions.len(),
+                    page_size,
+                    "a short page with a next token"
+                );
+                token = next;
+            }
+            None => return all,
+        }
+    }
+    panic!("the catalog never ended");
+}
+
+/// Modules whose paths are prefixes of each other's, a module next to its own nested
+/// modules, case, +incompatible, a pseudo-version, and versions that repeat across
+/// modules (Athens' fs catalog loses those across a page boundary).
+const CATALOG: &[(&str, &str)] = &[
+    ("a.test", "v1.0.0"),
+    ("a.test/b", "v1.0.0"),
+    ("a.test/b", "v1.1.0"),
+    ("a.test/b", "v1.10.0"),
+    ("a.test/b", "v1.2.0"),
+    ("a.test/b-c", "v0.1.0"),
+    ("a.test/b-c", "v1.0.0"),
+    ("a.test/b/sub", "v0.1.0"),
+    ("a.test/b/v2", "v2.0.0"),
+    ("a.test/b/v2", "v2.1.0-pre"),
+    ("m.test/Upper", "v2.0.0+incompatible"),
+    ("m.test/x", "v0.0.0-20200101000000-abcdefabcdef"),
+    ("m.test/x", "v1.0.0"),
+    ("z.test/last", "v1.0.0"),
+];
+
+/// Stores [`CATALOG`], plus incomplete versions and junk behind the backend's back.
+/// True for a backend without a catalog (external storage, as in Athens), after
+/// checking that it answers `Unsupported` (501 at the endpoint) rather than an empty page.
+async fn catalog_unsupported(f: &Fixture) -> bool {
+    if matches!(f.raw, Raw::NoCatalog) {
+        let err = f.storage.catalog("", 10).await.unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Unsupported, "{err}");
+        return true;
+    }
+    false
+}
+
+async fn fill_catalog(f: &Fixture) -> Vec<Entry> {
+    for (p, ver) in CATALOG {
+        f.storage
+            .put(
+                &m(p),
+                &v(ver),
+                new_version(
+                    f.dir.path(),
+                    &format!("{p}@{ver}").replace('/', "_"),
+                    b"z",
+                    ver,
+                ),
+            )
+            .await
+            .unwrap();
+    }
+    for (p, ver) in [
+        ("a.test/b", "v1.3.0"),
+        ("n.test/partial", "v1.0.0"),
+        ("a.test/b-c", "v0.0.1"),
+    ] {
+        for key in f.partial_keys(p, ver) {
+            f.put_raw(&key, b"partial").await;
+        }
+        assert!(
+            !f.storage.exists(&m(p), &v(ver)).await.unwrap(),
+            "{p}@{ver}"
+        );
+    }
+    for key in f.junk_keys() {
+        f.put_raw(key, b"{}").await;
+    }
+    let mut want: Vec<Entry> = CATALOG
+        .iter()
+        .map(|(p, ver)| ((*p).to_owned(), (*ver).to_owned()))
+        .collect();
+    want.sort_by_key(|(p, ver)| f.catalog_order(p, ver));
+    want
 }
 
 fn m(p: &str) -> ModulePath {
@@ -82,6 +321,24 @@ async fn read_zip(
     chunks.concat()
 }
 
+/// A fixture, or `None` for a backend whose service is not configured here (its tests
+/// then return at once, after the fixture has said so on the terminal).
+trait Gate {
+    fn open(self) -> Option<Fixture>;
+}
+
+impl Gate for Fixture {
+    fn open(self) -> Option<Fixture> {
+        Some(self)
+    }
+}
+
+impl Gate for Option<Fixture> {
+    fn open(self) -> Option<Fixture> {
+        self
+    }
+}
+
 macro_rules! suite {
     ($($backend:ident),*) => {$(
         mod $backend {
@@ -89,7 +346,7 @@ macro_rules! suite {
 
             #[tokio::test]
             async fn absent_module_and_version() {
-                let f = super::$backend();
+                let Some(f) = super::Gate::open(super::$backend()) else { return };
                 let (md, ver) = (m("example.com/absent"), v("v1.0.0"));
                 assert!(f.storage.list(&md).await.unwrap().is_empty());
                 assert!(!f.storage.exists(&md, &ver).await.unwrap());
@@ -101,7 +358,7 @@ macro_rules! suite {
 
             #[tokio::test]
             async fn put_then_read_back() {
-                let f = super::$backend();
+                let Some(f) = super::Gate::open(super::$backend()) else { return };
                 let (md, ver) = (m("example.com/a"), v("v1.2.3"));
                 let zip: Vec<u8> = (0..700_000u32).map(|i| (i % 251) as u8).collect();
                 let nv = new_version(f.dir.path(), "example.com/a".replace('/', "_").as_str(), &zip, "v1.2.3");
@@ -119,7 +376,7 @@ macro_rules! suite {
 
             #[tokio::test]
             async fn put_is_create_only() {
-                let f = super::$backend();
+                let Some(f) = super::Gate::open(super::$backend()) else { return };
                 let (md, ver) = (m("example.com/once"), v("v1.0.0"));
                 f.storage.put(&md, &ver, new_version(f.dir.path(), "first", b"first zip", "v1.0.0")).await.unwrap();
                 let err = f.storage
@@ -133,7 +390,7 @@ macro_rules! suite {
 
             #[tokio::test]
             async fn listing_is_isolated_by_module_path() {
-                let f = super::$backend();
+                let Some(f) = super::Gate::open(super::$backend()) else { return };
                 for (p, ver) in [("a.test/b", "v1.0.0"), ("a.test/b-c", "v1.1.0"), ("a.test/b/v2", "v2.0.0"), ("a.test/b/sub", "v0.1.0")] {
                     f.storage.put(&m(p), &v(ver), new_version(f.dir.path(), &p.replace('/', "_"), b"z", ver)).await.unwrap();
                 }
@@ -145,7 +402,7 @@ macro_rules! suite {
 
             #[tokio::test]
             async fn case_and_incompatible_versions_are_kept_distinct() {
-                let f = super::$backend();
+                let Some(f) = super::Gate::open(super::$backend()) else { return };
                 let upper = m("example.com/Azure/SDK");
                 let lower = m("example.com/azure/sdk");
                 f.storage.put(&upper, &v("v2.0.0+incompatible"), new_version(f.dir.path(), "u", b"upper", "v2.0.0+incompatible")).await.unwrap();
@@ -157,7 +414,7 @@ macro_rules! suite {
 
             #[tokio::test]
             async fn delete_removes_a_version() {
-                let f = super::$backend();
+                let Some(f) = super::Gate::open(super::$backend()) else { return };
                 let (md, ver) = (m("example.com/del"), v("v1.0.0"));
                 f.storage.put(&md, &ver, new_version(f.dir.path(), "d", b"z", "v1.0.0")).await.unwrap();
                 f.storage.delete(&md, &ver).await.unwrap();
@@ -167,8 +424,92 @@ macro_rules! suite {
 
             #[tokio::test]
             async fn ready_when_usable() {
-                let f = super::$backend();
+                let Some(f) = super::Gate::open(super::$backend()) else { return };
                 f.storage.ready().await.unwrap();
+            }
+
+            #[tokio::test]
+            async fn catalog_of_an_empty_store_is_one_empty_page() {
+                let Some(f) = super::Gate::open(super::$backend()) else { return };
+                if catalog_unsupported(&f).await {
+                    return;
+                }
+                let page = f.storage.catalog("", 10).await.unwrap();
+                assert!(page.versions.is_empty(), "{page:?}");
+                assert_eq!(page.next, None);
+            }
+
+            #[tokio::test]
+            async fn catalog_lists_present_versions_in_order_across_pages() {
+                let Some(f) = super::Gate::open(super::$backend()) else { return };
+                if catalog_unsupported(&f).await {
+                    return;
+                }
+                let want = fill_catalog(&f).await;
+                let whole = walk_catalog(&*f.storage, 1000).await;
+                assert_eq!(whole, want, "one page, in the backend's documented order");
+                for size in [1, 2, 3, 5, want.len() - 1, want.len(), want.len() + 1] {
+                    assert_eq!(walk_catalog(&*f.storage, size).await, want, "pages of {size}");
+                }
+            }
+
+            #[tokio::test]
+            async fn catalog_token_names_a_position_not_an_object() {
+                let Some(f) = super::Gate::open(super::$backend()) else { return };
+                if catalog_unsupported(&f).await {
+                    return;
+                }
+                let want = fill_catalog(&f).await;
+                let first = f.storage.catalog("", 4).await.unwrap();
+                let next = first.next.clone().unwrap();
+                let (last_m, last_v) = first.versions.last().unwrap().clone();
+                assert_eq!(next, format!("{}|{}", last_m.as_str(), last_v.as_str()));
+                // The version the token names goes away, a later one is added: the walk
+                // goes on right after the position, and finds the addition.
+                f.storage.delete(&last_m, &last_v).await.unwrap();
+                f.storage
+                    .put(&m("zz.test/new"), &v("v1.0.0"), new_version(f.dir.path(), "new", b"n", "v1.0.0"))
+                    .await
+                    .unwrap();
+                let mut rest = Vec::new();
+                let mut token = next;
+                for round in 0.. {
+                    assert!(round < 100, "the catalog never ended");
+                    let page = f.storage.catalog(&token, 3).await.unwrap();
+                    rest.extend(page.versions.iter().map(|(m, v)| (m.as_str().to_owned(), v.as_str().to_owned())));
+                    match page.next {
+                        Some(n) => token = n,
+                        None => break,
+                    }
+                }
+                let mut expect: Vec<Entry> = want[4..].to_vec();
+                expect.push(("zz.test/new".to_owned(), "v1.0.0".to_owned()));
+                expect.sort_by_key(|(p, ver)| f.catalog_order(p, ver));
+                assert_eq!(rest, expect);
+            }
+
+            #[tokio::test]
+            async fn catalog_rejects_bad_tokens_and_page_sizes() {
+                let Some(f) = super::Gate::open(super::$backend()) else { return };
+                if catalog_unsupported(&f).await {
+                    return;
+                }
+                let want = fill_catalog(&f).await;
+                for token in ["no-separator", "|v1.0.0", "a.test/b|", "-bad.test|v1.0.0", "a.test/b|v2.0.0 incompatible", "a.test/b|x/y", "a.test//b|v1.0.0"] {
+                    let err = f.storage.catalog(token, 10).await.unwrap_err();
+                    assert_eq!(err.kind(), ErrorKind::InvalidArgument, "{token:?}: {err}");
+                }
+                let err = f.storage.catalog("", 0).await.unwrap_err();
+                assert_eq!(err.kind(), ErrorKind::InvalidArgument, "{err}");
+                // A well-formed token need not name a stored version.
+                let page = f.storage.catalog("a.test/b|v1.05", 1000).await.unwrap();
+                let after: Vec<Entry> = want
+                    .into_iter()
+                    .filter(|(p, ver)| f.catalog_order(p, ver) > f.catalog_order("a.test/b", "v1.05"))
+                    .collect();
+                let got: Vec<Entry> = page.versions.iter().map(|(m, v)| (m.as_str().to_owned(), v.as_str().to_owned())).collect();
+                assert_eq!(got, after);
+                assert!(!after.is_empty());
             }
         }
     )*};
@@ -187,7 +528,7 @@ macro_rules! race_suite {
 
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn racing_puts_store_exactly_one() {
-                let f = super::$backend();
+                let Some(f) = super::Gate::open(super::$backend()) else { return };
                 let (md, ver) = (m("example.com/race"), v("v0.1.0"));
                 let mut tasks = Vec::new();
                 for i in 0..16 {
@@ -224,6 +565,89 @@ suite!(azure);
 suite!(gcs);
 #[cfg(feature = "external")]
 suite!(external, external_athens);
+#[cfg(feature = "mongo")]
+suite!(mongo);
+
+/// A MongoDB backend on a fresh database of the server at `AGORA_TEST_MONGODB_URL`, or
+/// `None` when the variable is unset: no MongoDB server can be installed on the build
+/// machines, and the suite never fakes one. The skip is written straight to the
+/// terminal (not through the test harness's capture) so every run shows it.
+#[cfg(feature = "mongo")]
+fn mongo() -> Option<Fixture> {
+    let (storage, _) = mongo_server::storage()?;
+    Some(Fixture {
+        storage: Arc::new(storage),
+        dir: tempfile::tempdir().unwrap(),
+        raw: Raw::NoCatalog,
+    })
+}
+
+#[cfg(feature = "mongo")]
+mod mongo_server {
+    use std::io::Write;
+    use std::sync::Once;
+    use std::sync::atomic::{AtomicU32, Ordering};
+    use std::time::Duration;
+
+    use agora_storage::mongo::{MongoConfig, MongoStorage};
+    use mongodb::options::ClientOptions;
+
+    pub const VAR: &str = "AGORA_TEST_MONGODB_URL";
+
+    /// The server URL, or `None` (said once per test binary) when it is not set.
+    pub fn url() -> Option<String> {
+        match std::env::var(VAR) {
+            Ok(url) if !url.is_empty() => Some(url),
+            _ => {
+                static SAID: Once = Once::new();
+                SAID.call_once(|| {
+                    let _ = writeln!(
+                        std::io::stderr(),
+                        "NOT RUN: the MongoDB compliance tests (mongo::*, mongo_layout::*) \
+                         did not run because {VAR} is unset (no MongoDB server on this machine)"
+                    );
+                });
+                None
+            }
+        }
+    }
+
+    /// A backend on a database no other test uses, and that database's name.
+    pub fn storage() -> Option<(MongoStorage, MongoConfig)> {
+        static SEQ: AtomicU32 = AtomicU32::new(0);
+        let url = url()?;
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .subsec_nanos();
+        let config = MongoConfig {
+            url,
+            database: format!(
+                "agora_test_{}_{nanos}_{}",
+                std::process::id(),
+                SEQ.fetch_add(1, Ordering::Relaxed)
+            ),
+            collection: "modules".to_owned(),
+            cert_path: None,
+            insecure: false,
+            timeout: Duration::from_secs(10),
+        };
+        // Parsing may resolve `mongodb+srv` names, so it is async; the fixture is not.
+        // The client itself is built on the test's runtime, which owns its tasks.
+        let c = config.clone();
+        let options: ClientOptions = std::thread::spawn(move || {
+            tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap()
+                .block_on(MongoStorage::client_options(&c))
+                .unwrap()
+        })
+        .join()
+        .unwrap();
+        Some((MongoStorage::new(options, &config).unwrap(), config))
+    }
+}
 
 mod race {
     use super::*;
@@ -235,14 +659,18 @@ mod race {
     race_suite!(azure);
     #[cfg(feature = "external")]
     race_suite!(external, external_athens);
+    #[cfg(feature = "mongo")]
+    race_suite!(mongo);
 }
 
 #[cfg(feature = "gcs")]
 fn gcs() -> Fixture {
-    let (storage, _) = gcs_emulator::shared().storage();
+    let emu = gcs_emulator::shared();
+    let (storage, bucket) = emu.storage();
     Fixture {
         storage: Arc::new(storage),
         dir: tempfile::tempdir().unwrap(),
+        raw: Raw::Object(emu.raw(&bucket), agora_storage::object::Layout::S3),
     }
 }
 
@@ -255,6 +683,7 @@ fn external_fixture(dialect: agora_external_server::Dialect) -> Fixture {
     Fixture {
         storage: Arc::new(agora_storage::external::ExternalStorage::new(&url).unwrap()),
         dir,
+        raw: Raw::NoCatalog,
     }
 }
 
@@ -290,10 +719,20 @@ fn external_athens() -> Fixture {
 
 #[cfg(feature = "azure")]
 fn azure() -> Fixture {
-    let (storage, _) = azurite::shared().storage();
+    let az = azurite::shared();
+    let (storage, container) = az.storage();
+    let raw = object_store::azure::MicrosoftAzureBuilder::new()
+        .with_account(agora_storage::object::AZURITE_ACCOUNT)
+        .with_access_key(agora_storage::object::AZURITE_KEY)
+        .with_container_name(&container)
+        .with_endpoint(az.endpoint())
+        .with_allow_http(true)
+        .build()
+        .unwrap();
     Fixture {
         storage: Arc::new(storage),
         dir: tempfile::tempdir().unwrap(),
+        raw: Raw::Object(Arc::new(raw), agora_storage::object::Layout::S3),
     }
 }
 
@@ -305,6 +744,195 @@ fn s3() -> Fixture {
 #[cfg(feature = "s3")]
 fn minio() -> Fixture {
     moto::fixture(agora_storage::object::Layout::Minio)
+}
+
+/// MongoDB-only behaviour (Athens' documents and GridFS files, written and read by a raw
+/// client). Runs only with `AGORA_TEST_MONGODB_URL`, like the suite's `mongo` variant.
+#[cfg(feature = "mongo")]
+mod mongo_layout {
+    use super::*;
+    use agora_storage::mongo::{MongoConfig, MongoStorage, zip_filename};
+    use mongodb::bson::spec::BinarySubtype;
+    use mongodb::bson::{Binary, Bson, Document, doc};
+
+    async fn raw(config: &MongoConfig) -> mongodb::Database {
+        let options = MongoStorage::client_options(config).await.unwrap();
+        mongodb::Client::with_options(options)
+            .unwrap()
+            .database(&config.database)
+    }
+
+    /// Uploads a GridFS file by name only, as Athens does.
+    async fn upload_by_name(db: &mongodb::Database, filename: &str, bytes: &[u8]) {
+        use tokio::io::AsyncWriteExt;
+        use tokio_util::compat::FuturesAsyncWriteCompatExt;
+        let up = db
+            .gridfs_bucket(None)
+            .open_upload_stream(filename)
+            .await
+            .unwrap();
+        let mut w = up.compat_write();
+        w.write_all(bytes).await.unwrap();
+        w.shutdown().await.unwrap();
+    }
+
+    fn bin(b: &[u8]) -> Binary {
+        Binary {
+            subtype: BinarySubtype::Generic,
+            bytes: b.to_vec(),
+        }
+    }
+
+    /// Stores a version the way Athens does: a GridFS file by name, then the document.
+    async fn athens_save(db: &mongodb::Database, module: &str, version: &str, zip: &[u8]) {
+        upload_by_name(db, &zip_filename(module, version), zip).await;
+        db.collection::<Document>("modules")
+            .insert_one(doc! {"module": module, "version": version, "mod": bin(b"module athens\n"), "info": bin(b"{}")})
+            .await
+            .unwrap();
+    }
+
+    #[tokio::test]
+    async fn writes_athens_documents_and_gridfs_files() {
+        let Some((s, config)) = super::mongo_server::storage() else {
+            return;
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let (md, ver) = (m("example.com/a/b"), v("v1.0.0"));
+        s.put(
+            &md,
+            &ver,
+            new_version(dir.path(), "ab", b"the zip", "v1.0.0"),
+        )
+        .await
+        .unwrap();
+        let db = raw(&config).await;
+        let d = db
+            .collection::<Document>("modules")
+            .find_one(doc! {})
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(d.get_str("module").unwrap(), "example.com/a/b");
+        assert_eq!(d.get_str("version").unwrap(), "v1.0.0");
+        assert!(matches!(d.get("mod"), Some(Bson::Binary(b)) if b.bytes == b"module ab\n"));
+        assert!(matches!(d.get("info"), Some(Bson::Binary(_))));
+        let f = db
+            .collection::<Document>("fs.files")
+            .find_one(doc! {})
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(f.get_str("filename").unwrap(), "example.com_a_b_v1.0.0.zip");
+        assert_eq!(f.get("_id"), d.get("agora_zip_id"));
+        let names: Vec<String> = db
+            .collection::<Document>("modules")
+            .list_index_names()
+            .await
+            .unwrap();
+        assert!(
+            names.iter().any(|n| n == "base_url_1_module_1_version_1"),
+            "{names:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn serves_athens_data_and_resolves_filename_collisions() {
+        let Some((s, config)) = super::mongo_server::storage() else {
+            return;
+        };
+        let db = raw(&config).await;
+        athens_save(&db, "a.test/b_c", "v1.0.0", b"athens zip").await;
+        // agora stores the colliding module: same filename, but found by id.
+        let dir = tempfile::tempdir().unwrap();
+        s.put(
+            &m("a.test_b/c"),
+            &v("v1.0.0"),
+            new_version(dir.path(), "x", b"agora zip", "v1.0.0"),
+        )
+        .await
+        .unwrap();
+        assert_eq!(
+            read_zip(&s, &m("a.test_b/c"), &v("v1.0.0"), None).await,
+            b"agora zip"
+        );
+        // Athens' document has no file id: the newest file of that name not marked as
+        // another module's is its zip.
+        assert_eq!(
+            read_zip(&s, &m("a.test/b_c"), &v("v1.0.0"), None).await,
+            b"athens zip"
+        );
+        assert_eq!(
+            s.go_mod(&m("a.test/b_c"), &v("v1.0.0")).await.unwrap(),
+            "module athens\n"
+        );
+        assert_eq!(
+            s.list(&m("a.test/b_c")).await.unwrap(),
+            vec!["v1.0.0".to_string()]
+        );
+    }
+
+    #[tokio::test]
+    async fn incomplete_versions_are_absent_and_get_completed() {
+        let Some((s, config)) = super::mongo_server::storage() else {
+            return;
+        };
+        let db = raw(&config).await;
+        let dir = tempfile::tempdir().unwrap();
+        // A crashed writer's GridFS file without a document.
+        upload_by_name(&db, &zip_filename("example.com/o", "v1.0.0"), b"orphan").await;
+        let (o, ver) = (m("example.com/o"), v("v1.0.0"));
+        assert!(!s.exists(&o, &ver).await.unwrap());
+        s.put(
+            &o,
+            &ver,
+            new_version(dir.path(), "o", b"complete", "v1.0.0"),
+        )
+        .await
+        .unwrap();
+        assert_eq!(read_zip(&s, &o, &ver, None).await, b"complete");
+        // A document whose zip is gone (Athens' delete removes the file first).
+        let g = m("example.com/gone");
+        db.collection::<Document>("modules")
+            .insert_one(doc! {"module": "example.com/gone", "version": "v1.0.0", "mod": bin(b"x"), "info": bin(b"{}")})
+            .await
+            .unwrap();
+        assert!(!s.exists(&g, &ver).await.unwrap());
+        assert!(s.list(&g).await.unwrap().is_empty());
+        assert_eq!(
+            s.info(&g, &ver).await.unwrap_err().kind(),
+            ErrorKind::NotFound
+        );
+        s.put(&g, &ver, new_version(dir.path(), "g", b"healed", "v1.0.0"))
+            .await
+            .unwrap();
+        assert_eq!(read_zip(&s, &g, &ver, None).await, b"healed");
+    }
+
+    #[tokio::test]
+    async fn multi_chunk_zip_streams_in_ranges() {
+        let Some((s, _)) = super::mongo_server::storage() else {
+            return;
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let (md, ver) = (m("example.com/big"), v("v1.0.0"));
+        // Just over four 255 KiB chunks.
+        let zip: Vec<u8> = (0..(4 * 261_120 + 17u32))
+            .map(|i| (i % 253) as u8)
+            .collect();
+        s.put(&md, &ver, new_version(dir.path(), "big", &zip, "v1.0.0"))
+            .await
+            .unwrap();
+        for r in [
+            0..zip.len() as u64,
+            261_119..261_121,
+            300_000..900_000,
+            1_044_480..1_044_497,
+        ] {
+            let (a, b) = (r.start as usize, r.end as usize);
+            assert_eq!(read_zip(&s, &md, &ver, Some(r)).await, zip[a..b]);
+        }
+    }
 }
 
 /// Disk-only behaviour: Athens' exact layout, partial versions, error kinds.
@@ -403,6 +1031,49 @@ mod disk_layout {
             .await
             .unwrap_err();
         assert_ne!(err.kind(), ErrorKind::NotFound, "{err}");
+    }
+
+    #[tokio::test]
+    async fn catalog_of_a_tree_written_by_another_tool() {
+        let dir = tempfile::tempdir().unwrap();
+        let write = |rel: &str, body: &str| {
+            let path = dir.path().join(rel);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, body).unwrap();
+        };
+        for (p, ver) in [
+            ("example.com/pre", "v0.3.0"),
+            ("example.com/pre/v2", "v2.0.0"),
+        ] {
+            write(&format!("{p}/{ver}/go.mod"), "module x\n");
+            write(&format!("{p}/{ver}/source.zip"), "zz");
+            write(&format!("{p}/{ver}/{ver}.info"), "{}");
+        }
+        // Athens' half-written versions (no .info yet), and a marker that is a directory.
+        write("example.com/pre/v0.4.0/go.mod", "module x\n");
+        std::fs::create_dir_all(dir.path().join("example.com/pre/v0.5.0/v0.5.0.info")).unwrap();
+        let s = DiskStorage::open(dir.path()).unwrap();
+        let got = walk_catalog(&s, 1).await;
+        assert_eq!(
+            got,
+            [
+                ("example.com/pre".to_owned(), "v0.3.0".to_owned()),
+                ("example.com/pre/v2".to_owned(), "v2.0.0".to_owned())
+            ]
+        );
+    }
+
+    #[tokio::test]
+    async fn catalog_of_a_missing_root_is_unavailable_not_empty() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("root");
+        let s = DiskStorage::open(&root).unwrap();
+        std::fs::remove_dir_all(&root).unwrap();
+        let err = s.catalog("", 10).await.unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Unavailable, "{err}");
+        std::fs::write(&root, "a file where the root was").unwrap();
+        let err = s.catalog("", 10).await.unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Unavailable, "{err}");
     }
 
     #[tokio::test]
@@ -564,10 +1235,21 @@ mod moto {
     }
 
     pub fn fixture(layout: Layout) -> Fixture {
-        let (storage, _) = shared().storage(layout);
+        let (storage, bucket) = shared().storage(layout);
+        let cfg = shared().config(&bucket, layout);
+        let raw = object_store::aws::AmazonS3Builder::new()
+            .with_bucket_name(&cfg.bucket)
+            .with_region("us-east-1")
+            .with_endpoint(cfg.endpoint.clone().unwrap())
+            .with_allow_http(true)
+            .with_access_key_id("test")
+            .with_secret_access_key("test")
+            .build()
+            .unwrap();
         Fixture {
             storage: std::sync::Arc::new(storage),
             dir: tempfile::tempdir().unwrap(),
+            raw: super::Raw::Object(std::sync::Arc::new(raw), layout),
         }
     }
 
@@ -616,6 +1298,8 @@ mod object_backend {
 
     /// A plain object_store client on the same bucket, standing in for "another tool".
     fn raw(cfg: &S3Config) -> object_store::aws::AmazonS3 {
+        // What ObjectStorage::s3 does; needed when this client is the first one built.
+        let _ = rustls::crypto::ring::default_provider().install_default();
         AmazonS3Builder::new()
             .with_bucket_name(&cfg.bucket)
             .with_region("us-east-1")
@@ -789,18 +1473,24 @@ c.put_object(Bucket="{bucket}", Key="{p_zip}", Body=b"truncated")
     #[tokio::test]
     async fn lists_past_one_page_of_keys() {
         const N: usize = 1005;
+        // Claims without a commit marker, interleaved with the versions (incomplete).
+        const CLAIMS: usize = 600;
         let moto = moto::shared();
         for layout in [Layout::S3, Layout::Minio] {
             let bucket = moto.bucket();
             let cfg = moto.config(&bucket, layout);
             let store = std::sync::Arc::new(raw(&cfg));
             let md = "example.com/many";
-            let keys: Vec<String> = (0..N)
+            let mut keys: Vec<String> = (0..N)
                 .map(|i| match layout {
                     Layout::S3 => format!("{md}/@v/v1.0.{i}.info"),
                     Layout::Minio => format!("{md}/v1.0.{i}/v1.0.{i}.info"),
                 })
                 .collect();
+            keys.extend((0..CLAIMS).map(|i| match layout {
+                Layout::S3 => format!("{md}/@v/v1.1.{i}.mod"),
+                Layout::Minio => format!("{md}/v1.1.{i}/go.mod"),
+            }));
             futures_util::stream::iter(keys)
                 .map(|k| {
                     let store = store.clone();
@@ -820,6 +1510,25 @@ c.put_object(Bucket="{bucket}", Key="{p_zip}", Body=b"truncated")
             let unique: BTreeSet<&String> = listed.iter().collect();
             assert_eq!(unique.len(), N);
             assert!(unique.contains(&"v1.0.1004".to_owned()));
+
+            // The catalog: one page over more than one listing page (2010 keys in all),
+            // and pages whose tokens resume past the first 1000 keys.
+            let whole = walk_catalog(&s, 5000).await;
+            assert_eq!(whole.len(), N, "{layout:?}");
+            let versions: BTreeSet<&str> = whole.iter().map(|(_, v)| v.as_str()).collect();
+            let want: BTreeSet<String> = (0..N).map(|i| format!("v1.0.{i}")).collect();
+            assert_eq!(versions, want.iter().map(String::as_str).collect());
+            assert!(whole.iter().all(|(p, _)| p == md));
+            assert_eq!(
+                walk_catalog(&s, 400).await,
+                whole,
+                "{layout:?}, pages of 400"
+            );
+            assert_eq!(
+                walk_catalog(&s, 1000).await,
+                whole,
+                "{layout:?}, pages of 1000"
+            );
         }
     }
 
@@ -1036,6 +1745,47 @@ c.put_object(Bucket="{bucket}", Key="{p_zip}", Body=b"truncated")
         .expect("the claim was not released")
         .unwrap();
         assert!(s.exists(&md, &ver).await.unwrap());
+    }
+
+    /// A put meeting a live-looking claim that is never committed (a writer that crashed
+    /// a moment ago) gives up after the claim wait with `Unavailable`, instead of hanging
+    /// until the claim goes stale, and leaves the other writer's claim alone.
+    #[tokio::test]
+    async fn put_gives_up_on_an_uncommitted_claim_after_the_claim_wait() {
+        let moto = moto::shared();
+        let bucket = moto.bucket();
+        let cfg = moto.config(&bucket, Layout::S3);
+        let store = raw(&cfg);
+        let claim = Key::from("example.com/held/@v/v1.0.0.mod");
+        store
+            .put(&claim, PutPayload::from_static(b"module crashed\n"))
+            .await
+            .unwrap();
+        let s = ObjectStorage::s3(&cfg)
+            .unwrap()
+            .with_claim_wait(Duration::from_secs(1));
+        let (md, ver) = (m("example.com/held"), v("v1.0.0"));
+        let dir = tempfile::tempdir().unwrap();
+        let started = std::time::Instant::now();
+        let err = tokio::time::timeout(
+            Duration::from_secs(20),
+            s.put(&md, &ver, new_version(dir.path(), "mine", b"z", "v1.0.0")),
+        )
+        .await
+        .expect("the put waited far past its claim wait")
+        .unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Unavailable, "{err}");
+        assert!(err.to_string().contains("claim"), "{err}");
+        assert!(started.elapsed() >= Duration::from_secs(1));
+        assert!(!s.exists(&md, &ver).await.unwrap());
+        let keys = all_keys(&store).await;
+        assert_eq!(
+            keys.into_iter().collect::<Vec<_>>(),
+            vec![claim.to_string()],
+            "only the other writer's claim"
+        );
+        let held = store.get(&claim).await.unwrap().bytes().await.unwrap();
+        assert_eq!(&held[..], b"module crashed\n");
     }
 
     /// Writers in different processes share nothing but the bucket: separate clients,
@@ -2105,6 +2855,104 @@ mod gcs_emulator {
         pub fn storage(&self) -> (ObjectStorage, String) {
             let bucket = self.bucket();
             (ObjectStorage::gcs(&self.config(&bucket)).unwrap(), bucket)
+        }
+
+        /// Another client of `bucket` (OpenDAL's GCS service, unconditional writes), for
+        /// writing behind the backend's back.
+        pub fn raw(&self, bucket: &str) -> std::sync::Arc<dyn object_store::ObjectStore> {
+            let builder = opendal::services::Gcs::default()
+                .bucket(bucket)
+                .endpoint(&format!("http://127.0.0.1:{}", self.port))
+                .skip_signature()
+                .disable_vm_metadata()
+                .disable_config_load();
+            let op = opendal::Operator::new(builder).unwrap();
+            let transport = opendal::HttpTransporter::new(
+                opendal_http_transport_reqwest::ReqwestTransport::new(reqwest::Client::new()),
+            );
+            let ctx = op.base_context().with_http_transport(transport);
+            std::sync::Arc::new(CreatePuts(std::sync::Arc::new(
+                object_store_opendal::OpendalStore::new(op.with_context(ctx)),
+            )))
+        }
+    }
+
+    /// An object store whose plain puts are create-only ones. OpenDAL's unconditional
+    /// single-request GCS upload (`uploadType=media` without a Content-Type) is not one
+    /// the emulator answers with JSON, while its create-only (resumable) upload works;
+    /// the raw writes of the tests go to keys that do not exist yet anyway.
+    #[derive(Debug)]
+    struct CreatePuts(std::sync::Arc<dyn object_store::ObjectStore>);
+
+    impl std::fmt::Display for CreatePuts {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            write!(f, "CreatePuts({})", self.0)
+        }
+    }
+
+    #[async_trait::async_trait]
+    impl object_store::ObjectStore for CreatePuts {
+        async fn put_opts(
+            &self,
+            location: &object_store::path::Path,
+            payload: object_store::PutPayload,
+            mut opts: object_store::PutOptions,
+        ) -> object_store::Result<object_store::PutResult> {
+            if opts.mode == object_store::PutMode::Overwrite {
+                opts.mode = object_store::PutMode::Create;
+            }
+            self.0.put_opts(location, payload, opts).await
+        }
+
+        async fn put_multipart_opts(
+            &self,
+            location: &object_store::path::Path,
+            opts: object_store::PutMultipartOptions,
+        ) -> object_store::Result<Box<dyn object_store::MultipartUpload>> {
+            self.0.put_multipart_opts(location, opts).await
+        }
+
+        async fn get_opts(
+            &self,
+            location: &object_store::path::Path,
+            options: object_store::GetOptions,
+        ) -> object_store::Result<object_store::GetResult> {
+            self.0.get_opts(location, options).await
+        }
+
+        fn delete_stream(
+            &self,
+            locations: futures_util::stream::BoxStream<
+                'static,
+                object_store::Result<object_store::path::Path>,
+            >,
+        ) -> futures_util::stream::BoxStream<'static, object_store::Result<object_store::path::Path>>
+        {
+            self.0.delete_stream(locations)
+        }
+
+        fn list(
+            &self,
+            prefix: Option<&object_store::path::Path>,
+        ) -> futures_util::stream::BoxStream<'static, object_store::Result<object_store::ObjectMeta>>
+        {
+            self.0.list(prefix)
+        }
+
+        async fn list_with_delimiter(
+            &self,
+            prefix: Option<&object_store::path::Path>,
+        ) -> object_store::Result<object_store::ListResult> {
+            self.0.list_with_delimiter(prefix).await
+        }
+
+        async fn copy_opts(
+            &self,
+            from: &object_store::path::Path,
+            to: &object_store::path::Path,
+            options: object_store::CopyOptions,
+        ) -> object_store::Result<()> {
+            self.0.copy_opts(from, to, options).await
         }
     }
 

@@ -64,9 +64,10 @@ pub struct UpstreamError {
 
 impl UpstreamError {
     fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
+        // Messages name upstream URLs and reach clients: never with credentials.
         UpstreamError {
             kind,
-            message: message.into(),
+            message: goproxy::redact_urls(&message.into()),
         }
     }
 
@@ -506,9 +507,9 @@ impl Upstream {
         if let Some(zip_mod) = &checked.go_mod
             && zip_mod.as_slice() != go_mod.as_ref()
         {
-            warn!(%module, %version, source = base, "upstream .mod differs from the go.mod inside the module zip");
+            warn!(%module, %version, source = %goproxy::redact_urls(base), "upstream .mod differs from the go.mod inside the module zip");
         }
-        info!(%module, %version, source = base, size = checked.size, h1 = %checked.h1, "fetched from upstream");
+        info!(%module, %version, source = %goproxy::redact_urls(base), size = checked.size, h1 = %checked.h1, "fetched from upstream");
         Ok(Fetched {
             version: version.clone(),
             info,

@@ -13,6 +13,7 @@ use agora_storage::Storage;
 use agora_storage::external::ExternalStorage;
 use agora_storage::fs::DiskStorage;
 use agora_storage::memory::MemoryStorage;
+use agora_storage::mongo::{MongoConfig, MongoStorage};
 use agora_storage::object::{AzureConfig, GcsConfig, Layout, ObjectStorage, S3Config};
 use agora_upstream::{Credentials, GoFetcherConfig, ProxyList, Upstream, UpstreamConfig};
 use anyhow::Context;
@@ -163,7 +164,8 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
                 force_path_style: s3.force_path_style,
                 layout: Layout::S3,
             })
-            .context("configuring S3 storage")?,
+            .context("configuring S3 storage")?
+            .with_claim_wait(settings.upstream.stash_timeout),
         ),
         StorageSettings::Minio(mn) => Arc::new(
             ObjectStorage::s3(&S3Config {
@@ -176,7 +178,8 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
                 force_path_style: true,
                 layout: Layout::Minio,
             })
-            .context("configuring MinIO storage")?,
+            .context("configuring MinIO storage")?
+            .with_claim_wait(settings.upstream.stash_timeout),
         ),
         StorageSettings::Azure(az) => {
             let mut config = match &az.connection_string {
@@ -196,7 +199,11 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
             if let Some(key) = &az.account_key {
                 config.account_key = Some(key.expose().to_owned());
             }
-            Arc::new(ObjectStorage::azure(&config).context("configuring Azure Blob storage")?)
+            Arc::new(
+                ObjectStorage::azure(&config)
+                    .context("configuring Azure Blob storage")?
+                    .with_claim_wait(settings.upstream.stash_timeout),
+            )
         }
         StorageSettings::Gcp(gcp) => Arc::new(
             ObjectStorage::gcs(&GcsConfig {
@@ -208,6 +215,24 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
         ),
         StorageSettings::External(ext) => {
             Arc::new(ExternalStorage::new(&ext.url).context("configuring external storage")?)
+        }
+        StorageSettings::Mongo(mg) => {
+            let config = MongoConfig {
+                url: mg.url.expose().to_owned(),
+                database: mg.database.clone(),
+                collection: mg.collection.clone(),
+                cert_path: mg.cert_path.clone(),
+                insecure: mg.insecure,
+                // Athens gives its Mongo client the global Timeout as connect timeout.
+                timeout: settings.upstream.timeout,
+            };
+            // Contacts nothing (only mongodb+srv names are resolved): an unreachable
+            // server shows as 503s and a failing /readyz, not a failed start.
+            Arc::new(
+                MongoStorage::connect(&config)
+                    .await
+                    .context("configuring MongoDB storage")?,
+            )
         }
     };
     let up = &settings.upstream;
@@ -248,7 +273,7 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
     info!(
         addr = %listener.local_addr().map(|a| a.to_string()).unwrap_or_default(),
         storage = %storage.describe(),
-        upstream = %up.goproxy,
+        upstream = %agora_upstream::goproxy::redact_urls(&up.goproxy),
         "agora listening"
     );
     agora_server::serve(
