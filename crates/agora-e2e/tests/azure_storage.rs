@@ -390,21 +390,6 @@ fn azure_blobs_seeded_by_another_client_are_served() {
     );
 }
 
-fn assert_one_line_503(what: &str, resp: &HttpResponse) {
-    assert_eq!(
-        resp.status,
-        503,
-        "{what}: expected 503 while the storage is down, got {}",
-        resp.summary()
-    );
-    let body = resp.text();
-    let line = body.strip_suffix('\n').unwrap_or(&body);
-    assert!(
-        !line.trim().is_empty() && !line.contains(['\n', '\r']),
-        "{what}: the 503 must carry a one-line reason, got {body:?}"
-    );
-}
-
 #[test]
 fn azure_outage_is_503_and_service_resumes() {
     let _turn = turn();

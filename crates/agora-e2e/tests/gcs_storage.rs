@@ -217,25 +217,6 @@ fn agora_config(
     cfg
 }
 
-fn assert_one_line_503(what: &str, resp: &HttpResponse) {
-    assert_eq!(
-        resp.status,
-        503,
-        "{what}: expected 503 while the storage is down, got {}",
-        resp.summary()
-    );
-    let body = resp.text();
-    let line = body.strip_suffix('\n').unwrap_or(&body);
-    assert!(
-        !line.trim().is_empty() && !line.contains(['\n', '\r']),
-        "{what}: the 503 must carry a one-line reason, got {body:?}"
-    );
-    assert!(
-        line.to_ascii_lowercase().contains("storage"),
-        "{what}: the reason should say that the storage failed: {line:?}"
-    );
-}
-
 #[test]
 fn gcs_downloads_match_reference_and_survive_upstream_loss() {
     let t = TestDir::new("gcs-downloads");

@@ -143,25 +143,6 @@ fn bucket_file_proxy(t: &TestDir, moto: &Moto, bucket: &str, layout: BucketLayou
     GoEnv::new(t.path(), "file-proxy", format!("file://{}", root.display()))
 }
 
-fn assert_one_line_503(what: &str, resp: &HttpResponse) {
-    assert_eq!(
-        resp.status,
-        503,
-        "{what}: expected 503 while the storage is down, got {}",
-        resp.summary()
-    );
-    let body = resp.text();
-    let line = body.strip_suffix('\n').unwrap_or(&body);
-    assert!(
-        !line.trim().is_empty() && !line.contains(['\n', '\r']),
-        "{what}: the 503 must carry a one-line reason, got {body:?}"
-    );
-    assert!(
-        line.to_ascii_lowercase().contains("storage"),
-        "{what}: the reason should say that the storage failed: {line:?}"
-    );
-}
-
 // ---------------------------------------------------------------------------------------
 // 1. The go command through agora on a bucket, then from the bucket alone
 // ---------------------------------------------------------------------------------------

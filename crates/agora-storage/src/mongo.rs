@@ -64,7 +64,10 @@ use tokio::sync::OnceCell;
 use tokio_util::compat::FuturesAsyncWriteCompatExt;
 use tracing::warn;
 
-use crate::{ByteStream, NewVersion, Storage, StorageError, ZipObject, ZipSource};
+use crate::{
+    ByteStream, CatalogPage, NewVersion, Storage, StorageError, ZipObject, ZipSource, catalog_page,
+    catalog_want, parse_catalog_token,
+};
 
 /// The document field, added by agora, that names the version's GridFS file by id.
 const ZIP_ID_FIELD: &str = "agora_zip_id";
@@ -447,6 +450,53 @@ impl Storage for MongoStorage {
             }
         }
         Ok(versions)
+    }
+
+    /// Documents in `(module, version)` order (MongoDB's default, bytewise, string
+    /// comparison), resuming strictly after the token's pair; a document counts only when
+    /// its zip exists, as for [`Storage::exists`]. Documents with a module path or
+    /// version that is not valid are left out.
+    async fn catalog(&self, token: &str, page_size: usize) -> Result<CatalogPage, StorageError> {
+        let after = parse_catalog_token(token)?;
+        let want = catalog_want(page_size)?;
+        let filter = match &after {
+            None => doc! {},
+            Some((m, v)) => doc! {"$or": [
+                {"module": {"$gt": m.as_str()}},
+                {"module": m.as_str(), "version": {"$gt": v.as_str()}},
+            ]},
+        };
+        let context = "listing the catalog";
+        let mut cursor = self
+            .modules
+            .find(filter)
+            .sort(doc! {"module": 1, "version": 1})
+            .projection(doc! {"_id": 0, "module": 1, "version": 1, ZIP_ID_FIELD: 1})
+            .await
+            .map_err(|e| unavailable(context, e))?;
+        let mut found = Vec::new();
+        while found.len() < want {
+            let Some(doc) = cursor
+                .try_next()
+                .await
+                .map_err(|e| unavailable(context, e))?
+            else {
+                break;
+            };
+            let (Ok(m), Ok(v)) = (doc.get_str("module"), doc.get_str("version")) else {
+                continue;
+            };
+            let Ok(module) = ModulePath::new(m) else {
+                continue;
+            };
+            if v.is_empty() || v.contains('/') {
+                continue;
+            }
+            if self.zip_file(&doc, m, v).await?.is_some() {
+                found.push((module, Version::from_trusted(v)));
+            }
+        }
+        Ok(catalog_page(found, page_size))
     }
 
     async fn exists(&self, module: &ModulePath, version: &Version) -> Result<bool, StorageError> {

@@ -48,10 +48,14 @@ enum Raw {
     Disk(std::path::PathBuf),
     /// Nothing can be written behind a memory store's back.
     Memory,
-    /// A backend without a catalog (Athens' external storage protocol has none; MongoDB's
-    /// is not built yet), so nothing is written behind its back either: the catalog tests
-    /// check that it says so and stop.
+    /// A backend without a catalog (Athens' external storage protocol has none), so
+    /// nothing is written behind its back either: the catalog tests check that it says
+    /// so and stop.
     NoCatalog,
+    /// MongoDB: nothing is written behind its back here; its catalog walks documents in
+    /// `(module, version)` order.
+    #[cfg(feature = "mongo")]
+    Mongo,
     #[cfg(feature = "s3")]
     Object(
         Arc<dyn object_store::ObjectStore>,
@@ -70,6 +74,8 @@ impl Fixture {
             }
             Raw::Memory => {}
             Raw::NoCatalog => {}
+            #[cfg(feature = "mongo")]
+            Raw::Mongo => {}
             #[cfg(feature = "s3")]
             Raw::Object(store, _) => {
                 use object_store::ObjectStoreExt;
@@ -94,6 +100,8 @@ impl Fixture {
             ],
             Raw::Memory => vec![],
             Raw::NoCatalog => vec![],
+            #[cfg(feature = "mongo")]
+            Raw::Mongo => vec![],
             #[cfg(feature = "s3")]
             Raw::Object(_, agora_storage::object::Layout::S3) => vec![
                 format!("{module}/@v/{version}.mod"),
@@ -122,6 +130,8 @@ impl Fixture {
             ],
             Raw::Memory => vec![],
             Raw::NoCatalog => vec![],
+            #[cfg(feature = "mongo")]
+            Raw::Mongo => vec![],
             #[cfg(feature = "s3")]
             Raw::Object(_, agora_storage::object::Layout::S3) => vec![
                 ".agora-ready-probe",
@@ -154,6 +164,8 @@ impl Fixture {
                 .map(str::to_owned)
                 .collect(),
             Raw::NoCatalog => vec![],
+            #[cfg(feature = "mongo")]
+            Raw::Mongo => vec![module.to_owned(), version.to_owned()],
             #[cfg(feature = "s3")]
             Raw::Object(_, agora_storage::object::Layout::S3) => {
                 vec![format!("{module}/@v/{version}.info")]
@@ -578,7 +590,7 @@ fn mongo() -> Option<Fixture> {
     Some(Fixture {
         storage: Arc::new(storage),
         dir: tempfile::tempdir().unwrap(),
-        raw: Raw::NoCatalog,
+        raw: Raw::Mongo,
     })
 }
 

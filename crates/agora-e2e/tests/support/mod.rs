@@ -2761,3 +2761,24 @@ pub fn shared_moto() -> &'static Moto {
     static MOTO: OnceLock<Moto> = OnceLock::new();
     MOTO.get_or_init(Moto::start)
 }
+
+/// Asserts a 503 whose body is one non-empty line saying that the storage failed: what a
+/// storage outage must look like to a client (never a 404).
+pub fn assert_one_line_503(what: &str, resp: &HttpResponse) {
+    assert_eq!(
+        resp.status,
+        503,
+        "{what}: expected 503 while the storage is down, got {}",
+        resp.summary()
+    );
+    let body = resp.text();
+    let line = body.strip_suffix('\n').unwrap_or(&body);
+    assert!(
+        !line.trim().is_empty() && !line.contains(['\n', '\r']),
+        "{what}: the 503 must carry a one-line reason, got {body:?}"
+    );
+    assert!(
+        line.to_ascii_lowercase().contains("storage"),
+        "{what}: the reason should say that the storage failed: {line:?}"
+    );
+}
