@@ -77,6 +77,20 @@ command -v moto_server >/dev/null || die "moto is installed but moto_server is n
 python3 -c 'import boto3' || die "moto is installed but boto3 cannot be imported"
 echo "moto $(python3 -m pip show moto 2>/dev/null | sed -n 's/^Version: //p')"
 
+phase "gcp-storage-emulator (the GCS server the storage compliance suite runs against)"
+# The agora-storage tests start gcp-storage-emulator themselves on a free 127.0.0.1 port and
+# fail (never skip) without it.
+GCS_EMULATOR_VERSION=2026.7.19
+if [ "$(python3 -m pip show gcp-storage-emulator 2>/dev/null | sed -n 's/^Version: //p')" != "$GCS_EMULATOR_VERSION" ] \
+    || ! command -v gcp-storage-emulator >/dev/null 2>&1; then
+    python3 -m pip --version >/dev/null 2>&1 || apt_install python3-pip
+    PIP_BREAK_SYSTEM_PACKAGES=1 PIP_ROOT_USER_ACTION=ignore PIP_DISABLE_PIP_VERSION_CHECK=1 \
+        python3 -m pip install "gcp-storage-emulator==$GCS_EMULATOR_VERSION"
+fi
+command -v gcp-storage-emulator >/dev/null \
+    || die "gcp-storage-emulator is installed but not on PATH"
+echo "gcp-storage-emulator $GCS_EMULATOR_VERSION"
+
 phase "Azurite (the Azure Blob server the storage compliance suite runs against)"
 # Pinned to 3.35.0: 3.36 needs node >= 21, and Debian 12's node is 20. The agora-storage
 # tests start azurite-blob themselves (with --disableTelemetry, which keeps it offline) on a

@@ -51,6 +51,7 @@ struct RawStorage {
     s3: RawS3,
     minio: RawMinio,
     azure: RawAzure,
+    gcp: RawGcp,
     external: RawExternal,
     mongo: RawMongo,
 }
@@ -63,6 +64,14 @@ struct RawMongo {
     collection: Option<Value>,
     cert_path: Option<Value>,
     insecure: Option<Value>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default, deny_unknown_fields)]
+struct RawGcp {
+    bucket: Option<Value>,
+    json_key: Option<Value>,
+    emulator_host: Option<Value>,
 }
 
 #[derive(Deserialize, Default)]
@@ -341,6 +350,23 @@ pub(crate) fn layer(path: &Path, text: &str) -> Result<Layer, ConfigError> {
             p,
             "storage.azure.connection_string",
             raw.storage.azure.connection_string.as_ref(),
+        )?,
+        gcp_bucket: toml_str_slot(
+            p,
+            "storage.gcp.bucket",
+            raw.storage.gcp.bucket.as_ref(),
+            value::optional,
+        )?,
+        gcp_json_key: toml_secret_slot(
+            p,
+            "storage.gcp.json_key",
+            raw.storage.gcp.json_key.as_ref(),
+        )?,
+        gcp_emulator_host: toml_str_slot(
+            p,
+            "storage.gcp.emulator_host",
+            raw.storage.gcp.emulator_host.as_ref(),
+            value::optional,
         )?,
         external_url: toml_str_slot(
             p,

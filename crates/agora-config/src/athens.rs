@@ -158,6 +158,8 @@ pub(crate) const ATHENS_KEYS: &[AthensKey] = &[
         &["ATHENS_AZURE_CONTAINER_NAME"],
     ),
     implemented("Storage.External.URL", &["ATHENS_EXTERNAL_STORAGE_URL"]),
+    implemented("Storage.GCP.Bucket", &["ATHENS_STORAGE_GCP_BUCKET"]),
+    implemented("Storage.GCP.JSONKey", &["ATHENS_STORAGE_GCP_JSON_KEY"]),
     implemented("Storage.Mongo.URL", &["ATHENS_MONGO_STORAGE_URL"]),
     implemented(
         "Storage.Mongo.DefaultDBName",
@@ -345,10 +347,9 @@ pub(crate) const ATHENS_KEYS: &[AthensKey] = &[
         "agora uses the static keys when set, else the instance metadata service",
     ),
     // Backend sub-settings.
-    backend("Storage.CDN.Endpoint"),
+    // Athens' GCS client does not use it either (GOOGLE_CLOUD_PROJECT); accepted silently.
     backend("Storage.GCP.ProjectID"),
-    backend("Storage.GCP.Bucket"),
-    backend("Storage.GCP.JSONKey"),
+    backend("Storage.CDN.Endpoint"),
     backend("Storage.AzureBlob.ManagedIdentityResourceId"),
     backend("Storage.AzureBlob.CredentialScope"),
     backend("SingleFlight.Etcd.Endpoints"),
@@ -734,6 +735,17 @@ pub(crate) fn file(
             val("Storage.AzureBlob.ContainerName"),
             value::optional,
         )?,
+        gcp_bucket: toml_str_slot(
+            path,
+            spelled("Storage.GCP.Bucket"),
+            val("Storage.GCP.Bucket"),
+            value::optional,
+        )?,
+        gcp_json_key: toml_secret_slot(
+            path,
+            spelled("Storage.GCP.JSONKey"),
+            val("Storage.GCP.JSONKey"),
+        )?,
         external_url: toml_str_slot(
             path,
             spelled("Storage.External.URL"),
@@ -972,6 +984,11 @@ pub(crate) fn env(
             value::optional_secret,
         )?,
         external_url: env_slot(env, "ATHENS_EXTERNAL_STORAGE_URL", value::endpoint_url)?,
+        gcp_bucket: env_slot(env, "ATHENS_STORAGE_GCP_BUCKET", value::optional)?,
+        gcp_json_key: env_slot(env, "ATHENS_STORAGE_GCP_JSON_KEY", value::optional_secret)?,
+        // Not an Athens key: Google's client libraries' own variable, which Athens' GCS
+        // client honours too.
+        gcp_emulator_host: env_slot(env, "STORAGE_EMULATOR_HOST", value::optional)?,
         mongo_url: env_slot(env, "ATHENS_MONGO_STORAGE_URL", value::optional_secret)?,
         mongo_database: env_slot(env, "ATHENS_MONGO_DEFAULT_DATABASE", value::optional)?,
         mongo_collection: env_slot(env, "ATHENS_MONGO_DEFAULT_COLLECTION", value::optional)?,

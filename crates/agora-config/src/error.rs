@@ -172,7 +172,7 @@ pub enum ConfigError {
     /// The storage type is an Athens backend that agora does not implement yet.
     #[error(
         "storage type {kind} is not supported yet (set by {key} ({})); agora supports disk, \
-         memory, s3, minio, azure (azureblob), external and mongo",
+         memory, s3, minio, azure (azureblob), gcp, external and mongo",
         origin.location()
     )]
     UnsupportedStorage {

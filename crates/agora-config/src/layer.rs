@@ -78,6 +78,10 @@ pub(crate) struct Layer {
     pub azure_connection_string: Slot<Option<Secret>>,
     // External (Athens' external storage protocol).
     pub external_url: Slot<Option<String>>,
+    // Google Cloud Storage.
+    pub gcp_bucket: Slot<Option<String>>,
+    pub gcp_json_key: Slot<Option<Secret>>,
+    pub gcp_emulator_host: Slot<Option<String>>,
     // MongoDB.
     pub mongo_url: Slot<Option<Secret>>,
     pub mongo_database: Slot<Option<String>>,
@@ -142,6 +146,9 @@ impl Layer {
             high.azure_connection_string,
         );
         over(&mut self.external_url, high.external_url);
+        over(&mut self.gcp_bucket, high.gcp_bucket);
+        over(&mut self.gcp_json_key, high.gcp_json_key);
+        over(&mut self.gcp_emulator_host, high.gcp_emulator_host);
         over(&mut self.mongo_url, high.mongo_url);
         over(&mut self.mongo_database, high.mongo_database);
         over(&mut self.mongo_collection, high.mongo_collection);
@@ -278,6 +285,17 @@ impl Layer {
                 "storage.external.url",
                 athens.external_url,
                 agora.external_url,
+            )?,
+            gcp_bucket: pick("storage.gcp.bucket", athens.gcp_bucket, agora.gcp_bucket)?,
+            gcp_json_key: pick(
+                "storage.gcp.json_key",
+                athens.gcp_json_key,
+                agora.gcp_json_key,
+            )?,
+            gcp_emulator_host: pick(
+                "storage.gcp.emulator_host",
+                athens.gcp_emulator_host,
+                agora.gcp_emulator_host,
             )?,
             mongo_url: pick("storage.mongo.url", athens.mongo_url, agora.mongo_url)?,
             mongo_database: pick(

@@ -40,7 +40,7 @@ use std::path::{Path, PathBuf};
 
 pub use error::{ConfigError, Setter, Source};
 pub use settings::{
-    AzureSettings, ExternalSettings, LogFormat, LogLevel, LogSettings, MinioSettings,
+    AzureSettings, ExternalSettings, GcpSettings, LogFormat, LogLevel, LogSettings, MinioSettings,
     MongoSettings, NetworkMode, S3Settings, Secret, ServerSettings, Settings, StorageSettings,
     UpstreamSettings,
 };
@@ -509,6 +509,36 @@ fn resolve(
                 account_key,
                 container,
                 connection_string,
+            })
+        }
+        StorageKind::Gcp => {
+            let selected = storage_type.source.clone();
+            record(&mut entries, ("storage.type", storage_type));
+            let bucket = record(
+                &mut entries,
+                take("storage.gcp.bucket", m.gcp_bucket, || None),
+            )
+            .ok_or_else(|| {
+                ConfigError::missing(
+                    "storage.gcp.bucket",
+                    "storage.gcp.bucket, AGORA_GCP_BUCKET, Athens' Storage.GCP.Bucket or \
+                     ATHENS_STORAGE_GCP_BUCKET",
+                    &selected,
+                    "gcp",
+                )
+            })?;
+            let json_key = record(
+                &mut entries,
+                take("storage.gcp.json_key", m.gcp_json_key, || None),
+            );
+            let emulator_host = record(
+                &mut entries,
+                take("storage.gcp.emulator_host", m.gcp_emulator_host, || None),
+            );
+            StorageSettings::Gcp(GcpSettings {
+                bucket,
+                json_key,
+                emulator_host,
             })
         }
         StorageKind::External => {

@@ -148,6 +148,9 @@ pub enum StorageSettings {
     /// Modules in an Azure Blob container in Athens' Azure layout, which is the S3 layout
     /// (`[storage.azure]`, Athens `StorageType = "azureblob"`).
     Azure(AzureSettings),
+    /// Modules in a Google Cloud Storage bucket in Athens' GCS layout, which is the S3
+    /// layout (`[storage.gcp]`, Athens `StorageType = "gcp"`).
+    Gcp(GcpSettings),
     /// Modules kept by a server speaking Athens' external storage protocol
     /// (`[storage.external]`, Athens `StorageType = "external"`).
     External(ExternalSettings),
@@ -181,6 +184,20 @@ pub struct ExternalSettings {
     /// The server's base URL, `http://` or `https://` with a host, no trailing `/`
     /// (required). Env `AGORA_EXTERNAL_URL`, `ATHENS_EXTERNAL_STORAGE_URL`.
     pub url: String,
+}
+
+/// `[storage.gcp]`: a Google Cloud Storage bucket, with Athens' `Storage.GCP` meaning.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GcpSettings {
+    /// The bucket (required; agora never creates it). Env `AGORA_GCP_BUCKET`,
+    /// `ATHENS_STORAGE_GCP_BUCKET`.
+    pub bucket: String,
+    /// A service-account JSON key, base64-encoded. With none, Google's default
+    /// credentials are used. Env `AGORA_GCP_JSON_KEY`, `ATHENS_STORAGE_GCP_JSON_KEY`.
+    pub json_key: Option<Secret>,
+    /// A GCS emulator's `host:port` (or URL): requests go there, with no credentials.
+    /// Env `AGORA_GCP_EMULATOR_HOST`, `STORAGE_EMULATOR_HOST` (as Google's libraries).
+    pub emulator_host: Option<String>,
 }
 
 /// `[storage.azure]`: an Azure Blob container, with Athens' `Storage.AzureBlob` meaning.

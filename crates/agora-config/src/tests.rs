@@ -103,7 +103,7 @@ const AGORA_KEYS: [&str; 23] = [
 
 /// The keys of the S3, MinIO, Azure and external tables, which exist only when that storage
 /// is selected.
-const OBJECT_STORAGE_KEYS: [&str; 23] = [
+const OBJECT_STORAGE_KEYS: [&str; 26] = [
     "storage.s3.bucket",
     "storage.s3.region",
     "storage.s3.endpoint",
@@ -121,6 +121,9 @@ const OBJECT_STORAGE_KEYS: [&str; 23] = [
     "storage.azure.account_key",
     "storage.azure.container",
     "storage.azure.connection_string",
+    "storage.gcp.bucket",
+    "storage.gcp.json_key",
+    "storage.gcp.emulator_host",
     "storage.external.url",
     "storage.mongo.url",
     "storage.mongo.database",
@@ -318,6 +321,10 @@ fn every_agora_env_name_is_wired() {
         ("ATHENS_AZURE_CONTAINER_NAME", "c"),
         ("ATHENS_AZURE_ACCOUNT_NAME", "a"),
     ];
+    let gcp_base: &[(&str, &str)] = &[
+        ("AGORA_STORAGE_TYPE", "gcp"),
+        ("ATHENS_STORAGE_GCP_BUCKET", "b"),
+    ];
     let external_base: &[(&str, &str)] = &[("AGORA_STORAGE_TYPE", "external")];
     let mongo_base: &[(&str, &str)] = &[
         ("AGORA_STORAGE_TYPE", "mongo"),
@@ -330,6 +337,8 @@ fn every_agora_env_name_is_wired() {
             minio_base
         } else if key.starts_with("storage.azure.") {
             azure_base
+        } else if key.starts_with("storage.gcp.") {
+            gcp_base
         } else if key.starts_with("storage.external.") {
             external_base
         } else if key.starts_with("storage.mongo.") {
@@ -353,6 +362,8 @@ fn every_agora_env_name_is_wired() {
             "storage.azure.container" => "c",
             "storage.azure.account_key" => "a2V5",
             "storage.azure.connection_string" => "AccountName=a;AccountKey=a2V5",
+            "storage.gcp.json_key" => "e30=",
+            "storage.gcp.emulator_host" => "127.0.0.1:9023",
             "storage.s3.force_path_style" | "storage.minio.use_ssl" => "true",
             "data_dir" | "tmp_dir" | "storage.disk.root" => "/x",
             "server.listen" => "0.0.0.0:1",
@@ -702,7 +713,7 @@ fn invalid_values_name_key_and_source() {
         (
             "AGORA_STORAGE_TYPE",
             "ftp",
-            "expected disk, memory, s3, minio, azure (azureblob), external or mongo",
+            "expected disk, memory, s3, minio, azure (azureblob), gcp (gcs), external or mongo",
         ),
         ("AWS_FORCE_PATH_STYLE", "yes", "expected true or false"),
         ("AGORA_MINIO_USE_SSL", "on", "expected true or false"),
@@ -794,7 +805,7 @@ fn invalid_file_values_name_key_and_file() {
         (
             "StorageType = \"\"\n",
             "StorageType",
-            "expected disk, memory, s3, minio, azure (azureblob), external or mongo",
+            "expected disk, memory, s3, minio, azure (azureblob), gcp (gcs), external or mongo",
         ),
         (
             "GoBinaryEnvVars = [\"GOPROXY\"]\n",
@@ -838,42 +849,13 @@ fn invalid_file_values_name_key_and_file() {
 }
 
 #[test]
-fn unsupported_storage_types_name_their_source() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = write(
-        &dir,
-        "config.toml",
-        "StorageType = \"gcp\"\n[Storage.GCP]\nBucket = \"b\"\n",
-    );
-    let e = err(Some(&path), &[]);
-    assert_eq!(
-        e,
-        format!(
-            "storage type gcp is not supported yet (set by StorageType (file {})); agora \
-             supports disk, memory, s3, minio, azure (azureblob), external and mongo",
-            path.display()
-        )
-    );
-    let e = err(None, &[("ATHENS_STORAGE_TYPE", "gcp")]);
-    assert!(
-        e.starts_with("storage type gcp is not supported yet (set by ATHENS_STORAGE_TYPE (env))")
-    );
-    // The env can select a supported type over the file's unsupported one.
-    let loaded = load(Some(&path), &env_of(&[("AGORA_STORAGE_TYPE", "memory")])).unwrap();
-    assert_eq!(loaded.settings.storage, StorageSettings::Memory);
-    // agora's own format knows the Athens names too, but not their tables.
-    let path = write(&dir, "agora.toml", "[storage]\ntype = \"gcp\"\n");
-    assert!(err(Some(&path), &[]).starts_with("storage type gcp is not supported yet"));
-}
-
-#[test]
 fn unknown_agora_keys_are_rejected() {
     let dir = tempfile::tempdir().unwrap();
     for (text, key) in [
         ("[server]\nlisen = \"127.0.0.1:1\"\n", "lisen"),
         ("colour = true\n", "colour"),
         ("[storage.s3]\nbuckt = \"b\"\n", "buckt"),
-        ("[storage.gcp]\nbucket = \"b\"\n", "gcp"),
+        ("[storage.cassandra]\nhosts = \"h\"\n", "cassandra"),
         ("[metrics]\nenabled = true\n", "metrics"),
     ] {
         let path = write(&dir, "a.toml", text);
@@ -2074,4 +2056,95 @@ fn mongo_from_athens_file_env_and_agora_names() {
     let e = err(None, &[("AGORA_STORAGE_TYPE", "mongo")]);
     assert!(e.contains("storage.mongo.url"), "{e}");
     assert!(e.contains("ATHENS_MONGO_STORAGE_URL"), "{e}");
+}
+
+// ---------------------------------------------------------------------------------------
+// Google Cloud Storage
+
+#[test]
+fn gcp_from_athens_env_names() {
+    let loaded = load(
+        None,
+        &env_of(&[
+            ("ATHENS_STORAGE_TYPE", "gcp"),
+            ("ATHENS_STORAGE_GCP_BUCKET", "athens-modules"),
+            ("ATHENS_STORAGE_GCP_JSON_KEY", "Z2NwLXNlY3JldC1rZXk="),
+            ("STORAGE_EMULATOR_HOST", "127.0.0.1:9023"),
+        ]),
+    )
+    .unwrap();
+    assert_eq!(
+        loaded.settings.storage,
+        StorageSettings::Gcp(crate::GcpSettings {
+            bucket: "athens-modules".into(),
+            json_key: Some(crate::Secret::new("Z2NwLXNlY3JldC1rZXk=")),
+            emulator_host: Some("127.0.0.1:9023".into()),
+        })
+    );
+    for (key, name) in [
+        ("storage.type", "ATHENS_STORAGE_TYPE"),
+        ("storage.gcp.bucket", "ATHENS_STORAGE_GCP_BUCKET"),
+        ("storage.gcp.json_key", "ATHENS_STORAGE_GCP_JSON_KEY"),
+        ("storage.gcp.emulator_host", "STORAGE_EMULATOR_HOST"),
+    ] {
+        assert_eq!(
+            loaded.source(key),
+            Some(&Source::Env { name: name.into() }),
+            "{key}"
+        );
+    }
+    let shown = loaded.show();
+    assert!(shown.contains("storage.type = \"gcp\""), "{shown}");
+    assert!(!shown.contains("Z2NwLXNlY3JldC1rZXk="), "{shown}");
+    assert!(!format!("{:?}", loaded.settings).contains("Z2NwLXNlY3JldC1rZXk="));
+    assert!(
+        shown.contains("storage.gcp.json_key = \"<redacted>\""),
+        "{shown}"
+    );
+}
+
+#[test]
+fn gcp_from_athens_file_and_agora_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(
+        &dir,
+        "config.toml",
+        "StorageType = \"gcp\"\n[Storage.GCP]\nProjectID = \"p\"\nBucket = \"b1\"\n\
+         JSONKey = \"a2V5\"\n",
+    );
+    let loaded = load(Some(&path), &env_of(&[])).unwrap();
+    assert_eq!(
+        loaded.settings.storage,
+        StorageSettings::Gcp(crate::GcpSettings {
+            bucket: "b1".into(),
+            json_key: Some(crate::Secret::new("a2V5")),
+            emulator_host: None,
+        })
+    );
+    // agora's own file, with Google's name of the service.
+    let path = write(
+        &dir,
+        "agora.toml",
+        "[storage]\ntype = \"gcs\"\n[storage.gcp]\nbucket = \"b2\"\n\
+         emulator_host = \"localhost:9023\"\n",
+    );
+    let loaded = load(Some(&path), &env_of(&[("AGORA_GCP_BUCKET", "b3")])).unwrap();
+    assert_eq!(
+        loaded.settings.storage,
+        StorageSettings::Gcp(crate::GcpSettings {
+            bucket: "b3".into(),
+            json_key: None,
+            emulator_host: Some("localhost:9023".into()),
+        })
+    );
+}
+
+#[test]
+fn gcp_requires_a_bucket() {
+    let e = err(None, &[("ATHENS_STORAGE_TYPE", "gcp")]);
+    assert!(
+        e.starts_with("storage.gcp.bucket must be set when the storage type is gcp"),
+        "{e}"
+    );
+    assert!(e.contains("ATHENS_STORAGE_GCP_BUCKET"), "{e}");
 }

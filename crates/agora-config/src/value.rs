@@ -20,6 +20,7 @@ pub(crate) enum StorageKind {
     S3,
     Minio,
     Azure,
+    Gcp,
     External,
     Mongo,
     /// An Athens backend agora does not implement yet.
@@ -34,6 +35,7 @@ impl StorageKind {
             Self::S3 => "s3",
             Self::Minio => "minio",
             Self::Azure => "azure",
+            Self::Gcp => "gcp",
             Self::External => "external",
             Self::Mongo => "mongo",
             Self::Unsupported(name) => name,
@@ -41,7 +43,7 @@ impl StorageKind {
     }
 }
 
-const ATHENS_ONLY_STORAGE: [&str; 1] = ["gcp"];
+const ATHENS_ONLY_STORAGE: [&str; 0] = [];
 
 pub(crate) fn storage_kind(s: &str) -> Result<StorageKind, String> {
     match s.trim() {
@@ -51,6 +53,8 @@ pub(crate) fn storage_kind(s: &str) -> Result<StorageKind, String> {
         "minio" => Ok(StorageKind::Minio),
         // agora's name, and Athens' (`StorageType = "azureblob"`).
         "azure" | "azureblob" => Ok(StorageKind::Azure),
+        // Athens' name, and the service's.
+        "gcp" | "gcs" => Ok(StorageKind::Gcp),
         "external" => Ok(StorageKind::External),
         "mongo" => Ok(StorageKind::Mongo),
         other => ATHENS_ONLY_STORAGE
@@ -58,8 +62,8 @@ pub(crate) fn storage_kind(s: &str) -> Result<StorageKind, String> {
             .find(|k| **k == other)
             .map(|k| StorageKind::Unsupported(k))
             .ok_or_else(|| {
-                "expected disk, memory, s3, minio, azure (azureblob), external or mongo (Athens' \
-                 gcp is recognised but not supported yet)"
+                "expected disk, memory, s3, minio, azure (azureblob), gcp (gcs), external or \
+                 mongo"
                     .to_owned()
             }),
     }
@@ -475,7 +479,8 @@ mod tests {
         assert_eq!(storage_kind("disk"), Ok(StorageKind::Disk));
         assert_eq!(storage_kind("s3"), Ok(StorageKind::S3));
         assert_eq!(storage_kind("minio"), Ok(StorageKind::Minio));
-        assert_eq!(storage_kind("gcp"), Ok(StorageKind::Unsupported("gcp")));
+        assert_eq!(storage_kind("gcp"), Ok(StorageKind::Gcp));
+        assert_eq!(storage_kind("gcs"), Ok(StorageKind::Gcp));
         assert!(storage_kind("Disk").is_err());
         assert!(storage_kind("").is_err());
     }

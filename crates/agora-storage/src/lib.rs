@@ -3,12 +3,12 @@
 //! This crate owns the [`Storage`] trait, its error kinds, and the backends:
 //! [`fs::DiskStorage`] (Athens' disk layout, atomic and create-only) and
 //! [`memory::MemoryStorage`] (for tests and throwaway runs), which are always
-//! built; `object::ObjectStorage` (S3 and MinIO buckets, and Azure Blob
-//! containers, in Athens' key layouts), built with the `s3` and `azure` features; and
-//! `external::ExternalStorage` (a server speaking Athens' external HTTP storage
-//! protocol), built with the `external` feature; and `mongo::MongoStorage` (a MongoDB
-//! database in Athens' layout: a `modules` collection plus GridFS, over the official
-//! driver), built with the `mongo` feature. All four features are on by default.
+//! built; `object::ObjectStorage` (S3 and MinIO buckets, Azure Blob containers and
+//! Google Cloud Storage buckets, in Athens' key layouts), built with the `s3`, `azure` and
+//! `gcs` features; `external::ExternalStorage` (a server speaking Athens' external HTTP
+//! storage protocol), built with the `external` feature; and `mongo::MongoStorage` (a
+//! MongoDB database in Athens' layout: a `modules` collection plus GridFS, over the
+//! official driver), built with the `mongo` feature. All these features are on by default.
 //!
 //! A stored version is three artifacts (`.info`, `.mod`, `.zip`). It counts as
 //! present only once all three are complete, and once present it never changes.

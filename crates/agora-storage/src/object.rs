@@ -1,7 +1,9 @@
-//! S3, MinIO and Azure Blob storage, through Apache Arrow's `object_store` crate.
+//! S3, MinIO, Azure Blob and Google Cloud Storage, through the `object_store` interface.
 //!
 //! This module owns the object-store backend ([`ObjectStorage::s3`] for S3 and MinIO,
-//! [`ObjectStorage::azure`] for Azure Blob, which uses the S3 layout as Athens does): the
+//! [`ObjectStorage::azure`] for Azure Blob and `ObjectStorage::gcs` for Google Cloud
+//! Storage (OpenDAL's JSON-API client behind `object_store_opendal`), both in the S3
+//! layout as Athens does): the
 //! two key layouts Athens uses on a bucket, the write protocol that makes a version appear only once it is complete, and
 //! the mapping of `object_store` errors onto [`ErrorKind`](crate::ErrorKind).
 //!
@@ -258,6 +260,51 @@ impl std::fmt::Debug for AzureConfig {
     }
 }
 
+/// Everything needed to reach a Google Cloud Storage bucket. Always Athens' S3 key layout
+/// (`<module>/@v/<version>.{info,mod,zip}`, as Athens' `pkg/storage/gcp`). The JSON key is
+/// redacted from `Debug`.
+#[cfg(feature = "gcs")]
+#[derive(Clone, PartialEq, Eq)]
+pub struct GcsConfig {
+    /// The bucket (`ATHENS_STORAGE_GCP_BUCKET`). It must exist.
+    pub bucket: String,
+    /// A service-account JSON key, base64-encoded (`ATHENS_STORAGE_GCP_JSON_KEY`). With
+    /// none, Google's default credentials are used (`GOOGLE_APPLICATION_CREDENTIALS`, the
+    /// gcloud configuration, the VM metadata server).
+    pub json_key: Option<String>,
+    /// An emulator's `host:port` or URL (`STORAGE_EMULATOR_HOST`, as Google's client
+    /// libraries read it). When set, requests go there, unauthenticated.
+    pub emulator_host: Option<String>,
+}
+
+#[cfg(feature = "gcs")]
+impl GcsConfig {
+    /// The emulator's base URL: `STORAGE_EMULATOR_HOST` with `http://` added when it has
+    /// no scheme (as Google's Go client does).
+    pub fn emulator_url(&self) -> Option<String> {
+        let host = self.emulator_host.as_deref()?.trim().trim_end_matches('/');
+        if host.is_empty() {
+            return None;
+        }
+        Some(if host.contains("://") {
+            host.to_owned()
+        } else {
+            format!("http://{host}")
+        })
+    }
+}
+
+#[cfg(feature = "gcs")]
+impl std::fmt::Debug for GcsConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GcsConfig")
+            .field("bucket", &self.bucket)
+            .field("json_key", &self.json_key.as_ref().map(|_| "<redacted>"))
+            .field("emulator_host", &self.emulator_host)
+            .finish()
+    }
+}
+
 /// A module cache in an S3-compatible bucket, in one of Athens' layouts.
 #[derive(Debug, Clone)]
 pub struct ObjectStorage {
@@ -266,6 +313,21 @@ pub struct ObjectStorage {
     describe: String,
     stale_claim_age: Duration,
     claim_wait: Duration,
+    /// How the zip goes up: an object_store multipart upload, or (GCS) a create-only
+    /// OpenDAL writer.
+    zip_upload: ZipUpload,
+}
+
+/// How [`ObjectStorage`] uploads a zip larger than one part.
+#[derive(Debug, Clone)]
+enum ZipUpload {
+    /// object_store's multipart upload (S3 multipart, Azure block list).
+    Multipart,
+    /// An OpenDAL writer with `if_not_exists` (GCS: a JSON-API resumable upload started
+    /// with `ifGenerationMatch=0`). object_store_opendal's multipart upload cannot carry
+    /// the condition, and OpenDAL's unconditional GCS writer uses the XML multipart API.
+    #[cfg(feature = "gcs")]
+    CreateOnly(opendal::Operator),
 }
 
 impl ObjectStorage {
@@ -341,6 +403,7 @@ impl ObjectStorage {
             describe,
             stale_claim_age: DEFAULT_STALE_CLAIM_AGE,
             claim_wait: DEFAULT_CLAIM_WAIT,
+            zip_upload: ZipUpload::Multipart,
         })
     }
 
@@ -391,6 +454,68 @@ impl ObjectStorage {
             layout: Layout::S3,
             describe,
             stale_claim_age: DEFAULT_STALE_CLAIM_AGE,
+            zip_upload: ZipUpload::Multipart,
+            claim_wait: DEFAULT_CLAIM_WAIT,
+        })
+    }
+
+    /// Connects to the Google Cloud Storage bucket described by `config`, in Athens' S3
+    /// key layout. No request is made until first use.
+    ///
+    /// The client is OpenDAL's GCS service (the JSON API), wrapped by
+    /// `object_store_opendal` so that the write protocol is the one every other bucket
+    /// uses. Create-only writes carry `ifGenerationMatch=0`; the zip goes up as a
+    /// resumable upload in 8 MiB chunks, also with `ifGenerationMatch=0`.
+    ///
+    /// # Errors
+    /// [`ErrorKind::Unavailable`](crate::ErrorKind::Unavailable) when the configuration
+    /// cannot make a client (an unreadable JSON key, for instance).
+    #[cfg(feature = "gcs")]
+    pub fn gcs(config: &GcsConfig) -> Result<Self, StorageError> {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let unavailable =
+            |what: &str, e: opendal::Error| StorageError::io(what, io::Error::other(e.to_string()));
+        let mut builder = opendal::services::Gcs::default().bucket(&config.bucket);
+        let emulator = config.emulator_url();
+        if let Some(url) = &emulator {
+            // Google's libraries send no credentials to an emulator.
+            builder = builder
+                .endpoint(url)
+                .skip_signature()
+                .disable_vm_metadata()
+                .disable_config_load();
+        } else if let Some(key) = config.json_key.as_deref().filter(|k| !k.trim().is_empty()) {
+            builder = builder.credential(key.trim());
+        }
+        let op = opendal::Operator::new(builder)
+            .map_err(|e| unavailable("configuring GCS client", e))?
+            .layer(
+                // Like client_options(): a few quick retries, then report the outage.
+                opendal::layers::RetryLayer::new()
+                    .with_max_times(2)
+                    .with_max_delay(Duration::from_secs(2)),
+            );
+        let client = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(5))
+            .read_timeout(Duration::from_secs(60))
+            .build()
+            .map_err(|e| StorageError::io("configuring GCS client", io::Error::other(e)))?;
+        let transport = opendal::HttpTransporter::new(
+            opendal_http_transport_reqwest::ReqwestTransport::new(client),
+        );
+        let ctx = op.base_context().with_http_transport(transport);
+        let op = op.with_context(ctx);
+        let describe = format!(
+            "gcs:{}{}",
+            config.bucket,
+            emulator.map(|e| format!(" at {e}")).unwrap_or_default()
+        );
+        Ok(ObjectStorage {
+            store: Arc::new(object_store_opendal::OpendalStore::new(op.clone())),
+            layout: Layout::S3,
+            describe,
+            stale_claim_age: DEFAULT_STALE_CLAIM_AGE,
+            zip_upload: ZipUpload::CreateOnly(op),
             claim_wait: DEFAULT_CLAIM_WAIT,
         })
     }
@@ -566,6 +691,10 @@ impl ObjectStorage {
         let first = read_part(&mut file)
             .await
             .map_err(|e| StorageError::io("reading the zip spool file", e))?;
+        #[cfg(feature = "gcs")]
+        if let ZipUpload::CreateOnly(op) = &self.zip_upload {
+            return upload_create_only(op, key, first, file).await;
+        }
         if first.len() < PART_SIZE {
             // The whole zip fits in one part: one PUT. Overwrite, because only the claim
             // holder gets here, and what is there is an abandoned write.
@@ -922,6 +1051,98 @@ async fn read_part(file: &mut tokio::fs::File) -> io::Result<Bytes> {
     Ok(buf.freeze())
 }
 
+/// Uploads a zip create-only through an OpenDAL writer, streaming from the spool file
+/// (`first` is its first part, already read). Only the claim holder gets here, so a zip
+/// already there is an abandoned write's: it is removed and the upload made again, once.
+#[cfg(feature = "gcs")]
+async fn upload_create_only(
+    op: &opendal::Operator,
+    key: &Path,
+    first: Bytes,
+    mut file: tokio::fs::File,
+) -> Result<(), StorageError> {
+    use tokio::io::AsyncSeekExt;
+
+    let path = key.as_ref();
+    let mut first = Some(first);
+    for attempt in 0..2 {
+        let part = match first.take() {
+            Some(part) => part,
+            None => {
+                file.rewind()
+                    .await
+                    .map_err(|e| StorageError::io("rereading the zip spool file", e))?;
+                read_part(&mut file)
+                    .await
+                    .map_err(|e| StorageError::io("reading the zip spool file", e))?
+            }
+        };
+        match write_create_only(op, path, part, &mut file).await {
+            Err(e) if attempt == 0 && e.kind() == crate::ErrorKind::AlreadyExists => {
+                warn!(key = %key, "replacing the zip of an abandoned write");
+                op.delete(path)
+                    .await
+                    .map_err(|e| map_opendal_err(&format!("removing {key}"), &e))?;
+            }
+            res => return res,
+        }
+    }
+    Err(StorageError::already_exists(format!(
+        "writing {key}: already exists"
+    )))
+}
+
+#[cfg(feature = "gcs")]
+async fn write_create_only(
+    op: &opendal::Operator,
+    path: &str,
+    first: Bytes,
+    file: &mut tokio::fs::File,
+) -> Result<(), StorageError> {
+    let mut writer = op
+        .writer_with(path)
+        .if_not_exists(true)
+        .content_type("application/octet-stream")
+        .await
+        .map_err(|e| map_opendal_err(&format!("starting upload of {path}"), &e))?;
+    let res: Result<(), StorageError> = async {
+        let mut part = first;
+        while !part.is_empty() {
+            writer
+                .write(part)
+                .await
+                .map_err(|e| map_opendal_err(&format!("uploading {path}"), &e))?;
+            part = read_part(file)
+                .await
+                .map_err(|e| StorageError::io("reading the zip spool file", e))?;
+        }
+        writer
+            .close()
+            .await
+            .map(drop)
+            .map_err(|e| map_opendal_err(&format!("completing upload of {path}"), &e))
+    }
+    .await;
+    if res.is_err() {
+        // Cancel the resumable session (nothing was made visible).
+        if let Err(abort) = writer.abort().await {
+            debug!(key = path, error = %abort, "could not cancel a failed upload");
+        }
+    }
+    res
+}
+
+#[cfg(feature = "gcs")]
+fn map_opendal_err(context: &str, e: &opendal::Error) -> StorageError {
+    match e.kind() {
+        opendal::ErrorKind::NotFound => StorageError::not_found(format!("{context}: not found")),
+        opendal::ErrorKind::AlreadyExists | opendal::ErrorKind::ConditionNotMatch => {
+            StorageError::already_exists(format!("{context}: already exists"))
+        }
+        _ => StorageError::io(context, io::Error::other(e.to_string())),
+    }
+}
+
 /// The key for `raw`, byte for byte. `Path::from` would percent-encode characters such as
 /// `~` and miss Athens' keys; `Path::parse` keeps them, and only refuses empty, `.` and `..`
 /// elements, which validated module paths and versions never have.
@@ -949,8 +1170,12 @@ fn classify(e: &object_store::Error) -> Class {
     match e {
         object_store::Error::NotFound { .. } => {
             let chain = error_chain(e);
-            // S3/GCS `NoSuchBucket`, Azure `ContainerNotFound`.
-            if chain.contains("NoSuchBucket") || chain.contains("ContainerNotFound") {
+            // S3 `NoSuchBucket`, Azure `ContainerNotFound`, GCS's JSON API "The specified
+            // bucket does not exist." (OpenDAL keeps the error body in its message).
+            if chain.contains("NoSuchBucket")
+                || chain.contains("ContainerNotFound")
+                || chain.contains("bucket does not exist")
+            {
                 Class::Unavailable
             } else {
                 Class::NotFound

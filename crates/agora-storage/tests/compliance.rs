@@ -13,6 +13,11 @@
 //! server does: whole zips only, 400 for every failed save). Every suite test holds for
 //! it; create-only holds because the server's backend refuses the second save.
 //!
+//! The GCS backend runs against gcp-storage-emulator 2026.7.19, started the same way
+//! (in memory, a fresh bucket per test); it fails, never skips, without it. The emulator
+//! ignores `ifGenerationMatch`, so the create-only race (`race_suite!`) is not run for
+//! GCS; `gcs_backend` checks on the wire that agora sends the precondition.
+//!
 //! The catalog tests also write, behind the backend's back ([`Fixture::put_raw`]), what
 //! crashes and other tools leave in each layout: versions without their commit marker,
 //! scratch files, lock and part objects, and markers of invalid module paths.
@@ -395,32 +400,6 @@ macro_rules! suite {
                 assert_eq!(f.storage.go_mod(&md, &ver).await.unwrap(), "module first\n");
             }
 
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn racing_puts_store_exactly_one() {
-                let Some(f) = super::Gate::open(super::$backend()) else { return };
-                let (md, ver) = (m("example.com/race"), v("v0.1.0"));
-                let mut tasks = Vec::new();
-                for i in 0..16 {
-                    let nv = new_version(f.dir.path(), &format!("w{i}"), format!("zip from writer {i}").as_bytes(), "v0.1.0");
-                    let s = f.storage.clone();
-                    let (md, ver) = (md.clone(), ver.clone());
-                    tasks.push(tokio::spawn(async move { s.put(&md, &ver, nv).await }));
-                }
-                let mut ok = 0;
-                for t in tasks {
-                    match t.await.unwrap() {
-                        Ok(()) => ok += 1,
-                        Err(e) => assert_eq!(e.kind(), ErrorKind::AlreadyExists, "{e}"),
-                    }
-                }
-                assert_eq!(ok, 1);
-                // Whichever writer won, its three files belong together.
-                let go_mod = f.storage.go_mod(&md, &ver).await.unwrap();
-                let winner = std::str::from_utf8(&go_mod).unwrap().trim().trim_start_matches("module ").to_string();
-                let zip = read_zip(&*f.storage, &md, &ver, None).await;
-                assert_eq!(zip, format!("zip from writer {}", winner.trim_start_matches('w')).into_bytes());
-            }
-
             #[tokio::test]
             async fn listing_is_isolated_by_module_path() {
                 let Some(f) = super::Gate::open(super::$backend()) else { return };
@@ -548,11 +527,54 @@ macro_rules! suite {
     )*};
 }
 
+/// The create-only race, for every backend whose server enforces create-only writes.
+/// Not for `gcs`: gcp-storage-emulator ignores `ifGenerationMatch=0` (it never answers
+/// 412), so two writers that both find the version absent both "create" the claim, and
+/// no client can make that race come out right against it. agora does send the
+/// precondition (`gcs_backend::create_only_writes_carry_if_generation_match_0` checks it
+/// on the wire), and real GCS enforces it. See docs/storage/gcs.md.
+macro_rules! race_suite {
+    ($($backend:ident),*) => {$(
+        mod $backend {
+            use super::*;
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn racing_puts_store_exactly_one() {
+                let Some(f) = super::Gate::open(super::$backend()) else { return };
+                let (md, ver) = (m("example.com/race"), v("v0.1.0"));
+                let mut tasks = Vec::new();
+                for i in 0..16 {
+                    let nv = new_version(f.dir.path(), &format!("w{i}"), format!("zip from writer {i}").as_bytes(), "v0.1.0");
+                    let s = f.storage.clone();
+                    let (md, ver) = (md.clone(), ver.clone());
+                    tasks.push(tokio::spawn(async move { s.put(&md, &ver, nv).await }));
+                }
+                let mut ok = 0;
+                for t in tasks {
+                    match t.await.unwrap() {
+                        Ok(()) => ok += 1,
+                        Err(e) => assert_eq!(e.kind(), ErrorKind::AlreadyExists, "{e}"),
+                    }
+                }
+                assert_eq!(ok, 1);
+                // Whichever writer won, its three files belong together.
+                let go_mod = f.storage.go_mod(&md, &ver).await.unwrap();
+                let winner = std::str::from_utf8(&go_mod).unwrap().trim().trim_start_matches("module ").to_string();
+                let zip = read_zip(&*f.storage, &md, &ver, None).await;
+                assert_eq!(zip, format!("zip from writer {}", winner.trim_start_matches('w')).into_bytes());
+            }
+
+        }
+    )*};
+}
+
 suite!(disk, memory);
 #[cfg(feature = "s3")]
 suite!(s3, minio);
 #[cfg(feature = "azure")]
 suite!(azure);
+#[cfg(feature = "gcs")]
+suite!(gcs);
 #[cfg(feature = "external")]
 suite!(external, external_athens);
 #[cfg(feature = "mongo")]
@@ -636,6 +658,31 @@ mod mongo_server {
         .join()
         .unwrap();
         Some((MongoStorage::new(options, &config).unwrap(), config))
+    }
+}
+
+mod race {
+    use super::*;
+
+    race_suite!(disk, memory);
+    #[cfg(feature = "s3")]
+    race_suite!(s3, minio);
+    #[cfg(feature = "azure")]
+    race_suite!(azure);
+    #[cfg(feature = "external")]
+    race_suite!(external, external_athens);
+    #[cfg(feature = "mongo")]
+    race_suite!(mongo);
+}
+
+#[cfg(feature = "gcs")]
+fn gcs() -> Fixture {
+    let emu = gcs_emulator::shared();
+    let (storage, bucket) = emu.storage();
+    Fixture {
+        storage: Arc::new(storage),
+        dir: tempfile::tempdir().unwrap(),
+        raw: Raw::Object(emu.raw(&bucket), agora_storage::object::Layout::S3),
     }
 }
 
@@ -2688,5 +2735,499 @@ mod external_protocol {
             ErrorKind::NotFound
         );
         s.ready().await.unwrap();
+    }
+}
+
+/// A gcp-storage-emulator server for this test binary, and fresh buckets on it.
+#[cfg(feature = "gcs")]
+mod gcs_emulator {
+    use std::io::{Read, Write};
+    use std::net::{TcpListener, TcpStream};
+    use std::process::{Child, Command, Stdio};
+    use std::sync::OnceLock;
+    use std::sync::atomic::{AtomicU64, Ordering};
+    use std::time::{Duration, Instant};
+
+    use agora_storage::object::{GcsConfig, ObjectStorage};
+
+    /// A gcp-storage-emulator server (in memory); stopped when dropped, or by its
+    /// watchdog shell when the test process exits.
+    pub struct Emulator {
+        pub port: u16,
+        child: Child,
+    }
+
+    impl Drop for Emulator {
+        fn drop(&mut self) {
+            self.stop();
+        }
+    }
+
+    impl Emulator {
+        /// Starts an emulator of its own on a free port.
+        pub fn start() -> Emulator {
+            Self::start_on(None)
+        }
+
+        /// Starts the emulator on `port`, or on a free port when `None`.
+        pub fn start_on(port: Option<u16>) -> Emulator {
+            let mut last = String::new();
+            for _ in 0..3 {
+                let port = port.unwrap_or_else(free_port);
+                let child = Command::new("sh")
+                    .args([
+                        "-c",
+                        "gcp-storage-emulator start --host 127.0.0.1 --port \"$1\" --in-memory -q \
+                         >/dev/null 2>&1 & m=$!\n\
+                         trap 'kill $m 2>/dev/null; exit 0' TERM INT HUP\n\
+                         while kill -0 \"$2\" 2>/dev/null && kill -0 $m 2>/dev/null; do sleep 0.5; done\n\
+                         kill $m 2>/dev/null",
+                        "sh",
+                        &port.to_string(),
+                        &std::process::id().to_string(),
+                    ])
+                    .stdin(Stdio::null())
+                    .spawn()
+                    .expect("cannot run sh to start gcp-storage-emulator");
+                let mut emu = Emulator { port, child };
+                let deadline = Instant::now() + Duration::from_secs(20);
+                while Instant::now() < deadline {
+                    if http(port, "GET", "/", "").is_ok_and(|status| status == 200) {
+                        return emu;
+                    }
+                    if let Ok(Some(status)) = emu.child.try_wait() {
+                        last = format!("gcp-storage-emulator exited with {status}");
+                        break;
+                    }
+                    std::thread::sleep(Duration::from_millis(50));
+                }
+                if last.is_empty() {
+                    last =
+                        format!("gcp-storage-emulator did not answer on port {port} within 20 s");
+                }
+                drop(emu);
+            }
+            panic!(
+                "cannot start gcp-storage-emulator ({last}); install it with \
+                 pip install gcp-storage-emulator==2026.7.19 (scripts/test.sh does)"
+            );
+        }
+
+        /// Stops the server and waits until its port is closed.
+        pub fn stop(&mut self) {
+            if let Ok(None) = self.child.try_wait() {
+                let _ = Command::new("kill")
+                    .args(["-TERM", &self.child.id().to_string()])
+                    .status();
+                let _ = self.child.wait();
+            }
+            let deadline = Instant::now() + Duration::from_secs(10);
+            while Instant::now() < deadline && TcpStream::connect(("127.0.0.1", self.port)).is_ok()
+            {
+                std::thread::sleep(Duration::from_millis(50));
+            }
+        }
+
+        /// Creates a bucket named `name` (JSON API `buckets.insert`).
+        pub fn create_bucket(&self, name: &str) {
+            let status = http(
+                self.port,
+                "POST",
+                "/storage/v1/b?project=agora",
+                &format!("{{\"name\":\"{name}\"}}"),
+            )
+            .unwrap();
+            assert_eq!(status, 200, "creating bucket {name}");
+        }
+
+        /// Creates a bucket with a fresh random name and returns the name.
+        pub fn bucket(&self) -> String {
+            static SEQ: AtomicU64 = AtomicU64::new(0);
+            let nanos = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .subsec_nanos();
+            let name = format!(
+                "agora-{}-{}-{nanos:x}",
+                std::process::id(),
+                SEQ.fetch_add(1, Ordering::Relaxed)
+            );
+            self.create_bucket(&name);
+            name
+        }
+
+        pub fn config(&self, bucket: &str) -> GcsConfig {
+            GcsConfig {
+                bucket: bucket.to_owned(),
+                json_key: None,
+                emulator_host: Some(format!("127.0.0.1:{}", self.port)),
+            }
+        }
+
+        pub fn storage(&self) -> (ObjectStorage, String) {
+            let bucket = self.bucket();
+            (ObjectStorage::gcs(&self.config(&bucket)).unwrap(), bucket)
+        }
+
+        /// Another client of `bucket` (OpenDAL's GCS service, unconditional writes), for
+        /// writing behind the backend's back.
+        pub fn raw(&self, bucket: &str) -> std::sync::Arc<dyn object_store::ObjectStore> {
+            let builder = opendal::services::Gcs::default()
+                .bucket(bucket)
+                .endpoint(&format!("http://127.0.0.1:{}", self.port))
+                .skip_signature()
+                .disable_vm_metadata()
+                .disable_config_load();
+            let op = opendal::Operator::new(builder).unwrap();
+            let transport = opendal::HttpTransporter::new(
+                opendal_http_transport_reqwest::ReqwestTransport::new(reqwest::Client::new()),
+            );
+            let ctx = op.base_context().with_http_transport(transport);
+            std::sync::Arc::new(CreatePuts(std::sync::Arc::new(
+                object_store_opendal::OpendalStore::new(op.with_context(ctx)),
+            )))
+        }
+    }
+
+    /// An object store whose plain puts are create-only ones. OpenDAL's unconditional
+    /// single-request GCS upload (`uploadType=media` without a Content-Type) is not one
+    /// the emulator answers with JSON, while its create-only (resumable) upload works;
+    /// the raw writes of the tests go to keys that do not exist yet anyway.
+    #[derive(Debug)]
+    struct CreatePuts(std::sync::Arc<dyn object_store::ObjectStore>);
+
+    impl std::fmt::Display for CreatePuts {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            write!(f, "CreatePuts({})", self.0)
+        }
+    }
+
+    #[async_trait::async_trait]
+    impl object_store::ObjectStore for CreatePuts {
+        async fn put_opts(
+            &self,
+            location: &object_store::path::Path,
+            payload: object_store::PutPayload,
+            mut opts: object_store::PutOptions,
+        ) -> object_store::Result<object_store::PutResult> {
+            if opts.mode == object_store::PutMode::Overwrite {
+                opts.mode = object_store::PutMode::Create;
+            }
+            self.0.put_opts(location, payload, opts).await
+        }
+
+        async fn put_multipart_opts(
+            &self,
+            location: &object_store::path::Path,
+            opts: object_store::PutMultipartOptions,
+        ) -> object_store::Result<Box<dyn object_store::MultipartUpload>> {
+            self.0.put_multipart_opts(location, opts).await
+        }
+
+        async fn get_opts(
+            &self,
+            location: &object_store::path::Path,
+            options: object_store::GetOptions,
+        ) -> object_store::Result<object_store::GetResult> {
+            self.0.get_opts(location, options).await
+        }
+
+        fn delete_stream(
+            &self,
+            locations: futures_util::stream::BoxStream<
+                'static,
+                object_store::Result<object_store::path::Path>,
+            >,
+        ) -> futures_util::stream::BoxStream<'static, object_store::Result<object_store::path::Path>>
+        {
+            self.0.delete_stream(locations)
+        }
+
+        fn list(
+            &self,
+            prefix: Option<&object_store::path::Path>,
+        ) -> futures_util::stream::BoxStream<'static, object_store::Result<object_store::ObjectMeta>>
+        {
+            self.0.list(prefix)
+        }
+
+        async fn list_with_delimiter(
+            &self,
+            prefix: Option<&object_store::path::Path>,
+        ) -> object_store::Result<object_store::ListResult> {
+            self.0.list_with_delimiter(prefix).await
+        }
+
+        async fn copy_opts(
+            &self,
+            from: &object_store::path::Path,
+            to: &object_store::path::Path,
+            options: object_store::CopyOptions,
+        ) -> object_store::Result<()> {
+            self.0.copy_opts(from, to, options).await
+        }
+    }
+
+    /// The emulator shared by this test binary.
+    pub fn shared() -> &'static Emulator {
+        static EMULATOR: OnceLock<Emulator> = OnceLock::new();
+        EMULATOR.get_or_init(Emulator::start)
+    }
+
+    pub fn free_port() -> u16 {
+        TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port()
+    }
+
+    /// A minimal HTTP/1.1 request with a JSON body; returns the status code.
+    fn http(port: u16, method: &str, path: &str, body: &str) -> std::io::Result<u16> {
+        let mut conn = TcpStream::connect(("127.0.0.1", port))?;
+        conn.set_read_timeout(Some(Duration::from_secs(5)))?;
+        write!(
+            conn,
+            "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\
+             Content-Type: application/json\r\nContent-Length: {}\r\n\
+             Connection: close\r\n\r\n{body}",
+            body.len()
+        )?;
+        let mut head = [0u8; 12];
+        conn.read_exact(&mut head)?;
+        let text = String::from_utf8_lossy(&head);
+        text.get(9..12)
+            .and_then(|s| s.parse().ok())
+            .ok_or_else(|| std::io::Error::other(format!("bad status line {text:?}")))
+    }
+}
+
+/// GCS-only behaviour: exact keys, what goes on the wire, a multi-chunk zip, outages.
+#[cfg(feature = "gcs")]
+mod gcs_backend {
+    use std::sync::Mutex;
+
+    use agora_storage::Storage;
+    use agora_storage::object::ObjectStorage;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::net::{TcpListener, TcpStream};
+
+    use super::gcs_emulator::{self, Emulator};
+    use super::*;
+
+    /// A TCP relay in front of the emulator that keeps every byte the client sent, so
+    /// a test can read the requests exactly as they went over the wire.
+    async fn recording_relay(port: u16) -> (u16, Arc<Mutex<Vec<u8>>>) {
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let relay_port = listener.local_addr().unwrap().port();
+        let seen2 = seen.clone();
+        tokio::spawn(async move {
+            while let Ok((client, _)) = listener.accept().await {
+                let seen = seen2.clone();
+                tokio::spawn(async move {
+                    let Ok(up) = TcpStream::connect(("127.0.0.1", port)).await else {
+                        return;
+                    };
+                    let (mut cr, mut cw) = client.into_split();
+                    let (mut ur, mut uw) = up.into_split();
+                    let upstream = async {
+                        let mut buf = vec![0u8; 64 * 1024];
+                        loop {
+                            match cr.read(&mut buf).await {
+                                Ok(0) | Err(_) => break,
+                                Ok(n) => {
+                                    seen.lock().unwrap().extend_from_slice(&buf[..n]);
+                                    if uw.write_all(&buf[..n]).await.is_err() {
+                                        break;
+                                    }
+                                }
+                            }
+                        }
+                        let _ = uw.shutdown().await;
+                    };
+                    let downstream = async {
+                        let _ = tokio::io::copy(&mut ur, &mut cw).await;
+                        let _ = cw.shutdown().await;
+                    };
+                    tokio::join!(upstream, downstream);
+                });
+            }
+        });
+        (relay_port, seen)
+    }
+
+    /// The request lines (`METHOD target HTTP/1.1`) among the recorded bytes. A request
+    /// line may follow the previous request's body directly, so it is searched for, not
+    /// split on.
+    fn request_lines(seen: &[u8]) -> Vec<String> {
+        let text = String::from_utf8_lossy(seen);
+        let mut lines = Vec::new();
+        for method in ["GET /", "POST /", "PUT /", "DELETE /"] {
+            for (at, _) in text.match_indices(method) {
+                let rest = &text[at..];
+                if let Some(end) = rest.find("\r\n") {
+                    let line = &rest[..end];
+                    if line.ends_with(" HTTP/1.1") {
+                        lines.push((at, line.to_owned()));
+                    }
+                }
+            }
+        }
+        lines.sort();
+        lines.into_iter().map(|(_, l)| l).collect()
+    }
+
+    /// agora sends `ifGenerationMatch=0` on every create-only write (`.mod`, zip and
+    /// `.info`). The emulator ignores it, so the wire is the only place to check it.
+    #[tokio::test]
+    async fn create_only_writes_carry_if_generation_match_0() {
+        let emu = gcs_emulator::shared();
+        let bucket = emu.bucket();
+        let (relay, seen) = recording_relay(emu.port).await;
+        let mut cfg = emu.config(&bucket);
+        cfg.emulator_host = Some(format!("http://127.0.0.1:{relay}"));
+        let s = ObjectStorage::gcs(&cfg).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let (md, ver) = (m("example.com/pre"), v("v1.0.0"));
+        // Over one resumable chunk (8 MiB), so the zip goes up in several requests.
+        let zip: Vec<u8> = (0..9_000_000u32).map(|i| (i % 253) as u8).collect();
+        s.put(&md, &ver, new_version(dir.path(), "p", &zip, "v1.0.0"))
+            .await
+            .unwrap();
+        assert_eq!(read_zip(&s, &md, &ver, None).await, zip);
+
+        let lines = request_lines(&seen.lock().unwrap());
+        let starts: Vec<&String> = lines
+            .iter()
+            .filter(|l| l.starts_with("POST ") && l.contains("/upload/storage/v1/b/"))
+            .collect();
+        for name in ["v1.0.0.mod", "v1.0.0.zip", "v1.0.0.info"] {
+            let upload = starts
+                .iter()
+                .find(|l| {
+                    l.contains(&format!("%40v%2F{name}")) || l.contains(&format!("@v/{name}"))
+                })
+                .unwrap_or_else(|| panic!("no upload of {name} in {lines:#?}"));
+            assert!(
+                upload.contains("ifGenerationMatch=0"),
+                "{name} was written without ifGenerationMatch=0: {upload}"
+            );
+        }
+        // Nothing was written any other way (no plain PUT of an object, no XML API).
+        assert!(
+            !lines
+                .iter()
+                .any(|l| l.starts_with(&format!("PUT /{bucket}/"))),
+            "{lines:#?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn writes_athens_keys_exactly() {
+        let emu = gcs_emulator::shared();
+        let (s, bucket) = emu.storage();
+        let dir = tempfile::tempdir().unwrap();
+        let (md, ver) = (m("example.com/Mixed/Case"), v("v1.0.0+incompatible"));
+        s.put(
+            &md,
+            &ver,
+            new_version(dir.path(), "k", b"z", "v1.0.0+incompatible"),
+        )
+        .await
+        .unwrap();
+        // List the bucket through the JSON API, as any other client would.
+        let out = std::process::Command::new("python3")
+            .args([
+                "-c",
+                &format!(
+                    "import json, urllib.request\n\
+                     r = urllib.request.urlopen('http://127.0.0.1:{}/storage/v1/b/{bucket}/o')\n\
+                     print('\\n'.join(sorted(i['name'] for i in json.load(r).get('items', []))))",
+                    emu.port
+                ),
+            ])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{out:?}");
+        let keys = String::from_utf8(out.stdout).unwrap();
+        assert_eq!(
+            keys.lines().collect::<Vec<_>>(),
+            [
+                "example.com/Mixed/Case/@v/v1.0.0+incompatible.info",
+                "example.com/Mixed/Case/@v/v1.0.0+incompatible.mod",
+                "example.com/Mixed/Case/@v/v1.0.0+incompatible.zip",
+            ]
+        );
+    }
+
+    #[tokio::test]
+    async fn unreachable_emulator_is_unavailable_and_recovers() {
+        let dir = tempfile::tempdir().unwrap();
+        let (md, ver) = (m("example.com/down"), v("v1.0.0"));
+        let mut own = Emulator::start();
+        let bucket = own.bucket();
+        let s = ObjectStorage::gcs(&own.config(&bucket)).unwrap();
+        s.put(&md, &ver, new_version(dir.path(), "d", b"z", "v1.0.0"))
+            .await
+            .unwrap();
+        let z = s.zip(&md, &ver).await.unwrap();
+        s.ready().await.unwrap();
+        own.stop();
+
+        let kinds = [
+            s.info(&md, &ver).await.unwrap_err().kind(),
+            s.go_mod(&md, &ver).await.unwrap_err().kind(),
+            s.zip(&md, &ver).await.unwrap_err().kind(),
+            s.list(&md).await.unwrap_err().kind(),
+            s.exists(&md, &ver).await.unwrap_err().kind(),
+            s.delete(&md, &ver).await.unwrap_err().kind(),
+            s.ready().await.unwrap_err().kind(),
+            s.put(
+                &md,
+                &v("v2.0.0"),
+                new_version(dir.path(), "e", b"z", "v2.0.0"),
+            )
+            .await
+            .unwrap_err()
+            .kind(),
+        ];
+        assert!(
+            kinds.iter().all(|k| *k == ErrorKind::Unavailable),
+            "{kinds:?}"
+        );
+        let Err(err) = z.stream(0..1).await else {
+            panic!("streaming from a stopped server succeeded");
+        };
+        assert_eq!(err.kind(), ErrorKind::Unavailable, "{err}");
+
+        // Back (empty: the emulator runs in memory), the same storage works by itself.
+        let again = Emulator::start_on(Some(own.port));
+        again.create_bucket(&bucket);
+        s.ready().await.unwrap();
+        assert!(!s.exists(&md, &ver).await.unwrap());
+    }
+
+    /// A missing bucket fails readiness (the probe lists the bucket).
+    #[tokio::test]
+    async fn missing_bucket_is_not_ready() {
+        let emu = gcs_emulator::shared();
+        let s = ObjectStorage::gcs(&emu.config("agora-no-such-bucket")).unwrap();
+        assert_eq!(s.ready().await.unwrap_err().kind(), ErrorKind::Unavailable);
+        // Reads cannot tell a missing bucket from a missing object here: the emulator
+        // answers both with a bare 404, where GCS says "The specified bucket does not
+        // exist." (which agora reads as an outage). See docs/storage/gcs.md.
+    }
+
+    #[test]
+    fn config_debug_redacts_the_key() {
+        let cfg = agora_storage::object::GcsConfig {
+            bucket: "b".into(),
+            json_key: Some("c2VjcmV0LWtleQ==".into()),
+            emulator_host: None,
+        };
+        let text = format!("{cfg:?}");
+        assert!(!text.contains("c2VjcmV0"), "{text}");
+        assert!(text.contains("<redacted>"), "{text}");
     }
 }

@@ -14,7 +14,7 @@ use agora_storage::external::ExternalStorage;
 use agora_storage::fs::DiskStorage;
 use agora_storage::memory::MemoryStorage;
 use agora_storage::mongo::{MongoConfig, MongoStorage};
-use agora_storage::object::{AzureConfig, Layout, ObjectStorage, S3Config};
+use agora_storage::object::{AzureConfig, GcsConfig, Layout, ObjectStorage, S3Config};
 use agora_upstream::{Credentials, GoFetcherConfig, ProxyList, Upstream, UpstreamConfig};
 use anyhow::Context;
 use clap::{Parser, Subcommand};
@@ -205,6 +205,14 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
                     .with_claim_wait(settings.upstream.stash_timeout),
             )
         }
+        StorageSettings::Gcp(gcp) => Arc::new(
+            ObjectStorage::gcs(&GcsConfig {
+                bucket: gcp.bucket.clone(),
+                json_key: gcp.json_key.as_ref().map(|k| k.expose().to_owned()),
+                emulator_host: gcp.emulator_host.clone(),
+            })
+            .context("configuring Google Cloud Storage")?,
+        ),
         StorageSettings::External(ext) => {
             Arc::new(ExternalStorage::new(&ext.url).context("configuring external storage")?)
         }
