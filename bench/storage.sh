@@ -29,13 +29,13 @@
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-BACKENDS=${BACKENDS:-"disk memory s3 minio azure external"}
+BACKENDS=${BACKENDS:-"disk memory s3 minio azure gcs external"}
 ZIP_MIB=${ZIP_MIB:-200}   # about this much incompressible content in the zip
 GOAL_MIB=${GOAL_MIB:-100}
 OUT=${OUT:-$ROOT/docs/benchmarks.md}
 BASE_PORT=${BASE_PORT:-18110}
 AGORA_PORT=$BASE_PORT UPSTREAM_PORT=$((BASE_PORT + 1)) MOTO_PORT=$((BASE_PORT + 2))
-AZURITE_PORT=$((BASE_PORT + 3)) EXTERNAL_PORT=$((BASE_PORT + 4))
+AZURITE_PORT=$((BASE_PORT + 3)) EXTERNAL_PORT=$((BASE_PORT + 4)) GCS_PORT=$((BASE_PORT + 5))
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$ROOT/target}
 MOD=example.com/bench/big
 VER=v1.0.0
@@ -151,6 +151,16 @@ start_backend() { # backend
             BENV=(ATHENS_STORAGE_TYPE=azure ATHENS_AZURE_CONTAINER_NAME=bench
                 AZURE_STORAGE_CONNECTION_STRING="DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=$AZ_KEY;BlobEndpoint=http://127.0.0.1:$AZURITE_PORT/devstoreaccount1;")
             ;;
+        gcs)
+            gcp-storage-emulator -d "$d/gcs" start --host 127.0.0.1 --port "$GCS_PORT" -q \
+                >"$WORK/gcs.log" 2>&1 &
+            SERVER_PID=$!
+            wait_up "http://127.0.0.1:$GCS_PORT/" 30
+            curl -sf -o /dev/null -X POST -H 'Content-Type: application/json' \
+                -d '{"name":"bench"}' "http://127.0.0.1:$GCS_PORT/storage/v1/b?project=bench"
+            BENV=(ATHENS_STORAGE_TYPE=gcp ATHENS_STORAGE_GCP_BUCKET=bench
+                STORAGE_EMULATOR_HOST="127.0.0.1:$GCS_PORT")
+            ;;
         external)
             "$EXTERNAL" "127.0.0.1:$EXTERNAL_PORT" "$d/external-root" "$d/external-spool" >"$WORK/external.log" 2>&1 &
             SERVER_PID=$!
@@ -253,6 +263,7 @@ label() {
         s3) echo "S3 (moto_server)" ;;
         minio) echo "MinIO layout (moto_server)" ;;
         azure) echo "Azure Blob (Azurite)" ;;
+        gcs) echo "GCS (gcp-storage-emulator)" ;;
         external) echo "external (agora-external-server)" ;;
     esac
 }
@@ -310,7 +321,7 @@ SECTION=$(mktemp)
     echo "served with its \`.info\`, \`.mod\` and \`list\` as static files by \`python3 -m http.server\`,"
     echo "agora's \`AGORA_GOPROXY\`. Storage servers on 127.0.0.1, each fresh for its backend:"
     echo "moto_server $(python3 -c 'import moto; print(moto.__version__)') (S3, and Athens' MinIO layout on S3), azurite-blob"
-    echo "$(azurite-blob --version) (\`--disableTelemetry\`), and agora's own external storage server"
+    echo "$(azurite-blob --version) (\`--disableTelemetry\`), gcp-storage-emulator $(python3 -m pip show gcp-storage-emulator 2>/dev/null | sed -n 's/^Version: //p') (GCS), and agora's own external storage server"
     echo "(\`agora-external-server\`, example \`serve\`, over a disk tree). Client: $(curl --version | head -1 | cut -d' ' -f1-2)."
     echo
     echo "*store*: a fresh agora, one \`GET\` of the zip (agora fetches it from the upstream, checks it"
