@@ -6,6 +6,7 @@
 //!   bucket holds each version's three objects in Athens' layout
 //!   (`<module>/@v/<version>.{info,mod,zip}`), and the go command gets the same again from
 //!   the bucket alone after the upstream is switched off and agora restarted;
+//! * objects another client uploaded in Athens' layout are served as they are;
 //! * the emulator down is a 503 with a one-line reason (never a 404) and a failing
 //!   `/readyz`; service resumes by itself when it is back, serving what it stored without
 //!   fetching it again.
@@ -262,6 +263,73 @@ fn gcs_downloads_match_reference_and_survive_upstream_loss() {
         want,
         "serving from the bucket changed it"
     );
+}
+
+/// Objects another client wrote in Athens' layout (media uploads through the JSON API by
+/// a stdlib-only Python client, standing in for Athens or gsutil) are served as they are,
+/// with the upstream off, and left unchanged.
+#[test]
+fn gcs_objects_seeded_by_another_client_are_served() {
+    let t = TestDir::new("gcs-seeded");
+    let emu = Emulator::start(&t.sub("gcs-data"));
+    emu.create_bucket("seeded");
+    let specs = specs();
+    let truth = GoEnv::direct(t.path(), "seed").mod_download(&specs);
+    let mut uploads = String::new();
+    for spec in &specs {
+        let d = &truth[spec];
+        assert!(d.ok(), "ground truth: {spec}: {}", d.error_line());
+        for (ext, file) in [("info", &d.info), ("mod", &d.gomod), ("zip", &d.zip)] {
+            let file = file.clone().expect("the go command reports its cache file");
+            uploads.push_str(&format!(
+                "{}/@v/{}.{ext}\t{}\n",
+                d.path,
+                d.version,
+                file.display()
+            ));
+        }
+    }
+    let script = r#"
+import sys, urllib.parse, urllib.request
+host, bucket = sys.argv[1], sys.argv[2]
+for line in sys.stdin.read().splitlines():
+    name, path = line.split("\t")
+    url = "http://%s/upload/storage/v1/b/%s/o?uploadType=media&name=%s" % (
+        host, bucket, urllib.parse.quote(name, safe=""))
+    body = open(path, "rb").read()
+    req = urllib.request.Request(url, data=body, method="POST",
+                                 headers={"Content-Type": "application/octet-stream"})
+    assert urllib.request.urlopen(req).status == 200, name
+"#;
+    let mut child = Command::new("python3")
+        .args(["-c", script, &emu.host(), "seeded"])
+        .stdin(Stdio::piped())
+        .spawn()
+        .expect("python3 is needed");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(uploads.as_bytes())
+        .expect("write the upload list");
+    assert!(
+        child.wait().expect("the seeding client").success(),
+        "seeding failed"
+    );
+    let want = expected_keys(&truth);
+    assert_eq!(emu.keys("seeded"), want, "seeding");
+
+    let cfg = agora_config(&t, "off", &emu, "seeded");
+    let agora = Agora::start(&cfg);
+    let got = GoEnv::via(t.path(), "agora", &agora).mod_download(&specs);
+    assert_same_downloads(
+        "gcs bucket seeded by another client, AGORA_GOPROXY=off",
+        &specs,
+        &truth,
+        &got,
+        Some(&agora),
+    );
+    assert_eq!(emu.keys("seeded"), want, "agora changed the bucket");
 }
 
 #[test]
