@@ -50,9 +50,51 @@ const TMP_DIR: &str = ".agora-tmp";
 /// that another process sharing the tree is never robbed of a live write.
 const STALE_TMP_AGE: Duration = Duration::from_secs(6 * 3600);
 
-/// Read size when streaming zips: large enough that per-chunk overhead is
-/// negligible, small enough that many concurrent downloads stay cheap.
-const CHUNK: usize = 256 * 1024;
+/// Read size when streaming zips: large enough that per-chunk overhead (a
+/// blocking-pool hop, a read, a frame) is negligible, small enough that many
+/// concurrent downloads stay cheap.
+const CHUNK: usize = 1024 * 1024;
+
+/// Chunk buffers kept for reuse: at most this many idle ones (`CHUNK` each).
+const POOL_MAX: usize = 16;
+
+/// Idle chunk buffers. A chunk handed to the HTTP layer comes back here when
+/// the layer drops it, so a busy server reuses warm memory: allocations this
+/// large are mapped and unmapped by the allocator each time, and faulting in
+/// and zeroing fresh pages for every chunk cost about a tenth of the CPU of
+/// serving a zip (perf, bench/run.sh).
+static POOL: std::sync::Mutex<Vec<Vec<u8>>> = std::sync::Mutex::new(Vec::new());
+
+fn take_buffer() -> Vec<u8> {
+    POOL.lock()
+        .ok()
+        .and_then(|mut free| free.pop())
+        .unwrap_or_else(|| Vec::with_capacity(CHUNK))
+}
+
+/// A chunk's bytes, returned to [`POOL`] when the last `Bytes` of it is dropped.
+struct PooledChunk(Vec<u8>);
+
+impl AsRef<[u8]> for PooledChunk {
+    fn as_ref(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+impl Drop for PooledChunk {
+    fn drop(&mut self) {
+        let mut buf = std::mem::take(&mut self.0);
+        if buf.capacity() != CHUNK {
+            return;
+        }
+        buf.clear();
+        if let Ok(mut free) = POOL.lock()
+            && free.len() < POOL_MAX
+        {
+            free.push(buf);
+        }
+    }
+}
 
 static TMP_SEQ: AtomicU64 = AtomicU64::new(0);
 
@@ -637,7 +679,7 @@ impl ZipSource for FileZip {
                 // read_to_end fills spare capacity directly, so the buffer is
                 // never zeroed first: at gigabytes per second that memset
                 // would cost as much as the read.
-                let mut buf = Vec::with_capacity(want);
+                let mut buf = take_buffer();
                 (&mut file).take(want as u64).read_to_end(&mut buf)?;
                 if buf.len() < want {
                     return Err(io::Error::new(
@@ -651,7 +693,7 @@ impl ZipSource for FileZip {
             match res {
                 Ok(Ok((file, buf))) => {
                     let left = remaining - buf.len() as u64;
-                    Some((Ok(Bytes::from(buf)), Some((file, left))))
+                    Some((Ok(Bytes::from_owner(PooledChunk(buf))), Some((file, left))))
                 }
                 Ok(Err(e)) => Some((Err(e), None)),
                 Err(e) => Some((Err(io::Error::other(e)), None)),
