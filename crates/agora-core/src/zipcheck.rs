@@ -99,29 +99,105 @@ pub fn check_zip_file(zip: &Path, module: &str, version: &str) -> Result<Checked
     }
 
     // Content: hash every entry (Go's HashZip covers all of them, directory
-    // entries included), keeping the root go.mod.
+    // entries included), keeping the root go.mod. Inflating dominates the
+    // time, so a large zip is split into contiguous runs of entries hashed
+    // on separate threads, each with its own reader; the first failing
+    // entry in zip order is the one reported, as with one thread.
     let go_mod_name = format!("{prefix}go.mod");
+    let n = archive.len();
+    let workers = if size >= PARALLEL_MIN_SIZE {
+        std::thread::available_parallelism()
+            .map_or(1, |p| p.get())
+            .clamp(1, MAX_WORKERS)
+            .min(n.max(1))
+    } else {
+        1
+    };
+    let run = n.div_ceil(workers.max(1));
+    let results: Vec<Result<Hashed, ZipError>> = if workers <= 1 {
+        vec![hash_run(&mut archive, 0..n, &go_mod_name)]
+    } else {
+        std::thread::scope(|s| {
+            let others: Vec<_> = (1..workers)
+                .map(|w| {
+                    let range = (w * run).min(n)..((w + 1) * run).min(n);
+                    let name = go_mod_name.as_str();
+                    s.spawn(move || {
+                        let file = File::open(zip)?;
+                        let mut archive = zip::ZipArchive::new(BufReader::with_capacity(
+                            dirhash::STREAM_BUF,
+                            file,
+                        ))
+                        .map_err(|e| from_hash_error(dirhash::zip_error("", e)))?;
+                        hash_run(&mut archive, range, name)
+                    })
+                })
+                .collect();
+            let mut results = vec![hash_run(&mut archive, 0..run.min(n), &go_mod_name)];
+            for t in others {
+                results.push(t.join().unwrap_or_else(|_| {
+                    Err(ZipError::Io(io::Error::other(
+                        "zip hashing thread panicked",
+                    )))
+                }));
+            }
+            results
+        })
+    };
     let mut go_mod = None;
     let mut h = Hash1::new();
+    for r in results {
+        let hashed = r?;
+        for (name, sum) in hashed.files {
+            h.add_bytes(&name, sum);
+        }
+        if hashed.go_mod.is_some() {
+            go_mod = hashed.go_mod;
+        }
+    }
+    let h1 = h.finish().map_err(from_hash_error)?;
+    Ok(CheckedZip { go_mod, h1, size })
+}
+
+/// Zips at least this large are hashed on several threads.
+const PARALLEL_MIN_SIZE: u64 = 4 << 20;
+/// At most this many threads hash one zip.
+const MAX_WORKERS: usize = 4;
+
+/// What hashing a run of entries gave: (name, sha256) per entry, and the
+/// root go.mod if it was among them.
+struct Hashed {
+    files: Vec<(Vec<u8>, [u8; 32])>,
+    go_mod: Option<Vec<u8>>,
+}
+
+fn hash_run<R: io::Read + io::Seek>(
+    archive: &mut zip::ZipArchive<R>,
+    range: std::ops::Range<usize>,
+    go_mod_name: &str,
+) -> Result<Hashed, ZipError> {
     let mut buf = vec![0u8; dirhash::STREAM_BUF];
-    for i in 0..archive.len() {
+    let mut out = Hashed {
+        files: Vec::with_capacity(range.len()),
+        go_mod: None,
+    };
+    for i in range {
         let is_go_mod = archive
             .by_index_data(i)
             .map(|e| e.name_raw() == go_mod_name.as_bytes())
             .unwrap_or(false);
         let (name, sum) = if is_go_mod {
             let mut data = Vec::new();
-            let r = dirhash::hash_entry(&mut archive, i, &mut buf, Some(&mut data));
-            go_mod = Some(data);
+            let r = dirhash::hash_entry(archive, i, &mut buf, Some(&mut data));
+            out.go_mod = Some(data);
             r
         } else {
-            dirhash::hash_entry(&mut archive, i, &mut buf, None)
+            dirhash::hash_entry(archive, i, &mut buf, None)
         }
         .map_err(from_hash_error)?;
-        h.add_bytes(&name, sum);
+        out.files.push((name, sum));
     }
-    let h1 = h.finish().map_err(from_hash_error)?;
-    Ok(CheckedZip { go_mod, h1, size })
+    Ok(out)
 }
 
 /// x/mod/zip `checkZip` over the central directory: every name has the
@@ -503,6 +579,69 @@ mod tests {
     fn missing_file_is_io() {
         let r = check_zip_file(Path::new("/nonexistent/x.zip"), "example.com/m", "v1.0.0");
         assert!(matches!(r, Err(ZipError::Io(_))), "{r:?}");
+    }
+
+    /// A zip large enough to be hashed on several threads gives the hash
+    /// of the one-thread hasher, keeps the go.mod wherever it falls, and
+    /// reports the first damaged entry in zip order.
+    #[test]
+    fn large_zips_hash_in_parallel_as_in_series() {
+        use std::io::Write;
+        const ENTRIES: usize = 24;
+        let tmp = tempfile::NamedTempFile::new().expect("tempfile");
+        let mut data_at = Vec::new();
+        {
+            let mut w = zip::ZipWriter::new(tmp.reopen().expect("reopen"));
+            let opts = zip::write::SimpleFileOptions::default()
+                .compression_method(zip::CompressionMethod::Stored);
+            // Not compressible, so the zip is over the parallel threshold.
+            let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+            for i in 0..ENTRIES {
+                let name = if i == ENTRIES - 2 {
+                    "example.com/m@v1.0.0/go.mod".to_owned()
+                } else {
+                    format!("example.com/m@v1.0.0/f{i:02}.go")
+                };
+                let data: Vec<u8> = if i == ENTRIES - 2 {
+                    b"module example.com/m\n".to_vec()
+                } else {
+                    (0..300_000)
+                        .map(|_| {
+                            x ^= x << 13;
+                            x ^= x >> 7;
+                            x ^= x << 17;
+                            x as u8
+                        })
+                        .collect()
+                };
+                w.start_file(name.as_str(), opts).expect("start_file");
+                // The local header is written: the file ends where the data starts.
+                let file = w.get_ref().expect("writer");
+                data_at.push(file.metadata().expect("stat").len());
+                w.write_all(&data).expect("write");
+            }
+            w.finish().expect("finish");
+        }
+        let size = std::fs::metadata(tmp.path()).expect("stat").len();
+        assert!(size >= PARALLEL_MIN_SIZE, "{size}");
+        let c = check_zip_file(tmp.path(), "example.com/m", "v1.0.0").expect("valid zip");
+        assert_eq!(
+            Ok(c.h1),
+            dirhash::hash_zip_file(tmp.path()).map_err(|e| e.to_string())
+        );
+        assert_eq!(c.go_mod.as_deref(), Some(&b"module example.com/m\n"[..]));
+
+        // Damage one entry early and one late: the early one is named.
+        let mut bytes = std::fs::read(tmp.path()).expect("read");
+        for i in [3, ENTRIES - 1] {
+            let at = data_at[i] as usize + 100;
+            bytes[at] ^= 0xff;
+        }
+        std::fs::write(tmp.path(), &bytes).expect("write");
+        let e = check_zip_file(tmp.path(), "example.com/m", "v1.0.0")
+            .expect_err("damaged zip")
+            .to_string();
+        assert!(e.contains("f03.go"), "{e}");
     }
 
     #[test]
