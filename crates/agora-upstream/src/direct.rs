@@ -213,10 +213,11 @@ pub(crate) async fn artifacts(
     blocking(move || {
         let go_mod = dm.go_mod(&v)?;
         let file = std::fs::File::create(&zip_path)?;
-        let mut out = std::io::BufWriter::new(file);
+        let mut out = std::io::BufWriter::with_capacity(1 << 20, file);
         let summary = dm.zip(&v, &mut out)?;
-        let file = out.into_inner().map_err(|e| e.into_error())?;
-        file.sync_all()?;
+        // Flushed, not synced: the spool file is read back and copied into
+        // storage, which makes its own copy durable; a crash discards it.
+        out.into_inner().map_err(|e| e.into_error())?;
         Ok((Bytes::from(go_mod), summary.h1))
     })
     .await

@@ -533,8 +533,15 @@ impl Upstream {
         let (_, info) = check_info(&what, info, module, version, true)?;
         let (file, zip) = spool_file(&self.config.spool_dir)?.into_parts();
         drop(file);
-        let (go_mod, h1) = direct::artifacts(module, dm, version, zip.to_path_buf()).await?;
-        let checked = check_spooled(&zip, module, version, &what).await?;
+        let (go_mod, h1) =
+            direct::artifacts(module, dm.clone(), version, zip.to_path_buf()).await?;
+        let checked = check_spooled(&zip, module, version, &what).await;
+        if !checked.as_ref().is_ok_and(|c| c.h1 == h1) {
+            // The zip may have been assembled from a damaged zip cache; the
+            // next attempt rebuilds from the repository.
+            dm.forget_zip_cache();
+        }
+        let checked = checked?;
         if checked.h1 != h1 {
             return Err(UpstreamError::new(
                 ErrorKind::BadResponse,

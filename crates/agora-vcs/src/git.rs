@@ -60,6 +60,34 @@ pub struct GitRepo {
     timeout: Duration,
     /// Extra environment for the commands that talk to the remote.
     remote_env: RemoteEnv,
+    /// Answers about objects, which never change: one request asks the same
+    /// questions several times (`.info`, `.mod` and `.zip` each resolve the
+    /// version and read its go.mod), and each answer is a git process.
+    memo: Mutex<Memo>,
+}
+
+/// See [`GitRepo::memo`]. Bounded: emptied when it grows past
+/// [`MEMO_ENTRIES`].
+#[derive(Debug, Default)]
+struct Memo {
+    /// Full commit hash to committer time.
+    times: HashMap<String, i64>,
+    /// (full commit hash, path) to the blob there.
+    blobs: HashMap<(String, String), Option<(String, u64)>>,
+    /// Small blob contents by object id.
+    contents: HashMap<String, Vec<u8>>,
+}
+
+const MEMO_ENTRIES: usize = 4096;
+/// Largest blob whose content is memoized (go.mod files are small).
+const MEMO_CONTENT: u64 = 64 * 1024;
+
+impl Memo {
+    fn make_room(&mut self) {
+        if self.times.len() + self.blobs.len() + self.contents.len() > MEMO_ENTRIES {
+            *self = Memo::default();
+        }
+    }
 }
 
 /// Extra environment variables for the git commands that talk to a remote
@@ -219,6 +247,7 @@ impl GitRepo {
             refs: Mutex::new(None),
             timeout: DEFAULT_TIMEOUT,
             remote_env: RemoteEnv::default(),
+            memo: Mutex::new(Memo::default()),
         };
         if !repo.dir.join("objects").is_dir() {
             // Initialise in a temporary sibling and rename, so a crash never
@@ -313,6 +342,32 @@ impl GitRepo {
 
     fn fetch_locked(&self) -> Result<Refs> {
         let _lock = self.file_lock()?;
+        // One fetch that also records the remote's HEAD gives the same view
+        // as `ls-remote` followed by a fetch, in one round trip fewer: the
+        // forced, pruned heads and tags are the remote's, and a detached
+        // HEAD's commit comes along. A remote without a usable HEAD (empty,
+        // or HEAD naming an unborn branch) fails it; then do it the go
+        // command's way.
+        match self.remote_git(&[
+            "fetch",
+            "--quiet",
+            "--force",
+            "--prune",
+            "--no-tags",
+            "--end-of-options",
+            "origin",
+            "+refs/heads/*:refs/heads/*",
+            "+refs/tags/*:refs/tags/*",
+            "+HEAD:refs/agora/HEAD",
+        ]) {
+            Ok(_) => return self.local_refs(),
+            Err(e @ (Error::Timeout(_) | Error::NotFound(_))) => return Err(e),
+            Err(e) => {
+                tracing::debug!(url = %self.url, error = %e, "fetch with HEAD failed; listing refs first");
+            }
+        }
+        // The recorded HEAD would be stale from here on.
+        let _ = self.git(["update-ref", "-d", "refs/agora/HEAD"]);
         let out = self.remote_git(&["ls-remote", "-q", "--end-of-options", "origin"])?;
         let refs = parse_ls_remote(&String::from_utf8_lossy(&out));
         if refs.is_empty() {
@@ -342,6 +397,38 @@ impl GitRepo {
             self.remote_git(&["fetch", "--quiet", "--force", "origin", spec.as_str()])?;
         }
         Ok(refs)
+    }
+
+    /// The ref map as `ls-remote` would give it, read from the mirror right
+    /// after a fetch that mirrored heads and tags and recorded the remote's
+    /// HEAD as `refs/agora/HEAD`. `show-ref -d` peels annotated tags fully,
+    /// as `ls-remote`'s `^{}` lines do.
+    fn local_refs(&self) -> Result<Refs> {
+        let out = self
+            .command(["show-ref", "-d"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .output()?;
+        // Exit 1 with nothing printed: no refs at all.
+        if !out.status.success() && !out.stdout.is_empty() {
+            return Err(Error::Git {
+                args: "show-ref -d".into(),
+                stderr: String::from_utf8_lossy(&out.stderr).trim().to_owned(),
+            });
+        }
+        let text = String::from_utf8_lossy(&out.stdout);
+        let listing: String = text
+            .lines()
+            .filter_map(|line| {
+                let (hash, name) = line.split_once(' ')?;
+                match name {
+                    "refs/agora/HEAD" => Some(format!("{hash} HEAD\n")),
+                    "HEAD" => None,
+                    _ => Some(format!("{line}\n")),
+                }
+            })
+            .collect();
+        Ok(parse_ls_remote(&listing))
     }
 
     /// Tags (without `refs/tags/`) starting with `prefix`, sorted by name,
@@ -399,28 +486,9 @@ impl GitRepo {
         } else {
             return Err(unknown_revision(rev));
         }
-        let out = self
-            .git([
-                "-c",
-                "log.showsignature=false",
-                "log",
-                "--no-decorate",
-                "-n1",
-                "--format=format:%H %ct",
-                "--end-of-options",
-                lookup.as_str(),
-                "--",
-            ])
-            .map_err(|_| unknown_revision(rev))?;
-        let out = String::from_utf8_lossy(&out);
-        let mut f = out.split_whitespace();
-        let (Some(hash), Some(time)) = (f.next(), f.next()) else {
-            return Err(unknown_revision(rev));
-        };
-        let time: i64 = time
-            .parse()
-            .map_err(|_| Error::Invalid(format!("invalid time from git log: {out:?}")))?;
-        let hash = hash.to_owned();
+        let (hash, time) = self
+            .commit_time(&lookup)
+            .ok_or_else(|| unknown_revision(rev))??;
         if git_ref.is_none() && !self.reachable(&hash)? {
             // Still in the mirror from an earlier fetch, but no head or tag
             // leads to it any more: a fresh go command could not fetch it.
@@ -454,11 +522,66 @@ impl GitRepo {
         })
     }
 
+    /// The full hash and committer time of `lookup` (a hash or a prefix);
+    /// `None` when git does not know it.
+    fn commit_time(&self, lookup: &str) -> Option<Result<(String, i64)>> {
+        let full = lookup.len() == HASH_LEN;
+        if full && let Some(&t) = self.memo().times.get(lookup) {
+            return Some(Ok((lookup.to_owned(), t)));
+        }
+        let out = self
+            .git([
+                "-c",
+                "log.showsignature=false",
+                "log",
+                "--no-decorate",
+                "-n1",
+                "--format=format:%H %ct",
+                "--end-of-options",
+                lookup,
+                "--",
+            ])
+            .ok()?;
+        let out = String::from_utf8_lossy(&out);
+        let mut f = out.split_whitespace();
+        let (hash, time) = (f.next()?, f.next()?);
+        let Ok(time) = time.parse::<i64>() else {
+            return Some(Err(Error::Invalid(format!(
+                "invalid time from git log: {out:?}"
+            ))));
+        };
+        let mut memo = self.memo();
+        memo.make_room();
+        memo.times.insert(hash.to_owned(), time);
+        Some(Ok((hash.to_owned(), time)))
+    }
+
+    fn memo(&self) -> MutexGuard<'_, Memo> {
+        // The memo only ever holds complete answers.
+        self.memo.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
     /// The blob at `file` in `commit`'s tree, as (object id, size), or
     /// `None` when there is no blob there (nothing, a directory or a
     /// submodule). A symlink is a blob whose content is the link target, as
     /// `git cat-file` gives it to the go command.
     fn tree_blob(&self, commit: &str, file: &str) -> Result<Option<(String, u64)>> {
+        let key = (commit.to_owned(), file.to_owned());
+        if commit.len() == HASH_LEN
+            && let Some(found) = self.memo().blobs.get(&key)
+        {
+            return Ok(found.clone());
+        }
+        let found = self.tree_blob_uncached(commit, file)?;
+        if commit.len() == HASH_LEN {
+            let mut memo = self.memo();
+            memo.make_room();
+            memo.blobs.insert(key, found.clone());
+        }
+        Ok(found)
+    }
+
+    fn tree_blob_uncached(&self, commit: &str, file: &str) -> Result<Option<(String, u64)>> {
         let listing = self.git(["ls-tree", "-l", "-z", "--full-tree", commit, "--", file])?;
         Ok(listing
             .split(|&b| b == 0)
@@ -497,7 +620,16 @@ impl GitRepo {
                 "{file} at revision {commit} is too large ({size} bytes; limit is {max_size} bytes)"
             )));
         }
-        Ok(Some(self.git(["cat-file", "blob", object.as_str()])?))
+        if let Some(data) = self.memo().contents.get(&object) {
+            return Ok(Some(data.clone()));
+        }
+        let data = self.git(["cat-file", "blob", object.as_str()])?;
+        if size <= MEMO_CONTENT {
+            let mut memo = self.memo();
+            memo.make_room();
+            memo.contents.insert(object, data.clone());
+        }
+        Ok(Some(data))
     }
 
     /// Whether a head or tag of the mirror (which equal the remote's after a
@@ -605,6 +737,92 @@ impl GitRepo {
             args: args.join(" "),
             stderr: stderr.trim().to_owned(),
         })
+    }
+
+    /// The entries of `commit`'s tree under `paths` (the whole tree when
+    /// empty), recursively, in tree order: what `git archive` would visit,
+    /// with each blob's object id and size, and no content read.
+    pub(crate) fn tree_entries(&self, commit: &str, paths: &[String]) -> Result<Vec<TreeEntry>> {
+        let mut args = vec![
+            "ls-tree".to_owned(),
+            "-r".into(),
+            "-l".into(),
+            "-z".into(),
+            "--full-tree".into(),
+            // A full hash from `stat`, never an option (ls-tree does not
+            // take --end-of-options).
+            commit.into(),
+            "--".into(),
+        ];
+        args.extend(paths.iter().cloned());
+        let listing = self.git(&args)?;
+        let mut entries = Vec::new();
+        for record in listing.split(|&b| b == 0).filter(|r| !r.is_empty()) {
+            let bad = || Error::Invalid(format!("unexpected git ls-tree output for {commit}"));
+            let tab = record.iter().position(|&b| b == b'\t').ok_or_else(bad)?;
+            let meta = std::str::from_utf8(&record[..tab]).map_err(|_| bad())?;
+            let mut f = meta.split_whitespace();
+            let (Some(mode), Some(kind), Some(object), Some(size)) =
+                (f.next(), f.next(), f.next(), f.next())
+            else {
+                return Err(bad());
+            };
+            entries.push(TreeEntry {
+                mode: u32::from_str_radix(mode, 8).map_err(|_| bad())?,
+                blob: kind == "blob",
+                object: object.to_owned(),
+                // `-` for a submodule, which has no size.
+                size: size.parse().unwrap_or(0),
+                path: String::from_utf8_lossy(&record[tab + 1..]).into_owned(),
+            });
+        }
+        Ok(entries)
+    }
+
+    /// Whether git would read attributes from outside the repository's
+    /// trees (`core.attributesFile`, or its default under the XDG config
+    /// directory), which can change what `git archive` writes.
+    pub(crate) fn outside_attributes(&self) -> Result<bool> {
+        let out = self
+            .command(["config", "--get", "core.attributesFile"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .output()?;
+        if !out.stdout.trim_ascii().is_empty() {
+            return Ok(true);
+        }
+        let xdg = std::env::var_os("XDG_CONFIG_HOME")
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+            .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".config")));
+        Ok(xdg.is_some_and(|d| d.join("git/attributes").exists()))
+    }
+
+    /// A `git cat-file --batch` process on the mirror, for streaming many
+    /// blobs without a process each.
+    pub(crate) fn blob_reader(&self) -> Result<BlobReader> {
+        let mut child = self
+            .command(["cat-file", "--batch"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()?;
+        let (Some(stdin), Some(stdout)) = (child.stdin.take(), child.stdout.take()) else {
+            return Err(Error::Io(std::io::Error::other("git cat-file: no pipes")));
+        };
+        Ok(BlobReader {
+            child,
+            stdin: Some(stdin),
+            stdout: std::io::BufReader::with_capacity(256 * 1024, stdout),
+        })
+    }
+
+    /// Where built zips of the modules in this repository are kept, by
+    /// module path, for reuse by the next version (see `modzip`).
+    pub(crate) fn zip_cache_path(&self, module: &str) -> PathBuf {
+        let digest = Sha256::digest(module.as_bytes());
+        let name: String = digest[..16].iter().map(|b| format!("{b:02x}")).collect();
+        self.dir.with_extension("zips").join(format!("{name}.zip"))
     }
 
     fn ensure_attributes(&self) -> Result<()> {
@@ -731,6 +949,81 @@ impl GitRepo {
         S: AsRef<OsStr>,
     {
         output(self.command(args))
+    }
+}
+
+/// One entry of a tree listing (`git ls-tree -r -l`).
+#[derive(Debug, Clone)]
+pub(crate) struct TreeEntry {
+    /// The git file mode (`0o100644`, `0o100755`, `0o120000`, `0o160000`).
+    pub mode: u32,
+    /// A blob (file or symlink), as opposed to a submodule commit.
+    pub blob: bool,
+    pub object: String,
+    pub size: u64,
+    /// The path from the repository root (lossy for names that are not
+    /// UTF-8, as the archive route reads them).
+    pub path: String,
+}
+
+/// Streams blobs out of one `git cat-file --batch` process, one at a time.
+pub(crate) struct BlobReader {
+    child: std::process::Child,
+    stdin: Option<std::process::ChildStdin>,
+    stdout: std::io::BufReader<std::process::ChildStdout>,
+}
+
+impl BlobReader {
+    /// Passes the content of blob `object` to `sink` in pieces and returns
+    /// its size.
+    pub(crate) fn read(
+        &mut self,
+        object: &str,
+        sink: &mut dyn FnMut(&[u8]) -> Result<()>,
+    ) -> Result<u64> {
+        use std::io::BufRead as _;
+        let stdin = self
+            .stdin
+            .as_mut()
+            .ok_or_else(|| Error::Io(std::io::Error::other("git cat-file: closed")))?;
+        stdin.write_all(format!("{object}\n").as_bytes())?;
+        stdin.flush()?;
+        let mut header = String::new();
+        self.stdout.read_line(&mut header)?;
+        let mut f = header.split_whitespace();
+        let (Some(_), Some("blob"), Some(size)) = (f.next(), f.next(), f.next()) else {
+            return Err(Error::Git {
+                args: "cat-file --batch".into(),
+                stderr: format!("object {object}: {}", header.trim()),
+            });
+        };
+        let size: u64 = size.parse().map_err(|_| Error::Git {
+            args: "cat-file --batch".into(),
+            stderr: format!("object {object}: {}", header.trim()),
+        })?;
+        let mut left = size;
+        while left > 0 {
+            let buf = self.stdout.fill_buf()?;
+            if buf.is_empty() {
+                return Err(Error::Io(std::io::ErrorKind::UnexpectedEof.into()));
+            }
+            let n = buf.len().min(left as usize);
+            sink(&buf[..n])?;
+            self.stdout.consume(n);
+            left -= n as u64;
+        }
+        let mut lf = [0u8; 1];
+        self.stdout.read_exact(&mut lf)?;
+        Ok(size)
+    }
+}
+
+impl Drop for BlobReader {
+    fn drop(&mut self) {
+        // End of input ends cat-file; reap it so no zombie is left.
+        drop(self.stdin.take());
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 }
 

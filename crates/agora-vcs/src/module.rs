@@ -11,7 +11,7 @@ use agora_core::zipcheck::{MAX_GO_MOD, MAX_LICENSE, MAX_ZIP_FILE};
 use agora_core::{path as modpath, pseudo, semver};
 use serde::Serialize;
 
-use crate::git::{Commit, GitRepo};
+use crate::git::{Commit, GitRepo, TreeEntry};
 use crate::modzip::{self, ZipSummary};
 use crate::{Error, Result, modfile, timefmt};
 
@@ -814,6 +814,21 @@ impl DirectModule {
                 self.mod_path
             ))
         };
+        if let Some(tree) = self.tree_for_zip(&rev, &subdir)? {
+            let Some(tree) = tree else {
+                return Err(missing());
+            };
+            let mut blobs = self.repo.blob_reader()?;
+            return modzip::build_from_tree(
+                &tree,
+                &subdir,
+                &self.mod_path,
+                version,
+                &mut blobs,
+                &self.repo.zip_cache_path(&self.mod_path),
+                dest,
+            );
+        }
         let mut archive = tempfile::tempfile()?;
         if !self.repo.archive(&rev, &subdir, true, &archive)? {
             return Err(missing());
@@ -847,6 +862,61 @@ impl DirectModule {
             &mut root_license,
             dest,
         )
+    }
+}
+
+impl DirectModule {
+    /// The tree listing the zip can be built from without `git archive`
+    /// (everything under `subdir`, plus the root LICENSE), or `None` when
+    /// the archive must be used: attributes could change its content
+    /// (a `.gitattributes` in the module or above it, or attributes from
+    /// the operator's git configuration), or it could come near the zip size
+    /// limit, which the go command applies to the compressed archive.
+    /// `Some(None)` when `subdir` matches nothing (as the archive would say).
+    fn tree_for_zip(&self, rev: &str, subdir: &str) -> Result<Option<Option<Vec<TreeEntry>>>> {
+        let subdir = subdir.trim_matches('/');
+        let mut paths = Vec::new();
+        if !subdir.is_empty() {
+            paths.push(subdir.to_owned());
+            paths.push("LICENSE".to_owned());
+            paths.push(".gitattributes".to_owned());
+            let mut dir = subdir;
+            while let Some(slash) = dir.rfind('/') {
+                dir = &dir[..slash];
+                paths.push(format!("{dir}/.gitattributes"));
+            }
+        }
+        let tree = self.repo.tree_entries(rev, &paths)?;
+        let prefix = format!("{subdir}/");
+        let under = |p: &str| subdir.is_empty() || p == subdir || p.starts_with(&prefix);
+        let mut archived = 0u64;
+        let mut any = false;
+        for t in &tree {
+            if t.path == ".gitattributes" || t.path.ends_with("/.gitattributes") {
+                return Ok(None);
+            }
+            if under(&t.path) {
+                any = true;
+                // What an entry costs in a stored archive: the data, the
+                // name twice and the headers.
+                archived += t.size + 2 * t.path.len() as u64 + 128;
+            }
+        }
+        if archived > MAX_ZIP_FILE - (MAX_ZIP_FILE >> 8) || self.repo.outside_attributes()? {
+            return Ok(None);
+        }
+        Ok(Some((any || subdir.is_empty()).then_some(tree)))
+    }
+
+    /// Drops the zip cache of this module (see `modzip`), for when a zip
+    /// built from it did not read back as built.
+    pub fn forget_zip_cache(&self) {
+        let path = self.repo.zip_cache_path(&self.mod_path);
+        if let Err(e) = std::fs::remove_file(&path)
+            && e.kind() != std::io::ErrorKind::NotFound
+        {
+            tracing::warn!(error = %e, cache = %path.display(), "zip cache not removed");
+        }
     }
 }
 

@@ -21,6 +21,7 @@
 use std::collections::{HashMap, HashSet};
 use std::fs::File;
 use std::io::{self, BufReader, Read, Write};
+use std::path::Path;
 
 use agora_core::dirhash::Hash1;
 use agora_core::fold::fold_key;
@@ -28,6 +29,7 @@ use agora_core::zipcheck::{MAX_GO_MOD, MAX_LICENSE, MAX_ZIP_FILE};
 use sha2::{Digest, Sha256};
 use zip::write::SimpleFileOptions;
 
+use crate::git::{BlobReader, TreeEntry};
 use crate::{Error, Result, modfile};
 
 /// What a built module zip contains.
@@ -48,10 +50,19 @@ enum Kind {
 }
 
 #[derive(Debug)]
+enum Source {
+    /// An entry of the `git archive` zip, by index.
+    Archive(usize),
+    /// The root LICENSE, read separately.
+    Data,
+    /// A git blob, by object id.
+    Blob(String),
+}
+
+#[derive(Debug)]
 struct Entry {
     name: String,
-    /// Index in the archive, or `None` for the root LICENSE added from data.
-    index: Option<usize>,
+    source: Source,
     size: u64,
     kind: Kind,
 }
@@ -68,15 +79,7 @@ pub(crate) fn build<W: Write>(
     root_license: &mut dyn FnMut() -> Result<Option<Vec<u8>>>,
     dest: W,
 ) -> Result<ZipSummary> {
-    // x/mod/zip Create checks the module version pair before anything else.
-    let canonical = agora_core::path::canonical_version(version);
-    if canonical != version {
-        return Err(Error::Invalid(format!(
-            "create zip: version {version:?} is not canonical (should be {canonical:?})"
-        )));
-    }
-    agora_core::path::check(module, version)
-        .map_err(|e| Error::Invalid(format!("create zip: {e}")))?;
+    check_module_version(module, version)?;
     let mut zr = zip::ZipArchive::new(BufReader::new(archive.try_clone()?))
         .map_err(|e| Error::Invalid(format!("reading git archive: {e}")))?;
     let subdir = subdir.trim_matches('/');
@@ -129,7 +132,7 @@ pub(crate) fn build<W: Write>(
         }
         entries.push(Entry {
             name: name.to_owned(),
-            index: Some(i),
+            source: Source::Archive(i),
             size: e.size(),
             kind,
         });
@@ -141,14 +144,23 @@ pub(crate) fn build<W: Write>(
     {
         entries.push(Entry {
             name: "LICENSE".into(),
-            index: None,
+            source: Source::Data,
             size: data.len() as u64,
             kind: Kind::Regular,
         });
         license_data = Some(data);
     }
 
-    let valid = check_files(&entries, &mut zr)?;
+    let valid = check_files(&entries, &mut |e| {
+        let Source::Archive(idx) = e.source else {
+            return None;
+        };
+        let f = zr.by_index(idx).ok()?;
+        let mut data = Vec::new();
+        // Bounded: a larger go.mod is refused by check_files anyway.
+        f.take(MAX_GO_MOD + 1).read_to_end(&mut data).ok()?;
+        Some(data)
+    })?;
 
     // Write the module zip, hashing as we go.
     let prefix = format!("{module}@{version}/");
@@ -182,14 +194,14 @@ pub(crate) fn build<W: Write>(
                 zw.write_all(&buf[..k])?;
             }
         };
-        match entry.index {
-            Some(idx) => {
+        match &entry.source {
+            Source::Archive(idx) => {
                 let mut f = zr
-                    .by_index(idx)
+                    .by_index(*idx)
                     .map_err(|e| Error::Invalid(format!("reading git archive: {e}")))?;
                 copy(&mut f)?;
             }
-            None => {
+            Source::Data | Source::Blob(_) => {
                 let data = license_data.as_deref().unwrap_or_default();
                 copy(&mut io::Cursor::new(data))?;
             }
@@ -204,6 +216,247 @@ pub(crate) fn build<W: Write>(
     Ok(ZipSummary { h1, files })
 }
 
+/// x/mod/zip `Create` checks the module version pair before anything else.
+fn check_module_version(module: &str, version: &str) -> Result<()> {
+    let canonical = agora_core::path::canonical_version(version);
+    if canonical != version {
+        return Err(Error::Invalid(format!(
+            "create zip: version {version:?} is not canonical (should be {canonical:?})"
+        )));
+    }
+    agora_core::path::check(module, version).map_err(|e| Error::Invalid(format!("create zip: {e}")))
+}
+
+/// Builds the zip of `module` at `version` into `dest` from the tree listing
+/// `tree` (which holds everything under `subdir`, and the root `LICENSE` if
+/// there is one), reading blobs through `blobs`: the same files, checks and
+/// `h1:` as [`build`] from a `git archive` of the same tree, for trees where
+/// the archive's content is the blobs' (no attributes in play; the caller
+/// decides).
+///
+/// Files are deflated once per blob, not once per version: `cache` is a zip
+/// of deflated blobs named by object id, with an `index` entry of
+/// `<object id> <sha256>` lines, kept per module. Blobs it holds are copied
+/// raw, compressed bytes and all; the others are read and deflated. The
+/// module zip is then assembled by raw copies out of the new cache, which
+/// replaces the old one. Readers of the module zip (agora reads every built
+/// zip back before storing it) see the same bytes either way; a damaged
+/// cache shows there as a hash mismatch, and the caller drops it.
+pub(crate) fn build_from_tree<W: Write>(
+    tree: &[TreeEntry],
+    subdir: &str,
+    module: &str,
+    version: &str,
+    blobs: &mut BlobReader,
+    cache: &Path,
+    dest: W,
+) -> Result<ZipSummary> {
+    check_module_version(module, version)?;
+    let start = std::time::Instant::now();
+    let subdir = subdir.trim_matches('/');
+    let sub_prefix = if subdir.is_empty() {
+        String::new()
+    } else {
+        format!("{subdir}/")
+    };
+    let mut entries = Vec::new();
+    let mut have_license = false;
+    let mut root_license = None;
+    for t in tree {
+        if !subdir.is_empty() && t.path == "LICENSE" && t.blob {
+            root_license = Some(t);
+        }
+        let Some(name) = t.path.strip_prefix(&sub_prefix) else {
+            continue;
+        };
+        // A submodule is a directory entry in the archive, and skipped.
+        if !t.blob || name.is_empty() {
+            continue;
+        }
+        let kind = match t.mode & 0o170_000 {
+            0o100_000 => Kind::Regular,
+            0o120_000 => Kind::Symlink,
+            _ => Kind::Irregular,
+        };
+        if name == "LICENSE" {
+            have_license = true;
+        }
+        entries.push(Entry {
+            name: name.to_owned(),
+            source: Source::Blob(t.object.clone()),
+            size: t.size,
+            kind,
+        });
+    }
+    if !have_license && let Some(t) = root_license {
+        if t.size > MAX_LICENSE {
+            // What checkFiles says about the oversized file go would add.
+            return Err(Error::Invalid(format!(
+                "create zip: LICENSE: LICENSE file too large (max size is {MAX_LICENSE} bytes)"
+            )));
+        }
+        entries.push(Entry {
+            name: "LICENSE".into(),
+            source: Source::Blob(t.object.clone()),
+            size: t.size,
+            kind: Kind::Regular,
+        });
+    }
+    let valid = check_files(&entries, &mut |e| {
+        let Source::Blob(object) = &e.source else {
+            return None;
+        };
+        let mut data = Vec::new();
+        blobs
+            .read(object, &mut |chunk| {
+                // Bounded: a larger go.mod is refused by check_files anyway.
+                let room = (MAX_GO_MOD as usize + 1).saturating_sub(data.len());
+                data.extend_from_slice(&chunk[..chunk.len().min(room)]);
+                Ok(())
+            })
+            .ok()?;
+        Some(data)
+    })?;
+
+    // The new cache: every blob of this version, deflated once.
+    let checked = start.elapsed();
+    let old = BlobCache::open(cache);
+    let opened = start.elapsed();
+    let mut reused = 0usize;
+    let dir = cache.parent().unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir)?;
+    let spool = tempfile::NamedTempFile::new_in(dir)?;
+    let mut shas: HashMap<&str, [u8; 32]> = HashMap::new();
+    {
+        let mut zw = zip::ZipWriter::new(io::BufWriter::with_capacity(1 << 20, spool.as_file()));
+        let options = SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Deflated)
+            .last_modified_time(zip::DateTime::default());
+        let mut old = old;
+        for &i in &valid {
+            let Source::Blob(object) = &entries[i].source else {
+                continue;
+            };
+            if shas.contains_key(object.as_str()) {
+                continue;
+            }
+            if let Some(old) = old.as_mut()
+                && let Some(&(idx, sha)) = old.index.get(object)
+            {
+                let f = old.zip.by_index_raw(idx).map_err(zip_write)?;
+                zw.raw_copy_file_rename(f, object).map_err(zip_write)?;
+                shas.insert(object, sha);
+                reused += 1;
+                continue;
+            }
+            zw.start_file(object.as_str(), options).map_err(zip_write)?;
+            let mut sha = Sha256::new();
+            let n = blobs.read(object, &mut |chunk| {
+                sha.update(chunk);
+                zw.write_all(chunk)?;
+                Ok(())
+            })?;
+            if n != entries[i].size {
+                return Err(Error::Invalid(format!(
+                    "file {:?} is not its declared size",
+                    entries[i].name
+                )));
+            }
+            shas.insert(object, sha.finalize().into());
+        }
+        let mut index = String::with_capacity(shas.len() * 106);
+        for (object, sha) in &shas {
+            index.push_str(object);
+            index.push(' ');
+            for b in sha {
+                index.push_str(&format!("{b:02x}"));
+            }
+            index.push('\n');
+        }
+        zw.start_file(CACHE_INDEX, options).map_err(zip_write)?;
+        zw.write_all(index.as_bytes())?;
+        zw.finish().map_err(zip_write)?.flush()?;
+    }
+    let cached = start.elapsed();
+    let mut new = zip::ZipArchive::new(BufReader::new(spool.reopen()?))
+        .map_err(|e| Error::Invalid(format!("reading the zip cache back: {e}")))?;
+
+    // The module zip, hashing as we go (the hashes are the cache's).
+    let prefix = format!("{module}@{version}/");
+    let mut zw = zip::ZipWriter::new_stream(dest);
+    let mut hash = Hash1::new();
+    let mut files = Vec::with_capacity(valid.len());
+    for &i in &valid {
+        let entry = &entries[i];
+        let Source::Blob(object) = &entry.source else {
+            continue;
+        };
+        let (Some(idx), Some(sha)) = (new.index_for_name(object), shas.get(object.as_str())) else {
+            return Err(Error::Invalid(format!("zip cache lost {object}")));
+        };
+        let full = format!("{prefix}{}", entry.name);
+        let f = new.by_index_raw(idx).map_err(zip_write)?;
+        zw.raw_copy_file_rename(f, &full).map_err(zip_write)?;
+        hash.add(&full, *sha);
+        files.push(entry.name.clone());
+    }
+    zw.finish().map_err(zip_write)?;
+    let h1 = hash
+        .finish()
+        .map_err(|e| Error::Invalid(format!("hashing module zip: {e}")))?;
+    // Only a complete cache replaces the old one; losing it costs speed only.
+    let written = start.elapsed();
+    if let Err(e) = spool.persist(cache) {
+        tracing::debug!(error = %e, cache = %cache.display(), "zip cache not kept");
+    }
+    tracing::debug!(
+        %module, %version, blobs = shas.len(), reused, ?checked, ?opened, ?cached, ?written,
+        elapsed = ?start.elapsed(), "module zip built from the tree"
+    );
+    Ok(ZipSummary { h1, files })
+}
+
+/// Name of the cache entry that maps object ids to content hashes.
+const CACHE_INDEX: &str = "index";
+
+/// A module's zip cache (see [`build_from_tree`]), opened for reading.
+struct BlobCache {
+    zip: zip::ZipArchive<BufReader<File>>,
+    /// Object id to (entry index, sha256 of the content).
+    index: HashMap<String, (usize, [u8; 32])>,
+}
+
+impl BlobCache {
+    /// The cache at `path`, or `None` when there is none or it cannot be
+    /// read (then every blob is read and deflated again).
+    fn open(path: &Path) -> Option<BlobCache> {
+        let file = File::open(path).ok()?;
+        let mut zip = zip::ZipArchive::new(BufReader::new(file)).ok()?;
+        let mut text = String::new();
+        // Bounded: an index line is 106 bytes, and a module has at most a
+        // few hundred thousand files.
+        zip.by_name(CACHE_INDEX)
+            .ok()?
+            .take(256 << 20)
+            .read_to_string(&mut text)
+            .ok()?;
+        let mut index = HashMap::new();
+        for line in text.lines() {
+            let (object, hex) = line.split_once(' ')?;
+            let mut sha = [0u8; 32];
+            if hex.len() != 64 {
+                return None;
+            }
+            for (k, b) in sha.iter_mut().enumerate() {
+                *b = u8::from_str_radix(hex.get(2 * k..2 * k + 2)?, 16).ok()?;
+            }
+            let idx = zip.index_for_name(object)?;
+            index.insert(object.to_owned(), (idx, sha));
+        }
+        Some(BlobCache { zip, index })
+    }
+}
+
 fn zip_write(e: zip::result::ZipError) -> Error {
     match e {
         zip::result::ZipError::Io(e) => Error::Io(e),
@@ -213,7 +466,10 @@ fn zip_write(e: zip::result::ZipError) -> Error {
 
 /// x/mod/zip `checkFiles`: the indexes of the valid entries, in order, or
 /// the list of invalid files.
-fn check_files(entries: &[Entry], zr: &mut zip::ZipArchive<BufReader<File>>) -> Result<Vec<usize>> {
+fn check_files(
+    entries: &[Entry],
+    read_go_mod: &mut dyn FnMut(&Entry) -> Option<Vec<u8>>,
+) -> Result<Vec<usize>> {
     // Directories holding a go.mod (any case) other than the root, and the
     // root go.mod's language version.
     let mut have_go_mod: HashSet<&str> = HashSet::new();
@@ -226,14 +482,9 @@ fn check_files(entries: &[Entry], zr: &mut zip::ZipArchive<BufReader<File>>) -> 
             }
             have_go_mod.insert(dir);
             if e.name == "go.mod"
-                && let Some(idx) = e.index
-                && let Ok(f) = zr.by_index(idx)
+                && let Some(data) = read_go_mod(e)
             {
-                let mut data = Vec::new();
-                // Bounded: a larger go.mod is refused below anyway.
-                if f.take(MAX_GO_MOD + 1).read_to_end(&mut data).is_ok() {
-                    lang = modfile::go_lang(&data);
-                }
+                lang = modfile::go_lang(&data);
             }
         }
     }
@@ -443,34 +694,26 @@ mod tests {
     /// their sizes to `check_files`.
     #[test]
     fn size_limits() {
-        let f = tempfile::tempfile().unwrap();
-        {
-            let mut w = zip::ZipWriter::new(f.try_clone().unwrap());
-            w.start_file("p/go.mod", SimpleFileOptions::default())
-                .unwrap();
-            w.write_all(b"module m\n\ngo 1.21\n").unwrap();
-            w.finish().unwrap();
-        }
-        let mut zr = zip::ZipArchive::new(BufReader::new(f)).unwrap();
         let entry = |name: &str, size: u64| Entry {
             name: name.into(),
-            index: None,
+            source: Source::Data,
             size,
             kind: Kind::Regular,
         };
+        let mut no_go_mod = |_: &Entry| None;
         let half = MAX_ZIP_FILE / 2;
         let ok = vec![entry("a", half), entry("b", half)];
-        assert_eq!(check_files(&ok, &mut zr).unwrap(), [0, 1]);
+        assert_eq!(check_files(&ok, &mut no_go_mod).unwrap(), [0, 1]);
         let big = vec![entry("a", half), entry("b", half), entry("c", 1)];
-        let e = check_files(&big, &mut zr).unwrap_err().to_string();
+        let e = check_files(&big, &mut no_go_mod).unwrap_err().to_string();
         assert!(e.contains("module source tree too large"), "{e}");
-        let e = check_files(&[entry("go.mod", MAX_GO_MOD + 1)], &mut zr)
+        let e = check_files(&[entry("go.mod", MAX_GO_MOD + 1)], &mut no_go_mod)
             .unwrap_err()
             .to_string();
         assert!(e.contains("go.mod file too large"), "{e}");
         // Omitted files do not count.
         let vendored = vec![entry("vendor/x/y.go", MAX_ZIP_FILE + 1), entry("a", 1)];
-        assert_eq!(check_files(&vendored, &mut zr).unwrap(), [1]);
+        assert_eq!(check_files(&vendored, &mut no_go_mod).unwrap(), [1]);
     }
 
     #[test]
