@@ -68,35 +68,7 @@ pub struct CheckedZip {
 /// `module` is the decoded module path (no `!` escaping), `version` must be
 /// canonical. See the module documentation for what is checked.
 pub fn check_zip_file(zip: &Path, module: &str, version: &str) -> Result<CheckedZip, ZipError> {
-    // Module path and version first, as checkZip does.
-    let canonical = canonical_version(version);
-    if canonical != version {
-        return Err(ZipError::Invalid(format!(
-            "version {version:?} is not canonical (should be {canonical:?})"
-        )));
-    }
-    crate::path::check(module, version).map_err(|e| ZipError::Invalid(e.to_string()))?;
-
-    let file = File::open(zip)?;
-    let size = file.metadata()?.len();
-    if size > MAX_ZIP_FILE {
-        return Err(ZipError::Invalid(format!(
-            "module zip file is too large ({size} bytes; limit is {MAX_ZIP_FILE} bytes)"
-        )));
-    }
-    let mut archive = zip::ZipArchive::new(BufReader::with_capacity(dirhash::STREAM_BUF, file))
-        .map_err(|e| from_hash_error(dirhash::zip_error("", e)))?;
-
-    let prefix = format!("{module}@{version}/");
-    check_names(&archive, &prefix)?;
-    if archive.has_duplicate_names() {
-        // Duplicate files were refused above only if they differ in case;
-        // exact duplicates are invisible there because the zip crate keys
-        // entries by name.
-        return Err(ZipError::Invalid(
-            "zip has several entries with the same name".to_owned(),
-        ));
-    }
+    let (mut archive, size, prefix) = open_checked(zip, module, version)?;
 
     // Content: hash every entry (Go's HashZip covers all of them, directory
     // entries included), keeping the root go.mod. Inflating dominates the
@@ -157,6 +129,57 @@ pub fn check_zip_file(zip: &Path, module: &str, version: &str) -> Result<Checked
     }
     let h1 = h.finish().map_err(from_hash_error)?;
     Ok(CheckedZip { go_mod, h1, size })
+}
+
+/// Everything [`check_zip_file`] checks except the content: the module
+/// path and version, the size, and every rule on names and sizes read from
+/// the central directory. For a zip whose content hashes are already known
+/// because this process wrote them (a zip built from a repository, hashed as
+/// it was written); returns the zip's size.
+pub fn check_zip_layout(zip: &Path, module: &str, version: &str) -> Result<u64, ZipError> {
+    open_checked(zip, module, version).map(|(_, size, _)| size)
+}
+
+type Archive = zip::ZipArchive<BufReader<File>>;
+
+/// Opens `zip` after the module path, version and size checks, and checks
+/// its names; returns the archive, its size and the `module@version/`
+/// prefix.
+fn open_checked(
+    zip: &Path,
+    module: &str,
+    version: &str,
+) -> Result<(Archive, u64, String), ZipError> {
+    // Module path and version first, as checkZip does.
+    let canonical = canonical_version(version);
+    if canonical != version {
+        return Err(ZipError::Invalid(format!(
+            "version {version:?} is not canonical (should be {canonical:?})"
+        )));
+    }
+    crate::path::check(module, version).map_err(|e| ZipError::Invalid(e.to_string()))?;
+
+    let file = File::open(zip)?;
+    let size = file.metadata()?.len();
+    if size > MAX_ZIP_FILE {
+        return Err(ZipError::Invalid(format!(
+            "module zip file is too large ({size} bytes; limit is {MAX_ZIP_FILE} bytes)"
+        )));
+    }
+    let archive = zip::ZipArchive::new(BufReader::with_capacity(dirhash::STREAM_BUF, file))
+        .map_err(|e| from_hash_error(dirhash::zip_error("", e)))?;
+
+    let prefix = format!("{module}@{version}/");
+    check_names(&archive, &prefix)?;
+    if archive.has_duplicate_names() {
+        // Duplicate files were refused above only if they differ in case;
+        // exact duplicates are invisible there because the zip crate keys
+        // entries by name.
+        return Err(ZipError::Invalid(
+            "zip has several entries with the same name".to_owned(),
+        ));
+    }
+    Ok((archive, size, prefix))
 }
 
 /// Zips at least this large are hashed on several threads.

@@ -819,10 +819,12 @@ impl GitRepo {
 
     /// Where built zips of the modules in this repository are kept, by
     /// module path, for reuse by the next version (see `modzip`).
-    pub(crate) fn zip_cache_path(&self, module: &str) -> PathBuf {
+    pub(crate) fn zip_cache(&self, module: &str) -> crate::modzip::CacheSlot {
         let digest = Sha256::digest(module.as_bytes());
-        let name: String = digest[..16].iter().map(|b| format!("{b:02x}")).collect();
-        self.dir.with_extension("zips").join(format!("{name}.zip"))
+        crate::modzip::CacheSlot {
+            dir: self.dir.with_extension("zips"),
+            key: digest[..16].iter().map(|b| format!("{b:02x}")).collect(),
+        }
     }
 
     fn ensure_attributes(&self) -> Result<()> {

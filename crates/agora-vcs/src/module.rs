@@ -825,7 +825,7 @@ impl DirectModule {
                 &self.mod_path,
                 version,
                 &mut blobs,
-                &self.repo.zip_cache_path(&self.mod_path),
+                &self.repo.zip_cache(&self.mod_path),
                 dest,
             );
         }
@@ -906,17 +906,6 @@ impl DirectModule {
             return Ok(None);
         }
         Ok(Some((any || subdir.is_empty()).then_some(tree)))
-    }
-
-    /// Drops the zip cache of this module (see `modzip`), for when a zip
-    /// built from it did not read back as built.
-    pub fn forget_zip_cache(&self) {
-        let path = self.repo.zip_cache_path(&self.mod_path);
-        if let Err(e) = std::fs::remove_file(&path)
-            && e.kind() != std::io::ErrorKind::NotFound
-        {
-            tracing::warn!(error = %e, cache = %path.display(), "zip cache not removed");
-        }
     }
 }
 

@@ -239,16 +239,17 @@ fn check_module_version(module: &str, version: &str) -> Result<()> {
 /// `<object id> <sha256>` lines, kept per module. Blobs it holds are copied
 /// raw, compressed bytes and all; the others are read and deflated. The
 /// module zip is then assembled by raw copies out of the new cache, which
-/// replaces the old one. Readers of the module zip (agora reads every built
-/// zip back before storing it) see the same bytes either way; a damaged
-/// cache shows there as a hash mismatch, and the caller drops it.
+/// replaces the old one. The content hashes come from the bytes as they were
+/// deflated, and a cache file is used only if its whole-file checksum (in
+/// its name, see [`CacheSlot`]) still holds, so the `h1:` returned is the
+/// zip's without inflating it again.
 pub(crate) fn build_from_tree<W: Write>(
     tree: &[TreeEntry],
     subdir: &str,
     module: &str,
     version: &str,
     blobs: &mut BlobReader,
-    cache: &Path,
+    cache: &CacheSlot,
     dest: W,
 ) -> Result<ZipSummary> {
     check_module_version(module, version)?;
@@ -323,12 +324,16 @@ pub(crate) fn build_from_tree<W: Write>(
     let old = BlobCache::open(cache);
     let opened = start.elapsed();
     let mut reused = 0usize;
-    let dir = cache.parent().unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir)?;
-    let spool = tempfile::NamedTempFile::new_in(dir)?;
+    std::fs::create_dir_all(&cache.dir)?;
+    let spool = tempfile::NamedTempFile::new_in(&cache.dir)?;
     let mut shas: HashMap<&str, [u8; 32]> = HashMap::new();
-    {
-        let mut zw = zip::ZipWriter::new(io::BufWriter::with_capacity(1 << 20, spool.as_file()));
+    let cache_crc = {
+        // Streamed (no seeking back), so the checksum of what was written is
+        // the file's.
+        let mut zw = zip::ZipWriter::new_stream(CrcWriter {
+            inner: io::BufWriter::with_capacity(1 << 20, spool.as_file()),
+            crc: crc32fast::Hasher::new(),
+        });
         let options = SimpleFileOptions::default()
             .compression_method(zip::CompressionMethod::Deflated)
             .last_modified_time(zip::DateTime::default());
@@ -375,8 +380,10 @@ pub(crate) fn build_from_tree<W: Write>(
         }
         zw.start_file(CACHE_INDEX, options).map_err(zip_write)?;
         zw.write_all(index.as_bytes())?;
-        zw.finish().map_err(zip_write)?.flush()?;
-    }
+        let mut w = zw.finish().map_err(zip_write)?.into_inner();
+        w.inner.flush()?;
+        w.crc.finalize()
+    };
     let cached = start.elapsed();
     let mut new = zip::ZipArchive::new(BufReader::new(spool.reopen()?))
         .map_err(|e| Error::Invalid(format!("reading the zip cache back: {e}")))?;
@@ -406,8 +413,10 @@ pub(crate) fn build_from_tree<W: Write>(
         .map_err(|e| Error::Invalid(format!("hashing module zip: {e}")))?;
     // Only a complete cache replaces the old one; losing it costs speed only.
     let written = start.elapsed();
-    if let Err(e) = spool.persist(cache) {
-        tracing::debug!(error = %e, cache = %cache.display(), "zip cache not kept");
+    let path = cache.file(cache_crc);
+    match spool.persist(&path) {
+        Ok(_) => cache.remove_others(&path),
+        Err(e) => tracing::debug!(error = %e, cache = %path.display(), "zip cache not kept"),
     }
     tracing::debug!(
         %module, %version, blobs = shas.len(), reused, ?checked, ?opened, ?cached, ?written,
@@ -419,6 +428,64 @@ pub(crate) fn build_from_tree<W: Write>(
 /// Name of the cache entry that maps object ids to content hashes.
 const CACHE_INDEX: &str = "index";
 
+/// Where a module's zip cache lives: `<dir>/<key>.<crc32>.zip`, the
+/// checksum of the whole file in its name, so that a file damaged at rest
+/// is never used (its blobs would go into zips unread).
+#[derive(Debug, Clone)]
+pub(crate) struct CacheSlot {
+    pub dir: std::path::PathBuf,
+    pub key: String,
+}
+
+impl CacheSlot {
+    fn file(&self, crc: u32) -> std::path::PathBuf {
+        self.dir.join(format!("{}.{crc:08x}.zip", self.key))
+    }
+
+    /// The cache files of this slot with the checksums their names give.
+    fn files(&self) -> Vec<(std::path::PathBuf, u32)> {
+        let Ok(entries) = std::fs::read_dir(&self.dir) else {
+            return Vec::new();
+        };
+        let prefix = format!("{}.", self.key);
+        entries
+            .flatten()
+            .filter_map(|e| {
+                let name = e.file_name().into_string().ok()?;
+                let crc = name.strip_prefix(&prefix)?.strip_suffix(".zip")?;
+                let crc = u32::from_str_radix(crc, 16).ok()?;
+                Some((e.path(), crc))
+            })
+            .collect()
+    }
+
+    fn remove_others(&self, keep: &Path) {
+        for (path, _) in self.files() {
+            if path != keep {
+                let _ = std::fs::remove_file(path);
+            }
+        }
+    }
+}
+
+/// A `Write` that checksums what passes through it.
+struct CrcWriter<W> {
+    inner: W,
+    crc: crc32fast::Hasher,
+}
+
+impl<W: Write> Write for CrcWriter<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.crc.update(&buf[..n]);
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
+    }
+}
+
 /// A module's zip cache (see [`build_from_tree`]), opened for reading.
 struct BlobCache {
     zip: zip::ZipArchive<BufReader<File>>,
@@ -427,10 +494,36 @@ struct BlobCache {
 }
 
 impl BlobCache {
-    /// The cache at `path`, or `None` when there is none or it cannot be
-    /// read (then every blob is read and deflated again).
-    fn open(path: &Path) -> Option<BlobCache> {
-        let file = File::open(path).ok()?;
+    /// The cache of `slot`, or `None` when there is none that reads back
+    /// whole (then every blob is read and deflated again). A file whose
+    /// checksum is wrong is removed.
+    fn open(slot: &CacheSlot) -> Option<BlobCache> {
+        for (path, crc) in slot.files() {
+            match Self::open_file(&path, crc) {
+                Some(cache) => return Some(cache),
+                None => {
+                    tracing::warn!(cache = %path.display(), "zip cache damaged; removed");
+                    let _ = std::fs::remove_file(&path);
+                }
+            }
+        }
+        None
+    }
+
+    fn open_file(path: &Path, crc: u32) -> Option<BlobCache> {
+        let mut file = File::open(path).ok()?;
+        let mut hasher = crc32fast::Hasher::new();
+        let mut buf = vec![0u8; 1 << 20];
+        loop {
+            let n = file.read(&mut buf).ok()?;
+            if n == 0 {
+                break;
+            }
+            hasher.update(&buf[..n]);
+        }
+        if hasher.finalize() != crc {
+            return None;
+        }
         let mut zip = zip::ZipArchive::new(BufReader::new(file)).ok()?;
         let mut text = String::new();
         // Bounded: an index line is 106 bytes, and a module has at most a
