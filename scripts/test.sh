@@ -64,6 +64,10 @@ phase "Mercurial (the go fetcher's end-to-end tests serve hg repositories)"
 # go command agora runs clones them with hg; they fail (never skip) without it.
 command -v hg >/dev/null 2>&1 || apt_install mercurial
 hg --version | head -1
+# The go fetcher's credential test serves a private module proxy over https with a
+# certificate it makes with openssl.
+command -v openssl >/dev/null 2>&1 || apt_install openssl
+openssl version
 
 phase "moto (the S3 server the storage compliance suite runs against)"
 # The agora-storage tests start moto_server themselves on a free 127.0.0.1 port and fail

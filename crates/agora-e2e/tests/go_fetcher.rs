@@ -515,3 +515,198 @@ fn list_json(go: &GoEnv, args: &[&str], direct: bool) -> Vec<Value> {
         )
     })
 }
+
+/// A Python helper server from tests/ that prints "ready" once it listens; killed on drop,
+/// its stderr log printed.
+struct Script {
+    child: Child,
+    log_path: PathBuf,
+}
+
+impl Script {
+    fn start(dir: &Path, name: &str, args: &[&str], env: &[(&str, &str)]) -> Script {
+        let script = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("tests")
+            .join(name);
+        let log_path = dir.join(format!("{name}.log"));
+        let log = fs::File::create(&log_path).expect("create the script log");
+        let mut child = Command::new("python3")
+            .arg(&script)
+            .args(args)
+            .args(["--parent-pid", &std::process::id().to_string()])
+            .envs(env.iter().copied())
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(log)
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start python3 {}: {e}", script.display()));
+        spawn_watchdog(child.id());
+        let mut first = String::new();
+        {
+            let stdout = child.stdout.take().expect("piped stdout");
+            let _ = BufReader::new(stdout).read_line(&mut first);
+        }
+        if first.trim() != "ready" {
+            let status = child.wait();
+            panic!(
+                "{name} did not start ({status:?}; its ports need root):\n{}",
+                fs::read_to_string(&log_path).unwrap_or_default()
+            );
+        }
+        Script { child, log_path }
+    }
+
+    fn log(&self) -> String {
+        fs::read_to_string(&self.log_path).unwrap_or_default()
+    }
+}
+
+impl Drop for Script {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        eprintln!("{} log:\n{}", self.log_path.display(), self.log());
+    }
+}
+
+/// The lure's go-import host and the private proxy's host, with their loopback addresses.
+const LURE_HOST: &str = "lure.gofetch.e2e.test";
+const LURE_BIND: &str = "127.0.0.22";
+const PRIVATE_HOST: &str = "private.gofetch.e2e.test";
+const PRIVATE_BIND: &str = "127.0.0.23";
+
+/// A go-import page on a host of its own ("lure") tells agora's discovery that the module
+/// is an hg repository, so agora hands it to the go fetcher, but tells the go command
+/// (which reads the page again, and can be recognised by its User-Agent) that the module
+/// is served by a private module proxy on another host, one that agora's netrc has
+/// credentials for. The go command in direct mode with that netrc follows the lure and
+/// reads the private proxy; the go command agora runs must not get those credentials,
+/// and agora must not serve what the proxy guards, whether or not the lure is declared
+/// private (only the module path's own host's netrc lines ever reach the go command).
+#[test]
+fn the_go_fetcher_lends_no_credentials_to_a_lure() {
+    let t = TestDir::new("go-fetcher-lure");
+    ensure_hosts_line(LURE_BIND, LURE_HOST);
+    ensure_hosts_line(PRIVATE_BIND, PRIVATE_HOST);
+    let cert = t.path().join("private.pem");
+    let key = t.path().join("private.key");
+    let out = Command::new("openssl")
+        .args([
+            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+        ])
+        .args(["-subj", &format!("/CN={PRIVATE_HOST}")])
+        .args(["-addext", &format!("subjectAltName=DNS:{PRIVATE_HOST}")])
+        .arg("-keyout")
+        .arg(&key)
+        .arg("-out")
+        .arg(&cert)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run openssl ({e}): install Debian's openssl"));
+    assert!(
+        out.status.success(),
+        "openssl req: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let secret = format!("lure-{}", std::process::id());
+    let auth = format!("e2e:{secret}");
+    let cert_s = cert.display().to_string();
+    let key_s = key.display().to_string();
+    let forge = Script::start(
+        t.path(),
+        "lure_forge.py",
+        &[
+            "--lure-bind",
+            LURE_BIND,
+            "--lure-host",
+            LURE_HOST,
+            "--private-bind",
+            PRIVATE_BIND,
+            "--private-host",
+            PRIVATE_HOST,
+            "--cert",
+            &cert_s,
+            "--key",
+            &key_s,
+        ],
+        &[("PRIVATE_PROXY_CREDENTIALS", auth.as_str())],
+    );
+    let netrc = t.path().join("netrc");
+    fs::write(
+        &netrc,
+        format!("machine {PRIVATE_HOST} login e2e password {secret}\n"),
+    )
+    .expect("write the netrc");
+    let lure = format!("{LURE_HOST}/lure");
+    let oks = |log: &str| {
+        log.lines()
+            .filter(|l| l.contains("private-proxy: ok"))
+            .count()
+    };
+
+    // The go command in direct mode, acting for a user who has these credentials,
+    // follows the lure and lists what the private proxy guards: the test can fail.
+    let truth_go = GoEnv::vcs_direct(t.path(), "direct");
+    let mut cmd = truth_go.command_nosumdb(&["list", "-m", "-versions", &lure], &truth_go.work);
+    cmd.env("GOINSECURE", LURE_HOST)
+        .env("NETRC", &netrc)
+        .env("SSL_CERT_FILE", &cert);
+    let out = run_with_timeout(&mut cmd, GO_TIMEOUT);
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        format!("{lure} v7.7.7"),
+        "the go command with the netrc should read the private proxy through the lure: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let before = oks(&forge.log());
+    assert!(
+        before > 0,
+        "the private proxy saw no credentials from the go command"
+    );
+
+    for private in [false, true] {
+        let mut cfg = agora_config(&t.sub(&format!("agora-{private}")), true);
+        cfg.extra_env.extend(
+            [
+                ("AGORA_GOINSECURE", LURE_HOST.to_string()),
+                ("AGORA_NETRC_PATH", netrc.display().to_string()),
+                // The go command agora runs could check the private proxy's certificate.
+                ("SSL_CERT_FILE", cert.display().to_string()),
+            ]
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v)),
+        );
+        if private {
+            cfg.extra_env
+                .push(("AGORA_GOPRIVATE".to_string(), LURE_HOST.to_string()));
+        }
+        let agora = Agora::start(&cfg);
+        for target in [
+            format!("/{lure}/@v/list"),
+            format!("/{lure}/@latest"),
+            format!("/{lure}/@v/v7.7.7.info"),
+        ] {
+            let resp = agora.get(&target);
+            eprintln!("GOPRIVATE={private}: GET {target}: {}", resp.summary());
+            assert!(
+                resp.status >= 400 && !resp.text().contains("v7.7.7\n"),
+                "GOPRIVATE={private}: GET {target}: the lure read the private proxy: {}",
+                resp.summary()
+            );
+            assert!(!resp.text().trim().contains('\n'), "{}", resp.summary());
+        }
+        let log = forge.log();
+        assert!(
+            log.contains("lure: GoCommand -> "),
+            "the go fetcher never ran the go command on the lure:\n{log}"
+        );
+        assert_eq!(
+            oks(&log),
+            before,
+            "GOPRIVATE={private}: the go command agora ran sent the netrc's credentials to \
+             the private proxy:\n{log}"
+        );
+        assert!(files_under(&cfg.storage_root).is_empty());
+        drop(agora);
+    }
+}

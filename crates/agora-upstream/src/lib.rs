@@ -560,7 +560,7 @@ impl Upstream {
         &self,
         module: &ModulePath,
         version: &Version,
-        go: &gofetch::GoFetcher,
+        go: &gofetch::GoModule,
     ) -> Result<Fetched, UpstreamError> {
         let what = format!("{module}@{version} (direct, go command)");
         let d = go.download(module, version, &self.config.spool_dir).await?;
@@ -659,7 +659,7 @@ async fn check_spooled(
 enum Route {
     Proxy(String),
     Git(Arc<agora_vcs::DirectModule>),
-    Go(Arc<gofetch::GoFetcher>),
+    Go(gofetch::GoModule),
 }
 
 pub(crate) fn spool_file(dir: &Path) -> Result<tempfile::NamedTempFile, UpstreamError> {
