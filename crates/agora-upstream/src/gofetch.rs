@@ -173,6 +173,10 @@ impl GoFetcher {
             ("GOTELEMETRY", "off"),
             ("CGO_ENABLED", "0"),
             ("GIT_TERMINAL_PROMPT", "0"),
+            // `fossil clone` refuses to run without a user name (FOSSIL_USER,
+            // USER, LOGNAME, ...), and a service's environment may have none.
+            // It only names the clone's default user in the throwaway clone.
+            ("FOSSIL_USER", "agora"),
         ];
         env.extend(
             fixed
