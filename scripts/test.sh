@@ -59,11 +59,21 @@ GO="$GOROOT/bin/go"
 GO_VERSION="$("$GO" version)"
 echo "$GO_VERSION (GOROOT=$GOROOT)"
 
-phase "Mercurial (the go fetcher's end-to-end tests serve hg repositories)"
-# agora-e2e's go_fetcher tests build hg repositories, serve them with `hg serve`, and the
-# go command agora runs clones them with hg; they fail (never skip) without it.
+phase "Mercurial, Subversion, Fossil (the go fetcher's end-to-end tests serve repositories)"
+# agora-e2e's go_fetcher tests build hg, svn and fossil repositories, serve them with
+# `hg serve`, `svnserve` and `fossil server`, and the go command agora runs clones them;
+# they fail (never skip) without these. (No bzr: go1.27 dropped Bazaar support.)
 command -v hg >/dev/null 2>&1 || apt_install mercurial
 hg --version | head -1
+{ command -v svn && command -v svnserve && command -v svnadmin; } >/dev/null 2>&1 \
+    || apt_install subversion
+svn --version --quiet
+command -v fossil >/dev/null 2>&1 || apt_install fossil
+fossil version
+# The go fetcher's credential test serves a private module proxy over https with a
+# certificate it makes with openssl.
+command -v openssl >/dev/null 2>&1 || apt_install openssl
+openssl version
 
 phase "moto (the S3 server the storage compliance suite runs against)"
 # The agora-storage tests start moto_server themselves on a free 127.0.0.1 port and fail

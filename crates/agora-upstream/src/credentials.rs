@@ -230,6 +230,32 @@ impl Credentials {
         }
     }
 
+    /// A netrc file for a go command run by the go fetcher for a module on
+    /// `host`: only the `machine` lines the go command would use for that
+    /// host's `https://host/...` pages (the machine is `host` or `host/path`,
+    /// as `loadCredential` matches them; a module path has no port), with a
+    /// login and a password. `None` when there are none. The GitHub token is
+    /// not a netrc line and is never included.
+    pub fn netrc_for_host(&self, host: &str) -> Option<String> {
+        let mut text = String::new();
+        for e in &self.entries {
+            let matches = e
+                .machine
+                .strip_prefix(host)
+                .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'));
+            let password = e.password.as_deref().unwrap_or_default();
+            if e.https_only || !matches || e.login.is_empty() || password.is_empty() {
+                continue;
+            }
+            // netrc has no quoting; parsed tokens never hold whitespace.
+            text.push_str(&format!(
+                "machine {} login {} password {}\n",
+                e.machine, e.login, password
+            ));
+        }
+        (!text.is_empty()).then_some(text)
+    }
+
     /// The environment that gives a git child the credentials for the
     /// repository at `repo_url`: one `http.<scheme>://<host>[:port]/.extraHeader`
     /// entry appended to the `GIT_CONFIG_COUNT` list already in agora's own
@@ -483,6 +509,33 @@ mod tests {
         ] {
             assert!(c.git_env_after(url, 0).is_empty(), "{url}");
         }
+    }
+
+    #[test]
+    fn the_go_fetcher_gets_only_the_module_hosts_machines() {
+        let c = creds(
+            "machine go.corp.test login u password p\n\
+             machine go.corp.test/team login t password q\n\
+             machine go.corp.test.evil.test login e password x\n\
+             machine go.corp.testing login e password x\n\
+             machine git.corp.test login g password r\n\
+             machine go.corp.test:8443 login e password x\n\
+             machine nopass.test login n\n\
+             default login d password dd\n",
+        );
+        assert_eq!(
+            c.netrc_for_host("go.corp.test").as_deref(),
+            Some(
+                "machine go.corp.test login u password p\n\
+                 machine go.corp.test/team login t password q\n"
+            )
+        );
+        assert_eq!(c.netrc_for_host("other.test"), None);
+        assert_eq!(c.netrc_for_host("nopass.test"), None);
+        assert_eq!(
+            Credentials::github_token("tok").netrc_for_host("github.com"),
+            None
+        );
     }
 
     #[test]

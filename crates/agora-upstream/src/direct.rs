@@ -18,7 +18,7 @@ use bytes::Bytes;
 
 use crate::credentials::Credentials;
 use crate::discovery::{self, DiscoveryErrorKind, VcsPolicy};
-use crate::gofetch::GoFetcher;
+use crate::gofetch::{GoFetcher, GoModule};
 use crate::{ErrorKind, UpstreamError};
 
 /// How long a mirror's view of the remote refs is reused before the next
@@ -32,7 +32,7 @@ pub(crate) enum Resolved {
     /// A module proxy named by a `mod` go-import tag.
     Proxy(String),
     /// A repository the go command fetches (hg, svn, bzr, fossil).
-    Go(Arc<GoFetcher>),
+    Go(GoModule),
 }
 
 /// Fetching from version control.
@@ -112,7 +112,17 @@ impl Direct {
             }
             other => {
                 if let Some(go) = self.go.as_ref().filter(|g| g.handles(other)) {
-                    return Ok(Resolved::Go(Arc::clone(go)));
+                    // The go command reads the go-import page again itself and
+                    // may be told something else (another host's `mod` proxy, a
+                    // git repository): agora's answer cannot bound where it goes.
+                    // So it gets the netrc only under the rule git fetches
+                    // follow, and then only the module host's machines, the one
+                    // host its own HTTPS requests (`?go-get=1` pages) should
+                    // reach; hg, svn and fossil never read a netrc.
+                    let netrc = credentials_allowed(path, &root.repo_url, &self.goprivate)
+                        .then(|| self.creds.netrc_for_host(module_host(path)))
+                        .flatten();
+                    return Ok(Resolved::Go(GoModule::new(Arc::clone(go), netrc)));
                 }
                 return Err(direct_error(
                     path,
@@ -154,7 +164,7 @@ fn credentials_allowed(module: &str, repo_url: &str, goprivate: &str) -> bool {
     if !goprivate.is_empty() && pattern::match_prefix_patterns(goprivate, module) {
         return true;
     }
-    let module_host = module.split('/').next().unwrap_or_default();
+    let module_host = module_host(module);
     let Some((_, rest)) = repo_url.split_once("://") else {
         return false;
     };
@@ -165,6 +175,11 @@ fn credentials_allowed(module: &str, repo_url: &str, goprivate: &str) -> bool {
         _ => host_port,
     };
     !host.is_empty() && host.eq_ignore_ascii_case(module_host)
+}
+
+/// The host part of a module path.
+fn module_host(module: &str) -> &str {
+    module.split('/').next().unwrap_or_default()
 }
 
 /// The module's tagged versions.

@@ -53,8 +53,6 @@ pub struct GoFetcherConfig {
     pub vcs: Vec<String>,
     /// How many go commands may run at once (at least 1).
     pub workers: usize,
-    /// A netrc file for the go command's own HTTPS requests (`NETRC`).
-    pub netrc_path: Option<PathBuf>,
     /// `GOPRIVATE`, `GONOPROXY`, `GONOSUMDB` for the child (`""` for unset).
     pub goprivate: String,
     /// See `goprivate`.
@@ -82,6 +80,62 @@ pub(crate) struct Downloaded {
     pub zip: tempfile::TempPath,
     /// The go command's `h1:` of the zip.
     pub sum: String,
+}
+
+/// The go fetcher for one module, with the credentials its go commands may
+/// use (see [`GoModule::new`]).
+#[derive(Clone)]
+pub(crate) struct GoModule {
+    go: Arc<GoFetcher>,
+    netrc: Option<Arc<str>>,
+}
+
+impl std::fmt::Debug for GoModule {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GoModule")
+            .field("netrc", &self.netrc.as_ref().map(|_| "<redacted>"))
+            .finish_non_exhaustive()
+    }
+}
+
+impl GoModule {
+    /// `netrc` is the whole netrc file the go command gets (`NETRC`), or
+    /// none. The go command resolves the go-import page itself and may be
+    /// told something else than agora was, so the caller gives only what the
+    /// module is entitled to (`direct::credentials_allowed`, and only the
+    /// module host's machines).
+    pub(crate) fn new(go: Arc<GoFetcher>, netrc: Option<String>) -> Self {
+        GoModule {
+            go,
+            netrc: netrc.map(Arc::from),
+        }
+    }
+
+    /// See [`GoFetcher::list`].
+    pub(crate) async fn list(&self, module: &ModulePath) -> Result<Vec<String>, UpstreamError> {
+        self.go.list(module, self.netrc.as_deref()).await
+    }
+
+    /// See [`GoFetcher::stat`].
+    pub(crate) async fn stat(
+        &self,
+        module: &ModulePath,
+        query: &str,
+    ) -> Result<Bytes, UpstreamError> {
+        self.go.stat(module, query, self.netrc.as_deref()).await
+    }
+
+    /// See [`GoFetcher::download`].
+    pub(crate) async fn download(
+        &self,
+        module: &ModulePath,
+        version: &Version,
+        spool_dir: &Path,
+    ) -> Result<Downloaded, UpstreamError> {
+        self.go
+            .download(module, version, spool_dir, self.netrc.as_deref())
+            .await
+    }
 }
 
 /// Runs the go command for `direct`.
@@ -119,6 +173,10 @@ impl GoFetcher {
             ("GOTELEMETRY", "off"),
             ("CGO_ENABLED", "0"),
             ("GIT_TERMINAL_PROMPT", "0"),
+            // `fossil clone` refuses to run without a user name (FOSSIL_USER,
+            // USER, LOGNAME, ...), and a service's environment may have none.
+            // It only names the clone's default user in the throwaway clone.
+            ("FOSSIL_USER", "agora"),
         ];
         env.extend(
             fixed
@@ -134,9 +192,6 @@ impl GoFetcher {
             if !v.is_empty() {
                 env.push((k.to_owned(), v.to_owned()));
             }
-        }
-        if let Some(netrc) = &config.netrc_path {
-            env.push(("NETRC".to_owned(), netrc.display().to_string()));
         }
         GoFetcher {
             workers: Arc::new(Semaphore::new(config.workers.max(1))),
@@ -154,10 +209,15 @@ impl GoFetcher {
 
     /// The module's tagged versions, retracted ones included (as a proxy's
     /// `list`, and `codeRepo.Versions`, report them).
-    pub(crate) async fn list(&self, module: &ModulePath) -> Result<Vec<String>, UpstreamError> {
+    async fn list(
+        &self,
+        module: &ModulePath,
+        netrc: Option<&str>,
+    ) -> Result<Vec<String>, UpstreamError> {
         let (_tmp, out) = self
             .run(
                 module,
+                netrc,
                 &[
                     "list",
                     "-m",
@@ -183,13 +243,16 @@ impl GoFetcher {
 
     /// Resolves a query (`latest`, a branch, a version) to the RevInfo JSON
     /// the go command reports: `Version`, `Time` and, when present, `Origin`.
-    pub(crate) async fn stat(
+    async fn stat(
         &self,
         module: &ModulePath,
         query: &str,
+        netrc: Option<&str>,
     ) -> Result<Bytes, UpstreamError> {
         let spec = format!("{module}@{query}");
-        let (_tmp, out) = self.run(module, &["list", "-m", "-json", &spec]).await?;
+        let (_tmp, out) = self
+            .run(module, netrc, &["list", "-m", "-json", &spec])
+            .await?;
         let v = parse_one(module, &out)?;
         let mut info = serde_json::Map::new();
         for field in ["Version", "Time", "Origin"] {
@@ -218,15 +281,16 @@ impl GoFetcher {
     /// `go mod download -json module@version`: the version's `.info`, `.mod`
     /// and zip exactly as the go command cached them. The zip is moved (or,
     /// across file systems, copied) into `spool_dir`, never read into memory.
-    pub(crate) async fn download(
+    async fn download(
         &self,
         module: &ModulePath,
         version: &Version,
         spool_dir: &Path,
+        netrc: Option<&str>,
     ) -> Result<Downloaded, UpstreamError> {
         let spec = format!("{module}@{version}");
         let (tmp, out) = self
-            .run(module, &["mod", "download", "-json", &spec])
+            .run(module, netrc, &["mod", "download", "-json", &spec])
             .await?;
         let v = parse_one(module, &out)?;
         let field = |name: &str| -> Result<String, UpstreamError> {
@@ -301,10 +365,13 @@ impl GoFetcher {
     }
 
     /// Runs one go command in a fresh temporary directory, returning the
-    /// directory (removed when dropped) and stdout on success.
+    /// directory (removed when dropped) and stdout on success. `netrc`, when
+    /// given, is written there (owner-only) and named by `NETRC`; without it
+    /// the go command finds no netrc at all (`HOME` is the empty directory).
     async fn run(
         &self,
         module: &ModulePath,
+        netrc: Option<&str>,
         args: &[&str],
     ) -> Result<(GoTemp, Vec<u8>), UpstreamError> {
         let _permit = self.workers.acquire().await.map_err(|_| {
@@ -340,6 +407,13 @@ impl GoFetcher {
             .stderr(Stdio::piped())
             .process_group(0)
             .kill_on_drop(true);
+        if let Some(text) = netrc {
+            // Not `~/.netrc`: git (through libcurl) would read that one.
+            let auth = home.join("auth");
+            let path = auth.join("netrc");
+            write_private(&auth, &path, text).map_err(|e| local_error(&path, &e))?;
+            cmd.env("NETRC", &path);
+        }
         let started = std::time::Instant::now();
         let child = cmd.spawn().map_err(|e| {
             go_error(
@@ -385,6 +459,20 @@ impl GoFetcher {
         let reason = summarise(&text);
         Err(go_error(module, classify(&reason), reason))
     }
+}
+
+/// Writes `text` to `path` in a new directory `dir`, both readable by the
+/// owner only (the file holds passwords).
+fn write_private(dir: &Path, path: &Path, text: &str) -> std::io::Result<()> {
+    use std::io::Write as _;
+    use std::os::unix::fs::{DirBuilderExt as _, OpenOptionsExt as _};
+    std::fs::DirBuilder::new().mode(0o700).create(dir)?;
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)?;
+    f.write_all(text.as_bytes())
 }
 
 /// A call's temporary directory. Removing it (a whole clone, module cache

@@ -554,7 +554,7 @@ impl Upstream {
         &self,
         module: &ModulePath,
         version: &Version,
-        go: &gofetch::GoFetcher,
+        go: &gofetch::GoModule,
     ) -> Result<Fetched, UpstreamError> {
         let what = format!("{module}@{version} (direct, go command)");
         let d = go.download(module, version, &self.config.spool_dir).await?;
@@ -674,7 +674,7 @@ async fn check_spooled_with<T: Send + 'static>(
 enum Route {
     Proxy(String),
     Git(Arc<agora_vcs::DirectModule>),
-    Go(Arc<gofetch::GoFetcher>),
+    Go(gofetch::GoModule),
 }
 
 pub(crate) fn spool_file(dir: &Path) -> Result<tempfile::NamedTempFile, UpstreamError> {

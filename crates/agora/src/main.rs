@@ -329,7 +329,6 @@ fn go_fetcher(up: &agora_config::UpstreamSettings) -> anyhow::Result<GoFetcherCo
         binary: up.go_binary.clone(),
         vcs: up.go_fetcher_vcs.clone(),
         workers: up.go_fetcher_workers,
-        netrc_path: up.netrc_path.clone(),
         goprivate: up.goprivate.clone(),
         gonoproxy: up.gonoproxy.clone(),
         gonosumdb: up.gonosumdb.clone(),
