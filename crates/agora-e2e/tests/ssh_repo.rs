@@ -28,7 +28,7 @@ const SSHD: &str = "/usr/sbin/sshd";
 const SSHD_HINT: &str = "install openssh-server and openssh-client (scripts/test.sh does)";
 
 /// Runs a program to completion; panics with its output unless it succeeds.
-fn run(program: &str, args: &[&str]) -> String {
+fn run_tool(program: &str, args: &[&str]) -> String {
     let out = Command::new(program)
         .args(args)
         .stdin(Stdio::null())
@@ -45,7 +45,7 @@ fn run(program: &str, args: &[&str]) -> String {
 /// A key pair `<dir>/<name>` (and `.pub`), with an optional passphrase.
 fn keygen(dir: &Path, name: &str, passphrase: &str) -> PathBuf {
     let key = dir.join(name);
-    run(
+    run_tool(
         "ssh-keygen",
         &[
             "-q",
@@ -66,8 +66,8 @@ fn public_key(key: &Path) -> String {
     fs::read_to_string(key.with_extension("pub")).expect("read a public key")
 }
 
-/// sshd on 127.0.0.1:<port> in the foreground (`-D -e`), logging to a file, over its own
-/// configuration in a temp dir; killed on drop.
+/// sshd in the foreground (`-D -e`), logging to a file, over its own configuration in a
+/// temp dir; killed on drop.
 struct Sshd {
     child: Option<Child>,
     port: u16,
@@ -75,13 +75,25 @@ struct Sshd {
     user: String,
     /// A key in authorized_keys, without a passphrase.
     key: PathBuf,
-    /// `[127.0.0.1]:<port> <host key>`.
+    /// The host key for 127.0.0.1 and the names given, at sshd's port.
     known_hosts: PathBuf,
     log_path: PathBuf,
 }
 
 impl Sshd {
+    /// On 127.0.0.1, on a free port.
     fn start(dir: &Path, authorized: &[&Path]) -> Sshd {
+        Sshd::start_at(dir, authorized, "127.0.0.1", None, &[])
+    }
+
+    /// On `bind`, on `port` or a free one; known_hosts also names `hosts`.
+    fn start_at(
+        dir: &Path,
+        authorized: &[&Path],
+        bind: &str,
+        port: Option<u16>,
+        hosts: &[&str],
+    ) -> Sshd {
         assert!(
             Path::new(SSHD).is_file(),
             "{SSHD} is missing: this test runs a real sshd; {SSHD_HINT}"
@@ -98,19 +110,19 @@ impl Sshd {
         fs::write(&authorized_keys, keys).expect("write authorized_keys");
         // As root sshd insists on its privilege separation directory, which Debian's
         // package leaves to the init system to create.
-        if run("id", &["-u"]) == "0" {
+        if run_tool("id", &["-u"]) == "0" {
             fs::create_dir_all("/run/sshd").expect("create /run/sshd");
         }
-        let user = run("id", &["-un"]);
+        let user = run_tool("id", &["-un"]);
         let log_path = conf.join("sshd.log");
         let deadline = Instant::now() + Duration::from_secs(15);
         loop {
-            let port = free_port();
+            let port = port.unwrap_or_else(free_port);
             let config = conf.join("sshd_config");
             fs::write(
                 &config,
                 format!(
-                    "Port {port}\nListenAddress 127.0.0.1\nHostKey {host}\n\
+                    "Port {port}\nListenAddress {bind}\nHostKey {host}\n\
                      AuthorizedKeysFile {keys}\nPidFile {pid}\n\
                      # The temp dirs are not laid out as sshd wants a home.\nStrictModes no\n\
                      UsePAM no\nPubkeyAuthentication yes\nPasswordAuthentication no\n\
@@ -139,15 +151,21 @@ impl Sshd {
                 .unwrap_or_else(|e| panic!("cannot start {SSHD} ({e}): {SSHD_HINT}"));
             spawn_watchdog(child.id());
             let up = wait_until(Duration::from_secs(5), || {
-                matches!(child.try_wait(), Ok(Some(_)))
-                    || TcpStream::connect(("127.0.0.1", port)).is_ok()
+                matches!(child.try_wait(), Ok(Some(_))) || TcpStream::connect((bind, port)).is_ok()
             });
             if up && matches!(child.try_wait(), Ok(None)) {
                 let known_hosts = conf.join("known_hosts");
                 let host =
                     fs::read_to_string(host_key.with_extension("pub")).expect("read the host key");
-                fs::write(&known_hosts, format!("[127.0.0.1]:{port} {host}"))
-                    .expect("write known_hosts");
+                let lines: String = ["127.0.0.1"]
+                    .iter()
+                    .chain(hosts)
+                    .map(|h| match port {
+                        22 => format!("{h} {host}"),
+                        _ => format!("[{h}]:{port} {host}"),
+                    })
+                    .collect();
+                fs::write(&known_hosts, lines).expect("write known_hosts");
                 return Sshd {
                     child: Some(child),
                     port,
@@ -162,7 +180,7 @@ impl Sshd {
             let log = fs::read_to_string(&log_path).unwrap_or_default();
             // Another process may have taken the port between free_port() and sshd.
             if !log.contains("Address already in use") || Instant::now() > deadline {
-                panic!("sshd did not start on 127.0.0.1:{port}:\n{log}");
+                panic!("sshd did not start on {bind}:{port}:\n{log}");
             }
         }
     }
@@ -300,16 +318,18 @@ fn write_git_config(path: &Path, text: &str) -> String {
     path.display().to_string()
 }
 
-/// Bare repositories served only over ssh, `<dir>/ssh-repos/<name>.git`, each with v1.0.0,
-/// v1.1.0 and a later untagged commit; returns (module, repository, untagged commit) per
-/// name.
-fn publish_over_ssh(t: &TestDir, names: &[&str]) -> Vec<(String, PathBuf, String)> {
-    let repos = t.path().join("ssh-repos");
-    fs::create_dir_all(&repos).expect("create the ssh repositories' dir");
-    names
+/// Where [`publish_over_ssh`] puts `<name>.git`.
+fn ssh_repo_path(t: &TestDir, name: &str) -> PathBuf {
+    t.path().join("ssh-repos").join(format!("{name}.git"))
+}
+
+/// Bare repositories served only over ssh, [`ssh_repo_path`], each with v1.0.0, v1.1.0 and
+/// a later untagged commit, for the given (name, module path); returns (module,
+/// repository, untagged commit) per name.
+fn publish_over_ssh(t: &TestDir, modules: &[(&str, String)]) -> Vec<(String, PathBuf, String)> {
+    modules
         .iter()
-        .map(|name| {
-            let module = format!("{GIT_FORGE_HOST}/{name}");
+        .map(|(name, module)| {
             let w = GitWork::new(&t.path().join("corpus"), name);
             w.write("go.mod", &format!("module {module}\n\ngo 1.21\n"))
                 .write("p.go", "package p\n\nconst V = 1\n");
@@ -320,9 +340,11 @@ fn publish_over_ssh(t: &TestDir, names: &[&str]) -> Vec<(String, PathBuf, String
             w.tag("v1.1.0");
             w.write("more.go", "package p\n\nconst More = true\n");
             let untagged = w.commit("untagged");
-            let bare = repos.join(format!("{name}.git"));
+            let bare = ssh_repo_path(t, name);
+            let parent = bare.parent().expect("a parent");
+            fs::create_dir_all(parent).expect("create the ssh repositories' dir");
             git_in(
-                &repos,
+                parent,
                 &[
                     "clone",
                     "-q",
@@ -332,8 +354,16 @@ fn publish_over_ssh(t: &TestDir, names: &[&str]) -> Vec<(String, PathBuf, String
                 ],
                 &[],
             );
-            (module, bare, untagged)
+            (module.clone(), bare, untagged)
         })
+        .collect()
+}
+
+/// Module paths on the forge for these repository names.
+fn on_forge(names: &[&'static str]) -> Vec<(&'static str, String)> {
+    names
+        .iter()
+        .map(|n| (*n, format!("{GIT_FORGE_HOST}/{n}")))
         .collect()
 }
 
@@ -349,7 +379,7 @@ fn a_repository_only_reachable_over_ssh_is_served_with_the_operators_ssh_config(
     let t = TestDir::new("ssh");
     let sshd = Sshd::start(t.path(), &[]);
     let forge = GitForge::start(t.path());
-    let published = publish_over_ssh(&t, &["sshonly", "rewritten"]);
+    let published = publish_over_ssh(&t, &on_forge(&["sshonly", "rewritten"]));
     let (sshonly, sshonly_repo, _) = &published[0];
     let (rewritten, rewritten_repo, _) = &published[1];
 
@@ -552,6 +582,29 @@ fn tty_nr(pid: u32) -> i64 {
         .expect("tty_nr")
 }
 
+/// Starts agora with a pseudo-terminal as its controlling terminal (tests/on_a_tty.py), as
+/// from an operator's shell; checks that it has one.
+fn start_on_a_tty(cfg: &mut AgoraConfig) -> Agora {
+    let python = run_tool("sh", &["-c", "command -v python3"]);
+    cfg.launcher = vec![
+        python,
+        PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/on_a_tty.py")
+            .display()
+            .to_string(),
+    ];
+    let agora = Agora::start(cfg);
+    let launcher = agora.pid().expect("the launcher runs");
+    let agora_pid = fs::read_to_string(format!("/proc/{launcher}/task/{launcher}/children"))
+        .expect("read the launcher's children")
+        .split_whitespace()
+        .next()
+        .and_then(|p| p.parse::<u32>().ok())
+        .expect("agora under the launcher");
+    assert_ne!(tty_nr(agora_pid), 0, "agora has no controlling terminal");
+    agora
+}
+
 /// Without a key sshd accepts, agora answers every endpoint at once with ssh's reason on
 /// one line and stores nothing. Run on a terminal, with an ssh configuration that would
 /// prompt (no BatchMode: a passphrase-protected key, a host missing from known_hosts),
@@ -567,7 +620,7 @@ fn ssh_failures_answer_at_once_with_a_reason_and_store_nothing() {
     let locked = keygen(&keys, "locked", "e2e-passphrase");
     let sshd = Sshd::start(t.path(), &[&locked]);
     let forge = GitForge::start(t.path());
-    let published = publish_over_ssh(&t, &["denied", "unknownhost"]);
+    let published = publish_over_ssh(&t, &on_forge(&["denied", "unknownhost"]));
     let (denied, denied_repo, _) = &published[0];
     let (unknownhost, unknownhost_repo, _) = &published[1];
     let page = |name: &str, url: String| {
@@ -600,17 +653,9 @@ fn ssh_failures_answer_at_once_with_a_reason_and_store_nothing() {
 
     // On a terminal, with ssh free to prompt. upstream.timeout is short so that a
     // regression fails as a 504 instead of holding the suite for five minutes.
-    let python = run("sh", &["-c", "command -v python3"]);
     let dir = t.path().join("agora-tty");
     fs::create_dir_all(&dir).unwrap();
     let mut cfg = direct_agora_config(&dir);
-    cfg.launcher = vec![
-        python,
-        PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-            .join("tests/on_a_tty.py")
-            .display()
-            .to_string(),
-    ];
     cfg.extra_env
         .push(("AGORA_TIMEOUT".to_owned(), "30".to_owned()));
     cfg.extra_env.push((
@@ -621,15 +666,7 @@ fn ssh_failures_answer_at_once_with_a_reason_and_store_nothing() {
             sshd.known_hosts.display()
         ),
     ));
-    let agora = Agora::start(&cfg);
-    let launcher = agora.pid().expect("the launcher runs");
-    let agora_pid = fs::read_to_string(format!("/proc/{launcher}/task/{launcher}/children"))
-        .expect("read the launcher's children")
-        .split_whitespace()
-        .next()
-        .and_then(|p| p.parse::<u32>().ok())
-        .expect("agora under the launcher");
-    assert_ne!(tty_nr(agora_pid), 0, "agora has no controlling terminal");
+    let agora = start_on_a_tty(&mut cfg);
     for target in targets(denied) {
         assert_fails_fast(&agora, &target, denied, "Permission denied", limit);
     }
@@ -649,4 +686,130 @@ fn ssh_failures_answer_at_once_with_a_reason_and_store_nothing() {
     );
     assert_eq!(sshd.accepted(), 0, "{}", sshd.log());
     eprintln!("ssh e2e (failures): {:?}", started.elapsed());
+}
+
+/// The host of VCS-qualified module paths served by an sshd on port 22 (a line the test
+/// adds to /etc/hosts), and its loopback address.
+const SSHQ_HOST: &str = "sshq.e2e.test";
+const SSHQ_BIND: &str = "127.0.0.19";
+
+/// Adds `<addr> <host>` to /etc/hosts unless `host` is mapped there; panics when it cannot
+/// or when `host` is mapped elsewhere (this test never skips).
+fn ensure_host(host: &str, addr: &str) {
+    let hosts = fs::read_to_string("/etc/hosts")
+        .unwrap_or_else(|e| panic!("cannot read /etc/hosts to map {host}: {e}"));
+    for l in hosts.lines() {
+        let f: Vec<&str> = l
+            .split('#')
+            .next()
+            .unwrap_or("")
+            .split_whitespace()
+            .collect();
+        if f.len() > 1 && f[1..].contains(&host) {
+            assert_eq!(
+                f[0], addr,
+                "/etc/hosts maps {host} elsewhere; this test needs {addr}"
+            );
+            return;
+        }
+    }
+    let sep = if hosts.ends_with('\n') || hosts.is_empty() {
+        ""
+    } else {
+        "\n"
+    };
+    let line = format!("{sep}{addr} {host}\n");
+    fs::OpenOptions::new()
+        .append(true)
+        .open("/etc/hosts")
+        .and_then(|mut f| std::io::Write::write_all(&mut f, line.as_bytes()))
+        .unwrap_or_else(|e| panic!("cannot add {line:?} to /etc/hosts ({e}): run as root"));
+}
+
+/// A VCS-qualified path (`sshq.e2e.test/<dir>/q.git`) has no go-import page: agora, like
+/// the go command, finds its scheme by pinging (`https`, then `git+ssh`), and only sshd on
+/// port 22 answers. agora with `GIT_SSH_COMMAND` in its environment and the go command in
+/// direct mode with the same agree. On a terminal, with no ssh configuration, the ping's
+/// ssh cannot ask about the unknown host key: the answer is at once a one-line 502.
+#[test]
+fn a_vcs_qualified_path_is_found_over_ssh_by_pinging() {
+    let started = Instant::now();
+    let t = TestDir::new("sshq");
+    ensure_host(SSHQ_HOST, SSHQ_BIND);
+    let sshd = Sshd::start_at(t.path(), &[], SSHQ_BIND, Some(22), &[SSHQ_HOST]);
+    let module = format!("{SSHQ_HOST}{}", ssh_repo_path(&t, "q").display());
+    let published = publish_over_ssh(&t, &[("q", module.clone())]);
+    let untagged = &published[0].2;
+    let specs: Vec<String> = ["v1.0.0", &untagged[..12], "latest"]
+        .iter()
+        .map(|q| format!("{module}@{q}"))
+        .collect();
+    let ssh_command = sshd.ssh_command(&sshd.key);
+    let env = [("GIT_SSH_COMMAND", ssh_command.as_str())];
+
+    let truth_go = GoEnv::vcs_direct(t.path(), "direct");
+    let (run, truth) = truth_go.mod_download_nosumdb_env(&specs, &env);
+    for spec in &specs {
+        assert!(
+            truth[spec].ok(),
+            "the go command over ssh failed for {spec}: {}\n{}\nsshd log:\n{}",
+            truth[spec].error_line(),
+            run.stderr,
+            sshd.log()
+        );
+    }
+    let modules = vec![module.clone()];
+    let truth_lists = versions_and_latest(&truth_go, &modules, &env);
+
+    let dir = t.path().join("agora");
+    fs::create_dir_all(&dir).unwrap();
+    let mut cfg = direct_agora_config(&dir);
+    cfg.extra_env
+        .push(("GIT_SSH_COMMAND".to_owned(), ssh_command.clone()));
+    let agora = Agora::start(&cfg);
+    let via_go = GoEnv::via(t.path(), "agora", &agora);
+    let (run, got) = via_go.mod_download_nosumdb_env(&specs, &[]);
+    let diffs: Vec<String> = specs
+        .iter()
+        .flat_map(|spec| diff(spec, &truth[spec], &got[spec]))
+        .collect();
+    assert!(
+        diffs.is_empty(),
+        "through agora vs the go command in direct mode:\n  {}\n{}\nagora log:\n{}",
+        diffs.join("\n  "),
+        run.stderr,
+        agora.log_tail()
+    );
+    let got_lists = versions_and_latest(&via_go, &modules, &[]);
+    assert_eq!(
+        got_lists, truth_lists,
+        "through agora (left) vs direct (right)"
+    );
+    assert_eq!(
+        got_lists[&module].0,
+        serde_json::json!(["v1.0.0", "v1.1.0"]),
+        "{got_lists:?}"
+    );
+    drop(agora);
+
+    let dir = t.path().join("agora-tty");
+    fs::create_dir_all(&dir).unwrap();
+    let mut cfg = direct_agora_config(&dir);
+    cfg.extra_env
+        .push(("AGORA_TIMEOUT".to_owned(), "30".to_owned()));
+    let accepted = sshd.accepted();
+    let agora = start_on_a_tty(&mut cfg);
+    // The temp dir's name has capitals: the proxy protocol's escaped path.
+    for target in targets(&escape(&module)) {
+        assert_fails_fast(
+            &agora,
+            &target,
+            &module,
+            "no secure protocol found",
+            Duration::from_secs(10),
+        );
+    }
+    assert!(files_under(&cfg.storage_root).is_empty());
+    assert_eq!(sshd.accepted(), accepted, "{}", sshd.log());
+    eprintln!("ssh e2e (ping): {:?}", started.elapsed());
 }
