@@ -75,6 +75,15 @@ fossil version
 command -v openssl >/dev/null 2>&1 || apt_install openssl
 openssl version
 
+phase "OpenSSH (the ssh transport's end-to-end tests run a real sshd)"
+# agora-e2e's ssh_repo tests start /usr/sbin/sshd themselves on a free 127.0.0.1 port, with
+# their own host key and authorized_keys, and fail (never skip) without it; git needs ssh.
+if [ ! -x /usr/sbin/sshd ] || ! command -v ssh >/dev/null 2>&1 \
+    || ! command -v ssh-keygen >/dev/null 2>&1; then
+    apt_install openssh-server openssh-client
+fi
+ssh -V 2>&1
+
 phase "moto (the S3 server the storage compliance suite runs against)"
 # The agora-storage tests start moto_server themselves on a free 127.0.0.1 port and fail
 # (never skip) without it. boto3 comes with moto; the tests use it as "another client".

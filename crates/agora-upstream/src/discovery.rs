@@ -639,8 +639,41 @@ async fn pick_scheme(
 }
 
 async fn ping(vcs: &str, scheme: &str, repo: &str, creds: &Credentials) -> bool {
+    match ping_command(vcs, scheme, repo, creds, true) {
+        Some(mut cmd) => match cmd.status().await {
+            Ok(status) => status.success(),
+            // No setsid (util-linux) on this host.
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                match ping_command(vcs, scheme, repo, creds, false) {
+                    Some(mut cmd) => matches!(cmd.status().await, Ok(s) if s.success()),
+                    None => false,
+                }
+            }
+            Err(_) => false,
+        },
+        None => false,
+    }
+}
+
+/// The ping command for `scheme://repo`, started through `setsid` when
+/// `detach`: in a session of its own it has no controlling terminal, so
+/// ssh (`git+ssh`, `ssh`, `svn+ssh`) cannot stop the request asking on
+/// agora's terminal to trust a host key or for a passphrase; it fails.
+fn ping_command(
+    vcs: &str,
+    scheme: &str,
+    repo: &str,
+    creds: &Credentials,
+    detach: bool,
+) -> Option<tokio::process::Command> {
     let url = format!("{scheme}://{repo}");
-    let mut cmd = tokio::process::Command::new(vcs);
+    let mut cmd = if detach {
+        let mut cmd = tokio::process::Command::new("setsid");
+        cmd.arg(vcs);
+        cmd
+    } else {
+        tokio::process::Command::new(vcs)
+    };
     match vcs {
         // No `--` for git: old gits reject it for ls-remote, and the scheme
         // comes from the fixed list above, so the URL cannot look like a flag.
@@ -651,7 +684,7 @@ async fn ping(vcs: &str, scheme: &str, repo: &str, creds: &Credentials) -> bool 
             .arg(&url)
             .env("HGPLAIN", "+strictflags"),
         "svn" => cmd.args(["info", "--"]).arg(&url),
-        _ => return false,
+        _ => return None,
     };
     // Nobody can answer a credential prompt here; the go command turns
     // git's off the same way unless the user asked for it.
@@ -663,7 +696,7 @@ async fn ping(vcs: &str, scheme: &str, repo: &str, creds: &Credentials) -> bool 
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .kill_on_drop(true);
-    matches!(cmd.status().await, Ok(status) if status.success())
+    Some(cmd)
 }
 
 // ---------------------------------------------------------------------------

@@ -18,7 +18,7 @@ use std::fs::{self, File, OpenOptions};
 use std::io::{Read, Write};
 use std::os::unix::process::CommandExt as _;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
@@ -849,7 +849,14 @@ impl GitRepo {
         I: IntoIterator<Item = S>,
         S: AsRef<OsStr>,
     {
-        let mut cmd = Command::new("git");
+        self.command_via(Command::new("git"), args)
+    }
+
+    fn command_via<I, S>(&self, mut cmd: Command, args: I) -> Command
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<OsStr>,
+    {
         cmd.args(args)
             .current_dir(&self.dir)
             // As the go command does, so that safe.bareRepository=explicit
@@ -861,16 +868,41 @@ impl GitRepo {
         cmd
     }
 
-    /// Runs a git command that talks to the remote, within the timeout.
-    /// The command runs in its own process group so that a timeout also
-    /// ends the transport helpers git starts (`git-remote-http`, ssh).
-    fn remote_git(&self, args: &[&str]) -> Result<Vec<u8>> {
-        let mut cmd = self.command(args);
+    /// Starts a git command that talks to the remote, in a session of its
+    /// own (through `setsid`) when `detach`, else in a process group of its
+    /// own; either way git's pid names the group a timeout kills, with the
+    /// transport helpers git starts (`git-remote-http`, ssh).
+    ///
+    /// A new session has no controlling terminal. Without it, when agora
+    /// runs on a terminal, ssh opens `/dev/tty` to ask whether to trust an
+    /// unknown host key or for a passphrase, is stopped reading from a
+    /// background process group, and the request waits for the timeout;
+    /// in a session of its own ssh (or a credential helper) cannot prompt
+    /// and fails at once. `setsid` runs git in place (the child is not a
+    /// group leader, so it need not fork), keeping git's pid.
+    fn spawn_remote(&self, args: &[&str], detach: bool) -> std::io::Result<Child> {
+        let mut cmd = if detach {
+            let mut setsid = Command::new("setsid");
+            setsid.arg("git");
+            self.command_via(setsid, args)
+        } else {
+            let mut cmd = self.command(args);
+            cmd.process_group(0);
+            cmd
+        };
         cmd.envs(self.remote_env.0.iter().map(|(k, v)| (k, v)));
-        cmd.process_group(0)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-        let mut child = cmd.spawn()?;
+        cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
+        cmd.spawn()
+    }
+
+    /// Runs a git command that talks to the remote, within the timeout.
+    fn remote_git(&self, args: &[&str]) -> Result<Vec<u8>> {
+        let mut child = match self.spawn_remote(args, true) {
+            // No setsid (util-linux) on this host: a process group still
+            // bounds the command; only the terminal case above can wait.
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => self.spawn_remote(args, false)?,
+            spawned => spawned?,
+        };
         let drain = |r: Option<Box<dyn Read + Send>>| {
             std::thread::spawn(move || {
                 let mut buf = Vec::new();

@@ -935,6 +935,9 @@ pub struct AgoraConfig {
     pub log_path: PathBuf,
     /// `HOME` for the process.
     pub home: PathBuf,
+    /// A program (and its arguments) that runs agora: agora's path and `serve` follow
+    /// them. Empty: agora is started directly.
+    pub launcher: Vec<String>,
 }
 
 impl AgoraConfig {
@@ -948,6 +951,7 @@ impl AgoraConfig {
             extra_env: Vec::new(),
             log_path: dir.join("agora.log"),
             home: dir.join("agora-home"),
+            launcher: Vec::new(),
         };
         for d in [&cfg.storage_root, &cfg.data_dir, &cfg.home] {
             fs::create_dir_all(d).expect("create an agora directory");
@@ -1032,7 +1036,14 @@ impl Agora {
             config.upstream,
             config.storage_root.display()
         );
-        let mut cmd = Command::new(&bin);
+        let mut cmd = match config.launcher.split_first() {
+            Some((program, args)) => {
+                let mut cmd = Command::new(program);
+                cmd.args(args).arg(&bin);
+                cmd
+            }
+            None => Command::new(&bin),
+        };
         cmd.arg("serve")
             .env_clear()
             .env("PATH", path_env())
