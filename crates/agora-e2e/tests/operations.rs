@@ -436,7 +436,14 @@ fn config_show_hides_credentials() {
         ),
         ("AGORA_GITHUB_TOKEN", "ghp_github-token-3"),
     ];
-    let cases: &[(&str, &[(&str, &str)], &[&str], &[&str])] = &[
+    // (storage type, its environment, values that must not show, lines that must)
+    type Case<'a> = (
+        &'a str,
+        &'a [(&'a str, &'a str)],
+        &'a [&'a str],
+        &'a [&'a str],
+    );
+    let cases: &[Case] = &[
         (
             "s3",
             &[
