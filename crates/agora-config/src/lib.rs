@@ -98,7 +98,8 @@ impl Loaded {
     /// every effective key as `key = value  # source` (the source being `default`,
     /// `default (Athens, file <path>)`, `file <path>` or `env NAME`, followed by the key as
     /// spelled there when it differs), then the warnings as comments. The assignments are
-    /// valid agora TOML. Secret values print as `<redacted>`.
+    /// valid agora TOML. Secret values print as `<redacted>`, and the passwords of URLs
+    /// in other values as `xxxxx`.
     pub fn show(&self) -> String {
         let header = match &self.file {
             None => {

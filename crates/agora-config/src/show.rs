@@ -8,7 +8,8 @@ use crate::error::Source;
 use crate::settings::{LogFormat, LogLevel, NetworkMode, Secret};
 use crate::value::StorageKind;
 
-/// Renders a value as a TOML literal in agora's format. Secrets render as `"<redacted>"`.
+/// Renders a value as a TOML literal in agora's format. Secrets render as `"<redacted>"`,
+/// and so do the passwords of URLs in any other string (as `xxxxx`).
 pub(crate) trait Render {
     fn render(&self) -> String;
 }
@@ -17,9 +18,31 @@ fn toml_string(s: &str) -> String {
     toml::Value::String(s.to_owned()).to_string()
 }
 
+/// Any string setting may hold URLs with credentials (`upstream.goproxy`, the storage
+/// endpoints, `storage.external.url`), and `config show` output gets pasted into issues:
+/// userinfo is masked as the go command's `url.Redacted` and agora's logs mask it. Also
+/// in URLs written without a scheme, element by element of `,`/`|` lists: a MinIO
+/// endpoint is a bare `host:port`, and a GOPROXY entry may leave out `https://`.
+fn redact(s: &str) -> String {
+    s.split_inclusive([',', '|'])
+        .map(|piece| {
+            if piece.contains("://") {
+                agora_core::redact::redact_urls(piece)
+            } else {
+                let with_scheme = agora_core::redact::redact_urls(&format!("x://{piece}"));
+                with_scheme["x://".len()..].to_owned()
+            }
+        })
+        .collect()
+}
+
+fn shown_string(s: &str) -> String {
+    toml_string(&redact(s))
+}
+
 impl Render for String {
     fn render(&self) -> String {
-        toml_string(self)
+        shown_string(self)
     }
 }
 
@@ -71,7 +94,7 @@ impl Render for Vec<String> {
     fn render(&self) -> String {
         toml::Value::Array(
             self.iter()
-                .map(|v| toml::Value::String(v.clone()))
+                .map(|v| toml::Value::String(redact(v)))
                 .collect(),
         )
         .to_string()
@@ -92,7 +115,7 @@ impl Render for bool {
 
 impl Render for Option<String> {
     fn render(&self) -> String {
-        toml_string(self.as_deref().unwrap_or(""))
+        shown_string(self.as_deref().unwrap_or(""))
     }
 }
 
@@ -148,4 +171,29 @@ pub(crate) fn format(header: &str, entries: &[Entry], warnings: &[String]) -> St
         let _ = writeln!(out, "# warning: {w}");
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redact;
+
+    #[test]
+    fn credentials_in_values_are_masked() {
+        assert_eq!(
+            redact("https://u:pw@a.test/go,tok@b.test|direct"),
+            "https://u:xxxxx@a.test/go,xxxxx@b.test|direct"
+        );
+        assert_eq!(
+            redact("minio:pw@127.0.0.1:9000"),
+            "minio:xxxxx@127.0.0.1:9000"
+        );
+        for plain in [
+            "https://proxy.golang.org,direct",
+            ":3000",
+            "*.corp,x.test/y",
+            "",
+        ] {
+            assert_eq!(redact(plain), plain);
+        }
+    }
 }

@@ -6,7 +6,8 @@
 //! pseudo-versions ([`pseudo`]), GOPRIVATE-style glob patterns ([`pattern`]),
 //! the `h1:` directory hash ([`dirhash`]), Unicode simple case folding
 //! ([`fold`]) and the module zip rules ([`zipcheck`]). It also owns the
-//! validated value types the rest of agora passes around ([`types`]).
+//! validated value types the rest of agora passes around ([`types`]), and the
+//! redaction of credentials in URLs as the go command shows them ([`redact`]).
 //!
 //! Everything here follows `golang.org/x/mod` and `cmd/go/internal/modfetch`
 //! as the go command ships them; the tests derive their tables from those rules.
@@ -17,6 +18,7 @@ pub mod fold;
 pub mod path;
 pub mod pattern;
 pub mod pseudo;
+pub mod redact;
 pub mod semver;
 pub mod types;
 pub mod zipcheck;

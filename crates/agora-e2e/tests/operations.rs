@@ -421,3 +421,162 @@ fn athens_config_file_serves_and_config_show_names_sources() {
         "agora stored into the harness's default root instead of RootPath"
     );
 }
+
+/// `config show` prints every setting but hides credentials: secrets as `<redacted>`,
+/// the passwords (or lone user names) of URLs as `xxxxx`. Each storage type in turn,
+/// since only the selected storage's keys are shown.
+#[test]
+fn config_show_hides_credentials() {
+    let t = TestDir::new("ops-config-show-secrets");
+    let home = t.sub("home");
+    let common = [
+        (
+            "AGORA_GOPROXY",
+            "https://proxyuser:proxy-pw-1@proxy.corp.test/go,https://proxy-token-2@other.test|direct",
+        ),
+        ("AGORA_GITHUB_TOKEN", "ghp_github-token-3"),
+    ];
+    // (storage type, its environment, values that must not show, lines that must)
+    type Case<'a> = (
+        &'a str,
+        &'a [(&'a str, &'a str)],
+        &'a [&'a str],
+        &'a [&'a str],
+    );
+    let cases: &[Case] = &[
+        (
+            "s3",
+            &[
+                ("AGORA_S3_BUCKET", "visible-bucket"),
+                (
+                    "AGORA_S3_ENDPOINT",
+                    "http://s3user:s3-endpoint-pw-4@127.0.0.1:9000",
+                ),
+                ("AGORA_S3_ACCESS_KEY_ID", "AKIAVISIBLEKEYID"),
+                ("AGORA_S3_SECRET_ACCESS_KEY", "s3-secret-5"),
+                ("AGORA_S3_SESSION_TOKEN", "s3-session-6"),
+            ],
+            &["s3-endpoint-pw-4", "s3-secret-5", "s3-session-6"],
+            &[
+                "storage.s3.bucket = \"visible-bucket\"",
+                "storage.s3.endpoint = \"http://s3user:xxxxx@127.0.0.1:9000\"",
+                "storage.s3.access_key_id = \"AKIAVISIBLEKEYID\"",
+                "storage.s3.secret_access_key = \"<redacted>\"",
+                "storage.s3.session_token = \"<redacted>\"",
+            ],
+        ),
+        (
+            "minio",
+            &[
+                (
+                    "AGORA_MINIO_ENDPOINT",
+                    "http://minio:minio-endpoint-pw-7@127.0.0.1:9001",
+                ),
+                ("AGORA_MINIO_ACCESS_KEY_ID", "minio-visible-id"),
+                ("AGORA_MINIO_SECRET_ACCESS_KEY", "minio-secret-8"),
+                ("AGORA_MINIO_BUCKET", "gomods"),
+            ],
+            &["minio-endpoint-pw-7", "minio-secret-8"],
+            &[
+                // Athens keeps a MinIO endpoint as `host:port` (use_ssl picks the scheme).
+                "storage.minio.endpoint = \"minio:xxxxx@127.0.0.1:9001\"",
+                "storage.minio.access_key_id = \"minio-visible-id\"",
+                "storage.minio.secret_access_key = \"<redacted>\"",
+            ],
+        ),
+        (
+            "azureblob",
+            &[
+                ("AGORA_AZURE_ACCOUNT_NAME", "visibleaccount"),
+                ("AGORA_AZURE_ACCOUNT_KEY", "azure-account-key-9"),
+                ("AGORA_AZURE_CONTAINER", "gomods"),
+            ],
+            &["azure-account-key-9"],
+            &[
+                "storage.azure.account_name = \"visibleaccount\"",
+                "storage.azure.account_key = \"<redacted>\"",
+            ],
+        ),
+        (
+            "azureblob",
+            &[
+                (
+                    "AGORA_AZURE_CONNECTION_STRING",
+                    "DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;\
+                     AccountKey=azure-conn-key-10;BlobEndpoint=http://127.0.0.1:10000/devstoreaccount1",
+                ),
+                ("AGORA_AZURE_CONTAINER", "gomods"),
+            ],
+            &["azure-conn-key-10"],
+            &["storage.azure.connection_string = \"<redacted>\""],
+        ),
+        (
+            "gcp",
+            &[
+                ("AGORA_GCP_BUCKET", "gomods"),
+                (
+                    "AGORA_GCP_JSON_KEY",
+                    "{\"private_key\":\"gcp-private-key-11\"}",
+                ),
+            ],
+            &["gcp-private-key-11"],
+            &[
+                "storage.gcp.bucket = \"gomods\"",
+                "storage.gcp.json_key = \"<redacted>\"",
+            ],
+        ),
+        (
+            "external",
+            &[(
+                "AGORA_EXTERNAL_URL",
+                "http://extuser:external-pw-12@127.0.0.1:9999/storage",
+            )],
+            &["external-pw-12"],
+            &["storage.external.url = \"http://extuser:xxxxx@127.0.0.1:9999/storage\""],
+        ),
+        (
+            "mongo",
+            &[(
+                "AGORA_MONGO_URL",
+                "mongodb://mongouser:mongo-pw-13@127.0.0.1:27017/?authSource=admin",
+            )],
+            &["mongo-pw-13"],
+            &["storage.mongo.url = \"<redacted>\""],
+        ),
+    ];
+    for (kind, env, secrets, shown_lines) in cases {
+        let mut all: Vec<(&str, &str)> = common.to_vec();
+        all.push(("AGORA_STORAGE_TYPE", kind));
+        all.extend(env.iter().copied());
+        let out = run_agora(&home, &["config", "show"], &all, Duration::from_secs(20));
+        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert!(
+            out.status.success(),
+            "{kind}: agora config show failed ({}):\n{stdout}{stderr}",
+            out.status
+        );
+        for secret in secrets
+            .iter()
+            .chain(&["proxy-pw-1", "proxy-token-2", "ghp_github-token-3"])
+        {
+            assert!(
+                !stdout.contains(secret) && !stderr.contains(secret),
+                "{kind}: config show printed the secret {secret:?}:\n{stdout}{stderr}"
+            );
+        }
+        let assignments: Vec<&str> = stdout
+            .lines()
+            .map(|l| l.split("  #").next().unwrap_or(l).trim_end())
+            .collect();
+        for want in shown_lines.iter().chain(&[
+            "upstream.goproxy = \"https://proxyuser:xxxxx@proxy.corp.test/go,https://xxxxx@other.test|direct\"",
+            "upstream.github_token = \"<redacted>\"",
+        ]) {
+            assert!(
+                assignments.contains(want),
+                "{kind}: config show lacks the line {want:?}:\n{stdout}"
+            );
+        }
+    }
+}
