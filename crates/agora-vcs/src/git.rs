@@ -2,15 +2,17 @@
 //! git CLI the way `cmd/go/internal/modfetch/codehost/git.go` drives it.
 //!
 //! The mirror lives at `<cache>/<sha256(url)>.git`. [`GitRepo::refresh`]
-//! reads the remote's refs with `git ls-remote` (the go command's
-//! `loadRefs`: `HEAD`, `refs/heads/*`, `refs/tags/*`, annotated tags
-//! peeled) and then fetches every head and tag into the mirror, so later
-//! versions of an already mirrored repository cost one incremental fetch.
-//! Only commits reachable from heads, tags and `HEAD` are ever fetched: hosts
-//! expose pull-request refs, and those must never become pseudo-versions.
+//! fetches every head and tag into the mirror and records the remote's
+//! `HEAD`, then reads the refs back: the view the go command's `loadRefs`
+//! gets from `git ls-remote` (`HEAD`, `refs/heads/*`, `refs/tags/*`,
+//! annotated tags peeled), in one round trip. Later versions of an already
+//! mirrored repository cost one incremental fetch. Only commits reachable
+//! from heads, tags and `HEAD` are ever fetched: hosts expose pull-request
+//! refs, and those must never become pseudo-versions.
 //!
-//! The ref map from `ls-remote` is the view every query answers from, as in
-//! the go command; the mirror only supplies objects.
+//! That ref map is the view every query answers from, as in the go command;
+//! the mirror supplies the objects, and next to it (`<mirror>.zips/`) the
+//! zip cache of `modzip` lives.
 
 use std::collections::{BTreeMap, HashMap};
 use std::ffi::OsStr;

@@ -8,14 +8,16 @@
 //! * [`git`]: [`GitRepo`], one persistent bare mirror per repository URL in a
 //!   cache directory, fetched incrementally with the git CLI, and the few
 //!   git queries the module logic needs (refs, commit metadata, files at a
-//!   commit, ancestry, `git archive`).
+//!   commit, ancestry, tree listings, blob streams, `git archive`).
 //! * [`module`]: [`DirectModule`], the module-level semantics of
 //!   `cmd/go/internal/modfetch/coderepo.go`: the version list, resolving a
 //!   query to a canonical version or a pseudo-version, `latest`, the go.mod
 //!   of a version (major-version subdirectories, synthesized go.mod) and the
 //!   module zip.
-//! * [`modzip`]: building a module zip from `git archive` output by the
-//!   `golang.org/x/mod/zip` rules, streamed entry by entry, with its `h1:`.
+//! * [`modzip`]: building a module zip by the `golang.org/x/mod/zip`
+//!   rules from the tree (reusing the deflated blobs of the module's
+//!   previous zip) or from `git archive` output, streamed entry by entry,
+//!   with its `h1:`.
 //! * [`modfile`]: the small, lax go.mod reading the above needs (module
 //!   path, `go` directive, `retract` directives).
 //!

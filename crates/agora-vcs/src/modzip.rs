@@ -1,22 +1,27 @@
-//! Module zips from `git archive` output, by the `golang.org/x/mod/zip`
-//! `Create` rules as `coderepo.go`'s `Zip` feeds them.
+//! Module zips by the `golang.org/x/mod/zip` `Create` rules as
+//! `coderepo.go`'s `Zip` feeds them, from one of two inputs:
 //!
-//! Input: the zip `git archive --prefix=prefix/` wrote to a temporary file.
-//! Names lose the top-level prefix and the module's subdirectory; directory
-//! entries are skipped. A module in a subdirectory without its own `LICENSE`
-//! gets the repository root's. Then every file is classified exactly in
-//! `checkFiles` order: not clean or not relative (invalid), vendored
-//! (omitted, by the pre-1.24 or 1.24 rule depending on the root go.mod's
-//! `go` directive), inside a nested module, i.e. a directory holding a
-//! regular file whose name folds to `go.mod` (omitted), `.hg_archival.txt`
-//! (omitted), `CheckFilePath` (invalid), root `GO.MOD`-like names (invalid),
-//! case-fold collisions (invalid), symlinks and other irregular files
-//! (omitted), size limits (invalid). Any invalid file fails the whole zip.
+//! * [`build`]: the zip `git archive --prefix=prefix/` wrote to a temporary
+//!   file (names lose the top-level prefix; directory entries are skipped);
+//! * [`build_from_tree`]: a `git ls-tree -r` listing and blobs streamed from
+//!   `git cat-file --batch`, reusing the deflated blobs of the module's
+//!   previous zip (the zip cache), for trees where no attributes change what
+//!   `git archive` would write.
 //!
-//! The output is streamed: the archive's central directory is read once for
-//! names and sizes, then each valid file is copied (and hashed for the
-//! `h1:`) one at a time through a fixed buffer into the destination writer,
-//! which need not be seekable.
+//! Either way names lose the module's subdirectory, and a module in a
+//! subdirectory without its own `LICENSE` gets the repository root's. Then
+//! every file is classified exactly in `checkFiles` order: not clean or not
+//! relative (invalid), vendored (omitted, by the pre-1.24 or 1.24 rule
+//! depending on the root go.mod's `go` directive), inside a nested module,
+//! i.e. a directory holding a regular file whose name folds to `go.mod`
+//! (omitted), `.hg_archival.txt` (omitted), `CheckFilePath` (invalid), root
+//! `GO.MOD`-like names (invalid), case-fold collisions (invalid), symlinks
+//! and other irregular files (omitted), size limits (invalid). Any invalid
+//! file fails the whole zip.
+//!
+//! The output is streamed: each valid file is copied (and hashed for the
+//! `h1:`) one at a time into the destination writer, which need not be
+//! seekable; nothing is held whole in memory.
 
 use std::collections::{HashMap, HashSet};
 use std::fs::File;
