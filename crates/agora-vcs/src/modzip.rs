@@ -242,9 +242,11 @@ fn check_module_version(module: &str, version: &str) -> Result<()> {
 /// Files are deflated once per blob, not once per version: `cache` is a zip
 /// of deflated blobs named by object id, with an `index` entry of
 /// `<object id> <sha256>` lines, kept per module. Blobs it holds are copied
-/// raw, compressed bytes and all; the others are read and deflated. The
-/// module zip is then assembled by raw copies out of the new cache, which
-/// replaces the old one. The content hashes come from the bytes as they were
+/// raw, compressed bytes and all; the others are read and deflated. While
+/// at most an eighth of a version's bytes are new, those go straight into
+/// the module zip and the cache stays as it is; otherwise a new cache of
+/// this version's blobs replaces it and the module zip is assembled by raw
+/// copies out of it. The content hashes come from the bytes as they were
 /// deflated, and a cache file is used only if its whole-file checksum (in
 /// its name, see [`CacheSlot`]) still holds, so the `h1:` returned is the
 /// zip's without inflating it again.
@@ -324,10 +326,43 @@ pub(crate) fn build_from_tree<W: Write>(
         Some(data)
     })?;
 
-    // The new cache: every blob of this version, deflated once.
     let checked = start.elapsed();
-    let old = BlobCache::open(cache);
+    let mut old = BlobCache::open(cache);
     let opened = start.elapsed();
+
+    // The cache is content-addressed, so it stays good for later versions
+    // while they share most of their bytes with it: then the few new blobs
+    // are deflated straight into the module zip and the cache is left as it
+    // is. Once an eighth of the bytes are new, it is rebuilt from this
+    // version.
+    if let Some(old) = old.as_mut() {
+        let (mut total, mut new) = (0u64, 0u64);
+        for &i in &valid {
+            if let Source::Blob(object) = &entries[i].source {
+                total += entries[i].size;
+                if !old.index.contains_key(object) {
+                    new += entries[i].size;
+                }
+            }
+        }
+        if new <= total / 8 {
+            let summary = zip_with_cache(
+                &entries,
+                &valid,
+                old,
+                blobs,
+                &prefix_of(module, version),
+                dest,
+            )?;
+            tracing::debug!(
+                %module, %version, blobs = valid.len(), new_bytes = new, ?checked, ?opened,
+                elapsed = ?start.elapsed(), "module zip built from the tree and the zip cache"
+            );
+            return Ok(summary);
+        }
+    }
+
+    // The new cache: every blob of this version, deflated once.
     let mut reused = 0usize;
     std::fs::create_dir_all(&cache.dir)?;
     let spool = tempfile::NamedTempFile::new_in(&cache.dir)?;
@@ -394,7 +429,7 @@ pub(crate) fn build_from_tree<W: Write>(
         .map_err(|e| Error::Invalid(format!("reading the zip cache back: {e}")))?;
 
     // The module zip, hashing as we go (the hashes are the cache's).
-    let prefix = format!("{module}@{version}/");
+    let prefix = prefix_of(module, version);
     let mut zw = zip::ZipWriter::new_stream(dest);
     let mut hash = Hash1::new();
     let mut files = Vec::with_capacity(valid.len());
@@ -427,6 +462,61 @@ pub(crate) fn build_from_tree<W: Write>(
         %module, %version, blobs = shas.len(), reused, ?checked, ?opened, ?cached, ?written,
         elapsed = ?start.elapsed(), "module zip built from the tree"
     );
+    Ok(ZipSummary { h1, files })
+}
+
+fn prefix_of(module: &str, version: &str) -> String {
+    format!("{module}@{version}/")
+}
+
+/// The module zip of the `valid` entries: blobs the cache holds are copied
+/// from it raw, the others read and deflated.
+fn zip_with_cache<W: Write>(
+    entries: &[Entry],
+    valid: &[usize],
+    cache: &mut BlobCache,
+    blobs: &mut BlobReader,
+    prefix: &str,
+    dest: W,
+) -> Result<ZipSummary> {
+    let mut zw = zip::ZipWriter::new_stream(dest);
+    let options = SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated)
+        .last_modified_time(zip::DateTime::default());
+    let mut hash = Hash1::new();
+    let mut files = Vec::with_capacity(valid.len());
+    for &i in valid {
+        let entry = &entries[i];
+        let Source::Blob(object) = &entry.source else {
+            continue;
+        };
+        let full = format!("{prefix}{}", entry.name);
+        if let Some(&(idx, sha)) = cache.index.get(object) {
+            let f = cache.zip.by_index_raw(idx).map_err(zip_write)?;
+            zw.raw_copy_file_rename(f, &full).map_err(zip_write)?;
+            hash.add(&full, sha);
+        } else {
+            zw.start_file(full.as_str(), options).map_err(zip_write)?;
+            let mut sha = Sha256::new();
+            let n = blobs.read(object, &mut |chunk| {
+                sha.update(chunk);
+                zw.write_all(chunk)?;
+                Ok(())
+            })?;
+            if n != entry.size {
+                return Err(Error::Invalid(format!(
+                    "file {:?} is not its declared size",
+                    entry.name
+                )));
+            }
+            hash.add(&full, sha.finalize().into());
+        }
+        files.push(entry.name.clone());
+    }
+    zw.finish().map_err(zip_write)?;
+    let h1 = hash
+        .finish()
+        .map_err(|e| Error::Invalid(format!("hashing module zip: {e}")))?;
     Ok(ZipSummary { h1, files })
 }
 

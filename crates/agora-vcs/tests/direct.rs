@@ -785,13 +785,16 @@ fn later_versions_reuse_the_zip_cache() {
         .write("p/new.go", "package p\n\n// new\n");
     w.commit("two");
     w.tag("v1.1.0");
+    // v1.2.0 changes most bytes, so the cache is rebuilt from it.
+    for i in 0..40 {
+        w.write(
+            &format!("p/f{i}.go"),
+            &format!("package p\n\n// {i} {}\n", "y".repeat(i * 60)),
+        );
+    }
+    w.commit("three");
+    w.tag("v1.2.0");
     let mut case = Case::new(&w, &name, "");
-    case.download("v1.0.0").unwrap();
-    let files = case.download("v1.1.0").unwrap();
-    assert!(files.contains(&"p/new.go".to_owned()) && !files.contains(&"p/f4.go".to_owned()));
-
-    // Damage every deflated blob in the cache: it must be noticed and not
-    // used, so the zip built next is still the good one.
     let cache_dir = case.module.repo().dir().with_extension("zips");
     let caches = || -> Vec<std::path::PathBuf> {
         std::fs::read_dir(&cache_dir)
@@ -800,9 +803,25 @@ fn later_versions_reuse_the_zip_cache() {
             .filter(|p| p.extension().is_some_and(|x| x == "zip"))
             .collect()
     };
+    case.download("v1.0.0").unwrap();
+    let first = caches();
+    assert_eq!(first.len(), 1, "{first:?}");
+    // Few new bytes: the new files go straight into the zip, the cache stays.
+    let files = case.download("v1.1.0").unwrap();
+    assert!(files.contains(&"p/new.go".to_owned()) && !files.contains(&"p/f4.go".to_owned()));
+    assert_eq!(caches(), first);
+    case.download("v1.2.0").unwrap();
+    let second = caches();
+    assert!(
+        second.len() == 1 && second != first,
+        "{first:?} then {second:?}"
+    );
+
+    // Damage every deflated blob in the cache: it must be noticed and not
+    // used, so the zip built next is still the good one.
     let good = {
         let mut out = Vec::new();
-        case.module.zip("v1.0.0", &mut out).unwrap().h1
+        case.module.zip("v1.2.0", &mut out).unwrap().h1
     };
     let [cache] = &caches()[..] else {
         panic!("one zip cache next to the mirror: {:?}", caches());
@@ -825,12 +844,12 @@ fn later_versions_reuse_the_zip_cache() {
     }
     std::fs::write(cache, &bytes).unwrap();
     let mut out = Vec::new();
-    let rebuilt = case.module.zip("v1.0.0", &mut out).unwrap();
+    let rebuilt = case.module.zip("v1.2.0", &mut out).unwrap();
     assert_eq!(rebuilt.h1, good);
     let f = tempfile::NamedTempFile::new().unwrap();
     std::fs::write(f.path(), &out).unwrap();
     let read_back =
-        agora_core::zipcheck::check_zip_file(f.path(), case.module.path(), "v1.0.0").unwrap();
+        agora_core::zipcheck::check_zip_file(f.path(), case.module.path(), "v1.2.0").unwrap();
     assert_eq!(read_back.h1, good);
     // The damaged file is gone, replaced by a good one.
     let [fresh] = &caches()[..] else {
