@@ -1105,6 +1105,16 @@ fn fossil_modules_through_the_go_fetcher_match_the_go_command() {
         &format!("127.0.0.1:{port}"),
         &t.path().join("fossil.log"),
     );
+    // fossil server records a repository's base URL (a row in its config table) on the
+    // first request it serves for it, and two first requests at once (the ground truth and
+    // agora clone the same repository in parallel below) can both insert it: one of them
+    // fails with "UNIQUE constraint failed" and the client sees "clone aborted". Have it
+    // recorded, under the URL the go-import pages give, before they start.
+    let server: std::net::SocketAddr = ([127, 0, 0, 1], port).into();
+    for name in ["tagged", "nogomod"] {
+        let r = http_get(server, &format!("/{name}/")).expect("first request to fossil server");
+        assert!(r.status < 500, "fossil server on /{name}/: {}", r.status);
+    }
     let _pages = Script::start(
         t.path(),
         "vcs_pages.py",
