@@ -5,6 +5,8 @@
 //! - [`request`] parses and validates a request path into a [`ProxyRequest`];
 //! - [`proxy`] answers it from storage, or from upstream through the
 //!   [`stash`] (single-flight fetch-and-store);
+//! - [`upstream::Upstream`] is all the proxy and the stash ask of upstream,
+//!   so their logic is unit-tested against a fake;
 //! - [`respond`] sets content types, validators, caching headers and ranges;
 //! - [`catalog`] answers Athens' `/catalog` (every stored version, paged);
 //! - [`error::ApiError`] is the only place errors become statuses.
@@ -27,15 +29,19 @@ use tracing::{Instrument, debug, info, info_span, warn};
 pub mod cache;
 pub mod catalog;
 pub mod error;
+#[cfg(test)]
+mod fake;
 pub mod proxy;
 pub mod request;
 pub mod respond;
 pub mod stash;
+pub mod upstream;
 
 pub use error::ApiError;
 pub use proxy::{NetworkMode, Proxy};
 pub use request::ProxyRequest;
 pub use stash::Stasher;
+pub use upstream::Upstream;
 
 /// Athens' request-id header, honoured when a client or load balancer sends it.
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("athens-request-id");

@@ -11,12 +11,13 @@ use std::time::Duration;
 
 use agora_core::{ModulePath, Version};
 use agora_storage::{ErrorKind as StorageKind, NewVersion, Storage, StorageError};
-use agora_upstream::{Upstream, UpstreamError};
+use agora_upstream::UpstreamError;
 use futures_util::FutureExt;
 use futures_util::future::{BoxFuture, Shared};
 use tracing::{Instrument, info, info_span, warn};
 
 use crate::error::ApiError;
+use crate::upstream::Upstream;
 
 type Key = (ModulePath, Version);
 type StashFuture = Shared<BoxFuture<'static, Result<(), Arc<StashError>>>>;
@@ -55,7 +56,7 @@ pub struct Stasher {
 
 struct Inner {
     storage: Arc<dyn Storage>,
-    upstream: Upstream,
+    upstream: Arc<dyn Upstream>,
     timeout: Duration,
     inflight: Mutex<HashMap<Key, StashFuture>>,
 }
@@ -63,11 +64,15 @@ struct Inner {
 impl Stasher {
     /// A stasher writing to `storage` from `upstream`, giving each fetch at
     /// most `timeout`.
-    pub fn new(storage: Arc<dyn Storage>, upstream: Upstream, timeout: Duration) -> Self {
+    pub fn new(
+        storage: Arc<dyn Storage>,
+        upstream: impl Upstream + 'static,
+        timeout: Duration,
+    ) -> Self {
         Stasher {
             inner: Arc::new(Inner {
                 storage,
-                upstream,
+                upstream: Arc::new(upstream),
                 timeout,
                 inflight: Mutex::new(HashMap::new()),
             }),
