@@ -11,7 +11,7 @@ use bytes::Bytes;
 use http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use tracing::{info, warn};
 
-use crate::cache::{self, SmallCache};
+use crate::cache::CachedStorage;
 use crate::error::ApiError;
 use crate::respond;
 use crate::stash::Stasher;
@@ -38,14 +38,14 @@ pub struct Proxy {
     upstream: Arc<dyn Upstream>,
     stasher: Stasher,
     network_mode: NetworkMode,
-    cache: Arc<SmallCache>,
 }
 
 /// Bytes of `.info` and `.mod` bodies kept in memory.
 const SMALL_CACHE_BYTES: usize = 16 << 20;
 
 impl Proxy {
-    /// Wires storage, upstream and the stasher together.
+    /// Wires storage, upstream and the stasher together. Reads go through a
+    /// [`CachedStorage`] over `storage`.
     pub fn new(
         storage: Arc<dyn Storage>,
         upstream: impl Upstream + 'static,
@@ -53,15 +53,14 @@ impl Proxy {
         network_mode: NetworkMode,
     ) -> Self {
         Proxy {
-            storage,
+            storage: Arc::new(CachedStorage::new(storage, SMALL_CACHE_BYTES)),
             upstream: Arc::new(upstream),
             stasher,
             network_mode,
-            cache: Arc::new(SmallCache::new(SMALL_CACHE_BYTES)),
         }
     }
 
-    /// The storage, for readiness checks.
+    /// The storage (through the cache), for readiness checks and the catalog.
     pub fn storage(&self) -> &Arc<dyn Storage> {
         &self.storage
     }
@@ -257,26 +256,16 @@ impl Proxy {
                 ));
             }
         };
-        let entry = match self.cache.get(module, version, artifact) {
-            Some(e) => e,
-            None => {
-                let body = if artifact == Artifact::Info {
-                    self.storage.info(module, version).await?
-                } else {
-                    self.storage.go_mod(module, version).await?
-                };
-                let entry = cache::Entry {
-                    etag: respond::content_etag(&body),
-                    body,
-                };
-                self.cache.insert(module, version, artifact, entry.clone());
-                entry
-            }
+        let body = if artifact == Artifact::Info {
+            self.storage.info(module, version).await?
+        } else {
+            self.storage.go_mod(module, version).await?
         };
+        let etag = respond::content_etag(&body);
         Ok(respond::immutable(respond::small(
-            entry.body,
+            body,
             content_type,
-            &entry.etag,
+            &etag,
             headers,
         )))
     }
