@@ -18,6 +18,8 @@ use crate::upstream::Upstream;
 #[derive(Clone, Default)]
 pub struct FakeUpstream {
     state: Arc<Mutex<State>>,
+    /// Held by `fetch` while it runs, so a test can keep a fetch in flight.
+    gate: Arc<tokio::sync::RwLock<()>>,
 }
 
 #[derive(Default)]
@@ -54,6 +56,11 @@ impl FakeUpstream {
     /// The calls so far, as `"list example.com/m"`, `"fetch example.com/m@v1.0.0"`.
     pub fn calls(&self) -> Vec<String> {
         self.state.lock().unwrap().calls.clone()
+    }
+
+    /// Holds every fetch until the guard drops.
+    pub async fn hold_fetches(&self) -> tokio::sync::RwLockWriteGuard<'_, ()> {
+        self.gate.write().await
     }
 
     /// The module's go.mod by version, after counting the call and applying
@@ -131,6 +138,7 @@ impl Upstream for FakeUpstream {
         module: &ModulePath,
         version: &Version,
     ) -> Result<Fetched, UpstreamError> {
+        let _gate = self.gate.read().await;
         let versions = self.enter(format!("fetch {module}@{version}"), module)?;
         let go_mod = versions
             .get(version.as_str())
