@@ -26,7 +26,7 @@ use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::middleware::from_fn;
 use axum::response::{IntoResponse, Response};
-use http::{HeaderValue, Method, StatusCode, header};
+use http::{HeaderValue, Method, header};
 use tokio::net::TcpListener;
 use tracing::{info, warn};
 
@@ -85,14 +85,7 @@ async fn dispatch(State(state): State<AppState>, req: Request) -> Response {
 async fn handle(state: &AppState, req: Request) -> Response {
     let method = req.method();
     if method != Method::GET && method != Method::HEAD {
-        let mut resp = ApiError::new(
-            StatusCode::METHOD_NOT_ALLOWED,
-            "only GET and HEAD are supported",
-        )
-        .into_response();
-        resp.headers_mut()
-            .insert(header::ALLOW, HeaderValue::from_static("GET, HEAD"));
-        return resp;
+        return ApiError::method_not_allowed().into_response();
     }
     let full = req.uri().path();
     // Operations endpoints answer at the root and under the prefix, so load
@@ -113,7 +106,7 @@ async fn handle(state: &AppState, req: Request) -> Response {
         _ => {}
     }
     if !under_prefix {
-        return proxy::no_such_endpoint();
+        return error::no_such_endpoint();
     }
     if path == "/catalog" {
         return match catalog::catalog(state.proxy.storage().as_ref(), req.uri()).await {
@@ -132,7 +125,7 @@ async fn handle(state: &AppState, req: Request) -> Response {
     }
     let parsed = match request::parse(path) {
         Ok(Some(r)) => r,
-        Ok(None) => return proxy::no_such_endpoint(),
+        Ok(None) => return error::no_such_endpoint(),
         Err(e) => return e.into_response(),
     };
     let result = match &parsed {
@@ -171,11 +164,7 @@ async fn readyz(state: &AppState) -> Response {
         Ok(()) => ok_text("ready\n"),
         Err(e) => {
             warn!(error = %e, "storage not ready");
-            ApiError::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                format!("storage not ready: {e}"),
-            )
-            .into_response()
+            ApiError::not_ready(&e).into_response()
         }
     }
 }

@@ -5,10 +5,9 @@ use std::sync::Arc;
 use agora_core::{Artifact, ModulePath, Version, pseudo, semver};
 use agora_storage::{Storage, StorageError};
 use agora_upstream::UpstreamError;
-use axum::body::Body;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use bytes::Bytes;
-use http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use http::{HeaderMap, HeaderValue, Method, header};
 use tracing::{info, warn};
 
 use crate::cache::CachedStorage;
@@ -286,20 +285,6 @@ fn pick_latest(versions: &[String]) -> Option<String> {
         .or_else(|| best(&|v| pseudo::is_pseudo_version(v)))
 }
 
-/// A 404 response body builder used by the router for unknown endpoints.
-pub fn no_such_endpoint() -> Response {
-    let mut r = (
-        StatusCode::NOT_FOUND,
-        Body::from("not found: no such endpoint\n"),
-    )
-        .into_response();
-    r.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/plain; charset=utf-8"),
-    );
-    r
-}
-
 #[cfg(test)]
 mod tests {
     use std::time::Duration;
@@ -307,6 +292,8 @@ mod tests {
     use agora_storage::NewVersion;
     use agora_storage::memory::MemoryStorage;
     use agora_upstream::ErrorKind;
+    use axum::response::IntoResponse;
+    use http::StatusCode;
     use http_body_util::BodyExt;
 
     use super::*;

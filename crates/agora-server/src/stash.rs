@@ -30,7 +30,6 @@ use futures_util::FutureExt;
 use futures_util::future::{BoxFuture, Shared};
 use tracing::{Instrument, info, info_span, warn};
 
-use crate::error::ApiError;
 use crate::upstream::Upstream;
 
 /// Why a stash failed.
@@ -45,18 +44,6 @@ pub enum StashError {
     /// The fetch task died.
     #[error("fetch task failed: {0}")]
     Task(String),
-}
-
-impl From<&StashError> for ApiError {
-    fn from(e: &StashError) -> Self {
-        match e {
-            StashError::Upstream(e) => ApiError::from(e),
-            StashError::Storage(e) => ApiError::from(e),
-            StashError::Task(msg) => {
-                ApiError::new(http::StatusCode::INTERNAL_SERVER_ERROR, msg.clone())
-            }
-        }
-    }
 }
 
 /// Makes sure a canonical version is stored. The error is shared, because
