@@ -63,7 +63,8 @@ pub struct UpstreamError {
 }
 
 impl UpstreamError {
-    fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
+    /// A failure of the given kind; URLs in `message` lose their credentials.
+    pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
         // Messages name upstream URLs and reach clients: never with credentials.
         UpstreamError {
             kind,
