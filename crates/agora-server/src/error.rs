@@ -18,6 +18,9 @@ use crate::stash::StashError;
 pub struct ApiError {
     status: StatusCode,
     message: String,
+    /// The reason in full, for the operator's log; the client's copy of a
+    /// server error has the server's own file paths taken out.
+    detail: String,
 }
 
 impl ApiError {
@@ -50,10 +53,15 @@ impl ApiError {
 
     /// Any status with a reason.
     pub fn new(status: StatusCode, message: impl Into<String>) -> Self {
-        let message: String = message.into();
+        let detail: String = message.into();
+        let shown = if status.is_server_error() {
+            hide_server_paths(&detail)
+        } else {
+            detail.clone()
+        };
         // One printable line, bounded: the go command shows at most 8 lines
         // and 648 bytes, and only if every byte is printable.
-        let line: String = message
+        let line: String = shown
             .chars()
             .map(|c| if c.is_control() { ' ' } else { c })
             .take(600)
@@ -61,6 +69,7 @@ impl ApiError {
         ApiError {
             status,
             message: line,
+            detail,
         }
     }
 
@@ -69,10 +78,53 @@ impl ApiError {
         self.status
     }
 
-    /// The reason.
+    /// The reason as the client sees it.
     pub fn message(&self) -> &str {
         &self.message
     }
+
+    /// The reason in full, paths included: for the log, never for a client.
+    pub fn detail(&self) -> &str {
+        &self.detail
+    }
+}
+
+/// Replaces every absolute file path in `text` with `<server path>`. A
+/// storage or VCS failure names the file it failed on (a storage root, a
+/// mirror, a spool file), which tells a client how the server is laid out;
+/// the log keeps the original. A path is a `/` that starts a word (after a
+/// space, a quote, `(`, `=` or the start), so URLs (`https://host/p`), module
+/// paths (`example.com/m`) and `h1:` hashes are left as they are; it runs to
+/// the next space, quote, `)` or `,`, or a `:` that ends it.
+fn hide_server_paths(text: &str) -> String {
+    const MASK: &str = "<server path>";
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.char_indices().peekable();
+    let mut prev: Option<char> = None;
+    while let Some((i, c)) = chars.next() {
+        let starts_word = matches!(prev, None | Some(' ' | '\'' | '"' | '(' | '=' | '`'));
+        if c == '/' && starts_word {
+            let rest = &text[i..];
+            let end = rest
+                .char_indices()
+                .find(|&(j, ch)| {
+                    matches!(ch, ' ' | '\'' | '"' | ')' | ',' | '`')
+                        || (ch == ':' && rest[j + 1..].starts_with(' '))
+                        || (ch == ':' && j + 1 == rest.len())
+                })
+                .map_or(rest.len(), |(j, _)| j);
+            out.push_str(MASK);
+            // Skip the rest of the path.
+            while chars.peek().is_some_and(|&(k, _)| k < i + end) {
+                chars.next();
+            }
+            prev = Some('/');
+            continue;
+        }
+        out.push(c);
+        prev = Some(c);
+    }
+    out
 }
 
 impl From<&StorageError> for ApiError {
@@ -222,5 +274,36 @@ mod tests {
         let resp = no_such_endpoint();
         assert_eq!(resp.status(), StatusCode::NOT_FOUND);
         assert!(resp.headers().get(header::CACHE_CONTROL).is_none());
+    }
+
+    #[test]
+    fn server_errors_name_no_server_paths() {
+        let e = ApiError::from(StorageError::io(
+            "checking /var/lib/agora/storage/rsc.io/quote/v1.5.2/go.mod/v1.0.0/v1.0.0.info",
+            std::io::Error::other("Not a directory (os error 20)"),
+        ));
+        assert_eq!(e.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert!(!e.message().contains("/var/lib"), "{}", e.message());
+        assert!(e.message().contains("<server path>"), "{}", e.message());
+        assert!(
+            e.detail().contains("/var/lib/agora/storage"),
+            "{}",
+            e.detail()
+        );
+        assert_eq!(
+            hide_server_paths(
+                "git --git-dir '/srv/m.git' fetch https://host/x/y: exit 128; spool /tmp/a b"
+            ),
+            "git --git-dir '<server path>' fetch https://host/x/y: exit 128; spool <server path> b"
+        );
+        assert_eq!(
+            hide_server_paths("example.com/m@v1.0.0: h1:abc/def= differs (path=/a/b)"),
+            "example.com/m@v1.0.0: h1:abc/def= differs (path=<server path>)"
+        );
+        // A client error keeps what the client sent.
+        assert_eq!(
+            ApiError::bad_request("bad path /x/y").message(),
+            "bad path /x/y"
+        );
     }
 }

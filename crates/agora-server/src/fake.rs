@@ -27,6 +27,8 @@ struct State {
     /// module → version → go.mod.
     modules: BTreeMap<String, BTreeMap<String, String>>,
     failure: Option<(ErrorKind, String)>,
+    /// The next fetch panics (a bug in a fetch path, seen from the stash).
+    panic_once: bool,
     calls: Vec<String>,
 }
 
@@ -48,7 +50,12 @@ impl FakeUpstream {
         self.state.lock().unwrap().failure = Some((kind, format!("upstream is {kind:?}")));
     }
 
-    /// Undoes [`FakeUpstream::fail`].
+    /// Makes the next fetch panic.
+    pub fn panic_on_next_fetch(&self) {
+        self.state.lock().unwrap().panic_once = true;
+    }
+
+    /// Ends a [`FakeUpstream::fail`].
     pub fn recover(&self) {
         self.state.lock().unwrap().failure = None;
     }
@@ -140,6 +147,8 @@ impl Upstream for FakeUpstream {
     ) -> Result<Fetched, UpstreamError> {
         let _gate = self.gate.read().await;
         let versions = self.enter(format!("fetch {module}@{version}"), module)?;
+        let panic = std::mem::take(&mut self.state.lock().unwrap().panic_once);
+        assert!(!panic, "fetch of {module}@{version} panicked (as asked)");
         let go_mod = versions
             .get(version.as_str())
             .ok_or_else(|| not_found(format!("{module}@{version}: unknown revision")))?;

@@ -114,7 +114,7 @@ async fn handle(state: &AppState, req: Request) -> Response {
                 if e.status().is_server_error() {
                     warn!(
                         status = e.status().as_u16(),
-                        reason = e.message(),
+                        reason = e.detail(),
                         "catalog error"
                     );
                 }
@@ -140,7 +140,7 @@ async fn handle(state: &AppState, req: Request) -> Response {
             if e.status().is_server_error() {
                 warn!(
                     status = e.status().as_u16(),
-                    reason = e.message(),
+                    reason = e.detail(),
                     "proxy error"
                 );
             }

@@ -203,11 +203,14 @@ impl<S: Stash> Stash for SingleFlight<S> {
                     let span = info_span!("stash", module = %module, version = %version);
                     let handle = tokio::spawn(
                         async move {
-                            let result = inner.stash(&task_key.0, &task_key.1).await;
-                            if let Ok(mut map) = inflight.lock() {
-                                map.remove(&task_key);
-                            }
-                            result
+                            // Removes the entry however the task ends: a
+                            // panic in a fetch must not leave its failure in
+                            // the table for every later request.
+                            let _entry = FlightEntry {
+                                inflight,
+                                key: task_key.clone(),
+                            };
+                            inner.stash(&task_key.0, &task_key.1).await
                         }
                         .instrument(span),
                     );
@@ -225,6 +228,24 @@ impl<S: Stash> Stash for SingleFlight<S> {
             }
         };
         fut.await
+    }
+}
+
+/// A flight's place in the table, given up when the flight's task ends,
+/// returns or unwinds.
+struct FlightEntry {
+    inflight: Arc<Mutex<HashMap<Key, StashFuture>>>,
+    key: Key,
+}
+
+impl Drop for FlightEntry {
+    fn drop(&mut self) {
+        // A poisoned table still gets the entry removed.
+        let mut map = match self.inflight.lock() {
+            Ok(map) => map,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        map.remove(&self.key);
     }
 }
 
@@ -314,5 +335,22 @@ mod tests {
         drop(held);
         stasher.ensure(&m, &v).await.unwrap();
         assert!(storage.exists(&m, &v).await.unwrap());
+    }
+
+    #[tokio::test]
+    async fn a_panicking_fetch_leaves_no_flight_behind() {
+        let storage: Arc<dyn Storage> = Arc::new(MemoryStorage::new());
+        let upstream = FakeUpstream::default();
+        upstream.add(M, "v1.0.0");
+        let stasher = Stasher::new(storage.clone(), upstream.clone(), Duration::from_secs(10));
+        let (m, v) = key();
+        upstream.panic_on_next_fetch();
+        let err = stasher.ensure(&m, &v).await.unwrap_err();
+        assert!(matches!(&*err, StashError::Task(_)), "{err:?}");
+        // The next request starts a new fetch instead of getting the
+        // panicked one's failure again.
+        stasher.ensure(&m, &v).await.unwrap();
+        assert!(storage.exists(&m, &v).await.unwrap());
+        assert_eq!(upstream.calls().len(), 2);
     }
 }
