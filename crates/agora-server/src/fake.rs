@@ -63,6 +63,26 @@ impl FakeUpstream {
         self.gate.write().await
     }
 
+    /// Waits until `n` fetches have begun.
+    pub async fn fetches_begun(&self, n: usize) {
+        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+        loop {
+            let begun = self
+                .calls()
+                .iter()
+                .filter(|c| c.starts_with("fetch "))
+                .count();
+            if begun >= n {
+                return;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "{begun} of {n} fetches began"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
+    }
+
     /// The module's go.mod by version, after counting the call and applying
     /// any failure.
     fn enter(
@@ -138,8 +158,9 @@ impl Upstream for FakeUpstream {
         module: &ModulePath,
         version: &Version,
     ) -> Result<Fetched, UpstreamError> {
-        let _gate = self.gate.read().await;
         let versions = self.enter(format!("fetch {module}@{version}"), module)?;
+        // Counted before it waits, so a test can see a held fetch has begun.
+        let _gate = self.gate.read().await;
         let go_mod = versions
             .get(version.as_str())
             .ok_or_else(|| not_found(format!("{module}@{version}: unknown revision")))?;
