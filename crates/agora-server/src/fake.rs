@@ -70,6 +70,26 @@ impl FakeUpstream {
         self.gate.write().await
     }
 
+    /// Waits until `n` fetches have begun.
+    pub async fn fetches_begun(&self, n: usize) {
+        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+        loop {
+            let begun = self
+                .calls()
+                .iter()
+                .filter(|c| c.starts_with("fetch "))
+                .count();
+            if begun >= n {
+                return;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "{begun} of {n} fetches began"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
+    }
+
     /// The module's go.mod by version, after counting the call and applying
     /// any failure.
     fn enter(
@@ -145,8 +165,9 @@ impl Upstream for FakeUpstream {
         module: &ModulePath,
         version: &Version,
     ) -> Result<Fetched, UpstreamError> {
-        let _gate = self.gate.read().await;
         let versions = self.enter(format!("fetch {module}@{version}"), module)?;
+        // Counted before it waits, so a test can see a held fetch has begun.
+        let _gate = self.gate.read().await;
         let panic = std::mem::take(&mut self.state.lock().unwrap().panic_once);
         assert!(!panic, "fetch of {module}@{version} panicked (as asked)");
         let go_mod = versions

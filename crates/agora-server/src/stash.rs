@@ -290,6 +290,54 @@ mod tests {
         assert_eq!(upstream.calls().len(), 1);
     }
 
+    /// A layer in the place a cross-replica lock goes: it sees each flight once.
+    struct Counting<S> {
+        inner: S,
+        entered: Arc<std::sync::atomic::AtomicUsize>,
+    }
+
+    #[async_trait]
+    impl<S: Stash> Stash for Counting<S> {
+        async fn stash(
+            &self,
+            module: &ModulePath,
+            version: &Version,
+        ) -> Result<(), Arc<StashError>> {
+            self.entered
+                .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            self.inner.stash(module, version).await
+        }
+    }
+
+    #[tokio::test]
+    async fn a_layer_under_single_flight_sees_one_call_per_flight() {
+        let storage: Arc<dyn Storage> = Arc::new(MemoryStorage::new());
+        let upstream = FakeUpstream::default();
+        upstream.add(M, "v1.0.0");
+        let entered = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let stasher = Stasher::from_stash(SingleFlight::new(Counting {
+            inner: FetchAndStore::new(storage.clone(), upstream.clone(), Duration::from_secs(10)),
+            entered: entered.clone(),
+        }));
+        let held = upstream.hold_fetches().await;
+        let (m, v) = key();
+        let waiters: Vec<_> = (0..4)
+            .map(|_| {
+                let (stasher, m, v) = (stasher.clone(), m.clone(), v.clone());
+                tokio::spawn(async move { stasher.ensure(&m, &v).await })
+            })
+            .collect();
+        upstream.fetches_begun(1).await;
+        // Give the other waiters time to join the flight that is held.
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        assert_eq!(entered.load(std::sync::atomic::Ordering::SeqCst), 1);
+        drop(held);
+        for w in waiters {
+            w.await.unwrap().unwrap();
+        }
+        assert!(storage.exists(&m, &v).await.unwrap());
+    }
+
     #[tokio::test]
     async fn a_client_hanging_up_does_not_cancel_the_fetch() {
         let storage: Arc<dyn Storage> = Arc::new(MemoryStorage::new());
@@ -302,7 +350,7 @@ mod tests {
             let (stasher, m, v) = (stasher.clone(), m.clone(), v.clone());
             tokio::spawn(async move { stasher.ensure(&m, &v).await })
         };
-        tokio::time::sleep(Duration::from_millis(50)).await;
+        upstream.fetches_begun(1).await;
         client.abort();
         drop(held);
         let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
