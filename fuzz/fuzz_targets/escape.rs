@@ -30,22 +30,37 @@ fuzz_target!(|data: &[u8]| {
         Err(e) => printable(e.message()),
     }
     match escape::unescape_version(s) {
-        Ok(v) => assert_eq!(escape::escape_version(&v).as_deref(), Ok(s), "{s:?} -> {v:?}"),
+        Ok(v) => assert_eq!(
+            escape::escape_version(&v).as_deref(),
+            Ok(s),
+            "{s:?} -> {v:?}"
+        ),
         Err(e) => printable(e.message()),
     }
     match escape::escape_path(s) {
-        Ok(e) => assert_eq!(escape::unescape_path(&e).as_deref(), Ok(s), "{s:?} -> {e:?}"),
+        Ok(e) => assert_eq!(
+            escape::unescape_path(&e).as_deref(),
+            Ok(s),
+            "{s:?} -> {e:?}"
+        ),
         Err(e) => printable(e.message()),
     }
     match escape::escape_version(s) {
-        Ok(e) => assert_eq!(escape::unescape_version(&e).as_deref(), Ok(s), "{s:?} -> {e:?}"),
+        Ok(e) => assert_eq!(
+            escape::unescape_version(&e).as_deref(),
+            Ok(s),
+            "{s:?} -> {e:?}"
+        ),
         Err(e) => printable(e.message()),
     }
 
     let module = path::check_path(s);
     let import = path::check_import_path(s);
     let file = path::check_file_path(s);
-    for e in [&module, &import, &file].into_iter().filter_map(|r| r.as_ref().err()) {
+    for e in [&module, &import, &file]
+        .into_iter()
+        .filter_map(|r| r.as_ref().err())
+    {
         printable(e.message());
     }
     if module.is_ok() {

@@ -26,7 +26,10 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     if path::check_path(s).is_ok() {
-        let file = format!("// comment\nmodule {} // trailing\n", modfile::auto_quote(s));
+        let file = format!(
+            "// comment\nmodule {} // trailing\n",
+            modfile::auto_quote(s)
+        );
         assert_eq!(modfile::module_path(file.as_bytes()), s, "{file:?}");
     }
 });

@@ -40,7 +40,10 @@ fuzz_target!(|data: &[u8]| {
 
     // Building a pseudo-version from fuzzed parts (major, older, time, rev).
     if let Ok(p) = pseudo::pseudo_version(a, b, c, d) {
-        assert!(pseudo::is_pseudo_version(&p), "{p:?} from {a:?} {b:?} {c:?} {d:?}");
+        assert!(
+            pseudo::is_pseudo_version(&p),
+            "{p:?} from {a:?} {b:?} {c:?} {d:?}"
+        );
         assert_eq!(pseudo::pseudo_version_rev(&p).ok(), Some(d), "{p:?}");
         assert_eq!(pseudo::pseudo_version_time(&p).ok(), Some(c), "{p:?}");
         let base = if semver::is_valid(b) {
@@ -83,7 +86,10 @@ fn one_version(v: &str) {
     assert_eq!(semver::prerelease(&c), semver::prerelease(v), "{v:?}");
     assert!(semver::build(&c).is_empty(), "{v:?}");
     assert!(c.starts_with(&semver::major_minor(v)), "{v:?}");
-    assert!(semver::major_minor(v).starts_with(&semver::major(v)), "{v:?}");
+    assert!(
+        semver::major_minor(v).starts_with(&semver::major(v)),
+        "{v:?}"
+    );
     let cv = path::canonical_version(v);
     assert_eq!(semver::compare(v, &cv), Ordering::Equal, "{v:?} -> {cv:?}");
     assert_eq!(path::canonical_version(&cv), cv, "{v:?}");
@@ -96,7 +102,11 @@ fn one_version(v: &str) {
             && !base.is_empty()
         {
             assert!(semver::is_valid(&base), "{v:?} base {base:?}");
-            assert_eq!(semver::compare(&base, v), Ordering::Less, "{v:?} base {base:?}");
+            assert_eq!(
+                semver::compare(&base, v),
+                Ordering::Less,
+                "{v:?} base {base:?}"
+            );
         }
     } else {
         assert!(pseudo::pseudo_version_rev(v).is_err(), "{v:?}");

@@ -49,7 +49,10 @@ fuzz_target!(|data: &[u8]| {
     for r in [full.err(), layout.err()] {
         match r {
             Some(ZipError::Invalid(m)) => {
-                assert!(!m.contains('\n') && !m.contains('\r'), "reason is not one line: {m:?}")
+                assert!(
+                    !m.contains('\n') && !m.contains('\r'),
+                    "reason is not one line: {m:?}"
+                )
             }
             Some(ZipError::Io(e)) => panic!("I/O error on a readable file: {e}"),
             None => {}
