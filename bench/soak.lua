@@ -5,6 +5,7 @@
 --
 -- Each line of the file is "METHOD /path" or "/path" (GET); "{n}" in a path
 -- becomes a request counter, so that misses name a new module each time.
+-- Not HEAD: wrk waits for the body its Content-Length announces.
 local threads = {}
 
 function setup(thread)
