@@ -24,6 +24,7 @@ use agora_core::{ModulePath, RevInfo, Version, pattern, zipcheck};
 use bytes::Bytes;
 use futures_util::StreamExt;
 use tokio::io::AsyncWriteExt;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tracing::{debug, info, warn};
 
 pub mod credentials;
@@ -108,7 +109,14 @@ pub struct UpstreamConfig {
     /// The go fetcher for hg, svn, bzr and fossil repositories (off when its
     /// VCS list is empty). Its temporary GOPATHs go under `spool_dir`.
     pub go_fetcher: GoFetcherConfig,
+    /// How many fetches may run at once, from upstream proxies and version
+    /// control together (at least 1; [`DEFAULT_MAX_FETCHES`]). The rest
+    /// wait for a turn within their own deadline.
+    pub max_fetches: usize,
 }
+
+/// The default of [`UpstreamConfig::max_fetches`].
+pub const DEFAULT_MAX_FETCHES: usize = 32;
 
 /// A complete, checked version ready to store.
 #[derive(Debug)]
@@ -131,6 +139,11 @@ pub struct Upstream {
     config: UpstreamConfig,
     http: reqwest::Client,
     direct: Arc<direct::Direct>,
+    /// One permit per fetch running (see [`UpstreamConfig::max_fetches`]):
+    /// a request to a proxy, a go-import lookup, a git fetch, a blocking
+    /// step of building a version from git, a go command. Nothing holds one
+    /// while waiting for another.
+    fetches: Arc<Semaphore>,
 }
 
 impl Upstream {
@@ -147,12 +160,14 @@ impl Upstream {
             })?;
         let policy = discovery::VcsPolicy::new("", &config.go_fetcher.goprivate)
             .map_err(|e| UpstreamError::new(ErrorKind::BadResponse, format!("GOPRIVATE: {e}")))?;
+        let fetches = Arc::new(Semaphore::new(config.max_fetches.max(1)));
         let go = config.go_fetcher.is_enabled().then(|| {
             Arc::new(gofetch::GoFetcher::new(
                 config.go_fetcher.clone(),
                 &config.spool_dir,
                 &config.goinsecure,
                 config.timeout,
+                Arc::clone(&fetches),
             ))
         });
         let direct = Arc::new(direct::Direct::new(
@@ -163,11 +178,16 @@ impl Upstream {
             policy,
             go,
             config.go_fetcher.goprivate.clone(),
+            direct::Limits {
+                fetches: Arc::clone(&fetches),
+                tmp_dir: config.spool_dir.clone(),
+            },
         ));
         Ok(Upstream {
             config,
             http,
             direct,
+            fetches,
         })
     }
 
@@ -244,6 +264,7 @@ impl Upstream {
 
     async fn get_small(&self, url: String, limit: u64) -> Result<Bytes, UpstreamError> {
         let fut = async {
+            let _permit = self.fetch_permit().await?;
             let resp = self.send(&url).await?;
             read_limited(resp, &url, limit).await
         };
@@ -288,10 +309,14 @@ impl Upstream {
         let path = format!("/{}/@v/list", module.escaped());
         self.try_proxies(module, |source| {
             let path = &path;
-            async move {
+            self.bounded(async move {
                 let base = match self.route(module, source).await? {
                     Route::Proxy(base) => base,
-                    Route::Git(dm) => return self.bounded(direct::list(module, dm)).await,
+                    Route::Git(dm) => {
+                        return self
+                            .bounded(direct::list(module, dm, &self.fetches))
+                            .await;
+                    }
                     Route::Go(go) => return go.list(module).await,
                 };
                 let url = format!("{base}{path}");
@@ -307,7 +332,7 @@ impl Upstream {
                     })
                     .map(str::to_owned)
                     .collect())
-            }
+            })
         })
         .await
     }
@@ -317,7 +342,7 @@ impl Upstream {
         let path = format!("/{}/@latest", module.escaped());
         self.try_proxies(module, |source| {
             let path = &path;
-            async move {
+            self.bounded(async move {
                 let (url, body) = match self.route(module, source).await? {
                     Route::Proxy(base) => {
                         let url = format!("{base}{path}");
@@ -325,7 +350,8 @@ impl Upstream {
                     }
                     Route::Git(dm) => (
                         format!("{module} (direct)"),
-                        self.bounded(direct::latest(module, dm)).await?,
+                        self.bounded(direct::latest(module, dm, &self.fetches))
+                            .await?,
                     ),
                     Route::Go(go) => (
                         format!("{module} (direct, go command)"),
@@ -336,7 +362,7 @@ impl Upstream {
                     UpstreamError::new(ErrorKind::BadResponse, format!("{url}: {e}"))
                 })?;
                 Ok((info, body))
-            }
+            })
         })
         .await
     }
@@ -352,14 +378,16 @@ impl Upstream {
         let canonical = query.is_canonical_for(module);
         self.try_proxies(module, |source| {
             let path = &path;
-            async move {
+            self.bounded(async move {
                 match self.route(module, source).await? {
                     Route::Proxy(base) => {
                         self.info_at(&format!("{base}{path}"), module, query, canonical)
                             .await
                     }
                     Route::Git(dm) => {
-                        let body = self.bounded(direct::stat(module, dm, query)).await?;
+                        let body = self
+                            .bounded(direct::stat(module, dm, query, &self.fetches))
+                            .await?;
                         check_info(
                             &format!("{module} (direct)"),
                             body,
@@ -379,7 +407,7 @@ impl Upstream {
                         )
                     }
                 }
-            }
+            })
         })
         .await
     }
@@ -414,7 +442,15 @@ impl Upstream {
         }
     }
 
-    /// Applies the request deadline to a direct-mode step.
+    /// A turn among the [`UpstreamConfig::max_fetches`] fetches; the caller
+    /// bounds the wait with its own deadline.
+    async fn fetch_permit(&self) -> Result<OwnedSemaphorePermit, UpstreamError> {
+        direct::permit(&self.fetches).await
+    }
+
+    /// Applies the request deadline to one attempt at a source (or a step of
+    /// a direct fetch): whatever it waits for (a turn among the fetches, the
+    /// shared fetch of a repository), it ends within one timeout.
     async fn bounded<T>(
         &self,
         fut: impl std::future::Future<Output = Result<T, UpstreamError>>,
@@ -529,11 +565,12 @@ impl Upstream {
         dm: Arc<agora_vcs::DirectModule>,
     ) -> Result<Fetched, UpstreamError> {
         let what = format!("{module}@{version} (direct)");
-        let info = direct::stat(module, dm.clone(), version).await?;
+        let info = direct::stat(module, dm.clone(), version, &self.fetches).await?;
         let (_, info) = check_info(&what, info, module, version, true)?;
         let (file, zip) = spool_file(&self.config.spool_dir)?.into_parts();
         drop(file);
-        let (go_mod, h1) = direct::artifacts(module, dm, version, zip.to_path_buf()).await?;
+        let (go_mod, h1) =
+            direct::artifacts(module, dm, version, zip.to_path_buf(), &self.fetches).await?;
         // The zip's content hashes were taken from the bytes as they went
         // into it; reading it back checks every rule on its names and sizes
         // without inflating it all again.
@@ -586,6 +623,7 @@ impl Upstream {
 
     /// Streams a zip into a spool file, refusing anything over the zip limit.
     async fn download(&self, url: &str) -> Result<tempfile::TempPath, UpstreamError> {
+        let _permit = self.fetch_permit().await?;
         let resp = self.send(url).await?;
         if resp
             .content_length()

@@ -1111,8 +1111,9 @@ impl GitRepo {
     }
 
     /// Runs a git command that talks to the remote, in a session of its own
-    /// (see [`proc::remote_launcher`]), until `deadline`: the whole group is
-    /// killed when it passes or the caller gives up.
+    /// that dies with agora (see [`proc::remote_launcher`]), until
+    /// `deadline`: the whole group is killed when it passes or the caller
+    /// gives up.
     async fn remote_git(&self, args: &[&str], deadline: Instant) -> Result<Vec<u8>> {
         let mut cmd = match proc::remote_launcher() {
             Some([program, rest @ ..]) => {

@@ -11,10 +11,10 @@
 //! * Async commands ([`run_async`]) use `tokio::process`; a [`GroupGuard`]
 //!   kills the group when the deadline passes or the future is dropped.
 //!
-//! Commands that talk to a remote also get `setpriv --pdeathsig KILL`, so git
-//! dies with the agora thread that started it (a killed agora included), and
-//! curl's low-speed limit, so a transport helper left behind by a killed git
-//! gives up a stalled transfer within the same deadline.
+//! Commands that talk to a remote run under a small shell guard that kills
+//! their group when agora goes away (see [`remote_launcher`]), and with
+//! curl's low-speed limit at the deadline, so that an HTTP transport helper
+//! gives up a stalled transfer by itself too.
 //!
 //! Output is read with a byte limit; what a command prints past it is
 //! drained and dropped, and the call fails.
@@ -49,13 +49,27 @@ fn kill_group(pgid: u32) {
     }
 }
 
-/// Whether `setsid` and `setpriv --pdeathsig` can wrap git on this host
-/// (util-linux); checked once.
-fn wrappers() -> bool {
+/// What runs a remote git command (its arguments follow): a shell that
+/// starts git and, when agora goes away, kills its whole process group.
+const GUARD: [&str; 8] = [
+    "setsid",
+    "setpriv",
+    "--pdeathsig",
+    "TERM",
+    "sh",
+    "-c",
+    r#"trap 'kill -KILL 0' TERM; git "$@" & wait $!"#,
+    "sh",
+];
+
+/// Whether [`GUARD`] works on this host (util-linux `setsid` and
+/// `setpriv`); checked once.
+fn guard_works() -> bool {
     static OK: OnceLock<bool> = OnceLock::new();
     *OK.get_or_init(|| {
-        Command::new("setsid")
-            .args(["setpriv", "--pdeathsig", "KILL", "true"])
+        Command::new(GUARD[0])
+            .args(&GUARD[1..6])
+            .arg("exit 0")
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -64,21 +78,28 @@ fn wrappers() -> bool {
     })
 }
 
-/// The program and leading arguments that start git for a remote command:
-/// in a session of its own, killed when its parent thread ends.
+/// The program and leading arguments that start git for a remote command,
+/// the git arguments to follow.
 ///
-/// A new session has no controlling terminal. Without it, when agora runs on
-/// a terminal, ssh opens `/dev/tty` to ask whether to trust an unknown host
-/// key or for a passphrase, is stopped reading from a background process
-/// group, and the request waits for the timeout; in a session of its own ssh
-/// (or a credential helper) cannot prompt and fails at once. `setsid` and
-/// `setpriv` exec in place (the child is not a group leader, so `setsid`
-/// need not fork), so git keeps the spawned pid, which names the group.
+/// `setsid` puts it in a session (and process group) of its own: a deadline
+/// kills the group, git's transport helpers (`git-remote-http`, ssh)
+/// included. A new session also has no controlling terminal: without it,
+/// when agora runs on a terminal, ssh opens `/dev/tty` to ask whether to
+/// trust an unknown host key or for a passphrase, is stopped reading from a
+/// background process group, and the request waits for the timeout; in a
+/// session of its own ssh (or a credential helper) cannot prompt and fails
+/// at once. `setsid` and `setpriv` exec in place (the child is not a group
+/// leader, so `setsid` need not fork), so the spawned pid names the group.
+///
+/// The shell gets SIGTERM when the agora thread that started it ends (a
+/// killed agora included; tokio's worker threads live as long as agora) and
+/// then kills its group: git alone would die of a parent-death signal and
+/// leave its transport helper waiting on a hung server.
 ///
 /// `None` when the wrappers are missing: then the caller puts git in a
 /// process group of its own, which a deadline still kills whole.
-pub(crate) fn remote_launcher() -> Option<[&'static str; 5]> {
-    wrappers().then_some(["setsid", "setpriv", "--pdeathsig", "KILL", "git"])
+pub(crate) fn remote_launcher() -> Option<[&'static str; 8]> {
+    guard_works().then_some(GUARD)
 }
 
 /// Environment for commands that talk to a remote: curl aborts a transfer

@@ -86,6 +86,11 @@ fn main() -> ExitCode {
             }
             let runtime = match tokio::runtime::Builder::new_multi_thread()
                 .enable_all()
+                // Blocking threads: one per upstream fetch permit (building a
+                // version from git holds one while its thread runs) and as
+                // many again for disk reads, rather than tokio's 512, which a
+                // flood of requests would grow into.
+                .max_blocking_threads(2 * agora_upstream::DEFAULT_MAX_FETCHES)
                 .build()
             {
                 Ok(rt) => rt,
@@ -251,6 +256,7 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
         goinsecure: up.goinsecure.clone(),
         credentials: credentials(up)?,
         go_fetcher: go_fetcher(up)?,
+        max_fetches: agora_upstream::DEFAULT_MAX_FETCHES,
     })
     .context("building upstream client")?;
     let stasher = Stasher::new(storage.clone(), upstream.clone(), up.stash_timeout);
