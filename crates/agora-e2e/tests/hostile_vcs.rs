@@ -37,7 +37,9 @@ struct HungServer {
 impl HungServer {
     fn start() -> HungServer {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind the hung server");
-        listener.set_nonblocking(true).expect("nonblocking listener");
+        listener
+            .set_nonblocking(true)
+            .expect("nonblocking listener");
         let addr = listener.local_addr().expect("hung server address");
         let accepted = Arc::new(AtomicUsize::new(0));
         let stop = Arc::new(AtomicBool::new(false));
@@ -199,7 +201,11 @@ struct Flood {
 
 /// `FLOOD` parallel `GET /<module>/@v/list`, spread over `modules`; `sent` counts the
 /// requests sent.
-fn flood(addr: SocketAddr, modules: &[String], sent: Arc<AtomicUsize>) -> thread::JoinHandle<Flood> {
+fn flood(
+    addr: SocketAddr,
+    modules: &[String],
+    sent: Arc<AtomicUsize>,
+) -> thread::JoinHandle<Flood> {
     let modules = modules.to_vec();
     thread::spawn(move || {
         let results = Arc::new(Mutex::new(Vec::new()));
@@ -287,7 +293,12 @@ fn hung_git_servers_do_not_stall_stored_modules() {
         let all_sent = sent.load(Ordering::SeqCst) == FLOOD;
         let t0 = Instant::now();
         let r = http_get(agora.addr, &zip).expect("stored zip during the flood");
-        assert_eq!(r.status, 200, "stored zip during the flood: {}", r.summary());
+        assert_eq!(
+            r.status,
+            200,
+            "stored zip during the flood: {}",
+            r.summary()
+        );
         let took = t0.elapsed();
         slowest_zip = slowest_zip.max(took);
         zips += 1;
@@ -422,4 +433,95 @@ fn git_processes_die_with_agora() {
     }
     assert!(gone, "git processes outlived agora: {remaining:?}");
     assert!(Path::new(&forge.repos).is_dir());
+}
+
+/// The largest regular file `pid` holds open, with where it is (issue 9 item 4).
+fn largest_open_file(pid: u32) -> Option<(u64, String)> {
+    let mut best: Option<(u64, String)> = None;
+    for e in fs::read_dir(format!("/proc/{pid}/fd")).ok()?.flatten() {
+        let Ok(target) = fs::read_link(e.path()) else {
+            continue;
+        };
+        let Ok(meta) = fs::metadata(e.path()) else {
+            continue;
+        };
+        if meta.is_file() && best.as_ref().is_none_or(|(n, _)| meta.len() > *n) {
+            best = Some((meta.len(), target.display().to_string()));
+        }
+    }
+    best
+}
+
+/// A 1 MB repository naming one 64 MiB blob ten times (a `.gitattributes` makes agora
+/// use `git archive`): 640 MiB uncompressed, more than a module may hold. agora must
+/// refuse it as the go command does without writing anywhere near that much, and
+/// spool what it writes under its tmp dir.
+#[test]
+fn archive_bomb_is_refused_without_writing_it_out() {
+    let _lock = git_forge_lock();
+    let t = TestDir::new("archive-bomb");
+    let forge = GitForge::start(t.path());
+    let w = GitWork::new(&t.sub("work"), "bomb");
+    w.write("go.mod", "module git.e2e.test/bomb\n\ngo 1.21\n")
+        .write(".gitattributes", "*.go text\n")
+        .write("bomb.go", "package bomb\n")
+        .write("big/0.txt", &"0".repeat(64 << 20));
+    w.git(&["add", "-A"]);
+    let blob = w.git(&["rev-parse", ":big/0.txt"]);
+    for i in 1..10 {
+        let entry = format!("100644,{},big/{i}.txt", blob.trim());
+        w.git(&["update-index", "--add", "--cacheinfo", &entry]);
+    }
+    w.git(&["commit", "-q", "-m", "bomb"]);
+    w.tag("v1.0.0");
+    fs::remove_file(w.dir.join("big/0.txt")).expect("remove the work copy");
+    let module = forge.publish(&w, "bomb");
+
+    let mut cfg = config(&t);
+    let tmp_dir = t.sub("spool");
+    cfg.extra_env
+        .push(("AGORA_TMP_DIR".to_string(), tmp_dir.display().to_string()));
+    // Long enough for git to deflate 640 MiB of zeros on a busy machine.
+    cfg.extra_env.retain(|(k, _)| k != "AGORA_TIMEOUT");
+    cfg.extra_env
+        .push(("AGORA_TIMEOUT".to_string(), "120".to_string()));
+    let agora = Agora::start(&cfg);
+    let pid = agora.pid().expect("agora pid");
+    let addr = agora.addr;
+    let target = format!("/{module}/@v/v1.0.0.zip");
+    let req = thread::spawn(move || http_get(addr, &target));
+    let mut largest: Option<(u64, String)> = None;
+    while !req.is_finished() {
+        if let Some(f) = largest_open_file(pid)
+            && largest.as_ref().is_none_or(|(n, _)| f.0 > *n)
+        {
+            largest = Some(f);
+        }
+        thread::sleep(Duration::from_millis(5));
+    }
+    let r = req.join().expect("request thread").expect("zip request");
+    eprintln!(
+        "bomb zip: {} in agora; largest file agora held open: {largest:?}",
+        r.summary()
+    );
+    assert_ne!(r.status, 200, "{}", r.summary());
+    assert!(
+        r.text().contains("module source tree too large"),
+        "the go command's reason: {}",
+        r.summary()
+    );
+    let (size, path) = largest.unwrap_or_default();
+    assert!(
+        size < 64 << 20,
+        "agora wrote a {size}-byte file ({path}) for a zip it refuses"
+    );
+    assert!(
+        path.is_empty() || path.starts_with(&tmp_dir.display().to_string()),
+        "agora spooled git archive output outside its tmp dir: {path}"
+    );
+    let stored: Vec<_> = files_under(&cfg.storage_root)
+        .into_iter()
+        .filter(|p| p.to_string_lossy().contains("bomb"))
+        .collect();
+    assert!(stored.is_empty(), "nothing is stored: {stored:?}");
 }

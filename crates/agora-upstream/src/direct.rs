@@ -305,7 +305,9 @@ where
 }
 
 /// A turn among the upstream fetches.
-pub(crate) async fn permit(fetches: &Arc<Semaphore>) -> Result<OwnedSemaphorePermit, UpstreamError> {
+pub(crate) async fn permit(
+    fetches: &Arc<Semaphore>,
+) -> Result<OwnedSemaphorePermit, UpstreamError> {
     Arc::clone(fetches)
         .acquire_owned()
         .await

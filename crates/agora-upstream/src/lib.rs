@@ -313,9 +313,7 @@ impl Upstream {
                 let base = match self.route(module, source).await? {
                     Route::Proxy(base) => base,
                     Route::Git(dm) => {
-                        return self
-                            .bounded(direct::list(module, dm, &self.fetches))
-                            .await;
+                        return self.bounded(direct::list(module, dm, &self.fetches)).await;
                     }
                     Route::Go(go) => return go.list(module).await,
                 };

@@ -455,7 +455,9 @@ impl GitRepo {
             Ok(Ok(outcome)) => match outcome.as_ref() {
                 Some(Ok(refs)) => Ok(Arc::clone(refs)),
                 Some(Err((kind, msg))) => Err(Error::from_kind(*kind, msg.clone())),
-                None => Err(Error::Io(std::io::Error::other("fetch ended without outcome"))),
+                None => Err(Error::Io(std::io::Error::other(
+                    "fetch ended without outcome",
+                ))),
             },
             Ok(Err(_)) => {
                 // The fetch task died without an answer (a panic): let the
@@ -546,18 +548,24 @@ impl GitRepo {
         // HEAD's commit comes along. A remote without a usable HEAD (empty,
         // or HEAD naming an unborn branch) fails it; then do it the go
         // command's way.
-        match self.remote_git(&[
-            "fetch",
-            "--quiet",
-            "--force",
-            "--prune",
-            "--no-tags",
-            "--end-of-options",
-            "origin",
-            "+refs/heads/*:refs/heads/*",
-            "+refs/tags/*:refs/tags/*",
-            "+HEAD:refs/agora/HEAD",
-        ], deadline).await {
+        match self
+            .remote_git(
+                &[
+                    "fetch",
+                    "--quiet",
+                    "--force",
+                    "--prune",
+                    "--no-tags",
+                    "--end-of-options",
+                    "origin",
+                    "+refs/heads/*:refs/heads/*",
+                    "+refs/tags/*:refs/tags/*",
+                    "+HEAD:refs/agora/HEAD",
+                ],
+                deadline,
+            )
+            .await
+        {
             Ok(_) => return self.local_refs(deadline).await,
             Err(e @ (Error::Timeout(_) | Error::NotFound(_))) => return Err(e),
             Err(e) => {
@@ -577,17 +585,21 @@ impl GitRepo {
         }
         // `--prune` keeps the mirror equal to the remote, so a deleted tag
         // cannot linger in `for-each-ref --merged` answers.
-        self.remote_git(&[
-            "fetch",
-            "--quiet",
-            "--force",
-            "--prune",
-            "--no-tags",
-            "--end-of-options",
-            "origin",
-            "+refs/heads/*:refs/heads/*",
-            "+refs/tags/*:refs/tags/*",
-        ], deadline).await?;
+        self.remote_git(
+            &[
+                "fetch",
+                "--quiet",
+                "--force",
+                "--prune",
+                "--no-tags",
+                "--end-of-options",
+                "origin",
+                "+refs/heads/*:refs/heads/*",
+                "+refs/tags/*:refs/tags/*",
+            ],
+            deadline,
+        )
+        .await?;
         // A remote HEAD detached from every branch is a commit the go command
         // fetches on its own (as `<hash>:refs/dummy`); do the same.
         if let Some(head) = refs.get("HEAD")
@@ -596,8 +608,11 @@ impl GitRepo {
                 .any(|(k, v)| k.starts_with("refs/heads/") && v == head)
         {
             let spec = format!("{head}:refs/dummy");
-            self.remote_git(&["fetch", "--quiet", "--force", "origin", spec.as_str()], deadline)
-                .await?;
+            self.remote_git(
+                &["fetch", "--quiet", "--force", "origin", spec.as_str()],
+                deadline,
+            )
+            .await?;
         }
         Ok(refs)
     }
@@ -1185,7 +1200,13 @@ impl GitRepo {
             .env("GIT_DIR", &self.dir)
             .env("GIT_TERMINAL_PROMPT", "0")
             .process_group(0);
-        proc::run_async(cmd, deadline, LOCAL_OUTPUT_LIMIT, &format!("git {}", args.join(" "))).await
+        proc::run_async(
+            cmd,
+            deadline,
+            LOCAL_OUTPUT_LIMIT,
+            &format!("git {}", args.join(" ")),
+        )
+        .await
     }
 
     fn git<I, S>(&self, args: I) -> Result<Vec<u8>>

@@ -850,7 +850,10 @@ impl DirectModule {
             Some(file) => file,
             None => {
                 let file = self.repo.spool()?;
-                match self.repo.archive(&rev, &subdir, false, &file, MAX_ZIP_FILE)? {
+                match self
+                    .repo
+                    .archive(&rev, &subdir, false, &file, MAX_ZIP_FILE)?
+                {
                     Archive::NoFiles => return Err(missing()),
                     Archive::Written => file,
                     Archive::TooLarge => {

@@ -298,7 +298,10 @@ pub(crate) fn run_blocking(
     let (stdout, stderr) = std::thread::scope(|s| {
         let err = s.spawn(move || drain(err, STDERR_LIMIT));
         let stdout = drain(&mut out, limit);
-        (stdout, err.join().unwrap_or_else(|_| Ok((Vec::new(), false))))
+        (
+            stdout,
+            err.join().unwrap_or_else(|_| Ok((Vec::new(), false))),
+        )
     });
     let status = match w.wait() {
         Ok(s) => s,
@@ -380,7 +383,10 @@ pub(crate) async fn run_async(
         return Err(Error::Io(std::io::Error::other("git: no pipes")));
     };
     let read = async {
-        let (o, e) = tokio::join!(drain_async(&mut out, limit), drain_async(&mut err, STDERR_LIMIT));
+        let (o, e) = tokio::join!(
+            drain_async(&mut out, limit),
+            drain_async(&mut err, STDERR_LIMIT)
+        );
         let status = child.wait().await?;
         Ok::<_, std::io::Error>((status, o?, e.map(|(b, _)| b).unwrap_or_default()))
     };
