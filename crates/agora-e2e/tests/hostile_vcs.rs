@@ -525,3 +525,102 @@ fn archive_bomb_is_refused_without_writing_it_out() {
         .collect();
     assert!(stored.is_empty(), "nothing is stored: {stored:?}");
 }
+
+/// The fields of `go list -m -json` results that say what the go command resolved.
+fn listed(v: &[serde_json::Value]) -> Vec<String> {
+    v.iter()
+        .map(|o| {
+            format!(
+                "{} {} versions={} error={}",
+                o["Path"].as_str().unwrap_or_default(),
+                o["Version"].as_str().unwrap_or_default(),
+                o["Versions"],
+                o["Error"]["Err"].as_str().unwrap_or_default()
+            )
+        })
+        .collect()
+}
+
+/// A tagged tree with files the zip rules refuse (issue 9 item 10): the go command in
+/// direct mode still answers `.info`, `.mod`, the list and `@latest` and fails only the
+/// zip. Through agora the go command must see the same, and nothing is stored.
+#[test]
+fn versions_whose_zip_cannot_be_built_answer_like_go_direct() {
+    let _lock = git_forge_lock();
+    let t = TestDir::new("unzippable");
+    let forge = GitForge::start(t.path());
+    let mut modules = Vec::new();
+    for (name, bad) in [("winname", "aux.txt"), ("colon", "a:b.txt")] {
+        let w = GitWork::new(&t.sub("work"), name);
+        w.write(
+            "go.mod",
+            &format!("module git.e2e.test/{name}\n\ngo 1.21\n"),
+        )
+        .write("x.go", &format!("package {name}\n"))
+        .write(bad, "refused\n");
+        w.commit("v1");
+        w.tag("v1.0.0");
+        modules.push(forge.publish(&w, name));
+    }
+    let agora = Agora::start(&config(&t));
+    let truth = GoEnv::vcs_direct(t.path(), "direct");
+    let via = GoEnv::via(t.path(), "via-agora", &agora);
+    for m in &modules {
+        let at = format!("{m}@v1.0.0");
+        let latest = format!("{m}@latest");
+        let branch = format!("{m}@main");
+        for args in [
+            vec!["-versions", m.as_str()],
+            vec![latest.as_str()],
+            vec![at.as_str()],
+            vec![branch.as_str()],
+        ] {
+            let want = listed(&truth.list_json_nosumdb(&args));
+            let got = listed(&via.list_json_nosumdb(&args));
+            assert_eq!(got, want, "go list -m -json {args:?}");
+            assert!(want[0].contains("v1.0.0"), "{want:?}");
+        }
+        // Only go.mod files are needed to build the module graph.
+        for go in [&truth, &via] {
+            let dir = t.sub(&format!("main-{}-{}", go.name, m.replace('/', "_")));
+            fs::create_dir_all(&dir).expect("main module dir");
+            fs::write(
+                dir.join("go.mod"),
+                format!("module example.test/main\n\ngo 1.21\n\nrequire {m} v1.0.0\n"),
+            )
+            .expect("main go.mod");
+            let out = run_with_timeout(
+                &mut go.command_nosumdb(&["list", "-mod=mod", "-m", "all"], &dir),
+                GO_TIMEOUT,
+            );
+            assert!(
+                out.status.success()
+                    && String::from_utf8_lossy(&out.stdout).contains(&at.replace('@', " ")),
+                "[{}] go list -m all with {at} required: {}",
+                go.name,
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        // The zip fails, for the go command's reason.
+        let spec = vec![at.clone()];
+        let want = truth.mod_download_nosumdb(&spec)[&at].clone();
+        let got = via.mod_download_nosumdb(&spec)[&at].clone();
+        let want_err = want.error.clone().unwrap_or_default();
+        let got_err = got.error.clone().unwrap_or_default();
+        eprintln!("{at}: go direct: {want_err}\n{at}: via agora: {got_err}");
+        let reason = want_err
+            .split("create zip: ")
+            .nth(1)
+            .unwrap_or_else(|| panic!("go direct's zip error: {want_err:?}"));
+        assert!(
+            got_err.contains(reason),
+            "via agora: {got_err:?}, want {reason:?}"
+        );
+        for (ext, ok) in [("info", true), ("mod", true), ("zip", false)] {
+            let r = agora.get(&format!("/{m}/@v/v1.0.0.{ext}"));
+            assert_eq!(r.status == 200, ok, ".{ext}: {}", r.summary());
+        }
+    }
+    let stored = files_under(&agora.config.storage_root);
+    assert!(stored.is_empty(), "nothing is stored: {stored:?}");
+}

@@ -410,6 +410,34 @@ impl Upstream {
         .await
     }
 
+    /// The go.mod of a canonical version alone, as upstream serves it (for a
+    /// version that cannot be stored whole; [`Upstream::fetch`] gets it
+    /// otherwise). The go fetcher has no such request: it gives an error.
+    pub async fn go_mod(
+        &self,
+        module: &ModulePath,
+        version: &Version,
+    ) -> Result<Bytes, UpstreamError> {
+        let path = format!("/{}/@v/{}.mod", module.escaped(), version.escaped());
+        self.try_proxies(module, |source| {
+            let path = &path;
+            self.bounded(async move {
+                match self.route(module, source).await? {
+                    Route::Proxy(base) => {
+                        self.get_small(format!("{base}{path}"), zipcheck::MAX_GO_MOD)
+                            .await
+                    }
+                    Route::Git(dm) => direct::go_mod(module, dm, version, &self.fetches).await,
+                    Route::Go(_) => Err(UpstreamError::new(
+                        ErrorKind::Unsupported,
+                        format!("{module}@{version}: the go command fetches a whole version"),
+                    )),
+                }
+            })
+        })
+        .await
+    }
+
     async fn info_at(
         &self,
         url: &str,
