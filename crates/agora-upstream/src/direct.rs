@@ -48,6 +48,8 @@ pub(crate) struct Limits {
     pub fetches: Arc<Semaphore>,
     /// Where `git archive` output is spooled.
     pub tmp_dir: PathBuf,
+    /// The limit for a fetch from a repository and each local git command.
+    pub timeout: Duration,
 }
 
 /// Fetching from version control.
@@ -72,7 +74,6 @@ impl Direct {
     pub(crate) fn new(
         cache_dir: &std::path::Path,
         goinsecure: String,
-        timeout: Duration,
         creds: Credentials,
         policy: VcsPolicy,
         go: Option<Arc<GoFetcher>>,
@@ -81,7 +82,7 @@ impl Direct {
     ) -> Self {
         let creds = Arc::new(creds);
         let mut mirrors = Mirrors::new(cache_dir, REFS_MAX_AGE)
-            .with_timeout(timeout)
+            .with_timeout(limits.timeout)
             .with_fetch_limit(Arc::clone(&limits.fetches))
             .with_tmp_dir(&limits.tmp_dir);
         if !creds.is_empty() {

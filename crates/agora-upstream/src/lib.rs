@@ -173,7 +173,6 @@ impl Upstream {
         let direct = Arc::new(direct::Direct::new(
             &config.vcs_cache_dir,
             config.goinsecure.clone(),
-            config.timeout,
             config.credentials.clone(),
             policy,
             go,
@@ -181,6 +180,7 @@ impl Upstream {
             direct::Limits {
                 fetches: Arc::clone(&fetches),
                 tmp_dir: config.spool_dir.clone(),
+                timeout: config.timeout,
             },
         ));
         Ok(Upstream {

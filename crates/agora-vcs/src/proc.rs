@@ -120,9 +120,11 @@ pub(crate) fn remote_env(timeout: Duration) -> [(&'static str, String); 2] {
 // The watchdog
 // ---------------------------------------------------------------------------
 
+/// (deadline, ticket) to (process group, fired flag).
+type Deadlines = BTreeMap<(Instant, u64), (u32, Arc<AtomicBool>)>;
+
 struct Watchdog {
-    /// (deadline, ticket) to (process group, fired flag).
-    armed: Mutex<BTreeMap<(Instant, u64), (u32, Arc<AtomicBool>)>>,
+    armed: Mutex<Deadlines>,
     wake: Condvar,
 }
 
@@ -239,22 +241,16 @@ impl Watched {
             .and_then(rustix::process::Pid::from_raw)
         {
             use rustix::process::{WaitId, WaitIdOptions, waitid};
-            loop {
-                match waitid(
-                    WaitId::Pid(pid),
-                    WaitIdOptions::EXITED | WaitIdOptions::NOWAIT,
-                ) {
-                    Err(rustix::io::Errno::INTR) => continue,
-                    _ => break,
-                }
-            }
+            // Retried only when a signal interrupts the wait.
+            while let Err(rustix::io::Errno::INTR) = waitid(
+                WaitId::Pid(pid),
+                WaitIdOptions::EXITED | WaitIdOptions::NOWAIT,
+            ) {}
         }
         let fired = self.timed_out();
         drop(self.armed.take());
         let status = self.child.wait()?;
         if fired {
-            // Keep the answer to timed_out() after disarming.
-            self.armed = None;
             return Err(std::io::Error::new(
                 std::io::ErrorKind::TimedOut,
                 "deadline passed",
