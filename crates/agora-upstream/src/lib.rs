@@ -15,6 +15,9 @@
 //! same checks as a proxy's. Repositories of the VCSs the operator gave to the
 //! go command (hg, svn, bzr, fossil; never git) are fetched by running it
 //! (`gofetch`, Athens' way), and its zip passes the same checks too.
+//!
+//! At most `max_fetches` fetches run at once, whatever their source (see
+//! [`UpstreamConfig::max_fetches`]); the rest wait within their deadline.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
