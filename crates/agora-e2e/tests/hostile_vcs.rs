@@ -279,7 +279,7 @@ fn hung_git_servers_do_not_stall_stored_modules() {
     let mut slowest_zip = Duration::ZERO;
     let mut zips = 0;
     let mut slowest_waiting = Duration::ZERO;
-    let mut waiting_zips = 0;
+    let mut waiting_zips = Vec::new();
     while !flood.is_finished() && start.elapsed() < Duration::from_secs(120) {
         let threads = threads_of(pid);
         if threads > max_threads {
@@ -309,13 +309,18 @@ fn hung_git_servers_do_not_stall_stored_modules() {
             && t0.duration_since(start) + took < Duration::from_millis(TIMEOUT * 1000 - 100);
         if waiting {
             slowest_waiting = slowest_waiting.max(took);
-            waiting_zips += 1;
+            waiting_zips.push(took);
         }
         thread::sleep(Duration::from_millis(50));
     }
     let flood = flood.join().expect("flood thread");
     let took = start.elapsed();
     let cpu = cpu_of(pid) - cpu_before;
+    waiting_zips.sort();
+    let median_waiting = waiting_zips
+        .get(waiting_zips.len() / 2)
+        .copied()
+        .unwrap_or_default();
     let by_status = flood.statuses.iter().fold(
         std::collections::BTreeMap::<u16, usize>::new(),
         |mut m, s| {
@@ -327,19 +332,26 @@ fn hung_git_servers_do_not_stall_stored_modules() {
         "flood of {FLOOD} over {HUNG_MODULES} hung modules: {took:?}, slowest request \
          {:?}, statuses {by_status:?}; agora threads idle {idle_threads}, max {max_threads} {busiest:?}; \
          git processes max {max_git} ({max_fetching} fetching); stored zip slowest \
-         {slowest_zip:?} over {zips} requests, {slowest_waiting:?} over the {waiting_zips} \
+         {slowest_zip:?} over {zips} requests, {slowest_waiting:?} (median {median_waiting:?}) over the {} \
          made while every request waits; hung server accepted {}; agora used {cpu:?} of CPU",
         flood.slowest,
+        waiting_zips.len(),
         hung.accepted.load(Ordering::SeqCst)
     );
     assert!(
-        waiting_zips >= 3,
-        "the stored zip was asked only {waiting_zips} times while the flood waited"
+        waiting_zips.len() >= 3,
+        "the stored zip was asked only {} times while the flood waited",
+        waiting_zips.len()
     );
-    // Served in a few milliseconds (agora's own log); the bound leaves room for a
-    // machine shared with builds.
+    // agora serves it in milliseconds (its log says so); what the client sees also
+    // holds the scheduling of a 2-core machine shared with builds and 600 client
+    // threads, hence a bound on the median and a looser one on the slowest.
     assert!(
-        slowest_waiting < Duration::from_secs(1),
+        median_waiting < Duration::from_millis(250),
+        "a stored zip took {median_waiting:?} (median) while the flood waited"
+    );
+    assert!(
+        slowest_waiting < Duration::from_secs(2),
         "a stored zip took {slowest_waiting:?} while the flood waited"
     );
     // While the flood arrives agora has 600 requests to parse and discover on a shared
