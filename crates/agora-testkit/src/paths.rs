@@ -26,7 +26,7 @@ pub fn workspace_root() -> PathBuf {
     manifest
         .parent()
         .and_then(Path::parent)
-        .expect("crates/agora-e2e lives two levels below the workspace root")
+        .expect("crates/agora-testkit lives two levels below the workspace root")
         .to_path_buf()
 }
 
