@@ -1,9 +1,14 @@
-//! The one place where failures become HTTP statuses.
+//! The one place where failures become HTTP statuses: storage and upstream
+//! error kinds, a failed stash, storage that is not ready, a method or an
+//! endpoint agora does not serve.
 
 use agora_storage::{ErrorKind as StorageKind, StorageError};
 use agora_upstream::{ErrorKind as UpstreamKind, UpstreamError};
+use axum::body::Body;
 use axum::response::{IntoResponse, Response};
 use http::{HeaderValue, StatusCode, header};
+
+use crate::stash::StashError;
 
 /// A failed request: a status and a one-line reason for the client.
 ///
@@ -24,6 +29,23 @@ impl ApiError {
     /// Something that is not here and not upstream (404).
     pub fn not_found(message: impl Into<String>) -> Self {
         Self::new(StatusCode::NOT_FOUND, message)
+    }
+
+    /// A method other than GET and HEAD (405, with `Allow`).
+    pub fn method_not_allowed() -> Self {
+        Self::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "only GET and HEAD are supported",
+        )
+    }
+
+    /// `/readyz` when storage fails its probe (503, whatever the failure's
+    /// kind: a missing bucket is as unready as an unreachable one).
+    pub fn not_ready(e: &StorageError) -> Self {
+        Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!("storage not ready: {e}"),
+        )
     }
 
     /// Any status with a reason.
@@ -94,6 +116,16 @@ impl From<UpstreamError> for ApiError {
     }
 }
 
+impl From<&StashError> for ApiError {
+    fn from(e: &StashError) -> Self {
+        match e {
+            StashError::Upstream(e) => ApiError::from(e),
+            StashError::Storage(e) => ApiError::from(e),
+            StashError::Task(msg) => ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, msg.clone()),
+        }
+    }
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let mut resp = (self.status, format!("{}\n", self.message)).into_response();
@@ -103,6 +135,92 @@ impl IntoResponse for ApiError {
         );
         resp.headers_mut()
             .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        if self.status == StatusCode::METHOD_NOT_ALLOWED {
+            resp.headers_mut()
+                .insert(header::ALLOW, HeaderValue::from_static("GET, HEAD"));
+        }
         resp
+    }
+}
+
+/// The 404 for a path that is no endpoint of agora's. Unlike an
+/// [`ApiError`] it may be cached: the answer never changes.
+pub fn no_such_endpoint() -> Response {
+    let mut r = (
+        StatusCode::NOT_FOUND,
+        Body::from("not found: no such endpoint\n"),
+    )
+        .into_response();
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
+    r
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_failure_has_its_status() {
+        let storage = |e: StorageError| ApiError::from(&e).status();
+        assert_eq!(storage(StorageError::not_found("x")), StatusCode::NOT_FOUND);
+        assert_eq!(
+            storage(StorageError::io("x", std::io::Error::other("down"))),
+            StatusCode::SERVICE_UNAVAILABLE
+        );
+        assert_eq!(
+            storage(StorageError::corrupt("x")),
+            StatusCode::INTERNAL_SERVER_ERROR
+        );
+        let upstream = |k| ApiError::from(&UpstreamError::new(k, "x")).status();
+        assert_eq!(upstream(UpstreamKind::NotFound), StatusCode::NOT_FOUND);
+        assert_eq!(upstream(UpstreamKind::Timeout), StatusCode::GATEWAY_TIMEOUT);
+        for k in [
+            UpstreamKind::Unavailable,
+            UpstreamKind::BadResponse,
+            UpstreamKind::Unsupported,
+        ] {
+            assert_eq!(upstream(k), StatusCode::BAD_GATEWAY, "{k:?}");
+        }
+        let stash = |e: StashError| ApiError::from(&e).status();
+        assert_eq!(
+            stash(StashError::Upstream(UpstreamError::new(
+                UpstreamKind::NotFound,
+                "x"
+            ))),
+            StatusCode::NOT_FOUND
+        );
+        assert_eq!(
+            stash(StashError::Storage(StorageError::io(
+                "x",
+                std::io::Error::other("down")
+            ))),
+            StatusCode::SERVICE_UNAVAILABLE
+        );
+        assert_eq!(
+            stash(StashError::Task("panicked".into())),
+            StatusCode::INTERNAL_SERVER_ERROR
+        );
+        // Not ready is 503 whatever storage said, even a positive "absent".
+        assert_eq!(
+            ApiError::not_ready(&StorageError::not_found("no bucket")).status(),
+            StatusCode::SERVICE_UNAVAILABLE
+        );
+    }
+
+    #[test]
+    fn responses_are_one_uncached_line() {
+        let resp = ApiError::method_not_allowed().into_response();
+        assert_eq!(resp.status(), StatusCode::METHOD_NOT_ALLOWED);
+        assert_eq!(resp.headers()[header::ALLOW], "GET, HEAD");
+        assert_eq!(resp.headers()[header::CACHE_CONTROL], "no-store");
+        let resp = ApiError::not_found("a\nb").into_response();
+        assert!(resp.headers().get(header::ALLOW).is_none());
+        assert_eq!(ApiError::not_found("a\nb").message(), "a b");
+        let resp = no_such_endpoint();
+        assert_eq!(resp.status(), StatusCode::NOT_FOUND);
+        assert!(resp.headers().get(header::CACHE_CONTROL).is_none());
     }
 }
