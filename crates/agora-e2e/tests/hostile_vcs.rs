@@ -3,8 +3,6 @@
 //! modules, must not grow agora's threads or git processes past the fetch cap, must end
 //! with 504 near the timeout, and must leave no git process behind agora.
 
-mod support;
-
 use std::collections::BTreeSet;
 use std::fs;
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -14,7 +12,7 @@ use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use support::*;
+use agora_testkit::*;
 
 /// `upstream.timeout` for these tests, in seconds: long enough that the whole flood is
 /// in and waiting well before the first timeout, on a busy 2-core machine too.

@@ -5,18 +5,17 @@
 // Test code: a failed step should fail the test.
 #![allow(clippy::unwrap_used)]
 
-mod support;
-
 use std::io::{Seek, SeekFrom};
 use std::time::{Duration, Instant};
 
+use agora_testkit::GitWork;
+use agora_testkit::vcs_forge::{self, repos_dir, unique};
 use agora_vcs::{Archive, ErrorKind, GitRepo};
-use support::{Work, repos_dir, unique};
 
 /// 2 MiB that deflate cannot shrink, named eight times: a 16 MiB archive however it
 /// is compressed, from a repository holding the blob once.
 fn bomb(name: &str) -> String {
-    let w = Work::new();
+    let w = GitWork::temp();
     let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
     let noise: Vec<u8> = (0..2 << 20)
         .map(|_| {
@@ -28,15 +27,15 @@ fn bomb(name: &str) -> String {
         .collect();
     w.write(".gitattributes", "*.go text\n")
         .write_bytes("noise/0.bin", &noise);
-    w.run(&["add", "-A"]);
-    let blob = w.run(&["rev-parse", ":noise/0.bin"]);
+    w.git(&["add", "-A"]);
+    let blob = w.git(&["rev-parse", ":noise/0.bin"]).trim().to_owned();
     for i in 1..8 {
         let entry = format!("100644,{blob},noise/{i}.bin");
-        w.run(&["update-index", "--add", "--cacheinfo", &entry]);
+        w.git(&["update-index", "--add", "--cacheinfo", &entry]);
     }
-    w.run(&["commit", "-q", "-m", "bomb"]);
-    w.publish(name);
-    w.run(&["rev-parse", "HEAD"])
+    w.git(&["commit", "-q", "-m", "bomb"]);
+    vcs_forge::publish(&w, name);
+    w.git(&["rev-parse", "HEAD"]).trim().to_owned()
 }
 
 #[test]
