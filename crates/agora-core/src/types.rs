@@ -109,6 +109,37 @@ impl Artifact {
     }
 }
 
+/// How list and `@latest` use the network, with Athens' names and meanings
+/// (`NetworkMode`, `ATHENS_NETWORK_MODE`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum NetworkMode {
+    /// Ask upstream; its errors are the client's errors (a "not found" upstream still
+    /// falls back to what is stored).
+    #[default]
+    Strict,
+    /// Never ask upstream for list or latest; answer from storage.
+    Offline,
+    /// Ask upstream; on any failure answer from storage when it has the module.
+    Fallback,
+}
+
+impl NetworkMode {
+    /// The canonical lowercase name, as written in both config formats.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Strict => "strict",
+            Self::Offline => "offline",
+            Self::Fallback => "fallback",
+        }
+    }
+}
+
+impl std::fmt::Display for NetworkMode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// The fields of a `.info` document agora reads. Unknown fields are kept by
 /// storing the original bytes, never by re-serialising this struct.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
