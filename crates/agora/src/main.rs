@@ -5,17 +5,15 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use agora_config::{
-    LogFormat, LogLevel, NetworkMode as ConfNetworkMode, Settings, StorageSettings,
-};
-use agora_server::{NetworkMode, Proxy, ServerOptions, Stasher};
+use agora_config::{LogFormat, LogLevel, Settings, StorageSettings};
+use agora_server::{Proxy, ServerOptions, Stasher};
 use agora_storage::Storage;
 use agora_storage::external::ExternalStorage;
 use agora_storage::fs::DiskStorage;
 use agora_storage::memory::MemoryStorage;
 use agora_storage::mongo::{MongoConfig, MongoStorage};
 use agora_storage::object::{AzureConfig, GcsConfig, Layout, ObjectStorage, S3Config};
-use agora_upstream::{Credentials, GoFetcherConfig, ProxyList, Upstream, UpstreamConfig};
+use agora_upstream::{Credentials, GoFetcherConfig, Upstream, UpstreamConfig};
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use tracing::info;
@@ -236,14 +234,13 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
         }
     };
     let up = &settings.upstream;
-    let proxies = ProxyList::parse(&up.goproxy).context("upstream GOPROXY")?;
     let gonoproxy = if up.gonoproxy.is_empty() {
         up.goprivate.clone()
     } else {
         up.gonoproxy.clone()
     };
     let upstream = Upstream::new(UpstreamConfig {
-        proxies,
+        proxies: up.goproxy.clone(),
         gonoproxy,
         timeout: up.timeout,
         spool_dir: settings.tmp_dir.clone(),
@@ -254,12 +251,7 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
     })
     .context("building upstream client")?;
     let stasher = Stasher::new(storage.clone(), upstream.clone(), up.stash_timeout);
-    let network_mode = match up.network_mode {
-        ConfNetworkMode::Strict => NetworkMode::Strict,
-        ConfNetworkMode::Offline => NetworkMode::Offline,
-        ConfNetworkMode::Fallback => NetworkMode::Fallback,
-    };
-    let proxy = Proxy::new(storage.clone(), upstream, stasher, network_mode);
+    let proxy = Proxy::new(storage.clone(), upstream, stasher, up.network_mode);
     let router = agora_server::router(
         proxy,
         &ServerOptions {
@@ -273,7 +265,7 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
     info!(
         addr = %listener.local_addr().map(|a| a.to_string()).unwrap_or_default(),
         storage = %storage.describe(),
-        upstream = %agora_upstream::goproxy::redact_urls(&up.goproxy),
+        upstream = %up.goproxy,
         "agora listening"
     );
     agora_server::serve(
