@@ -623,6 +623,13 @@ settings_group! {
             athens_env: &["ATHENS_GOGET_WORKERS"],
             default: "10",
         },
+        /// At most this many fetches from upstream proxies and VCS at once; the rest wait,
+        /// bounded by the stash timeout.
+        pub max_fetches: usize as Count = {
+            key: "upstream.max_fetches",
+            env: "AGORA_MAX_FETCHES",
+            default: "32",
+        },
     }
 }
 

@@ -76,6 +76,7 @@ fn defaults() -> Settings {
             go_binary: "go".into(),
             go_fetcher_vcs: Vec::new(),
             go_fetcher_workers: 10,
+            max_fetches: 32,
         },
         tmp_dir: data.join("tmp"),
         data_dir: data,
@@ -385,7 +386,12 @@ fn every_agora_env_name_is_wired() {
             "upstream.go_fetcher_vcs" => "hg",
             "upstream.go_fetcher_workers" => "3",
             k if k.ends_with("timeout") => "7",
-            _ => "example.com/*",
+            // Any other setting: a pattern if it takes one, else its default, which is
+            // valid too.
+            k => match crate::settings::spec(k) {
+                Some(spec) if (spec.parse)("example.com/*").is_err() => spec.default,
+                _ => "example.com/*",
+            },
         };
         let mut pairs = base.to_vec();
         pairs.push((name, value));
