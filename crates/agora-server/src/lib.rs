@@ -12,16 +12,14 @@
 //! [`serve`] takes a bound listener and a shutdown future, so tests can run
 //! the real server on port 0.
 
-use std::future::Future;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use axum::Router;
 use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::response::{IntoResponse, Response};
 use http::{HeaderName, HeaderValue, Method, StatusCode, header};
-use tokio::net::TcpListener;
 use tracing::{Instrument, debug, info, info_span, warn};
 
 pub mod cache;
@@ -30,11 +28,13 @@ pub mod error;
 pub mod proxy;
 pub mod request;
 pub mod respond;
+mod serve;
 pub mod stash;
 
 pub use error::ApiError;
 pub use proxy::{NetworkMode, Proxy};
 pub use request::ProxyRequest;
+pub use serve::{ConnectionOptions, serve, serve_with};
 pub use stash::Stasher;
 
 /// Athens' request-id header, honoured when a client or load balancer sends it.
@@ -224,39 +224,4 @@ fn version() -> Response {
         HeaderValue::from_static("application/json"),
     );
     resp
-}
-
-/// Serves `router` on `listener` until `shutdown` resolves, then lets
-/// in-flight requests finish for at most `grace`.
-pub async fn serve<F>(
-    listener: TcpListener,
-    router: Router,
-    shutdown: F,
-    grace: Duration,
-) -> std::io::Result<()>
-where
-    F: Future<Output = ()> + Send + 'static,
-{
-    let (tx, rx) = tokio::sync::watch::channel(false);
-    let server = axum::serve(listener, router).with_graceful_shutdown(async move {
-        let mut rx = rx;
-        let _ = rx.wait_for(|stop| *stop).await;
-    });
-    let mut server = std::pin::pin!(server.into_future());
-    tokio::select! {
-        r = &mut server => return r,
-        () = shutdown => {}
-    }
-    info!(
-        grace_secs = grace.as_secs(),
-        "shutting down; waiting for in-flight requests"
-    );
-    let _ = tx.send(true);
-    match tokio::time::timeout(grace, server).await {
-        Ok(r) => r,
-        Err(_) => {
-            warn!("shutdown timeout reached with requests still in flight");
-            Ok(())
-        }
-    }
 }

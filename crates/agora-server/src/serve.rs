@@ -1,0 +1,135 @@
+//! Accepting connections and driving HTTP/1.1 on them, with the socket options
+//! and timers a server facing untrusted clients needs.
+//!
+//! `axum::serve` leaves both out: its accepted sockets keep Nagle's algorithm on
+//! (a streamed body's first write waits for the client's delayed ACK of the
+//! header write, about 40 ms per request on a reused connection), and hyper gets
+//! no timer, so a client that never finishes its request head holds a connection
+//! and a task forever.
+
+use std::future::Future;
+use std::io;
+use std::time::Duration;
+
+use axum::Router;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::service::TowerToHyperService;
+use tokio::net::TcpListener;
+use tracing::{debug, info, warn};
+
+/// Connection-level limits.
+#[derive(Debug, Clone)]
+pub struct ConnectionOptions {
+    /// How long a client may take to send a request head, counted from the
+    /// moment the connection is ready for one: on a new connection, and between
+    /// requests on a kept-alive one (so it also bounds idle keep-alive).
+    pub header_timeout: Duration,
+}
+
+impl Default for ConnectionOptions {
+    fn default() -> Self {
+        ConnectionOptions {
+            header_timeout: Duration::from_secs(30),
+        }
+    }
+}
+
+/// Serves `router` on `listener` until `shutdown` resolves, then lets
+/// in-flight requests finish for at most `grace`.
+pub async fn serve<F>(
+    listener: TcpListener,
+    router: Router,
+    shutdown: F,
+    grace: Duration,
+) -> io::Result<()>
+where
+    F: Future<Output = ()> + Send + 'static,
+{
+    serve_with(
+        listener,
+        router,
+        shutdown,
+        grace,
+        &ConnectionOptions::default(),
+    )
+    .await
+}
+
+/// [`serve`] with explicit connection limits.
+///
+/// Plain TCP speaks HTTP/1.1 only: the go command uses HTTP/2 only over TLS
+/// (chosen by ALPN), and sniffing for an h2c preface would itself be a read
+/// with no deadline.
+pub async fn serve_with<F>(
+    listener: TcpListener,
+    router: Router,
+    shutdown: F,
+    grace: Duration,
+    options: &ConnectionOptions,
+) -> io::Result<()>
+where
+    F: Future<Output = ()> + Send + 'static,
+{
+    let mut http = hyper::server::conn::http1::Builder::new();
+    http.timer(TokioTimer::new())
+        .header_read_timeout(options.header_timeout)
+        .keep_alive(true);
+    let graceful = GracefulShutdown::new();
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        let stream = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => stream,
+                Err(e) => {
+                    accept_error(e).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        // Headers and body go out in separate writes; with Nagle on, the body
+        // waits for the ACK of the headers.
+        if let Err(e) = stream.set_nodelay(true) {
+            debug!(error = %e, "could not set TCP_NODELAY");
+        }
+        let service = TowerToHyperService::new(router.clone());
+        let conn = http.serve_connection(TokioIo::new(stream), service);
+        let conn = graceful.watch(conn);
+        tokio::spawn(async move {
+            if let Err(e) = conn.await {
+                // Timeouts, resets and malformed requests are the client's
+                // business; hyper already answered what it could.
+                debug!(error = %e, "connection ended with an error");
+            }
+        });
+    }
+    drop(listener);
+    info!(
+        grace_secs = grace.as_secs(),
+        "shutting down; waiting for in-flight requests"
+    );
+    tokio::select! {
+        () = graceful.shutdown() => {}
+        () = tokio::time::sleep(grace) => {
+            warn!("shutdown timeout reached with requests still in flight");
+        }
+    }
+    Ok(())
+}
+
+/// Errors from `accept` concern one connection (the peer reset it before we
+/// took it) or the process (out of file descriptors). Neither ends the
+/// server; the second would spin, so it backs off.
+async fn accept_error(e: io::Error) {
+    match e.kind() {
+        io::ErrorKind::ConnectionAborted
+        | io::ErrorKind::ConnectionReset
+        | io::ErrorKind::ConnectionRefused
+        | io::ErrorKind::Interrupted => debug!(error = %e, "accept failed"),
+        _ => {
+            warn!(error = %e, "accept failed; pausing");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+}
