@@ -5,14 +5,14 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use agora_config::{LogFormat, LogLevel, Settings, StorageSettings};
+use agora_config::{LogFormat, LogLevel, S3Settings, Settings, StorageSettings};
 use agora_server::{Proxy, ServerOptions, Stasher};
 use agora_storage::Storage;
 use agora_storage::external::ExternalStorage;
 use agora_storage::fs::DiskStorage;
 use agora_storage::memory::MemoryStorage;
 use agora_storage::mongo::{MongoConfig, MongoStorage};
-use agora_storage::object::{AzureConfig, GcsConfig, Layout, ObjectStorage, S3Config};
+use agora_storage::object::{AzureConfig, GcsConfig, Layout, ObjectStorage};
 use agora_upstream::{Credentials, GoFetcherConfig, Upstream, UpstreamConfig};
 use anyhow::Context;
 use clap::{Parser, Subcommand};
@@ -152,30 +152,23 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
         ),
         StorageSettings::Memory => Arc::new(MemoryStorage::new()),
         StorageSettings::S3(s3) => Arc::new(
-            ObjectStorage::s3(&S3Config {
-                bucket: s3.bucket.clone(),
-                region: s3.region.clone(),
-                endpoint: s3.endpoint.clone(),
-                access_key_id: s3.access_key_id.clone(),
-                secret_access_key: s3.secret_access_key.as_ref().map(|s| s.expose().to_owned()),
-                session_token: s3.session_token.as_ref().map(|s| s.expose().to_owned()),
-                force_path_style: s3.force_path_style,
-                layout: Layout::S3,
-            })
-            .context("configuring S3 storage")?
-            .with_claim_wait(settings.upstream.stash_timeout),
+            ObjectStorage::s3(s3, Layout::S3)
+                .context("configuring S3 storage")?
+                .with_claim_wait(settings.upstream.stash_timeout),
         ),
         StorageSettings::Minio(mn) => Arc::new(
-            ObjectStorage::s3(&S3Config {
-                bucket: mn.bucket.clone(),
-                region: mn.region.clone(),
-                endpoint: Some(mn.url()),
-                access_key_id: Some(mn.access_key_id.clone()),
-                secret_access_key: Some(mn.secret_access_key.expose().to_owned()),
-                session_token: None,
-                force_path_style: true,
-                layout: Layout::Minio,
-            })
+            ObjectStorage::s3(
+                &S3Settings {
+                    bucket: mn.bucket.clone(),
+                    region: mn.region.clone(),
+                    endpoint: Some(mn.url()),
+                    access_key_id: Some(mn.access_key_id.clone()),
+                    secret_access_key: Some(mn.secret_access_key.clone()),
+                    session_token: None,
+                    force_path_style: true,
+                },
+                Layout::Minio,
+            )
             .context("configuring MinIO storage")?
             .with_claim_wait(settings.upstream.stash_timeout),
         ),
