@@ -139,6 +139,28 @@ fn unescape_string(escaped: &str) -> Option<String> {
     (!bang).then_some(out)
 }
 
+/// Percent-escapes an already `!`-escaped proxy path for use in a URL, as the
+/// go command's proxy client does (`url.PathEscape`, then `%2F` back to `/`):
+/// unreserved characters and `$&+:=@` stay, everything else, `?`, `#` and `%`
+/// included, becomes `%XX`. Without it a version such as `feat#1` would reach
+/// an upstream proxy as `feat`, the rest taken for a fragment.
+pub fn url_path_escape(path: &str) -> String {
+    let mut out = String::with_capacity(path.len());
+    for &b in path.as_bytes() {
+        let keep = b.is_ascii_alphanumeric()
+            || matches!(
+                b,
+                b'-' | b'_' | b'.' | b'~' | b'$' | b'&' | b'+' | b':' | b'=' | b'@' | b'/'
+            );
+        if keep {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     //! The expected values were produced by running the go1.27.3 toolchain's
@@ -520,4 +542,22 @@ mod tests {
         ("refs/heads/x", "", "invalid escaped version \"refs/heads/x\": invalid char '/'"),
         ("a b", "a b", ""),
     ];
+
+    #[test]
+    fn url_path_escape_is_go_path_escape_keeping_slashes() {
+        // Expected values are Go's strings.ReplaceAll(url.PathEscape(s), "%2F", "/").
+        for (input, want) in [
+            (
+                "github.com/!azure/go@v/v1.0.0.info",
+                "github.com/%21azure/go@v/v1.0.0.info",
+            ),
+            ("m/@v/feat#1.info", "m/@v/feat%231.info"),
+            ("m/@v/a%b?c;d,e.info", "m/@v/a%25b%3Fc%3Bd%2Ce.info"),
+            ("m/@v/$&+:=@~_-.info", "m/@v/$&+:=@~_-.info"),
+            ("m/@v/ é.info", "m/@v/%20%C3%A9.info"),
+            ("m/@v/'()*!.info", "m/@v/%27%28%29%2A%21.info"),
+        ] {
+            assert_eq!(url_path_escape(input), want, "{input}");
+        }
+    }
 }

@@ -1,53 +1,131 @@
-//! A bounded in-memory cache of small stored artifacts (`.info`, `.mod`).
+//! A caching [`Storage`] layer: [`CachedStorage`] keeps small stored
+//! artifacts (`.info`, `.mod`) in memory and passes everything else through.
 //!
 //! A stored version never changes, so its small files can be kept in memory
 //! once read, which takes the disk (and the blocking pool) off the hot path.
 //! The one way a cached entry goes stale is an operator deleting a version
 //! behind agora's back; entries then linger until evicted, which is the
-//! price of not asking storage on every request.
+//! price of not asking storage on every request. A delete made through this
+//! layer evicts the version's entries.
 
 use std::collections::{HashMap, VecDeque};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use agora_core::{Artifact, ModulePath, Version};
+use agora_storage::{CatalogPage, NewVersion, Storage, StorageError, ZipObject};
+use async_trait::async_trait;
 use bytes::Bytes;
 
 type Key = (ModulePath, Version, Artifact);
 
-/// A cached body and its entity tag.
-#[derive(Clone)]
-pub struct Entry {
-    /// The artifact's bytes.
-    pub body: Bytes,
-    /// Its strong entity tag, quoted.
-    pub etag: String,
+/// A [`Storage`] that answers `info` and `go_mod` from memory once read.
+pub struct CachedStorage {
+    inner: Arc<dyn Storage>,
+    cache: SmallCache,
+}
+
+impl CachedStorage {
+    /// Wraps `inner`, holding at most `budget` bytes of bodies.
+    pub fn new(inner: Arc<dyn Storage>, budget: usize) -> Self {
+        CachedStorage {
+            inner,
+            cache: SmallCache::new(budget),
+        }
+    }
+
+    async fn small(
+        &self,
+        module: &ModulePath,
+        version: &Version,
+        artifact: Artifact,
+    ) -> Result<Bytes, StorageError> {
+        if let Some(body) = self.cache.get(module, version, artifact) {
+            return Ok(body);
+        }
+        let body = if artifact == Artifact::Info {
+            self.inner.info(module, version).await?
+        } else {
+            self.inner.go_mod(module, version).await?
+        };
+        self.cache.insert(module, version, artifact, body.clone());
+        Ok(body)
+    }
+}
+
+#[async_trait]
+impl Storage for CachedStorage {
+    fn describe(&self) -> String {
+        self.inner.describe()
+    }
+
+    async fn list(&self, module: &ModulePath) -> Result<Vec<String>, StorageError> {
+        self.inner.list(module).await
+    }
+
+    async fn exists(&self, module: &ModulePath, version: &Version) -> Result<bool, StorageError> {
+        self.inner.exists(module, version).await
+    }
+
+    async fn info(&self, module: &ModulePath, version: &Version) -> Result<Bytes, StorageError> {
+        self.small(module, version, Artifact::Info).await
+    }
+
+    async fn go_mod(&self, module: &ModulePath, version: &Version) -> Result<Bytes, StorageError> {
+        self.small(module, version, Artifact::Mod).await
+    }
+
+    async fn zip(&self, module: &ModulePath, version: &Version) -> Result<ZipObject, StorageError> {
+        self.inner.zip(module, version).await
+    }
+
+    async fn put(
+        &self,
+        module: &ModulePath,
+        version: &Version,
+        new: NewVersion,
+    ) -> Result<(), StorageError> {
+        self.inner.put(module, version, new).await
+    }
+
+    async fn delete(&self, module: &ModulePath, version: &Version) -> Result<(), StorageError> {
+        let result = self.inner.delete(module, version).await;
+        // Evicted even on failure: the delete may have gone half way.
+        self.cache.remove(module, version);
+        result
+    }
+
+    async fn ready(&self) -> Result<(), StorageError> {
+        self.inner.ready().await
+    }
+
+    async fn catalog(&self, token: &str, page_size: usize) -> Result<CatalogPage, StorageError> {
+        self.inner.catalog(token, page_size).await
+    }
 }
 
 /// First-in, first-out eviction under a byte budget: simple, and for
 /// immutable entries recency matters little.
-pub struct SmallCache {
+struct SmallCache {
     inner: Mutex<Inner>,
     budget: usize,
 }
 
 #[derive(Default)]
 struct Inner {
-    map: HashMap<Key, Entry>,
+    map: HashMap<Key, Bytes>,
     order: VecDeque<Key>,
     bytes: usize,
 }
 
 impl SmallCache {
-    /// A cache holding at most `budget` bytes of bodies.
-    pub fn new(budget: usize) -> Self {
+    fn new(budget: usize) -> Self {
         SmallCache {
             inner: Mutex::new(Inner::default()),
             budget,
         }
     }
 
-    /// Looks an artifact up.
-    pub fn get(&self, module: &ModulePath, version: &Version, artifact: Artifact) -> Option<Entry> {
+    fn get(&self, module: &ModulePath, version: &Version, artifact: Artifact) -> Option<Bytes> {
         let inner = self.inner.lock().ok()?;
         inner
             .map
@@ -56,8 +134,8 @@ impl SmallCache {
     }
 
     /// Remembers an artifact, evicting the oldest entries over budget.
-    pub fn insert(&self, module: &ModulePath, version: &Version, artifact: Artifact, entry: Entry) {
-        let size = entry.body.len();
+    fn insert(&self, module: &ModulePath, version: &Version, artifact: Artifact, body: Bytes) {
+        let size = body.len();
         if size > self.budget / 8 {
             return;
         }
@@ -73,27 +151,39 @@ impl SmallCache {
                 break;
             };
             if let Some(e) = inner.map.remove(&old) {
-                inner.bytes -= e.body.len();
+                inner.bytes -= e.len();
             }
         }
         inner.bytes += size;
         inner.order.push_back(key.clone());
-        inner.map.insert(key, entry);
+        inner.map.insert(key, body);
+    }
+
+    fn remove(&self, module: &ModulePath, version: &Version) {
+        let Ok(mut inner) = self.inner.lock() else {
+            return;
+        };
+        for artifact in [Artifact::Info, Artifact::Mod] {
+            let key = (module.clone(), version.clone(), artifact);
+            if let Some(e) = inner.map.remove(&key) {
+                inner.bytes -= e.len();
+                inner.order.retain(|k| *k != key);
+            }
+        }
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use agora_storage::memory::MemoryStorage;
+
     use super::*;
 
     #[test]
     fn evicts_oldest_over_budget() {
         let c = SmallCache::new(800);
         let m = ModulePath::new("example.com/m").unwrap();
-        let e = |n: usize| Entry {
-            body: Bytes::from(vec![0u8; n]),
-            etag: String::new(),
-        };
+        let e = |n: usize| Bytes::from(vec![0u8; n]);
         for i in 0..10 {
             c.insert(
                 &m,
@@ -120,5 +210,50 @@ mod tests {
             c.get(&m, &Version::from_trusted("v9.0.0"), Artifact::Mod)
                 .is_none()
         );
+    }
+
+    #[tokio::test]
+    async fn small_files_are_read_once_and_deletes_evict() {
+        let backend = Arc::new(MemoryStorage::new());
+        let cached = CachedStorage::new(backend.clone(), 1 << 20);
+        let (m, v) = (
+            ModulePath::new("example.com/m").unwrap(),
+            Version::from_trusted("v1.0.0"),
+        );
+        let zip = tempfile::NamedTempFile::new().unwrap();
+        let new = NewVersion {
+            info: Bytes::from_static(b"{\"Version\":\"v1.0.0\"}"),
+            go_mod: Bytes::from_static(b"module example.com/m\n"),
+            zip: zip.path().to_path_buf(),
+        };
+        cached.put(&m, &v, new).await.unwrap();
+        assert_eq!(
+            cached.go_mod(&m, &v).await.unwrap(),
+            "module example.com/m\n"
+        );
+        assert_eq!(
+            cached.info(&m, &v).await.unwrap(),
+            "{\"Version\":\"v1.0.0\"}"
+        );
+        // Gone from the backend behind the cache's back: still answered.
+        backend.delete(&m, &v).await.unwrap();
+        assert!(!cached.exists(&m, &v).await.unwrap());
+        assert_eq!(
+            cached.go_mod(&m, &v).await.unwrap(),
+            "module example.com/m\n"
+        );
+        // A miss is not cached: the backend's answer passes through.
+        let other = Version::from_trusted("v2.0.0");
+        assert!(cached.info(&m, &other).await.unwrap_err().is_not_found());
+        // Deleted through the cache: evicted, so the backend answers.
+        let zip = tempfile::NamedTempFile::new().unwrap();
+        let new = NewVersion {
+            info: Bytes::from_static(b"{}"),
+            go_mod: Bytes::from_static(b"module example.com/m\n"),
+            zip: zip.path().to_path_buf(),
+        };
+        backend.put(&m, &v, new).await.unwrap();
+        cached.delete(&m, &v).await.unwrap();
+        assert!(cached.go_mod(&m, &v).await.unwrap_err().is_not_found());
     }
 }

@@ -2,9 +2,14 @@
 //! serving with graceful shutdown.
 //!
 //! Layout:
+//! - [`layers`] are what every request passes through first: its request
+//!   id, then its span and access-log line;
 //! - [`request`] parses and validates a request path into a [`ProxyRequest`];
 //! - [`proxy`] answers it from storage, or from upstream through the
-//!   [`stash`] (single-flight fetch-and-store);
+//!   [`stash`] (single flight layered over fetch-and-store), reading
+//!   `.info` and `.mod` through the [`cache`] layer;
+//! - [`upstream::Upstream`] is all the proxy and the stash ask of upstream,
+//!   so their logic is unit-tested against a fake;
 //! - [`respond`] sets content types, validators, caching headers and ranges;
 //! - [`catalog`] answers Athens' `/catalog` (every stored version, paged);
 //! - [`error::ApiError`] is the only place errors become statuses.
@@ -13,32 +18,36 @@
 //! the real server on port 0.
 
 use std::sync::Arc;
-use std::time::Instant;
 
 use axum::Router;
 use axum::body::Body;
 use axum::extract::{Request, State};
+use axum::middleware::from_fn;
 use axum::response::{IntoResponse, Response};
-use http::{HeaderName, HeaderValue, Method, StatusCode, header};
-use tracing::{Instrument, debug, info, info_span, warn};
+use http::{HeaderValue, Method, header};
+use tracing::warn;
 
 pub mod cache;
 pub mod catalog;
 pub mod error;
+#[cfg(test)]
+mod fake;
+pub mod layers;
 pub mod proxy;
 pub mod request;
 pub mod respond;
 mod serve;
 pub mod stash;
+pub mod upstream;
 
 pub use error::ApiError;
 pub use proxy::{NetworkMode, Proxy};
 pub use request::ProxyRequest;
 pub use serve::{ConnectionOptions, serve, serve_with};
 pub use stash::Stasher;
+pub use upstream::Upstream;
 
-/// Athens' request-id header, honoured when a client or load balancer sends it.
-pub const REQUEST_ID: HeaderName = HeaderName::from_static("athens-request-id");
+pub use layers::REQUEST_ID;
 
 /// HTTP-level options.
 #[derive(Debug, Clone, Default)]
@@ -61,73 +70,21 @@ pub fn router(proxy: Proxy, options: &ServerOptions) -> Router {
         proxy,
         prefix: prefix.into(),
     };
-    Router::new().fallback(dispatch).with_state(state)
+    Router::new()
+        .fallback(dispatch)
+        .with_state(state)
+        .layer(from_fn(layers::access_log))
+        .layer(from_fn(layers::request_id))
 }
 
 async fn dispatch(State(state): State<AppState>, req: Request) -> Response {
-    let started = Instant::now();
-    let request_id = req
-        .headers()
-        .get(&REQUEST_ID)
-        .and_then(|v| v.to_str().ok())
-        .filter(|v| !v.is_empty() && v.len() <= 128)
-        .map(str::to_owned)
-        .unwrap_or_else(new_request_id);
-    let method = req.method().clone();
-    let path = req.uri().path().to_owned();
-    let span = info_span!("request", id = %request_id, method = %method, path = %truncate(&path));
-    let mut resp = handle(&state, req).instrument(span.clone()).await;
-    let status = resp.status();
-    span.in_scope(|| {
-        let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
-        if status.is_server_error() {
-            warn!(status = status.as_u16(), elapsed_ms, "request failed");
-        } else if status.is_client_error() && status != StatusCode::NOT_FOUND {
-            info!(status = status.as_u16(), elapsed_ms, "request rejected");
-        } else {
-            debug!(status = status.as_u16(), elapsed_ms, "request");
-        }
-    });
-    if let Ok(v) = HeaderValue::from_str(&request_id) {
-        resp.headers_mut().insert(REQUEST_ID, v);
-    }
-    resp
-}
-
-/// A UUIDv4-shaped id without a system call per request: a random per-process
-/// base mixed with a counter, so ids stay unique across restarts and replicas.
-fn new_request_id() -> String {
-    use std::sync::OnceLock;
-    use std::sync::atomic::{AtomicU64, Ordering};
-    static BASE: OnceLock<u128> = OnceLock::new();
-    static COUNTER: AtomicU64 = AtomicU64::new(0);
-    let base = *BASE.get_or_init(|| uuid::Uuid::new_v4().as_u128());
-    let n = u128::from(COUNTER.fetch_add(1, Ordering::Relaxed));
-    // An odd 128-bit multiplier spreads even small counters over every digit.
-    let bytes = (base ^ n.wrapping_mul(0x9e37_79b9_7f4a_7c15_f39c_c060_5ced_c835)).to_be_bytes();
-    uuid::Builder::from_random_bytes(bytes)
-        .into_uuid()
-        .to_string()
-}
-
-fn truncate(path: &str) -> &str {
-    match path.char_indices().nth(200) {
-        Some((i, _)) => &path[..i],
-        None => path,
-    }
+    handle(&state, req).await
 }
 
 async fn handle(state: &AppState, req: Request) -> Response {
     let method = req.method();
     if method != Method::GET && method != Method::HEAD {
-        let mut resp = ApiError::new(
-            StatusCode::METHOD_NOT_ALLOWED,
-            "only GET and HEAD are supported",
-        )
-        .into_response();
-        resp.headers_mut()
-            .insert(header::ALLOW, HeaderValue::from_static("GET, HEAD"));
-        return resp;
+        return ApiError::method_not_allowed().into_response();
     }
     let full = req.uri().path();
     // Operations endpoints answer at the root and under the prefix, so load
@@ -148,7 +105,7 @@ async fn handle(state: &AppState, req: Request) -> Response {
         _ => {}
     }
     if !under_prefix {
-        return proxy::no_such_endpoint();
+        return error::no_such_endpoint();
     }
     if path == "/catalog" {
         return match catalog::catalog(state.proxy.storage().as_ref(), req.uri()).await {
@@ -157,7 +114,7 @@ async fn handle(state: &AppState, req: Request) -> Response {
                 if e.status().is_server_error() {
                     warn!(
                         status = e.status().as_u16(),
-                        reason = e.message(),
+                        reason = e.detail(),
                         "catalog error"
                     );
                 }
@@ -167,7 +124,7 @@ async fn handle(state: &AppState, req: Request) -> Response {
     }
     let parsed = match request::parse(path) {
         Ok(Some(r)) => r,
-        Ok(None) => return proxy::no_such_endpoint(),
+        Ok(None) => return error::no_such_endpoint(),
         Err(e) => return e.into_response(),
     };
     let result = match &parsed {
@@ -183,7 +140,7 @@ async fn handle(state: &AppState, req: Request) -> Response {
             if e.status().is_server_error() {
                 warn!(
                     status = e.status().as_u16(),
-                    reason = e.message(),
+                    reason = e.detail(),
                     "proxy error"
                 );
             }
@@ -206,11 +163,7 @@ async fn readyz(state: &AppState) -> Response {
         Ok(()) => ok_text("ready\n"),
         Err(e) => {
             warn!(error = %e, "storage not ready");
-            ApiError::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                format!("storage not ready: {e}"),
-            )
-            .into_response()
+            ApiError::not_ready(&e).into_response()
         }
     }
 }

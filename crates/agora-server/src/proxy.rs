@@ -4,17 +4,17 @@ use std::sync::Arc;
 
 use agora_core::{Artifact, ModulePath, Version, pseudo, semver};
 use agora_storage::{Storage, StorageError};
-use agora_upstream::{Upstream, UpstreamError};
-use axum::body::Body;
-use axum::response::{IntoResponse, Response};
+use agora_upstream::UpstreamError;
+use axum::response::Response;
 use bytes::Bytes;
-use http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use http::{HeaderMap, HeaderValue, Method, header};
 use tracing::{info, warn};
 
-use crate::cache::{self, SmallCache};
+use crate::cache::CachedStorage;
 use crate::error::ApiError;
 use crate::respond;
 use crate::stash::Stasher;
+use crate::upstream::Upstream;
 
 pub use agora_core::NetworkMode;
 
@@ -22,33 +22,32 @@ pub use agora_core::NetworkMode;
 #[derive(Clone)]
 pub struct Proxy {
     storage: Arc<dyn Storage>,
-    upstream: Upstream,
+    upstream: Arc<dyn Upstream>,
     stasher: Stasher,
     network_mode: NetworkMode,
-    cache: Arc<SmallCache>,
 }
 
 /// Bytes of `.info` and `.mod` bodies kept in memory.
 const SMALL_CACHE_BYTES: usize = 16 << 20;
 
 impl Proxy {
-    /// Wires storage, upstream and the stasher together.
+    /// Wires storage, upstream and the stasher together. Reads go through a
+    /// [`CachedStorage`] over `storage`.
     pub fn new(
         storage: Arc<dyn Storage>,
-        upstream: Upstream,
+        upstream: impl Upstream + 'static,
         stasher: Stasher,
         network_mode: NetworkMode,
     ) -> Self {
         Proxy {
-            storage,
-            upstream,
+            storage: Arc::new(CachedStorage::new(storage, SMALL_CACHE_BYTES)),
+            upstream: Arc::new(upstream),
             stasher,
             network_mode,
-            cache: Arc::new(SmallCache::new(SMALL_CACHE_BYTES)),
         }
     }
 
-    /// The storage, for readiness checks.
+    /// The storage (through the cache), for readiness checks and the catalog.
     pub fn storage(&self) -> &Arc<dyn Storage> {
         &self.storage
     }
@@ -244,26 +243,16 @@ impl Proxy {
                 ));
             }
         };
-        let entry = match self.cache.get(module, version, artifact) {
-            Some(e) => e,
-            None => {
-                let body = if artifact == Artifact::Info {
-                    self.storage.info(module, version).await?
-                } else {
-                    self.storage.go_mod(module, version).await?
-                };
-                let entry = cache::Entry {
-                    etag: respond::content_etag(&body),
-                    body,
-                };
-                self.cache.insert(module, version, artifact, entry.clone());
-                entry
-            }
+        let body = if artifact == Artifact::Info {
+            self.storage.info(module, version).await?
+        } else {
+            self.storage.go_mod(module, version).await?
         };
+        let etag = respond::content_etag(&body);
         Ok(respond::immutable(respond::small(
-            entry.body,
+            body,
             content_type,
-            &entry.etag,
+            &etag,
             headers,
         )))
     }
@@ -284,23 +273,278 @@ fn pick_latest(versions: &[String]) -> Option<String> {
         .or_else(|| best(&|v| pseudo::is_pseudo_version(v)))
 }
 
-/// A 404 response body builder used by the router for unknown endpoints.
-pub fn no_such_endpoint() -> Response {
-    let mut r = (
-        StatusCode::NOT_FOUND,
-        Body::from("not found: no such endpoint\n"),
-    )
-        .into_response();
-    r.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/plain; charset=utf-8"),
-    );
-    r
-}
-
 #[cfg(test)]
 mod tests {
+    use std::time::Duration;
+
+    use agora_storage::NewVersion;
+    use agora_storage::memory::MemoryStorage;
+    use agora_upstream::ErrorKind;
+    use axum::response::IntoResponse;
+    use http::StatusCode;
+    use http_body_util::BodyExt;
+
     use super::*;
+    use crate::fake::{DownStorage, FakeUpstream, info_json};
+
+    const M: &str = "example.com/m";
+    const PSEUDO: &str = "v0.0.0-20200101000000-abcdefabcdef";
+
+    struct Setup {
+        proxy: Proxy,
+        upstream: FakeUpstream,
+        storage: Arc<dyn Storage>,
+    }
+
+    fn setup_with(mode: NetworkMode, storage: Arc<dyn Storage>) -> Setup {
+        let upstream = FakeUpstream::default();
+        let stasher = Stasher::new(storage.clone(), upstream.clone(), Duration::from_secs(10));
+        Setup {
+            proxy: Proxy::new(storage.clone(), upstream.clone(), stasher, mode),
+            upstream,
+            storage,
+        }
+    }
+
+    fn setup(mode: NetworkMode) -> Setup {
+        setup_with(mode, Arc::new(MemoryStorage::new()))
+    }
+
+    fn module(path: &str) -> ModulePath {
+        ModulePath::new(path).unwrap()
+    }
+
+    impl Setup {
+        async fn store(&self, path: &str, version: &str) {
+            let zip = tempfile::NamedTempFile::new().unwrap();
+            std::fs::write(zip.path(), b"zip").unwrap();
+            let new = NewVersion {
+                info: Bytes::from(info_json(version)),
+                go_mod: Bytes::from(format!("module {path}\n")),
+                zip: zip.path().to_path_buf(),
+            };
+            self.storage
+                .put(&module(path), &Version::from_trusted(version), new)
+                .await
+                .unwrap();
+        }
+
+        async fn list(&self, path: &str) -> (StatusCode, String) {
+            answer(self.proxy.list(&module(path)).await).await
+        }
+
+        async fn latest(&self, path: &str) -> (StatusCode, String) {
+            answer(self.proxy.latest(&module(path)).await).await
+        }
+
+        async fn get(&self, path: &str, version: &str, artifact: Artifact) -> (StatusCode, String) {
+            let resp = self
+                .proxy
+                .artifact(
+                    &module(path),
+                    &Version::from_trusted(version),
+                    artifact,
+                    &Method::GET,
+                    &HeaderMap::new(),
+                )
+                .await;
+            answer(resp).await
+        }
+    }
+
+    /// The status and body a client would see.
+    async fn answer(result: Result<Response, ApiError>) -> (StatusCode, String) {
+        let resp = result.unwrap_or_else(IntoResponse::into_response);
+        let status = resp.status();
+        let body = resp.into_body().collect().await.unwrap().to_bytes();
+        (status, String::from_utf8_lossy(&body).into_owned())
+    }
+
+    fn ok(body: &str) -> (StatusCode, String) {
+        (StatusCode::OK, body.to_owned())
+    }
+
+    #[tokio::test]
+    async fn list_is_upstream_plus_stored_releases() {
+        let s = setup(NetworkMode::Strict);
+        s.upstream.add(M, "v1.0.0").add(M, "v1.2.0");
+        s.store(M, "v1.1.0").await;
+        s.store(M, "v1.0.0").await;
+        s.store(M, PSEUDO).await;
+        assert_eq!(s.list(M).await, ok("v1.0.0\nv1.1.0\nv1.2.0\n"));
+    }
+
+    #[tokio::test]
+    async fn strict_passes_upstream_failures_on() {
+        let s = setup(NetworkMode::Strict);
+        s.upstream.add(M, "v1.0.0");
+        s.store(M, "v1.0.0").await;
+        s.upstream.fail(ErrorKind::Unavailable);
+        assert_eq!(s.list(M).await.0, StatusCode::BAD_GATEWAY);
+        assert_eq!(s.latest(M).await.0, StatusCode::BAD_GATEWAY);
+        s.upstream.fail(ErrorKind::Timeout);
+        assert_eq!(s.list(M).await.0, StatusCode::GATEWAY_TIMEOUT);
+        assert_eq!(s.latest(M).await.0, StatusCode::GATEWAY_TIMEOUT);
+        // A stored version is still served: only list and latest need upstream.
+        assert_eq!(
+            s.get(M, "v1.0.0", Artifact::Mod).await,
+            ok("module example.com/m\n")
+        );
+    }
+
+    #[tokio::test]
+    async fn strict_answers_from_storage_when_upstream_says_not_found() {
+        let s = setup(NetworkMode::Strict);
+        s.store(M, "v1.0.0").await;
+        assert_eq!(s.list(M).await, ok("v1.0.0\n"));
+        assert_eq!(s.latest(M).await, ok(&info_json("v1.0.0")));
+        s.upstream.fail(ErrorKind::NotFound);
+        assert_eq!(s.list(M).await, ok("v1.0.0\n"));
+        // Known nowhere: the "not found" is the answer.
+        let (status, body) = s.list("example.com/other").await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
+        assert_eq!(s.latest("example.com/other").await.0, StatusCode::NOT_FOUND);
+    }
+
+    #[tokio::test]
+    async fn fallback_answers_from_storage_on_any_failure() {
+        let s = setup(NetworkMode::Fallback);
+        s.upstream.add(M, "v1.0.0").add(M, "v1.1.0");
+        s.store(M, "v1.0.0").await;
+        s.store(M, "v1.0.1-rc.1").await;
+        assert_eq!(s.list(M).await, ok("v1.0.0\nv1.0.1-rc.1\nv1.1.0\n"));
+        for kind in [
+            ErrorKind::Unavailable,
+            ErrorKind::Timeout,
+            ErrorKind::BadResponse,
+        ] {
+            s.upstream.fail(kind);
+            assert_eq!(s.list(M).await, ok("v1.0.0\nv1.0.1-rc.1\n"), "{kind:?}");
+            // The highest release, not the higher pre-release.
+            assert_eq!(s.latest(M).await, ok(&info_json("v1.0.0")), "{kind:?}");
+            // Nothing stored: the failure is the answer, never a 404.
+            assert_eq!(
+                s.list("example.com/other").await.0,
+                ApiError::from(&UpstreamError::new(kind, "x")).status(),
+                "{kind:?}"
+            );
+            assert_ne!(s.latest("example.com/other").await.0, StatusCode::NOT_FOUND);
+        }
+    }
+
+    #[tokio::test]
+    async fn offline_never_asks_upstream() {
+        let s = setup(NetworkMode::Offline);
+        s.upstream.add(M, "v1.2.0");
+        s.store(M, "v1.0.0").await;
+        s.store("example.com/pseudo", PSEUDO).await;
+        assert_eq!(s.list(M).await, ok("v1.0.0\n"));
+        assert_eq!(s.latest(M).await, ok(&info_json("v1.0.0")));
+        // Stored only at a pseudo-version: known, with an empty list.
+        assert_eq!(s.list("example.com/pseudo").await, ok(""));
+        assert_eq!(s.latest("example.com/pseudo").await, ok(&info_json(PSEUDO)));
+        let (status, body) = s.list("example.com/other").await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+        assert!(body.contains("network mode is offline"), "{body}");
+        assert_eq!(s.latest("example.com/other").await.0, StatusCode::NOT_FOUND);
+        assert_eq!(s.upstream.calls(), Vec::<String>::new());
+    }
+
+    #[tokio::test]
+    async fn latest_is_upstreams_answer_when_it_has_one() {
+        let s = setup(NetworkMode::Strict);
+        s.upstream.add(M, "v1.1.0");
+        s.store(M, "v1.5.0").await;
+        assert_eq!(s.latest(M).await, ok(&info_json("v1.1.0")));
+    }
+
+    #[tokio::test]
+    async fn storage_outage_is_503_never_404() {
+        let s = setup_with(NetworkMode::Strict, Arc::new(DownStorage));
+        s.upstream.add(M, "v1.0.0");
+        assert_eq!(s.list(M).await.0, StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(
+            s.get(M, "v1.0.0", Artifact::Info).await.0,
+            StatusCode::SERVICE_UNAVAILABLE
+        );
+        let s = setup_with(NetworkMode::Fallback, Arc::new(DownStorage));
+        s.upstream.fail(ErrorKind::Unavailable);
+        assert_eq!(s.latest(M).await.0, StatusCode::SERVICE_UNAVAILABLE);
+    }
+
+    #[tokio::test]
+    async fn a_miss_is_fetched_once_then_served_from_storage() {
+        let s = setup(NetworkMode::Strict);
+        s.upstream.add(M, "v1.0.0");
+        assert_eq!(
+            s.get(M, "v1.0.0", Artifact::Info).await,
+            ok(&info_json("v1.0.0"))
+        );
+        assert_eq!(
+            s.get(M, "v1.0.0", Artifact::Mod).await,
+            ok("module example.com/m\n")
+        );
+        assert_eq!(s.get(M, "v1.0.0", Artifact::Zip).await.0, StatusCode::OK);
+        assert_eq!(s.upstream.calls(), ["fetch example.com/m@v1.0.0"]);
+        assert!(
+            s.storage
+                .exists(&module(M), &Version::from_trusted("v1.0.0"))
+                .await
+                .unwrap()
+        );
+    }
+
+    #[tokio::test]
+    async fn a_miss_keeps_upstreams_error_kind() {
+        let s = setup(NetworkMode::Strict);
+        s.upstream.add(M, "v1.0.0");
+        assert_eq!(
+            s.get(M, "v1.9.9", Artifact::Mod).await.0,
+            StatusCode::NOT_FOUND
+        );
+        s.upstream.fail(ErrorKind::Unavailable);
+        assert_eq!(
+            s.get(M, "v1.0.0", Artifact::Zip).await.0,
+            StatusCode::BAD_GATEWAY
+        );
+        s.upstream.fail(ErrorKind::Timeout);
+        assert_eq!(
+            s.get(M, "v1.0.0", Artifact::Zip).await.0,
+            StatusCode::GATEWAY_TIMEOUT
+        );
+        s.upstream.recover();
+        assert_eq!(s.get(M, "v1.0.0", Artifact::Zip).await.0, StatusCode::OK);
+    }
+
+    #[tokio::test]
+    async fn a_query_resolves_upstream_and_stores_the_version() {
+        let s = setup(NetworkMode::Strict);
+        s.upstream.add(M, "v1.1.0").add(M, "v1.2.0");
+        let resp = s
+            .proxy
+            .artifact(
+                &module(M),
+                &Version::from_trusted("v1"),
+                Artifact::Info,
+                &Method::GET,
+                &HeaderMap::new(),
+            )
+            .await
+            .unwrap();
+        // The answer to a query can change: never cached as immutable.
+        assert_eq!(resp.headers()[header::CACHE_CONTROL], "no-cache");
+        assert_eq!(answer(Ok(resp)).await, ok(&info_json("v1.2.0")));
+        assert!(
+            s.storage
+                .exists(&module(M), &Version::from_trusted("v1.2.0"))
+                .await
+                .unwrap()
+        );
+        assert_eq!(
+            s.get(M, "v1", Artifact::Mod).await.0,
+            StatusCode::BAD_REQUEST
+        );
+    }
 
     #[test]
     fn latest_prefers_release_then_prerelease_then_pseudo() {

@@ -1,9 +1,22 @@
 //! Fetching a missing version once, however many clients ask for it.
 //!
-//! The first request for a missing `module@version` starts a fetch on its own
-//! task; every request that arrives while it runs waits on the same fetch.
-//! The task is detached from the requests, so a client that disconnects does
-//! not cancel a fetch others (or the next client) will need.
+//! The stash is layers over one trait, [`Stash`] ("make sure this canonical
+//! version is stored"):
+//!
+//! - [`FetchAndStore`] is the step itself: look in storage once more, fetch
+//!   from upstream within the stash timeout, store (a version someone else
+//!   stored meanwhile counts as success);
+//! - [`SingleFlight`] wraps any `Stash` with in-process single flight: the
+//!   first request for a missing `module@version` starts it on its own task,
+//!   and every request that arrives while it runs waits on the same task. The
+//!   task is detached from the requests, so a client that disconnects does not
+//!   cancel a fetch others (or the next client) will need.
+//!
+//! [`Stasher::new`] stacks them as `SingleFlight<FetchAndStore>`. A lock
+//! shared between replicas (so that replicas on one storage fetch a version
+//! once) is one more layer between the two, `SingleFlight<Locked<FetchAndStore>>`,
+//! given to [`Stasher::from_stash`]: single flight keeps it to one lock
+//! request per process.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -11,15 +24,13 @@ use std::time::Duration;
 
 use agora_core::{ModulePath, Version};
 use agora_storage::{ErrorKind as StorageKind, NewVersion, Storage, StorageError};
-use agora_upstream::{Upstream, UpstreamError};
+use agora_upstream::UpstreamError;
+use async_trait::async_trait;
 use futures_util::FutureExt;
 use futures_util::future::{BoxFuture, Shared};
 use tracing::{Instrument, info, info_span, warn};
 
-use crate::error::ApiError;
-
-type Key = (ModulePath, Version);
-type StashFuture = Shared<BoxFuture<'static, Result<(), Arc<StashError>>>>;
+use crate::upstream::Upstream;
 
 /// Why a stash failed.
 #[derive(Debug, thiserror::Error)]
@@ -35,42 +46,37 @@ pub enum StashError {
     Task(String),
 }
 
-impl From<&StashError> for ApiError {
-    fn from(e: &StashError) -> Self {
-        match e {
-            StashError::Upstream(e) => ApiError::from(e),
-            StashError::Storage(e) => ApiError::from(e),
-            StashError::Task(msg) => {
-                ApiError::new(http::StatusCode::INTERNAL_SERVER_ERROR, msg.clone())
-            }
-        }
-    }
+/// Makes sure a canonical version is stored. The error is shared, because
+/// one failed fetch answers every request that waited on it.
+#[async_trait]
+pub trait Stash: Send + Sync + 'static {
+    /// Stores `module@version` unless it is stored already.
+    async fn stash(&self, module: &ModulePath, version: &Version) -> Result<(), Arc<StashError>>;
 }
 
-/// Fetch-and-store with in-process single flight.
+/// The stash the proxy uses: a stack of [`Stash`] layers behind one handle.
 #[derive(Clone)]
 pub struct Stasher {
-    inner: Arc<Inner>,
-}
-
-struct Inner {
-    storage: Arc<dyn Storage>,
-    upstream: Upstream,
-    timeout: Duration,
-    inflight: Mutex<HashMap<Key, StashFuture>>,
+    stash: Arc<dyn Stash>,
 }
 
 impl Stasher {
-    /// A stasher writing to `storage` from `upstream`, giving each fetch at
-    /// most `timeout`.
-    pub fn new(storage: Arc<dyn Storage>, upstream: Upstream, timeout: Duration) -> Self {
+    /// Single flight over fetch-and-store, writing to `storage` from
+    /// `upstream` and giving each fetch at most `timeout`.
+    pub fn new(
+        storage: Arc<dyn Storage>,
+        upstream: impl Upstream + 'static,
+        timeout: Duration,
+    ) -> Self {
+        Stasher::from_stash(SingleFlight::new(FetchAndStore::new(
+            storage, upstream, timeout,
+        )))
+    }
+
+    /// Any stack of layers, such as one with a cross-replica lock in it.
+    pub fn from_stash(stash: impl Stash) -> Self {
         Stasher {
-            inner: Arc::new(Inner {
-                storage,
-                upstream,
-                timeout,
-                inflight: Mutex::new(HashMap::new()),
-            }),
+            stash: Arc::new(stash),
         }
     }
 
@@ -80,48 +86,31 @@ impl Stasher {
         module: &ModulePath,
         version: &Version,
     ) -> Result<(), Arc<StashError>> {
-        let key = (module.clone(), version.clone());
-        let fut = {
-            let mut map =
-                self.inner.inflight.lock().map_err(|_| {
-                    Arc::new(StashError::Task("single-flight table poisoned".into()))
-                })?;
-            match map.get(&key) {
-                Some(f) => f.clone(),
-                None => {
-                    // Spawned while the table is locked, so the task's own
-                    // removal of its entry cannot run before the insert below.
-                    let inner = self.inner.clone();
-                    let task_key = key.clone();
-                    let span = info_span!("stash", module = %module, version = %version);
-                    let handle = tokio::spawn(
-                        async move {
-                            let result = inner.fetch_and_store(&task_key.0, &task_key.1).await;
-                            if let Ok(mut map) = inner.inflight.lock() {
-                                map.remove(&task_key);
-                            }
-                            result.map_err(Arc::new)
-                        }
-                        .instrument(span),
-                    );
-                    let fut: StashFuture = async move {
-                        match handle.await {
-                            Ok(r) => r,
-                            Err(e) => Err(Arc::new(StashError::Task(e.to_string()))),
-                        }
-                    }
-                    .boxed()
-                    .shared();
-                    map.insert(key, fut.clone());
-                    fut
-                }
-            }
-        };
-        fut.await
+        self.stash.stash(module, version).await
     }
 }
 
-impl Inner {
+/// The fetch-and-store step, with no coordination of its own.
+pub struct FetchAndStore {
+    storage: Arc<dyn Storage>,
+    upstream: Arc<dyn Upstream>,
+    timeout: Duration,
+}
+
+impl FetchAndStore {
+    /// Writes to `storage` from `upstream`, giving each fetch at most `timeout`.
+    pub fn new(
+        storage: Arc<dyn Storage>,
+        upstream: impl Upstream + 'static,
+        timeout: Duration,
+    ) -> Self {
+        FetchAndStore {
+            storage,
+            upstream: Arc::new(upstream),
+            timeout,
+        }
+    }
+
     async fn fetch_and_store(
         &self,
         module: &ModulePath,
@@ -162,5 +151,254 @@ impl Inner {
                 Err(e.into())
             }
         }
+    }
+}
+
+#[async_trait]
+impl Stash for FetchAndStore {
+    async fn stash(&self, module: &ModulePath, version: &Version) -> Result<(), Arc<StashError>> {
+        self.fetch_and_store(module, version)
+            .await
+            .map_err(Arc::new)
+    }
+}
+
+type Key = (ModulePath, Version);
+type StashFuture = Shared<BoxFuture<'static, Result<(), Arc<StashError>>>>;
+
+/// In-process single flight around another [`Stash`], each flight on its
+/// own task.
+pub struct SingleFlight<S> {
+    inner: Arc<S>,
+    inflight: Arc<Mutex<HashMap<Key, StashFuture>>>,
+}
+
+impl<S: Stash> SingleFlight<S> {
+    /// Single flight around `inner`.
+    pub fn new(inner: S) -> Self {
+        SingleFlight {
+            inner: Arc::new(inner),
+            inflight: Arc::new(Mutex::new(HashMap::new())),
+        }
+    }
+}
+
+#[async_trait]
+impl<S: Stash> Stash for SingleFlight<S> {
+    async fn stash(&self, module: &ModulePath, version: &Version) -> Result<(), Arc<StashError>> {
+        let key = (module.clone(), version.clone());
+        let fut = {
+            let mut map = self
+                .inflight
+                .lock()
+                .map_err(|_| Arc::new(StashError::Task("single-flight table poisoned".into())))?;
+            match map.get(&key) {
+                Some(f) => f.clone(),
+                None => {
+                    // Spawned while the table is locked, so the task's own
+                    // removal of its entry cannot run before the insert below.
+                    let inner = self.inner.clone();
+                    let inflight = self.inflight.clone();
+                    let task_key = key.clone();
+                    let span = info_span!("stash", module = %module, version = %version);
+                    let handle = tokio::spawn(
+                        async move {
+                            // Removes the entry however the task ends: a
+                            // panic in a fetch must not leave its failure in
+                            // the table for every later request.
+                            let _entry = FlightEntry {
+                                inflight,
+                                key: task_key.clone(),
+                            };
+                            inner.stash(&task_key.0, &task_key.1).await
+                        }
+                        .instrument(span),
+                    );
+                    let fut: StashFuture = async move {
+                        match handle.await {
+                            Ok(r) => r,
+                            Err(e) => Err(Arc::new(StashError::Task(e.to_string()))),
+                        }
+                    }
+                    .boxed()
+                    .shared();
+                    map.insert(key, fut.clone());
+                    fut
+                }
+            }
+        };
+        fut.await
+    }
+}
+
+/// A flight's place in the table, given up when the flight's task ends,
+/// returns or unwinds.
+struct FlightEntry {
+    inflight: Arc<Mutex<HashMap<Key, StashFuture>>>,
+    key: Key,
+}
+
+impl Drop for FlightEntry {
+    fn drop(&mut self) {
+        // A poisoned table still gets the entry removed.
+        let mut map = match self.inflight.lock() {
+            Ok(map) => map,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        map.remove(&self.key);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use agora_storage::memory::MemoryStorage;
+    use agora_upstream::ErrorKind;
+
+    use super::*;
+    use crate::fake::FakeUpstream;
+
+    const M: &str = "example.com/m";
+
+    fn key() -> (ModulePath, Version) {
+        (ModulePath::new(M).unwrap(), Version::from_trusted("v1.0.0"))
+    }
+
+    #[tokio::test]
+    async fn concurrent_requests_share_one_fetch() {
+        let storage: Arc<dyn Storage> = Arc::new(MemoryStorage::new());
+        let upstream = FakeUpstream::default();
+        upstream.add(M, "v1.0.0");
+        let stasher = Stasher::new(storage.clone(), upstream.clone(), Duration::from_secs(10));
+        let held = upstream.hold_fetches().await;
+        let (m, v) = key();
+        let waiters: Vec<_> = (0..8)
+            .map(|_| {
+                let (stasher, m, v) = (stasher.clone(), m.clone(), v.clone());
+                tokio::spawn(async move { stasher.ensure(&m, &v).await })
+            })
+            .collect();
+        // Let every waiter join the flight before the fetch may finish.
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        drop(held);
+        for w in waiters {
+            w.await.unwrap().unwrap();
+        }
+        assert_eq!(upstream.calls(), ["fetch example.com/m@v1.0.0"]);
+        assert!(storage.exists(&m, &v).await.unwrap());
+        // Stored now: a later request fetches nothing.
+        stasher.ensure(&m, &v).await.unwrap();
+        assert_eq!(upstream.calls().len(), 1);
+    }
+
+    /// A layer in the place a cross-replica lock goes: it sees each flight once.
+    struct Counting<S> {
+        inner: S,
+        entered: Arc<std::sync::atomic::AtomicUsize>,
+    }
+
+    #[async_trait]
+    impl<S: Stash> Stash for Counting<S> {
+        async fn stash(
+            &self,
+            module: &ModulePath,
+            version: &Version,
+        ) -> Result<(), Arc<StashError>> {
+            self.entered
+                .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            self.inner.stash(module, version).await
+        }
+    }
+
+    #[tokio::test]
+    async fn a_layer_under_single_flight_sees_one_call_per_flight() {
+        let storage: Arc<dyn Storage> = Arc::new(MemoryStorage::new());
+        let upstream = FakeUpstream::default();
+        upstream.add(M, "v1.0.0");
+        let entered = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let stasher = Stasher::from_stash(SingleFlight::new(Counting {
+            inner: FetchAndStore::new(storage.clone(), upstream.clone(), Duration::from_secs(10)),
+            entered: entered.clone(),
+        }));
+        let held = upstream.hold_fetches().await;
+        let (m, v) = key();
+        let waiters: Vec<_> = (0..4)
+            .map(|_| {
+                let (stasher, m, v) = (stasher.clone(), m.clone(), v.clone());
+                tokio::spawn(async move { stasher.ensure(&m, &v).await })
+            })
+            .collect();
+        upstream.fetches_begun(1).await;
+        // Give the other waiters time to join the flight that is held.
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        assert_eq!(entered.load(std::sync::atomic::Ordering::SeqCst), 1);
+        drop(held);
+        for w in waiters {
+            w.await.unwrap().unwrap();
+        }
+        assert!(storage.exists(&m, &v).await.unwrap());
+    }
+
+    #[tokio::test]
+    async fn a_client_hanging_up_does_not_cancel_the_fetch() {
+        let storage: Arc<dyn Storage> = Arc::new(MemoryStorage::new());
+        let upstream = FakeUpstream::default();
+        upstream.add(M, "v1.0.0");
+        let stasher = Stasher::new(storage.clone(), upstream.clone(), Duration::from_secs(10));
+        let held = upstream.hold_fetches().await;
+        let (m, v) = key();
+        let client = {
+            let (stasher, m, v) = (stasher.clone(), m.clone(), v.clone());
+            tokio::spawn(async move { stasher.ensure(&m, &v).await })
+        };
+        upstream.fetches_begun(1).await;
+        client.abort();
+        drop(held);
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+        while !storage.exists(&m, &v).await.unwrap() {
+            assert!(tokio::time::Instant::now() < deadline, "never stored");
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+
+    #[tokio::test]
+    async fn failures_keep_their_kind_and_are_not_remembered() {
+        let storage: Arc<dyn Storage> = Arc::new(MemoryStorage::new());
+        let upstream = FakeUpstream::default();
+        upstream.add(M, "v1.0.0");
+        let stasher = Stasher::new(storage.clone(), upstream.clone(), Duration::from_millis(50));
+        let (m, v) = key();
+        upstream.fail(ErrorKind::Unavailable);
+        let err = stasher.ensure(&m, &v).await.unwrap_err();
+        assert!(
+            matches!(&*err, StashError::Upstream(e) if e.kind() == ErrorKind::Unavailable),
+            "{err:?}"
+        );
+        upstream.recover();
+        let held = upstream.hold_fetches().await;
+        let err = stasher.ensure(&m, &v).await.unwrap_err();
+        assert!(
+            matches!(&*err, StashError::Upstream(e) if e.kind() == ErrorKind::Timeout),
+            "{err:?}"
+        );
+        drop(held);
+        stasher.ensure(&m, &v).await.unwrap();
+        assert!(storage.exists(&m, &v).await.unwrap());
+    }
+
+    #[tokio::test]
+    async fn a_panicking_fetch_leaves_no_flight_behind() {
+        let storage: Arc<dyn Storage> = Arc::new(MemoryStorage::new());
+        let upstream = FakeUpstream::default();
+        upstream.add(M, "v1.0.0");
+        let stasher = Stasher::new(storage.clone(), upstream.clone(), Duration::from_secs(10));
+        let (m, v) = key();
+        upstream.panic_on_next_fetch();
+        let err = stasher.ensure(&m, &v).await.unwrap_err();
+        assert!(matches!(&*err, StashError::Task(_)), "{err:?}");
+        // The next request starts a new fetch instead of getting the
+        // panicked one's failure again.
+        stasher.ensure(&m, &v).await.unwrap();
+        assert!(storage.exists(&m, &v).await.unwrap());
+        assert_eq!(upstream.calls().len(), 2);
     }
 }

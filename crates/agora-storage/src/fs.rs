@@ -178,7 +178,7 @@ impl DiskStorage {
                 "{} is not a file",
                 info.display()
             ))),
-            Err(e) if e.kind() == io::ErrorKind::NotFound => Err(StorageError::not_found(format!(
+            Err(e) if is_absent(&e) => Err(StorageError::not_found(format!(
                 "{}: not stored",
                 version.as_str()
             ))),
@@ -668,6 +668,17 @@ fn open_zip(dir: &Path, info: &Path, version: &Version) -> Result<ZipObject, Sto
     Ok(ZipObject::new(size, tag, Box::new(FileZip { file })))
 }
 
+/// Whether a failed look-up means "not there". A module path can run through
+/// a stored version's files (`rsc.io/quote/v1.5.2/go.mod` as a module when
+/// v1.5.2 is stored), which the file system answers with ENOTDIR: that is
+/// absence too, not a broken disk.
+fn is_absent(e: &io::Error) -> bool {
+    matches!(
+        e.kind(),
+        io::ErrorKind::NotFound | io::ErrorKind::NotADirectory
+    )
+}
+
 /// Checks the commit marker without leaving the blocking thread.
 fn marker_present(info: &Path, version: &Version) -> Result<(), StorageError> {
     match std::fs::metadata(info) {
@@ -676,7 +687,7 @@ fn marker_present(info: &Path, version: &Version) -> Result<(), StorageError> {
             "{} is not a file",
             info.display()
         ))),
-        Err(e) if e.kind() == io::ErrorKind::NotFound => Err(StorageError::not_found(format!(
+        Err(e) if is_absent(&e) => Err(StorageError::not_found(format!(
             "{}: not stored",
             version.as_str()
         ))),
@@ -750,5 +761,45 @@ impl ZipSource for FileZip {
             }
         });
         Ok(Box::pin(s))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A module path that runs through a stored version's files is absent,
+    /// not a disk failure (the file system says ENOTDIR).
+    #[tokio::test]
+    async fn a_path_through_a_stored_file_is_absent() {
+        let root = tempfile::tempdir().unwrap();
+        let storage = DiskStorage::open(root.path()).unwrap();
+        let stored = ModulePath::new("rsc.io/quote").unwrap();
+        let v152 = Version::from_trusted("v1.5.2");
+        let zip = root.path().join("spool.zip");
+        std::fs::write(&zip, b"zip bytes").unwrap();
+        storage
+            .put(
+                &stored,
+                &v152,
+                NewVersion {
+                    info: Bytes::from_static(br#"{"Version":"v1.5.2"}"#),
+                    go_mod: Bytes::from_static(b"module rsc.io/quote\n"),
+                    zip,
+                },
+            )
+            .await
+            .unwrap();
+        let through = ModulePath::new("rsc.io/quote/v1.5.2/go.mod").unwrap();
+        let v = Version::from_trusted("v1.0.0");
+        assert!(!storage.exists(&through, &v).await.unwrap());
+        assert!(storage.list(&through).await.unwrap().is_empty());
+        for err in [
+            storage.zip(&through, &v).await.err().unwrap(),
+            storage.info(&through, &v).await.unwrap_err(),
+            storage.go_mod(&through, &v).await.unwrap_err(),
+        ] {
+            assert!(err.is_not_found(), "{err}");
+        }
     }
 }

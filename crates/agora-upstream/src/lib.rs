@@ -63,7 +63,8 @@ pub struct UpstreamError {
 }
 
 impl UpstreamError {
-    fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
+    /// A failure of the given kind; URLs in `message` lose their credentials.
+    pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
         // Messages name upstream URLs and reach clients: never with credentials.
         UpstreamError {
             kind,
@@ -257,7 +258,7 @@ impl Upstream {
     }
 
     async fn send(&self, url: &str) -> Result<reqwest::Response, UpstreamError> {
-        debug!(%url, "upstream request");
+        debug!(url = %goproxy::redact_urls(url), "upstream request");
         let resp = self
             .http
             .get(url)
@@ -268,7 +269,9 @@ impl Upstream {
         if status.is_success() {
             return Ok(resp);
         }
-        let body = resp.text().await.unwrap_or_default();
+        // Only the first line is passed on, so only a little is read: an
+        // upstream that streams an endless error body gets cut off here.
+        let body = read_error_body(resp).await;
         let reason = first_line(&body);
         let detail = if reason.is_empty() {
             String::new()
@@ -294,7 +297,7 @@ impl Upstream {
                     Route::Git(dm) => return self.bounded(direct::list(module, dm)).await,
                     Route::Go(go) => return go.list(module).await,
                 };
-                let url = format!("{base}{path}");
+                let url = proxy_url(&base, path);
                 let body = self.get_small(url.clone(), 16 << 20).await?;
                 let text = std::str::from_utf8(&body).map_err(|_| {
                     UpstreamError::new(ErrorKind::BadResponse, format!("{url}: list is not UTF-8"))
@@ -320,7 +323,7 @@ impl Upstream {
             async move {
                 let (url, body) = match self.route(module, source).await? {
                     Route::Proxy(base) => {
-                        let url = format!("{base}{path}");
+                        let url = proxy_url(&base, path);
                         (url.clone(), self.get_small(url, 1 << 20).await?)
                     }
                     Route::Git(dm) => (
@@ -355,7 +358,7 @@ impl Upstream {
             async move {
                 match self.route(module, source).await? {
                     Route::Proxy(base) => {
-                        self.info_at(&format!("{base}{path}"), module, query, canonical)
+                        self.info_at(&proxy_url(&base, path), module, query, canonical)
                             .await
                     }
                     Route::Git(dm) => {
@@ -488,15 +491,20 @@ impl Upstream {
         module: &ModulePath,
         version: &Version,
     ) -> Result<Fetched, UpstreamError> {
-        let prefix = format!("{base}/{}/@v/{}", module.escaped(), version.escaped());
+        let prefix = format!("/{}/@v/{}", module.escaped(), version.escaped());
         let (_, info) = self
-            .info_at(&format!("{prefix}.info"), module, version, true)
+            .info_at(
+                &proxy_url(base, &format!("{prefix}.info")),
+                module,
+                version,
+                true,
+            )
             .await?;
-        let mod_url = format!("{prefix}.mod");
+        let mod_url = proxy_url(base, &format!("{prefix}.mod"));
         let go_mod = self
             .get_small(mod_url.clone(), zipcheck::MAX_GO_MOD)
             .await?;
-        let zip_url = format!("{prefix}.zip");
+        let zip_url = proxy_url(base, &format!("{prefix}.zip"));
         let zip = self.download(&zip_url).await?;
 
         let checked = check_spooled(&zip, module, version, &zip_url).await?;
@@ -584,8 +592,22 @@ impl Upstream {
         })
     }
 
-    /// Streams a zip into a spool file, refusing anything over the zip limit.
+    /// Streams a zip into a spool file, refusing anything over the zip limit,
+    /// within the upstream timeout overall and [`ZIP_IDLE_LIMIT`] between
+    /// two pieces of the body.
     async fn download(&self, url: &str) -> Result<tempfile::TempPath, UpstreamError> {
+        let timeout = self.config.timeout;
+        match tokio::time::timeout(timeout, self.download_within(url)).await {
+            Ok(r) => r,
+            Err(_) => Err(UpstreamError::timeout(format!(
+                "{url}: module zip not received within {}s",
+                timeout.as_secs()
+            ))),
+        }
+    }
+
+    async fn download_within(&self, url: &str) -> Result<tempfile::TempPath, UpstreamError> {
+        let idle = ZIP_IDLE_LIMIT.min(self.config.timeout);
         let resp = self.send(url).await?;
         if resp
             .content_length()
@@ -604,7 +626,14 @@ impl Upstream {
         let mut file = tokio::fs::File::from_std(std_file);
         let mut written: u64 = 0;
         let mut body = resp.bytes_stream();
-        while let Some(chunk) = body.next().await {
+        loop {
+            let Ok(next) = tokio::time::timeout(idle, body.next()).await else {
+                return Err(UpstreamError::timeout(format!(
+                    "{url}: module zip stalled: no data for {}s",
+                    idle.as_secs()
+                )));
+            };
+            let Some(chunk) = next else { break };
             let chunk = chunk.map_err(|e| transport_error(url, &e))?;
             written += chunk.len() as u64;
             if written > zipcheck::MAX_ZIP_FILE {
@@ -739,6 +768,55 @@ async fn read_limited(
     Ok(Bytes::from(out))
 }
 
+/// The longest a zip download may go without receiving a byte.
+const ZIP_IDLE_LIMIT: Duration = Duration::from_secs(60);
+
+/// How much of an error response's body is read for its reason.
+const ERROR_BODY_LIMIT: usize = 4096;
+
+/// How long reading that much may take.
+const ERROR_BODY_TIME: Duration = Duration::from_secs(5);
+
+/// The start of an error body, at most [`ERROR_BODY_LIMIT`] bytes read within
+/// [`ERROR_BODY_TIME`]; whatever arrived by then, lossily decoded.
+async fn read_error_body(resp: reqwest::Response) -> String {
+    let mut out = Vec::new();
+    let mut body = resp.bytes_stream();
+    let read = async {
+        while let Some(Ok(chunk)) = body.next().await {
+            let room = ERROR_BODY_LIMIT - out.len();
+            out.extend_from_slice(&chunk[..chunk.len().min(room)]);
+            if out.len() >= ERROR_BODY_LIMIT {
+                break;
+            }
+        }
+    };
+    let _ = tokio::time::timeout(ERROR_BODY_TIME, read).await;
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// `base` (a GOPROXY entry, or a go-import `mod` URL) joined with a proxy path
+/// as the go command joins them: the escaped path goes after the base's own
+/// path, and a query the base carries (`https://host/mod?x=`) stays a query
+/// after it instead of swallowing the module path; a fragment is dropped.
+fn proxy_url(base: &str, path: &str) -> String {
+    let base = base.split_once('#').map_or(base, |(b, _)| b);
+    let (base_path, query) = match base.split_once('?') {
+        Some((p, q)) => (p, q),
+        None => (base, ""),
+    };
+    let mut url = format!(
+        "{}{}",
+        base_path.trim_end_matches('/'),
+        agora_core::escape::url_path_escape(path)
+    );
+    if !query.is_empty() {
+        url.push('?');
+        url.push_str(query);
+    }
+    url
+}
+
 /// The first non-empty line of an error body, trimmed and bounded, so that a
 /// reason can be passed on in a one-line answer.
 fn first_line(body: &str) -> String {
@@ -748,4 +826,39 @@ fn first_line(body: &str) -> String {
         .find(|l| !l.is_empty())
         .unwrap_or("");
     line.chars().filter(|c| !c.is_control()).take(300).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::proxy_url;
+
+    #[test]
+    fn proxy_urls_keep_the_module_path_in_the_path() {
+        // Go's proxy client: target.Path = path.Join(base.Path, p), the base's
+        // query kept as the query.
+        for (base, path, want) in [
+            (
+                "https://proxy.example/",
+                "/m/@v/list",
+                "https://proxy.example/m/@v/list",
+            ),
+            (
+                "https://host/mod?x=",
+                "/m/@v/v1.0.0.info",
+                "https://host/mod/m/@v/v1.0.0.info?x=",
+            ),
+            (
+                "https://host/p?a=1&b=2#frag",
+                "/m/@latest",
+                "https://host/p/m/@latest?a=1&b=2",
+            ),
+            (
+                "http://u:p@127.0.0.1:9/base",
+                "/m/@v/feat#1.info",
+                "http://u:p@127.0.0.1:9/base/m/@v/feat%231.info",
+            ),
+        ] {
+            assert_eq!(proxy_url(base, path), want, "{base} + {path}");
+        }
+    }
 }
