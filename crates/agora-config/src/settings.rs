@@ -93,6 +93,13 @@ settings_group! {
             default: "60",
             athens_default: Some("60"),
         },
+        /// How long a client may take to send a request head, on a new connection and
+        /// between requests on a kept-alive one; the connection is closed after it.
+        pub header_timeout: Duration as PositiveSeconds = {
+            key: "server.header_timeout",
+            env: "AGORA_HEADER_TIMEOUT",
+            default: "30",
+        },
         /// Listen on this Unix socket instead of TCP (Athens `UnixSocket`). `None` means TCP.
         /// Parsed and validated here; whether the binary supports it is its own decision.
         pub unix_socket: Option<PathBuf> as OptPath = {

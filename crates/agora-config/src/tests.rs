@@ -53,6 +53,7 @@ fn defaults() -> Settings {
             listen: "127.0.0.1:3000".into(),
             path_prefix: String::new(),
             shutdown_timeout: Duration::from_secs(60),
+            header_timeout: Duration::from_secs(30),
             unix_socket: None,
         },
         log: crate::LogSettings {
@@ -83,12 +84,13 @@ fn defaults() -> Settings {
     }
 }
 
-const AGORA_KEYS: [&str; 23] = [
+const AGORA_KEYS: [&str; 24] = [
     "data_dir",
     "tmp_dir",
     "server.listen",
     "server.path_prefix",
     "server.shutdown_timeout",
+    "server.header_timeout",
     "server.unix_socket",
     "log.level",
     "log.format",

@@ -74,9 +74,10 @@ impl ProxyList {
     /// An empty value, a list without elements, or an element that is neither a keyword
     /// nor a usable `http`/`https` URL.
     pub fn parse(value: &str) -> Result<Self, ProxyListError> {
+        // Errors end up in logs and on terminals: never with a password in them.
         let err = |reason: String| ProxyListError {
-            value: value.to_owned(),
-            reason,
+            value: crate::redact::redact_urls(value),
+            reason: crate::redact::redact_urls(&reason),
         };
         let text = value.trim();
         if text.is_empty() {
@@ -349,5 +350,13 @@ mod tests {
             let got = reason(bad);
             assert!(got.contains(why), "{bad:?}: {got}");
         }
+    }
+
+    #[test]
+    fn errors_do_not_show_credentials() {
+        let e = ProxyList::parse("https://user:hunter2@proxy.example/p?x=").unwrap_err();
+        let shown = e.to_string();
+        assert!(!shown.contains("hunter2"), "{shown}");
+        assert!(shown.contains("proxy.example"), "{shown}");
     }
 }

@@ -261,11 +261,14 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
         upstream = %up.goproxy,
         "agora listening"
     );
-    agora_server::serve(
+    agora_server::serve_with(
         listener,
         router,
         shutdown_signal(),
         settings.server.shutdown_timeout,
+        &agora_server::ConnectionOptions {
+            header_timeout: settings.server.header_timeout,
+        },
     )
     .await?;
     info!("agora stopped");
