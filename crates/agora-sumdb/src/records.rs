@@ -1,0 +1,1 @@
+//! Lookup record bodies (in progress).

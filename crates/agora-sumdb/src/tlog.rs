@@ -1,0 +1,1 @@
+//! The tiled transparency log (in progress).
