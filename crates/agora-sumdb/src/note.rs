@@ -32,6 +32,9 @@ pub enum KeyError {
     /// The hash does not match the name and key.
     #[error("invalid verifier hash")]
     Hash,
+    /// A key name that is empty or holds white space or `+`.
+    #[error("invalid key name {0:?}: it must be non-empty, with no spaces and no '+'")]
+    InvalidName(String),
     /// The system's random source failed while generating a key.
     #[error("generating key: {0}")]
     Random(String),
@@ -254,30 +257,36 @@ impl Signer {
 /// source, returning `(signer key, verifier key)` strings.
 pub fn generate_key(name: &str) -> Result<(String, String), KeyError> {
     if !is_valid_name(name) {
-        return Err(KeyError::Malformed);
+        return Err(KeyError::InvalidName(name.to_owned()));
     }
     let mut seed = [0u8; 32];
     getrandom::fill(&mut seed).map_err(|e| KeyError::Random(e.to_string()))?;
-    Ok(keys_from_seed(name, &seed))
+    keys_from_seed(name, &seed)
 }
 
 /// The `(signer key, verifier key)` strings of the Ed25519 key with `seed`.
-pub fn keys_from_seed(name: &str, seed: &[u8; 32]) -> (String, String) {
+pub fn keys_from_seed(name: &str, seed: &[u8; 32]) -> Result<(String, String), KeyError> {
+    if !is_valid_name(name) {
+        return Err(KeyError::InvalidName(name.to_owned()));
+    }
     let key = SigningKey::from_bytes(seed);
     let mut pubkey = vec![ALG_ED25519];
     pubkey.extend_from_slice(key.verifying_key().as_bytes());
     let mut privkey = vec![ALG_ED25519];
     privkey.extend_from_slice(seed);
     let h = key_hash(name, &pubkey);
-    (
+    Ok((
         format!("PRIVATE+KEY+{name}+{h:08x}+{}", b64::encode(&privkey)),
         format!("{name}+{h:08x}+{}", b64::encode(&pubkey)),
-    )
+    ))
 }
 
 /// The verifier key string of a raw 32-byte Ed25519 public key.
 pub fn ed25519_verifier_key(name: &str, key: &[u8]) -> Result<String, KeyError> {
-    if key.len() != 32 || !is_valid_name(name) {
+    if !is_valid_name(name) {
+        return Err(KeyError::InvalidName(name.to_owned()));
+    }
+    if key.len() != 32 {
         return Err(KeyError::Malformed);
     }
     let mut pubkey = vec![ALG_ED25519];
