@@ -108,7 +108,7 @@ pub const EMPTY_HASH: Hash = Hash([
 /// The largest power of two strictly below `n` (for n >= 2), and its log.
 fn maxpow2(n: u64) -> (u64, u32) {
     let mut l = 0;
-    while (1u64 << (l + 1)) < n {
+    while l < 63 && (1u64 << (l + 1)) < n {
         l += 1;
     }
     (1 << l, l)
@@ -120,16 +120,18 @@ pub fn stored_hash_index(level: u32, n: u64) -> u64 {
     // The hashes before (level, n) are those of all records before the
     // first record of the next subtree at this level, with their interior
     // hashes, plus the `level` hashes below (level, n) in its own subtree.
+    // Wrapping, as Go's int64 arithmetic wraps: an absurd size in a signed
+    // note must give a wrong index (caught by the hash checks), not a panic.
     let mut n = n;
     for _ in 0..level {
-        n = 2 * n + 1;
+        n = n.wrapping_mul(2).wrapping_add(1);
     }
-    let mut i = 0;
+    let mut i: u64 = 0;
     while n > 0 {
-        i += n;
+        i = i.wrapping_add(n);
         n >>= 1;
     }
-    i + u64::from(level)
+    i.wrapping_add(u64::from(level))
 }
 
 /// The inverse of [`stored_hash_index`]: the level and number of the hash
@@ -743,6 +745,9 @@ pub fn hash_from_tile(t: Tile, data: &[u8], index: u64) -> Result<Hash, TlogErro
 /// `new` records.
 pub fn new_tiles(h: u32, old: u64, new: u64) -> Vec<Tile> {
     let mut tiles = Vec::new();
+    if !(1..=30).contains(&h) {
+        return tiles;
+    }
     let mut level = 0u32;
     while u64::from(h * level) < 64 && new >> (h * level) > 0 {
         let old_n = old >> (h * level);
@@ -774,13 +779,17 @@ pub fn new_tiles(h: u32, old: u64, new: u64) -> Vec<Tile> {
 
 /// The content of tile `t` (not a data tile), from the stored hashes.
 pub fn read_tile_data(t: Tile, r: &(impl HashReader + ?Sized)) -> Result<Vec<u8>, TlogError> {
+    if !(1..=30).contains(&t.h) || !(0..64).contains(&t.l) || u64::from(t.w) > 1u64 << t.h {
+        // Data tiles hold records, which a hash reader does not have.
+        return Err(TlogError::InvalidTile(format!("invalid tile {}", t.path())));
+    }
     let size = if t.w == 0 {
         1u64 << t.h
     } else {
         u64::from(t.w)
     };
     let start = t.n << t.h;
-    let level = t.h * t.l.max(0) as u32;
+    let level = t.h * t.l as u32;
     let indexes: Vec<u64> = (0..size)
         .map(|i| stored_hash_index(level, start + i))
         .collect();
@@ -792,9 +801,10 @@ pub fn read_tile_data(t: Tile, r: &(impl HashReader + ?Sized)) -> Result<Vec<u8>
 /// `n` records; `None` if that tile would be empty.
 fn tile_parent(mut t: Tile, k: u32, n: u64) -> Option<Tile> {
     t.l += k as i32;
-    t.n >>= k * t.h;
+    // Shifts of 64 or more mean "above the top of any tree": zero.
+    t.n = t.n.checked_shr(k * t.h).unwrap_or(0);
     t.w = 1 << t.h;
-    let max = n >> (t.l as u32 * t.h);
+    let max = n.checked_shr(t.l as u32 * t.h).unwrap_or(0);
     if (t.n << t.h) + u64::from(t.w) >= max {
         if t.n << t.h >= max {
             return None;

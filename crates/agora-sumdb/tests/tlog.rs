@@ -253,6 +253,60 @@ fn tile_paths() {
 }
 
 #[test]
+fn tile_data_refuses_data_tiles_and_bad_heights() {
+    let (storage, _, _) = build(4);
+    for t in [
+        Tile {
+            h: 2,
+            l: -1,
+            n: 0,
+            w: 4,
+        },
+        Tile {
+            h: 0,
+            l: 0,
+            n: 0,
+            w: 1,
+        },
+        Tile {
+            h: 31,
+            l: 0,
+            n: 0,
+            w: 1,
+        },
+        Tile {
+            h: 2,
+            l: 0,
+            n: 0,
+            w: 5,
+        },
+    ] {
+        assert!(matches!(
+            tlog::read_tile_data(t, &storage),
+            Err(TlogError::InvalidTile(_))
+        ));
+    }
+    assert!(tlog::new_tiles(0, 0, 10).is_empty());
+}
+
+#[test]
+fn huge_sizes_do_not_panic() {
+    let n = i64::MAX as u64;
+    let _ = tlog::stored_hash_index(63, n);
+    let _ = tlog::stored_hash_count(n);
+    let tree = Tree {
+        n,
+        hash: Hash::default(),
+    };
+    let plan = TilePlan::new(tree, 8, &[0]).expect("plan");
+    assert!(!plan.tiles().is_empty());
+    assert_eq!(
+        tlog::check_record(&[], n, Hash::default(), n - 1, Hash::default()),
+        Err(TlogError::ProofFailed)
+    );
+}
+
+#[test]
 fn new_tiles_counts() {
     for (old, new, want) in [
         (1, 1, 0),
