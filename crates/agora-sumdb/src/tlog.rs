@@ -741,6 +741,21 @@ pub fn hash_from_tile(t: Tile, data: &[u8], index: u64) -> Result<Hash, TlogErro
     Ok(tile_hash(&data[start..end]))
 }
 
+/// The content of a data tile (`tile/H/data/N`): each record's text
+/// followed by a blank line, the id line of [`format_record`] left out.
+pub fn format_data_tile<T: AsRef<[u8]>>(records: &[T]) -> Result<Vec<u8>, TlogError> {
+    let mut data = Vec::new();
+    for text in records {
+        let text = text.as_ref();
+        if !is_valid_record_text(text) {
+            return Err(TlogError::MalformedRecord);
+        }
+        data.extend_from_slice(text);
+        data.push(b'\n');
+    }
+    Ok(data)
+}
+
 /// The tiles of height `h` that change when a tree grows from `old` to
 /// `new` records.
 pub fn new_tiles(h: u32, old: u64, new: u64) -> Vec<Tile> {

@@ -205,6 +205,21 @@ fn record_format() {
 }
 
 #[test]
+fn data_tiles() {
+    let texts = ["a v1 h1:x\na v1/go.mod h1:y\n", "b v1 h1:z\n"];
+    assert_eq!(
+        tlog::format_data_tile(&texts).expect("data tile"),
+        b"a v1 h1:x\na v1/go.mod h1:y\n\nb v1 h1:z\n\n"
+    );
+    assert_eq!(
+        tlog::format_data_tile(&["no newline"]),
+        Err(TlogError::MalformedRecord)
+    );
+    let t = Tile::parse_path("tile/8/data/000.p/2").expect("data tile path");
+    assert_eq!((t.l, t.w), (-1, 2));
+}
+
+#[test]
 fn split_stored_hash_index_inverts() {
     for l in 0..10 {
         for n in 0..100 {
