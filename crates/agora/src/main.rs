@@ -42,6 +42,22 @@ enum Command {
         #[command(subcommand)]
         command: ConfigCommand,
     },
+    /// Checksum database tools.
+    Sumdb {
+        #[command(subcommand)]
+        command: SumdbCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum SumdbCommand {
+    /// Generate a key pair for a private checksum database: prints the
+    /// signer key line (keep it secret), then the verifier key line (for
+    /// clients' GOSUMDB).
+    Keygen {
+        /// The database name, as clients write it in GOSUMDB.
+        name: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -54,10 +70,28 @@ enum ConfigCommand {
     },
 }
 
+/// Prints a fresh key pair in the go command's note key formats.
+fn sumdb_keygen(name: &str) -> ExitCode {
+    match agora_sumdb::note::generate_key(name) {
+        Ok((skey, vkey)) => {
+            println!("{skey}");
+            println!("{vkey}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("agora: sumdb keygen {name:?}: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let env = |k: &str| std::env::var(k).ok();
     match cli.command {
+        Command::Sumdb {
+            command: SumdbCommand::Keygen { name },
+        } => sumdb_keygen(&name),
         Command::Config {
             command: ConfigCommand::Show { config },
         } => match agora_config::load(config.as_deref(), &env) {
