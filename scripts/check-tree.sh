@@ -5,8 +5,7 @@
 # - every crate under crates/ has a row in docs/architecture.md's crate table, and every
 #   row names a crate that exists;
 # - every crate's root file opens with a //! doc (what the crate owns);
-# - docs/architecture.md's "depends on" claims are not checked by hand: the dependency
-#   graph is printed by `cargo tree --workspace --depth 1 -e normal`;
+# - a crate row's "depends on `x` only" (or "on no agora crate") matches its Cargo.toml;
 # - commit subjects since the rule was adopted are at most 72 characters (details go in
 #   the body).
 set -uo pipefail
@@ -32,6 +31,42 @@ done
 while read -r row; do
     [ -d "crates/$row" ] || problem "docs/architecture.md lists crate $row, which does not exist"
 done < <(sed -n 's/^| `\(agora[a-z-]*\)` |.*/\1/p' docs/architecture.md)
+
+# "depends on `x` only" / "depends on no agora crate" in a crate's row must match the
+# agora crates its Cargo.toml [dependencies] name.
+python3 - <<'PY' || fail=1
+import pathlib, re, sys
+rows = {}
+for line in pathlib.Path("docs/architecture.md").read_text().splitlines():
+    m = re.match(r"^\| `(agora[a-z-]*)` \|(.*)", line)
+    if m:
+        rows[m.group(1)] = m.group(2)
+bad = False
+for name, text in rows.items():
+    toml = pathlib.Path("crates", name, "Cargo.toml")
+    if not toml.exists():
+        continue
+    deps, section = set(), None
+    for l in toml.read_text().splitlines():
+        if l.startswith("["):
+            section = l.strip()
+        elif section == "[dependencies]":
+            m = re.match(r"^(agora[a-z-]*)\b", l)
+            if m:
+                deps.add(m.group(1))
+    claim = None
+    if "depends on no agora crate" in text:
+        claim = set()
+    else:
+        m = re.search(r"depends on ((?:`agora[a-z-]*`(?:,? (?:and )?)?)+) only", text)
+        if m:
+            claim = set(re.findall(r"`(agora[a-z-]*)`", m.group(1)))
+    if claim is not None and claim != deps:
+        print(f"check-tree: docs/architecture.md says {name} depends on {sorted(claim) or 'no agora crate'}, "
+              f"its Cargo.toml says {sorted(deps)}", file=sys.stderr)
+        bad = True
+sys.exit(1 if bad else 0)
+PY
 
 # Subjects of commits made since this check was added (earlier history is left as it is).
 ADDED=$(git log --diff-filter=A --format=%h -- scripts/check-tree.sh 2>/dev/null | tail -n 1)

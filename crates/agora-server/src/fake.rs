@@ -123,7 +123,9 @@ fn rev(version: &str) -> (RevInfo, Bytes) {
     (
         RevInfo {
             version: version.to_owned(),
-            time: Some("2024-01-02T03:04:05Z".to_owned()),
+            time: "2024-01-02T03:04:05Z".to_owned(),
+            origin: None,
+            hash: String::new(),
         },
         Bytes::from(body),
     )

@@ -16,19 +16,7 @@ use crate::respond;
 use crate::stash::{StashError, Stasher};
 use crate::upstream::Upstream;
 
-/// How list and `@latest` use the network, with Athens' names and meanings
-/// (`ATHENS_NETWORK_MODE`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum NetworkMode {
-    /// Ask upstream; its errors are the client's errors (a "not found"
-    /// upstream still falls back to what is stored).
-    #[default]
-    Strict,
-    /// Never ask upstream for list or latest; answer from storage.
-    Offline,
-    /// Ask upstream; on any failure answer from storage when it has the module.
-    Fallback,
-}
+pub use agora_core::NetworkMode;
 
 /// The proxy's shared state.
 #[derive(Clone)]

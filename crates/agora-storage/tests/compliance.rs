@@ -1578,7 +1578,8 @@ mod disk_layout {
 /// fresh buckets on it.
 #[cfg(feature = "s3")]
 mod moto {
-    use agora_storage::object::{Layout, ObjectStorage, S3Config};
+    use agora_config::Secret;
+    use agora_storage::object::{Layout, ObjectStorage, S3Settings};
     pub use agora_testkit::{Moto, free_port, shared_moto as shared};
 
     use super::Fixture;
@@ -1587,7 +1588,7 @@ mod moto {
     pub trait S3Service {
         /// Creates a bucket with a fresh name and returns the name.
         fn bucket(&self) -> String;
-        fn config(&self, bucket: &str, layout: Layout) -> S3Config;
+        fn config(&self, bucket: &str) -> S3Settings;
         fn storage(&self, layout: Layout) -> (ObjectStorage, String);
     }
 
@@ -1596,29 +1597,28 @@ mod moto {
             self.create_bucket("agora")
         }
 
-        fn config(&self, bucket: &str, layout: Layout) -> S3Config {
-            S3Config {
+        fn config(&self, bucket: &str) -> S3Settings {
+            S3Settings {
                 bucket: bucket.to_owned(),
                 region: "us-east-1".to_owned(),
                 endpoint: Some(self.endpoint()),
                 access_key_id: Some("test".to_owned()),
-                secret_access_key: Some("test".to_owned()),
+                secret_access_key: Some(Secret::new("test")),
                 session_token: None,
                 force_path_style: true,
-                layout,
             }
         }
 
         fn storage(&self, layout: Layout) -> (ObjectStorage, String) {
             let bucket = self.bucket();
-            let s = ObjectStorage::s3(&self.config(&bucket, layout)).unwrap();
+            let s = ObjectStorage::s3(&self.config(&bucket), layout).unwrap();
             (s, bucket)
         }
     }
 
     pub fn fixture(layout: Layout) -> Fixture {
         let (storage, bucket) = shared().storage(layout);
-        let cfg = shared().config(&bucket, layout);
+        let cfg = shared().config(&bucket);
         let raw = object_store::aws::AmazonS3Builder::new()
             .with_bucket_name(&cfg.bucket)
             .with_region("us-east-1")
@@ -1645,7 +1645,8 @@ mod object_backend {
     use std::collections::BTreeSet;
     use std::time::Duration;
 
-    use agora_storage::object::{Layout, ObjectStorage, S3Config};
+    use agora_config::Secret;
+    use agora_storage::object::{Layout, ObjectStorage, S3Settings};
     use futures_util::StreamExt;
     use object_store::aws::AmazonS3Builder;
     use object_store::path::Path as Key;
@@ -1655,7 +1656,7 @@ mod object_backend {
     use super::*;
 
     /// A plain object_store client on the same bucket, standing in for "another tool".
-    fn raw(cfg: &S3Config) -> object_store::aws::AmazonS3 {
+    fn raw(cfg: &S3Settings) -> object_store::aws::AmazonS3 {
         // What ObjectStorage::s3 does; needed when this client is the first one built.
         let _ = rustls::crypto::ring::default_provider().install_default();
         AmazonS3Builder::new()
@@ -1699,8 +1700,8 @@ mod object_backend {
             ),
         ] {
             let bucket = moto.bucket();
-            let cfg = moto.config(&bucket, layout);
-            let s = ObjectStorage::s3(&cfg).unwrap();
+            let cfg = moto.config(&bucket);
+            let s = ObjectStorage::s3(&cfg, layout).unwrap();
             let dir = tempfile::tempdir().unwrap();
             let (md, ver) = (m("example.com/Foo/b~ar"), v("v2.0.0+incompatible"));
             s.put(
@@ -1780,7 +1781,7 @@ c.put_object(Bucket="{bucket}", Key="{p_zip}", Body=b"truncated")
                 String::from_utf8_lossy(&out.stderr)
             );
 
-            let s = ObjectStorage::s3(&moto.config(&bucket, layout))
+            let s = ObjectStorage::s3(&moto.config(&bucket), layout)
                 .unwrap()
                 .with_stale_claim_age(Duration::ZERO);
             let md = m("github.com/Seed/mod");
@@ -1837,7 +1838,7 @@ c.put_object(Bucket="{bucket}", Key="{p_zip}", Body=b"truncated")
 
         let mut own = Moto::start();
         let bucket = own.bucket();
-        let s = ObjectStorage::s3(&own.config(&bucket, Layout::S3)).unwrap();
+        let s = ObjectStorage::s3(&own.config(&bucket), Layout::S3).unwrap();
         s.put(&md, &ver, new_version(dir.path(), "d", b"z", "v1.0.0"))
             .await
             .unwrap();
@@ -1845,16 +1846,15 @@ c.put_object(Bucket="{bucket}", Key="{p_zip}", Body=b"truncated")
         s.ready().await.unwrap();
         own.stop();
 
-        let mut cfg = own.config(&bucket, Layout::S3);
+        let cfg = own.config(&bucket);
         let wrong = {
             let mut c = cfg.clone();
             c.endpoint = Some(format!("http://127.0.0.1:{}", moto::free_port()));
             c
         };
-        cfg.layout = Layout::Minio;
         let others = [
-            ObjectStorage::s3(&cfg).unwrap(),
-            ObjectStorage::s3(&wrong).unwrap(),
+            ObjectStorage::s3(&cfg, Layout::Minio).unwrap(),
+            ObjectStorage::s3(&wrong, Layout::S3).unwrap(),
         ];
         for s in std::iter::once(&s).chain(&others) {
             let what = s.describe();
@@ -1912,7 +1912,7 @@ c.put_object(Bucket="{bucket}", Key="{p_zip}", Body=b"truncated")
     async fn missing_bucket_is_unavailable_not_absent() {
         let moto = moto::shared();
         for layout in [Layout::S3, Layout::Minio] {
-            let s = ObjectStorage::s3(&moto.config("agora-no-such-bucket", layout)).unwrap();
+            let s = ObjectStorage::s3(&moto.config("agora-no-such-bucket"), layout).unwrap();
             let (md, ver) = (m("example.com/x"), v("v1.0.0"));
             assert_eq!(
                 s.info(&md, &ver).await.unwrap_err().kind(),
@@ -1947,7 +1947,7 @@ c.put_object(Bucket="{bucket}", Key="{p_zip}", Body=b"truncated")
         let err = s.put(&md, &ver, bad).await.unwrap_err();
         assert_eq!(err.kind(), ErrorKind::Unavailable, "{err}");
         assert!(!s.exists(&md, &ver).await.unwrap());
-        let store = raw(&moto.config(&bucket, Layout::S3));
+        let store = raw(&moto.config(&bucket));
         assert!(all_keys(&store).await.is_empty());
         tokio::time::timeout(
             Duration::from_secs(20),
@@ -1966,14 +1966,14 @@ c.put_object(Bucket="{bucket}", Key="{p_zip}", Body=b"truncated")
     async fn put_gives_up_on_an_uncommitted_claim_after_the_claim_wait() {
         let moto = moto::shared();
         let bucket = moto.bucket();
-        let cfg = moto.config(&bucket, Layout::S3);
+        let cfg = moto.config(&bucket);
         let store = raw(&cfg);
         let claim = Key::from("example.com/held/@v/v1.0.0.mod");
         store
             .put(&claim, PutPayload::from_static(b"module crashed\n"))
             .await
             .unwrap();
-        let s = ObjectStorage::s3(&cfg)
+        let s = ObjectStorage::s3(&cfg, Layout::S3)
             .unwrap()
             .with_claim_wait(Duration::from_secs(1));
         let (md, ver) = (m("example.com/held"), v("v1.0.0"));
@@ -2013,7 +2013,7 @@ c.put_object(Bucket="{bucket}", Key="{p_zip}", Body=b"truncated")
         let size = agora_storage::object::PART_SIZE + 4096;
         let mut tasks = Vec::new();
         for i in 0..4u8 {
-            let s = ObjectStorage::s3(&moto.config(&bucket, Layout::Minio)).unwrap();
+            let s = ObjectStorage::s3(&moto.config(&bucket), Layout::Minio).unwrap();
             let zip = vec![b'a' + i; size];
             let nv = new_version(dir.path(), &format!("w{i}"), &zip, "v1.0.0");
             let (md, ver) = (md.clone(), ver.clone());
@@ -2027,7 +2027,7 @@ c.put_object(Bucket="{bucket}", Key="{p_zip}", Body=b"truncated")
             }
         }
         assert_eq!(ok, 1);
-        let s = ObjectStorage::s3(&moto.config(&bucket, Layout::Minio)).unwrap();
+        let s = ObjectStorage::s3(&moto.config(&bucket), Layout::Minio).unwrap();
         let go_mod = s.go_mod(&md, &ver).await.unwrap();
         let winner = std::str::from_utf8(&go_mod)
             .unwrap()
@@ -2044,15 +2044,14 @@ c.put_object(Bucket="{bucket}", Key="{p_zip}", Body=b"truncated")
 
     #[test]
     fn config_debug_redacts_secrets() {
-        let cfg = S3Config {
+        let cfg = S3Settings {
             bucket: "b".into(),
             region: String::new(),
             endpoint: None,
             access_key_id: Some("AKIA".into()),
-            secret_access_key: Some("very-secret".into()),
-            session_token: Some("tok-secret".into()),
+            secret_access_key: Some(Secret::new("very-secret")),
+            session_token: Some(Secret::new("tok-secret")),
             force_path_style: false,
-            layout: Layout::S3,
         };
         let dbg = format!("{cfg:?}");
         assert!(
@@ -2060,11 +2059,11 @@ c.put_object(Bucket="{bucket}", Key="{p_zip}", Body=b"truncated")
             "{dbg}"
         );
         assert_eq!(
-            S3Config::with_scheme("https://minio.local:9000/", false),
+            agora_storage::object::with_scheme("https://minio.local:9000/", false),
             "http://minio.local:9000"
         );
         assert_eq!(
-            S3Config::with_scheme("minio:9000", true),
+            agora_storage::object::with_scheme("minio:9000", true),
             "https://minio:9000"
         );
     }
@@ -2156,9 +2155,9 @@ mod object_multipart_failure {
         let moto = super::moto::shared();
         let bucket = moto.bucket();
         let proxy = failing_proxy(moto.port).await;
-        let mut cfg = moto.config(&bucket, Layout::S3);
+        let mut cfg = moto.config(&bucket);
         cfg.endpoint = Some(format!("http://127.0.0.1:{proxy}"));
-        let s = ObjectStorage::s3(&cfg).unwrap();
+        let s = ObjectStorage::s3(&cfg, Layout::S3).unwrap();
         let dir = tempfile::tempdir().unwrap();
         let zip: Vec<u8> = (0..(PART_SIZE * 9 / 2)).map(|i| (i % 253) as u8).collect();
         let (md, ver) = (m("example.com/multipart"), v("v1.0.0"));
@@ -2191,7 +2190,7 @@ print(len(c.list_multipart_uploads(Bucket="{bucket}").get("Uploads", [])),
         assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "0 0");
 
         // The same storage, through moto directly, stores the version at once.
-        let direct = ObjectStorage::s3(&moto.config(&bucket, Layout::S3)).unwrap();
+        let direct = ObjectStorage::s3(&moto.config(&bucket), Layout::S3).unwrap();
         direct
             .put(&md, &ver, new_version(dir.path(), "mp2", &zip, "v1.0.0"))
             .await

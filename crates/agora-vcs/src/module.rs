@@ -9,85 +9,12 @@ use std::sync::Arc;
 
 use agora_core::zipcheck::{MAX_GO_MOD, MAX_LICENSE, MAX_ZIP_FILE};
 use agora_core::{path as modpath, pseudo, semver};
-use serde::Serialize;
 
 use crate::git::{Archive, Commit, GitRepo, TreeEntry};
 use crate::modzip::{self, ZipSummary};
 use crate::{Error, Result, modfile, timefmt};
 
-/// Where a result came from, as the go command records it in `.info`
-/// (`codehost.Origin`; fields in the go command's JSON order).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-pub struct Origin {
-    /// Always `git` here.
-    #[serde(rename = "VCS", skip_serializing_if = "String::is_empty")]
-    pub vcs: String,
-    /// The repository URL.
-    #[serde(rename = "URL", skip_serializing_if = "String::is_empty")]
-    pub url: String,
-    /// The module's directory in the repository, if not the root.
-    #[serde(rename = "Subdir", skip_serializing_if = "String::is_empty")]
-    pub subdir: String,
-    /// The commit.
-    #[serde(rename = "Hash", skip_serializing_if = "String::is_empty")]
-    pub hash: String,
-    /// For results that depend on the set of tags: their prefix…
-    #[serde(rename = "TagPrefix", skip_serializing_if = "String::is_empty")]
-    pub tag_prefix: String,
-    /// …and a checksum of the matching tags (`t1:`).
-    #[serde(rename = "TagSum", skip_serializing_if = "String::is_empty")]
-    pub tag_sum: String,
-    /// The ref the query went through (`refs/tags/v1.0.0`, `refs/heads/main`,
-    /// `HEAD`).
-    #[serde(rename = "Ref", skip_serializing_if = "String::is_empty")]
-    pub git_ref: String,
-    /// A checksum of every ref, for negative results (unused so far).
-    #[serde(rename = "RepoSum", skip_serializing_if = "String::is_empty")]
-    pub repo_sum: String,
-}
-
-/// A resolved version: the `.info` document.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct RevInfo {
-    /// The canonical version or pseudo-version.
-    #[serde(rename = "Version")]
-    pub version: String,
-    /// The commit time, UTC, RFC 3339.
-    #[serde(rename = "Time")]
-    pub time: String,
-    /// Provenance.
-    #[serde(rename = "Origin", skip_serializing_if = "Option::is_none")]
-    pub origin: Option<Origin>,
-    /// The full commit hash (not part of `.info`).
-    #[serde(skip)]
-    pub hash: String,
-}
-
-impl RevInfo {
-    /// The JSON of this result with every Origin field, as
-    /// `go list -m -json` prints it.
-    pub fn to_json(&self) -> Vec<u8> {
-        // Serialising plain strings cannot fail.
-        serde_json::to_vec(self).unwrap_or_default()
-    }
-
-    /// The `.info` file for storage, cleaned as the go command's
-    /// `writeDiskStat` cleans what it caches: no tag or repository sums (a
-    /// stored version is looked up by its canonical name), and no `Ref` for
-    /// a pseudo-version.
-    pub fn to_info_json(&self) -> Vec<u8> {
-        let mut clean = self.clone();
-        if let Some(o) = clean.origin.as_mut() {
-            o.tag_sum.clear();
-            o.tag_prefix.clear();
-            o.repo_sum.clear();
-            if pseudo::is_pseudo_version(&clean.version) {
-                o.git_ref.clear();
-            }
-        }
-        clean.to_json()
-    }
-}
+pub use agora_core::types::{Origin, RevInfo};
 
 /// The tagged versions of a module (`@v/list`), with the tag origin.
 #[derive(Debug, Clone, PartialEq, Eq)]
