@@ -122,7 +122,7 @@ fn main() -> ExitCode {
                 // version from git holds one while its thread runs) and as
                 // many again for disk reads, rather than tokio's 512, which a
                 // flood of requests would grow into.
-                .max_blocking_threads(2 * agora_upstream::DEFAULT_MAX_FETCHES)
+                .max_blocking_threads(2 * loaded.settings.upstream.max_fetches)
                 .build()
             {
                 Ok(rt) => rt,
@@ -280,7 +280,7 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
         goinsecure: up.goinsecure.clone(),
         credentials: credentials(up)?,
         go_fetcher: go_fetcher(up)?,
-        max_fetches: agora_upstream::DEFAULT_MAX_FETCHES,
+        max_fetches: up.max_fetches,
     })
     .context("building upstream client")?;
     let stasher = Stasher::new(storage.clone(), upstream.clone(), up.stash_timeout);
