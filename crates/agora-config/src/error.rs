@@ -163,7 +163,7 @@ pub enum ConfigError {
         /// agora's key, e.g. `storage.s3.bucket`.
         key: &'static str,
         /// The ways to set it (file keys and environment variables), for the message.
-        names: &'static str,
+        names: String,
         /// The storage type.
         storage_type: String,
         /// Where the storage type was selected.
@@ -183,22 +183,6 @@ pub enum ConfigError {
         /// Where that key was set.
         origin: Source,
     },
-}
-
-impl ConfigError {
-    pub(crate) fn missing(
-        key: &'static str,
-        names: &'static str,
-        storage: &Source,
-        kind: &str,
-    ) -> Self {
-        ConfigError::Missing {
-            key,
-            names,
-            storage_type: kind.to_owned(),
-            origin: storage.clone(),
-        }
-    }
 }
 
 /// One of the two sides of a [`ConfigError::Conflict`]. Displays as `KEY (where) = value`.

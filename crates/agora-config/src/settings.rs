@@ -1,12 +1,28 @@
-//! The validated, typed configuration tree handed to the binary.
+//! The validated, typed configuration tree handed to the binary, and the one declaration
+//! of every setting.
 //!
 //! Every value here has already been parsed and checked: holding a [`Settings`] means the
 //! configuration is usable. The binary maps these plain values onto components; this crate
 //! does not know about servers, stores or upstream clients.
+//!
+//! Each field of the `*Settings` structs below is declared once, with its agora key,
+//! environment names, Athens key, defaults and kind (see [`crate::spec::Spec`]); loading,
+//! precedence, validation, `config show` and the docs check all read these declarations.
+//! Adding a setting means adding one field here and its row in `docs/configuration.md`.
 
 use std::fmt;
 use std::path::PathBuf;
 use std::time::Duration;
+
+pub use agora_core::NetworkMode;
+use agora_core::goproxy::ProxyList;
+
+use crate::spec::{Spec, settings_group};
+use crate::value::Listen as ListenAddr;
+use crate::value::{
+    Bool, Count, Format, GoProxy, Level, MinioEndpoint, Mode, Opt, OptPath, OptSecret, Path,
+    PathPrefix, Patterns, PositiveSeconds, Seconds, StorageKind, StorageType, Url, VcsList,
+};
 
 /// The complete effective configuration of one agora process.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -27,29 +43,127 @@ pub struct Settings {
     pub tmp_dir: PathBuf,
 }
 
-/// HTTP listener settings (`[server]`).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ServerSettings {
-    /// TCP listen address as `host:port`, already normalised: Athens' `:3000` and `3000`
-    /// become `0.0.0.0:3000`. IPv6 hosts are bracketed (`[::1]:3000`). Port 0 is allowed
-    /// (an ephemeral port, useful in tests).
-    pub listen: String,
-    /// Base path for every proxy route: empty, or starts with `/` and has no trailing `/`.
-    pub path_prefix: String,
-    /// How long a graceful shutdown may take before connections are dropped.
-    pub shutdown_timeout: Duration,
-    /// Listen on this Unix socket instead of TCP (Athens `UnixSocket`). `None` means TCP.
-    /// Parsed and validated here; whether the binary supports it is its own decision.
-    pub unix_socket: Option<PathBuf>,
+settings_group! {
+    /// The top-level keys.
+    pub(crate) struct Paths {
+        /// Directory for agora's own state.
+        pub data_dir: PathBuf as Path = {
+            key: "data_dir",
+            env: "AGORA_DATA_DIR",
+            default_from: Some(|r| r.default_data_dir()),
+        },
+        /// Spool directory for upstream downloads in progress.
+        pub tmp_dir: PathBuf as Path = {
+            key: "tmp_dir",
+            env: "AGORA_TMP_DIR",
+            default_from: Some(|r| r.under_data_dir("tmp")),
+        },
+    }
 }
 
-/// Logging settings (`[log]`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct LogSettings {
-    /// Most verbose level that is emitted.
-    pub level: LogLevel,
-    /// Output format.
-    pub format: LogFormat,
+settings_group! {
+    /// HTTP listener settings (`[server]`).
+    #[derive(Debug, Clone, PartialEq, Eq)]
+    pub struct ServerSettings {
+        /// TCP listen address as `host:port`, already normalised: Athens' `:3000` and `3000`
+        /// become `0.0.0.0:3000`. IPv6 hosts are bracketed (`[::1]:3000`). Port 0 is allowed
+        /// (an ephemeral port, useful in tests).
+        pub listen: String as ListenAddr = {
+            key: "server.listen",
+            env: "AGORA_LISTEN",
+            athens: "Port",
+            athens_env: &["ATHENS_PORT", "PORT"],
+            default: "127.0.0.1:3000",
+            athens_default: Some(":3000"),
+        },
+        /// Base path for every proxy route: empty, or starts with `/` and has no trailing `/`.
+        pub path_prefix: String as PathPrefix = {
+            key: "server.path_prefix",
+            env: "AGORA_PATH_PREFIX",
+            athens: "PathPrefix",
+            athens_env: &["ATHENS_PATH_PREFIX"],
+            athens_default: Some(""),
+        },
+        /// How long a graceful shutdown may take before connections are dropped.
+        pub shutdown_timeout: Duration as Seconds = {
+            key: "server.shutdown_timeout",
+            env: "AGORA_SHUTDOWN_TIMEOUT",
+            athens: "ShutdownTimeout",
+            athens_env: &["ATHENS_SHUTDOWN_TIMEOUT"],
+            default: "60",
+            athens_default: Some("60"),
+        },
+        /// How long a client may take to send a request head, on a new connection and
+        /// between requests on a kept-alive one; the connection is closed after it.
+        pub header_timeout: Duration as PositiveSeconds = {
+            key: "server.header_timeout",
+            env: "AGORA_HEADER_TIMEOUT",
+            default: "30",
+        },
+        /// Listen on this Unix socket instead of TCP (Athens `UnixSocket`). `None` means TCP.
+        /// Parsed and validated here; whether the binary supports it is its own decision.
+        pub unix_socket: Option<PathBuf> as OptPath = {
+            key: "server.unix_socket",
+            env: "AGORA_UNIX_SOCKET",
+            athens: "UnixSocket",
+            athens_env: &["ATHENS_UNIX_SOCKET"],
+        },
+    }
+}
+
+settings_group! {
+    /// Logging settings (`[log]`).
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub struct LogSettings {
+        /// Most verbose level that is emitted.
+        pub level: LogLevel as Level = {
+            key: "log.level",
+            env: "AGORA_LOG_LEVEL",
+            athens: "LogLevel",
+            athens_env: &["ATHENS_LOG_LEVEL"],
+            default: "info",
+            athens_default: Some("debug"),
+        },
+        /// Output format.
+        pub format: LogFormat as Format = {
+            key: "log.format",
+            env: "AGORA_LOG_FORMAT",
+            athens: "LogFormat",
+            athens_env: &["ATHENS_LOG_FORMAT"],
+            default: "plain",
+            athens_default: Some("plain"),
+        },
+    }
+}
+
+settings_group! {
+    /// `[storage] type`.
+    pub(crate) struct StorageTable {
+        /// Which backend holds the module cache.
+        pub kind: StorageKind as StorageType = {
+            key: "storage.type",
+            env: "AGORA_STORAGE_TYPE",
+            athens: "StorageType",
+            athens_env: &["ATHENS_STORAGE_TYPE"],
+            default: "disk",
+            athens_default: Some("memory"),
+        },
+    }
+}
+
+settings_group! {
+    /// `[storage.disk]`.
+    pub(crate) struct DiskTable {
+        /// Root directory of the cache. Non-empty; it may not exist yet (creating it is
+        /// the binary's job).
+        pub root: PathBuf as Path = {
+            key: "storage.disk.root",
+            env: "AGORA_DISK_STORAGE_ROOT",
+            athens: "Storage.Disk.RootPath",
+            athens_env: &["ATHENS_DISK_STORAGE_ROOT"],
+            default_from: Some(|r| r.under_data_dir("storage")),
+        },
+    }
 }
 
 /// Log verbosity. Athens' logrus spellings are accepted when parsing: `warning` means
@@ -159,110 +273,246 @@ pub enum StorageSettings {
     Mongo(MongoSettings),
 }
 
-/// `[storage.mongo]`: a MongoDB database, with Athens' `Storage.Mongo` meaning (see
-/// `docs/storage/mongo.md`).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct MongoSettings {
-    /// The connection string, `mongodb://` or `mongodb+srv://` (required; a secret, since
-    /// it may hold a password). Env `AGORA_MONGO_URL`, `ATHENS_MONGO_STORAGE_URL`.
-    pub url: Secret,
-    /// Default `athens`. Env `AGORA_MONGO_DATABASE`, `ATHENS_MONGO_DEFAULT_DATABASE`.
-    pub database: String,
-    /// Default `modules`. Env `AGORA_MONGO_COLLECTION`, `ATHENS_MONGO_DEFAULT_COLLECTION`.
-    pub collection: String,
-    /// CA certificates (PEM) to trust; setting it turns TLS on. Env
-    /// `AGORA_MONGO_CERT_PATH`, `ATHENS_MONGO_CERT_PATH`.
-    pub cert_path: Option<PathBuf>,
-    /// Accept any server certificate. Env `AGORA_MONGO_INSECURE`, `ATHENS_MONGO_INSECURE`.
-    pub insecure: bool,
+settings_group! {
+    /// `[storage.mongo]`: a MongoDB database, with Athens' `Storage.Mongo` meaning (see
+    /// `docs/storage/mongo.md`).
+    #[derive(Debug, Clone, PartialEq, Eq)]
+    pub struct MongoSettings {
+        /// The connection string, `mongodb://` or `mongodb+srv://` (a secret, since it may
+        /// hold a password).
+        pub url: Secret as OptSecret = required {
+            key: "storage.mongo.url",
+            env: "AGORA_MONGO_URL",
+            athens: "Storage.Mongo.URL",
+            athens_env: &["ATHENS_MONGO_STORAGE_URL"],
+        },
+        /// The database.
+        pub database: String as Opt = required {
+            key: "storage.mongo.database",
+            env: "AGORA_MONGO_DATABASE",
+            athens: "Storage.Mongo.DefaultDBName",
+            athens_env: &["ATHENS_MONGO_DEFAULT_DATABASE"],
+            default: "athens",
+        },
+        /// The collection of version documents.
+        pub collection: String as Opt = required {
+            key: "storage.mongo.collection",
+            env: "AGORA_MONGO_COLLECTION",
+            athens: "Storage.Mongo.DefaultCollectionName",
+            athens_env: &["ATHENS_MONGO_DEFAULT_COLLECTION"],
+            default: "modules",
+        },
+        /// CA certificates (PEM) to trust; setting it turns TLS on.
+        pub cert_path: Option<PathBuf> as OptPath = {
+            key: "storage.mongo.cert_path",
+            env: "AGORA_MONGO_CERT_PATH",
+            athens: "Storage.Mongo.CertPath",
+            athens_env: &["ATHENS_MONGO_CERT_PATH"],
+        },
+        /// Accept any server certificate.
+        pub insecure: bool as Bool = {
+            key: "storage.mongo.insecure",
+            env: "AGORA_MONGO_INSECURE",
+            athens: "Storage.Mongo.InsecureConn",
+            athens_env: &["ATHENS_MONGO_INSECURE"],
+            default: "false",
+        },
+    }
 }
 
-/// `[storage.external]`: a server speaking Athens' external storage protocol (see
-/// `docs/storage/external.md`), with Athens' `Storage.External` meaning.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ExternalSettings {
-    /// The server's base URL, `http://` or `https://` with a host, no trailing `/`
-    /// (required). Env `AGORA_EXTERNAL_URL`, `ATHENS_EXTERNAL_STORAGE_URL`.
-    pub url: String,
+settings_group! {
+    /// `[storage.external]`: a server speaking Athens' external storage protocol (see
+    /// `docs/storage/external.md`), with Athens' `Storage.External` meaning.
+    #[derive(Debug, Clone, PartialEq, Eq)]
+    pub struct ExternalSettings {
+        /// The server's base URL, `http://` or `https://` with a host, no trailing `/`.
+        pub url: String as Url = required {
+            key: "storage.external.url",
+            env: "AGORA_EXTERNAL_URL",
+            athens: "Storage.External.URL",
+            athens_env: &["ATHENS_EXTERNAL_STORAGE_URL"],
+        },
+    }
 }
 
-/// `[storage.gcp]`: a Google Cloud Storage bucket, with Athens' `Storage.GCP` meaning.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct GcpSettings {
-    /// The bucket (required; agora never creates it). Env `AGORA_GCP_BUCKET`,
-    /// `ATHENS_STORAGE_GCP_BUCKET`.
-    pub bucket: String,
-    /// A service-account JSON key, base64-encoded. With none, Google's default
-    /// credentials are used. Env `AGORA_GCP_JSON_KEY`, `ATHENS_STORAGE_GCP_JSON_KEY`.
-    pub json_key: Option<Secret>,
-    /// A GCS emulator's `host:port` (or URL): requests go there, with no credentials.
-    /// Env `AGORA_GCP_EMULATOR_HOST`, `STORAGE_EMULATOR_HOST` (as Google's libraries).
-    pub emulator_host: Option<String>,
+settings_group! {
+    /// `[storage.gcp]`: a Google Cloud Storage bucket, with Athens' `Storage.GCP` meaning.
+    #[derive(Debug, Clone, PartialEq, Eq)]
+    pub struct GcpSettings {
+        /// The bucket (agora never creates it).
+        pub bucket: String as Opt = required {
+            key: "storage.gcp.bucket",
+            env: "AGORA_GCP_BUCKET",
+            athens: "Storage.GCP.Bucket",
+            athens_env: &["ATHENS_STORAGE_GCP_BUCKET"],
+        },
+        /// A service-account JSON key, base64-encoded. With none, Google's default
+        /// credentials are used.
+        pub json_key: Option<Secret> as OptSecret = {
+            key: "storage.gcp.json_key",
+            env: "AGORA_GCP_JSON_KEY",
+            athens: "Storage.GCP.JSONKey",
+            athens_env: &["ATHENS_STORAGE_GCP_JSON_KEY"],
+        },
+        /// A GCS emulator's `host:port` (or URL): requests go there, with no credentials.
+        /// Its other name is Google's libraries' own, which Athens' GCS client honours too.
+        pub emulator_host: Option<String> as Opt = {
+            key: "storage.gcp.emulator_host",
+            env: "AGORA_GCP_EMULATOR_HOST",
+            athens_env: &["STORAGE_EMULATOR_HOST"],
+        },
+    }
 }
 
-/// `[storage.azure]`: an Azure Blob container, with Athens' `Storage.AzureBlob` meaning.
-///
-/// At least one of `account_name` and `connection_string` is set. The connection string
-/// (`AZURE_STORAGE_CONNECTION_STRING`) supplies the account, key and `BlobEndpoint`;
-/// `account_name` and `account_key`, when set, win over its values.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AzureSettings {
-    /// The storage account. Env `AGORA_AZURE_ACCOUNT_NAME`, `ATHENS_AZURE_ACCOUNT_NAME`.
-    pub account_name: Option<String>,
-    /// The account key (base64). With none (and none in the connection string), the
-    /// Azure credential chain of the environment is used. Env `AGORA_AZURE_ACCOUNT_KEY`,
-    /// `ATHENS_AZURE_ACCOUNT_KEY`.
-    pub account_key: Option<Secret>,
-    /// The container (required; agora never creates it). Env `AGORA_AZURE_CONTAINER`,
-    /// `ATHENS_AZURE_CONTAINER_NAME`.
-    pub container: String,
-    /// A storage connection string. Env `AGORA_AZURE_CONNECTION_STRING`,
-    /// `AZURE_STORAGE_CONNECTION_STRING`.
-    pub connection_string: Option<Secret>,
+settings_group! {
+    /// `[storage.azure]`: an Azure Blob container, with Athens' `Storage.AzureBlob` meaning.
+    ///
+    /// At least one of `account_name` and `connection_string` is set. The connection string
+    /// (`AZURE_STORAGE_CONNECTION_STRING`) supplies the account, key and `BlobEndpoint`;
+    /// `account_name` and `account_key`, when set, win over its values.
+    #[derive(Debug, Clone, PartialEq, Eq)]
+    pub struct AzureSettings {
+        /// The storage account.
+        pub account_name: Option<String> as Opt = {
+            key: "storage.azure.account_name",
+            env: "AGORA_AZURE_ACCOUNT_NAME",
+            athens: "Storage.AzureBlob.AccountName",
+            athens_env: &["ATHENS_AZURE_ACCOUNT_NAME"],
+        },
+        /// The account key (base64). With none (and none in the connection string), the
+        /// Azure credential chain of the environment is used.
+        pub account_key: Option<Secret> as OptSecret = {
+            key: "storage.azure.account_key",
+            env: "AGORA_AZURE_ACCOUNT_KEY",
+            athens: "Storage.AzureBlob.AccountKey",
+            athens_env: &["ATHENS_AZURE_ACCOUNT_KEY"],
+        },
+        /// The container (agora never creates it).
+        pub container: String as Opt = required {
+            key: "storage.azure.container",
+            env: "AGORA_AZURE_CONTAINER",
+            athens: "Storage.AzureBlob.ContainerName",
+            athens_env: &["ATHENS_AZURE_CONTAINER_NAME"],
+        },
+        /// A storage connection string. Not an Athens key: its other name is the Azure
+        /// SDKs' own variable, honoured for its `BlobEndpoint`.
+        pub connection_string: Option<Secret> as OptSecret = {
+            key: "storage.azure.connection_string",
+            env: "AGORA_AZURE_CONNECTION_STRING",
+            athens_env: &["AZURE_STORAGE_CONNECTION_STRING"],
+        },
+    }
 }
 
-/// `[storage.s3]`: an S3 bucket, with Athens' `Storage.S3` meaning.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct S3Settings {
-    /// The bucket (non-empty). Key `storage.s3.bucket`; env `AGORA_S3_BUCKET`,
-    /// `ATHENS_S3_BUCKET_NAME`.
-    pub bucket: String,
-    /// The region. Default `us-east-1`. Env `AGORA_S3_REGION`, `AWS_REGION`.
-    pub region: String,
-    /// A custom endpoint URL (an S3-compatible service); `None` means AWS. Env
-    /// `AGORA_S3_ENDPOINT`, `AWS_ENDPOINT`.
-    pub endpoint: Option<String>,
-    /// Static credentials; with none, the instance or container metadata service is used.
-    /// Env `AGORA_S3_ACCESS_KEY_ID`, `AWS_ACCESS_KEY_ID`. Set together with
-    /// `secret_access_key`.
-    pub access_key_id: Option<String>,
-    /// Env `AGORA_S3_SECRET_ACCESS_KEY`, `AWS_SECRET_ACCESS_KEY`.
-    pub secret_access_key: Option<Secret>,
-    /// Temporary credentials' session token. Env `AGORA_S3_SESSION_TOKEN`,
-    /// `AWS_SESSION_TOKEN`.
-    pub session_token: Option<Secret>,
-    /// Path-style requests (`endpoint/bucket/key`) instead of virtual-hosted ones. Env
-    /// `AGORA_S3_FORCE_PATH_STYLE`, `AWS_FORCE_PATH_STYLE`.
-    pub force_path_style: bool,
+settings_group! {
+    /// `[storage.s3]`: an S3 bucket, with Athens' `Storage.S3` meaning.
+    #[derive(Debug, Clone, PartialEq, Eq)]
+    pub struct S3Settings {
+        /// The bucket (non-empty).
+        pub bucket: String as Opt = required {
+            key: "storage.s3.bucket",
+            env: "AGORA_S3_BUCKET",
+            athens: "Storage.S3.Bucket",
+            athens_env: &["ATHENS_S3_BUCKET_NAME"],
+        },
+        /// The region: what AWS SDKs assume when none is set, and what MinIO reports.
+        pub region: String as Opt = required {
+            key: "storage.s3.region",
+            env: "AGORA_S3_REGION",
+            athens: "Storage.S3.Region",
+            athens_env: &["AWS_REGION"],
+            default: "us-east-1",
+        },
+        /// A custom endpoint URL (an S3-compatible service); `None` means AWS.
+        pub endpoint: Option<String> as Url = {
+            key: "storage.s3.endpoint",
+            env: "AGORA_S3_ENDPOINT",
+            athens: "Storage.S3.Endpoint",
+            athens_env: &["AWS_ENDPOINT"],
+        },
+        /// Static credentials; with none, the instance or container metadata service is
+        /// used. Set together with `secret_access_key`.
+        pub access_key_id: Option<String> as Opt = {
+            key: "storage.s3.access_key_id",
+            env: "AGORA_S3_ACCESS_KEY_ID",
+            athens: "Storage.S3.Key",
+            athens_env: &["AWS_ACCESS_KEY_ID"],
+        },
+        /// The secret of the static credentials.
+        pub secret_access_key: Option<Secret> as OptSecret = {
+            key: "storage.s3.secret_access_key",
+            env: "AGORA_S3_SECRET_ACCESS_KEY",
+            athens: "Storage.S3.Secret",
+            athens_env: &["AWS_SECRET_ACCESS_KEY"],
+        },
+        /// Temporary credentials' session token.
+        pub session_token: Option<Secret> as OptSecret = {
+            key: "storage.s3.session_token",
+            env: "AGORA_S3_SESSION_TOKEN",
+            athens: "Storage.S3.Token",
+            athens_env: &["AWS_SESSION_TOKEN"],
+        },
+        /// Path-style requests (`endpoint/bucket/key`) instead of virtual-hosted ones.
+        pub force_path_style: bool as Bool = {
+            key: "storage.s3.force_path_style",
+            env: "AGORA_S3_FORCE_PATH_STYLE",
+            athens: "Storage.S3.ForcePathStyle",
+            athens_env: &["AWS_FORCE_PATH_STYLE"],
+            default: "false",
+        },
+    }
 }
 
-/// `[storage.minio]`: a MinIO server, with Athens' `Storage.Minio` meaning.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct MinioSettings {
-    /// `host:port` (any `http://`/`https://` prefix already removed, as Athens does); the
-    /// scheme comes from `use_ssl`. Env `AGORA_MINIO_ENDPOINT`, `ATHENS_MINIO_ENDPOINT`.
-    pub endpoint: String,
-    /// Env `AGORA_MINIO_ACCESS_KEY_ID`, `ATHENS_MINIO_ACCESS_KEY_ID`.
-    pub access_key_id: String,
-    /// Env `AGORA_MINIO_SECRET_ACCESS_KEY`, `ATHENS_MINIO_SECRET_ACCESS_KEY`.
-    pub secret_access_key: Secret,
-    /// Env `AGORA_MINIO_BUCKET`, `ATHENS_MINIO_BUCKET_NAME`. agora does not create it.
-    pub bucket: String,
-    /// Default `us-east-1` (Athens' empty region means the same to MinIO). Env
-    /// `AGORA_MINIO_REGION`, `ATHENS_MINIO_REGION`.
-    pub region: String,
-    /// Connect with https. Env `AGORA_MINIO_USE_SSL`, `ATHENS_MINIO_USE_SSL`.
-    pub use_ssl: bool,
+settings_group! {
+    /// `[storage.minio]`: a MinIO server, with Athens' `Storage.Minio` meaning.
+    #[derive(Debug, Clone, PartialEq, Eq)]
+    pub struct MinioSettings {
+        /// `host:port` (any `http://`/`https://` prefix already removed, as Athens does); the
+        /// scheme comes from `use_ssl`.
+        pub endpoint: String as MinioEndpoint = required {
+            key: "storage.minio.endpoint",
+            env: "AGORA_MINIO_ENDPOINT",
+            athens: "Storage.Minio.Endpoint",
+            athens_env: &["ATHENS_MINIO_ENDPOINT"],
+        },
+        /// The access key.
+        pub access_key_id: String as Opt = required {
+            key: "storage.minio.access_key_id",
+            env: "AGORA_MINIO_ACCESS_KEY_ID",
+            athens: "Storage.Minio.Key",
+            athens_env: &["ATHENS_MINIO_ACCESS_KEY_ID"],
+        },
+        /// The secret key.
+        pub secret_access_key: Secret as OptSecret = required {
+            key: "storage.minio.secret_access_key",
+            env: "AGORA_MINIO_SECRET_ACCESS_KEY",
+            athens: "Storage.Minio.Secret",
+            athens_env: &["ATHENS_MINIO_SECRET_ACCESS_KEY"],
+        },
+        /// The bucket. agora does not create it.
+        pub bucket: String as Opt = required {
+            key: "storage.minio.bucket",
+            env: "AGORA_MINIO_BUCKET",
+            athens: "Storage.Minio.Bucket",
+            athens_env: &["ATHENS_MINIO_BUCKET_NAME"],
+        },
+        /// The region (Athens' empty region means the same to MinIO).
+        pub region: String as Opt = required {
+            key: "storage.minio.region",
+            env: "AGORA_MINIO_REGION",
+            athens: "Storage.Minio.Region",
+            athens_env: &["ATHENS_MINIO_REGION"],
+            default: "us-east-1",
+        },
+        /// Connect with https.
+        pub use_ssl: bool as Bool = {
+            key: "storage.minio.use_ssl",
+            env: "AGORA_MINIO_USE_SSL",
+            athens: "Storage.Minio.EnableSSL",
+            athens_env: &["ATHENS_MINIO_USE_SSL"],
+            default: "false",
+        },
+    }
 }
 
 impl MinioSettings {
@@ -276,79 +526,149 @@ impl MinioSettings {
     }
 }
 
-/// How modules missing from storage are fetched (`[upstream]`).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct UpstreamSettings {
-    /// The upstream list in `GOPROXY` syntax, for example `https://proxy.golang.org,direct`.
-    /// It has been checked: it is non-empty, every entry is `off`, `direct` or an
-    /// `http`/`https` URL (bare hosts get `https://` as in Go), and `file://` entries are
-    /// rejected. The string is kept as written (trimmed); entries after `off` or `direct`
-    /// are ignored, as Go ignores them.
-    pub goproxy: String,
-    /// `GOPRIVATE` patterns: comma-separated `path.Match` globs; `""` means none.
-    pub goprivate: String,
-    /// `GONOPROXY` patterns; `""` means none (Go then falls back to `GOPRIVATE`).
-    pub gonoproxy: String,
-    /// `GONOSUMDB` patterns; `""` means none (Go then falls back to `GOPRIVATE`). Athens'
-    /// `NoSumPatterns` land here too.
-    pub gonosumdb: String,
-    /// `GOINSECURE` patterns; `""` means none.
-    pub goinsecure: String,
-    /// What to do for `list` and `@latest` when upstream fails (Athens `NetworkMode`).
-    pub network_mode: NetworkMode,
-    /// Timeout for one outbound operation, such as listing versions (Athens `Timeout`).
-    /// Never zero.
-    pub timeout: Duration,
-    /// Timeout for one complete fetch-and-store of a module version (Athens
-    /// `StashTimeout`). Never zero.
-    pub stash_timeout: Duration,
-    /// A netrc file whose credentials `direct` uses for discovery pages (https only) and
-    /// for git (Athens `NETRCPath`). Read by the binary at startup; agora never installs
-    /// it in a home directory. `None` when unset or empty.
-    pub netrc_path: Option<PathBuf>,
-    /// A GitHub token, used as `x-access-token:<token>` basic auth for
-    /// `https://github.com/` (Athens `GithubToken`). `None` when unset or empty. Loading
-    /// fails when both this and `netrc_path` are set, as in Athens.
-    pub github_token: Option<Secret>,
-    /// The go command that fetches modules from hg, svn, bzr and fossil repositories
-    /// (Athens `GoBinary`, env `GO_BINARY_PATH`): a path, or a name looked up on `PATH`.
-    /// Used only when `go_fetcher_vcs` is not empty. Default `go`.
-    pub go_binary: PathBuf,
-    /// The version control systems whose repositories `direct` hands to the go command
-    /// (`go mod download -json` in a fresh temporary GOPATH), each one of `hg`, `svn`,
-    /// `bzr` and `fossil`, in that order, without duplicates. git is never among them. Empty
-    /// (the default): such repositories are refused, and no Go toolchain is needed.
-    pub go_fetcher_vcs: Vec<String>,
-    /// How many go commands may run at once (Athens `GoGetWorkers`). Default 10, never 0.
-    pub go_fetcher_workers: usize,
-}
-
-/// Athens' `NetworkMode`: how `list` and `@latest` combine upstream and storage.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum NetworkMode {
-    /// Upstream failures are errors.
-    Strict,
-    /// Never ask upstream for lists; answer from storage only.
-    Offline,
-    /// Ask upstream, and answer from storage when upstream fails.
-    Fallback,
-}
-
-impl NetworkMode {
-    /// The canonical lowercase name, as written in both config formats.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Strict => "strict",
-            Self::Offline => "offline",
-            Self::Fallback => "fallback",
-        }
+settings_group! {
+    /// How modules missing from storage are fetched (`[upstream]`).
+    #[derive(Debug, Clone, PartialEq, Eq)]
+    pub struct UpstreamSettings {
+        /// The upstream list in `GOPROXY` syntax, for example
+        /// `https://proxy.golang.org,direct`, parsed: every entry is `off`, `direct` or an
+        /// `http`/`https` URL (bare hosts get `https://` as in Go); `file://` entries are
+        /// rejected. Athens sets it with `GOPROXY=` in `GoBinaryEnvVars` (`athens.rs`).
+        pub goproxy: ProxyList as GoProxy = {
+            key: "upstream.goproxy",
+            env: "AGORA_GOPROXY",
+            default: "https://proxy.golang.org,direct",
+        },
+        /// `GOPRIVATE` patterns: comma-separated `path.Match` globs; `""` means none.
+        pub goprivate: String as Patterns = {
+            key: "upstream.goprivate",
+            env: "AGORA_GOPRIVATE",
+        },
+        /// `GONOPROXY` patterns; `""` means none (Go then falls back to `GOPRIVATE`).
+        pub gonoproxy: String as Patterns = {
+            key: "upstream.gonoproxy",
+            env: "AGORA_GONOPROXY",
+        },
+        /// `GONOSUMDB` patterns; `""` means none (Go then falls back to `GOPRIVATE`).
+        /// Athens' `NoSumPatterns` land here too.
+        pub gonosumdb: String as Patterns = {
+            key: "upstream.gonosumdb",
+            env: "AGORA_GONOSUMDB",
+        },
+        /// `GOINSECURE` patterns; `""` means none.
+        pub goinsecure: String as Patterns = {
+            key: "upstream.goinsecure",
+            env: "AGORA_GOINSECURE",
+        },
+        /// What to do for `list` and `@latest` when upstream fails.
+        pub network_mode: NetworkMode as Mode = {
+            key: "upstream.network_mode",
+            env: "AGORA_NETWORK_MODE",
+            athens: "NetworkMode",
+            athens_env: &["ATHENS_NETWORK_MODE"],
+            default: "strict",
+            athens_default: Some("strict"),
+        },
+        /// Timeout for one outbound operation, such as listing versions. Never zero.
+        pub timeout: Duration as PositiveSeconds = {
+            key: "upstream.timeout",
+            env: "AGORA_TIMEOUT",
+            athens: "Timeout",
+            athens_env: &["ATHENS_TIMEOUT"],
+            default: "300",
+            athens_default: Some("300"),
+        },
+        /// Timeout for one complete fetch-and-store of a module version. Never zero.
+        pub stash_timeout: Duration as PositiveSeconds = {
+            key: "upstream.stash_timeout",
+            env: "AGORA_STASH_TIMEOUT",
+            athens: "StashTimeout",
+            athens_env: &["ATHENS_STASH_TIMEOUT"],
+            default: "600",
+            athens_default: Some("600"),
+        },
+        /// A netrc file whose credentials `direct` uses for discovery pages (https only) and
+        /// for git. Read by the binary at startup; agora never installs it in a home
+        /// directory. `None` when unset or empty.
+        pub netrc_path: Option<PathBuf> as OptPath = {
+            key: "upstream.netrc_path",
+            env: "AGORA_NETRC_PATH",
+            athens: "NETRCPath",
+            athens_env: &["ATHENS_NETRC_PATH"],
+        },
+        /// A GitHub token, used as `x-access-token:<token>` basic auth for
+        /// `https://github.com/`. `None` when unset or empty. Loading fails when both this
+        /// and `netrc_path` are set, as in Athens.
+        pub github_token: Option<Secret> as OptSecret = {
+            key: "upstream.github_token",
+            env: "AGORA_GITHUB_TOKEN",
+            athens: "GithubToken",
+            athens_env: &["ATHENS_GITHUB_TOKEN"],
+        },
+        /// The go command that fetches modules from hg, svn, bzr and fossil repositories: a
+        /// path, or a name looked up on `PATH`. Used only when `go_fetcher_vcs` is not empty.
+        pub go_binary: PathBuf as Path = {
+            key: "upstream.go_binary",
+            env: "AGORA_GO_BINARY",
+            athens: "GoBinary",
+            athens_env: &["GO_BINARY_PATH"],
+            default: "go",
+        },
+        /// The version control systems whose repositories `direct` hands to the go command
+        /// (`go mod download -json` in a fresh temporary GOPATH), each one of `hg`, `svn`,
+        /// `bzr` and `fossil`, in that order, without duplicates. git is never among them.
+        /// Empty (the default): such repositories are refused, and no Go toolchain is needed.
+        pub go_fetcher_vcs: Vec<String> as VcsList = {
+            key: "upstream.go_fetcher_vcs",
+            env: "AGORA_GO_FETCHER_VCS",
+        },
+        /// How many go commands may run at once. Never 0.
+        pub go_fetcher_workers: usize as Count = {
+            key: "upstream.go_fetcher_workers",
+            env: "AGORA_GO_FETCHER_WORKERS",
+            athens: "GoGetWorkers",
+            athens_env: &["ATHENS_GOGET_WORKERS"],
+            default: "10",
+        },
+        /// At most this many fetches from upstream proxies and VCS at once; the rest wait,
+        /// bounded by the stash timeout.
+        pub max_fetches: usize as Count = {
+            key: "upstream.max_fetches",
+            env: "AGORA_MAX_FETCHES",
+            default: "32",
+        },
     }
 }
 
-impl fmt::Display for NetworkMode {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
+/// Every declared setting, grouped as `config show` lists them.
+static GROUPS: &[&[Spec]] = &[
+    &Paths::SPECS,
+    &ServerSettings::SPECS,
+    &LogSettings::SPECS,
+    &StorageTable::SPECS,
+    &DiskTable::SPECS,
+    &S3Settings::SPECS,
+    &MinioSettings::SPECS,
+    &AzureSettings::SPECS,
+    &GcpSettings::SPECS,
+    &ExternalSettings::SPECS,
+    &MongoSettings::SPECS,
+    &UpstreamSettings::SPECS,
+];
+
+/// Every declared setting, in `config show` order.
+pub(crate) fn all_specs() -> impl Iterator<Item = &'static Spec> {
+    GROUPS.iter().flat_map(|g| g.iter())
+}
+
+/// The declaration of agora key `key`.
+pub(crate) fn spec(key: &str) -> Option<&'static Spec> {
+    all_specs().find(|s| s.key == key)
+}
+
+/// The position of agora key `key` in [`all_specs`].
+pub(crate) fn spec_index(key: &str) -> Option<usize> {
+    all_specs().position(|s| s.key == key)
 }
 
 /// A configuration value that must never be printed: passwords, keys, tokens.

@@ -5,7 +5,10 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::error::Source;
-use crate::settings::{LogFormat, LogLevel, NetworkMode, Secret};
+use agora_core::NetworkMode;
+use agora_core::goproxy::ProxyList;
+
+use crate::settings::{LogFormat, LogLevel, Secret};
 use crate::value::StorageKind;
 
 /// Renders a value as a TOML literal in agora's format. Secrets render as `"<redacted>"`,
@@ -75,6 +78,12 @@ impl Render for LogLevel {
 impl Render for LogFormat {
     fn render(&self) -> String {
         toml_string(self.as_str())
+    }
+}
+
+impl Render for ProxyList {
+    fn render(&self) -> String {
+        shown_string(self.as_str())
     }
 }
 

@@ -39,6 +39,13 @@ fn err(file: Option<&Path>, env: &[(&str, &str)]) -> String {
     load(file, &env_of(env)).unwrap_err().to_string()
 }
 
+/// Every `AGORA_*` variable and the setting it sets.
+fn agora_env() -> Vec<(&'static str, &'static str)> {
+    crate::settings::all_specs()
+        .map(|s| (s.env, s.key))
+        .collect()
+}
+
 fn defaults() -> Settings {
     let data = PathBuf::from(HOME).join(".local/share/agora");
     Settings {
@@ -46,6 +53,7 @@ fn defaults() -> Settings {
             listen: "127.0.0.1:3000".into(),
             path_prefix: String::new(),
             shutdown_timeout: Duration::from_secs(60),
+            header_timeout: Duration::from_secs(30),
             unix_socket: None,
         },
         log: crate::LogSettings {
@@ -56,7 +64,7 @@ fn defaults() -> Settings {
             root: data.join("storage"),
         },
         upstream: crate::UpstreamSettings {
-            goproxy: "https://proxy.golang.org,direct".into(),
+            goproxy: crate::ProxyList::parse("https://proxy.golang.org,direct").unwrap(),
             goprivate: String::new(),
             gonoproxy: String::new(),
             gonosumdb: String::new(),
@@ -69,18 +77,20 @@ fn defaults() -> Settings {
             go_binary: "go".into(),
             go_fetcher_vcs: Vec::new(),
             go_fetcher_workers: 10,
+            max_fetches: 32,
         },
         tmp_dir: data.join("tmp"),
         data_dir: data,
     }
 }
 
-const AGORA_KEYS: [&str; 23] = [
+const AGORA_KEYS: [&str; 24] = [
     "data_dir",
     "tmp_dir",
     "server.listen",
     "server.path_prefix",
     "server.shutdown_timeout",
+    "server.header_timeout",
     "server.unix_socket",
     "log.level",
     "log.format",
@@ -175,7 +185,7 @@ fn agora_example_documents_every_key_and_env_name() {
             "{key} missing from the example"
         );
     }
-    for (name, _) in crate::env::AGORA_ENV {
+    for (name, _) in &agora_env() {
         assert!(text.contains(name), "{name} missing from the example");
     }
 }
@@ -330,7 +340,7 @@ fn every_agora_env_name_is_wired() {
         ("AGORA_STORAGE_TYPE", "mongo"),
         ("ATHENS_MONGO_STORAGE_URL", "mongodb://h"),
     ];
-    for (name, key) in crate::env::AGORA_ENV {
+    for (name, key) in &agora_env() {
         let base: &[(&str, &str)] = if key.starts_with("storage.s3.") {
             s3_base
         } else if key.starts_with("storage.minio.") {
@@ -378,7 +388,12 @@ fn every_agora_env_name_is_wired() {
             "upstream.go_fetcher_vcs" => "hg",
             "upstream.go_fetcher_workers" => "3",
             k if k.ends_with("timeout") => "7",
-            _ => "example.com/*",
+            // Any other setting: a pattern if it takes one, else its default, which is
+            // valid too.
+            k => match crate::settings::spec(k) {
+                Some(spec) if (spec.parse)("example.com/*").is_err() => spec.default,
+                _ => "example.com/*",
+            },
         };
         let mut pairs = base.to_vec();
         pairs.push((name, value));
@@ -1150,20 +1165,70 @@ fn docs_cover_every_key_and_env_name() {
             "{key} missing from the docs"
         );
     }
-    for (name, _) in crate::env::AGORA_ENV {
+    for (name, _) in &agora_env() {
         assert!(docs.contains(name), "{name} missing from the docs");
     }
-    for key in crate::athens::ATHENS_KEYS {
-        if !matches!(key.kind, crate::athens::Kind::Backend) {
-            assert!(
-                docs.contains(&format!("`{}`", key.path)),
-                "{} missing",
-                key.path
-            );
-            for name in key.env {
-                assert!(docs.contains(name), "{name} missing from the docs");
-            }
+    for (path, env) in crate::athens::documented_keys() {
+        assert!(docs.contains(&format!("`{path}`")), "{path} missing");
+        for name in env {
+            assert!(docs.contains(name), "{name} missing from the docs");
         }
+    }
+}
+
+/// The settings table of docs/configuration.md has one row per declared setting, and the
+/// row says what the declaration says: the Athens key, every environment name, and the
+/// default (or that the setting is required).
+#[test]
+fn docs_rows_match_the_declarations() {
+    let docs = std::fs::read_to_string(repo_file("docs/configuration.md")).unwrap();
+    for spec in crate::settings::all_specs() {
+        assert!(
+            !spec.doc.trim().is_empty(),
+            "{} is declared without a doc comment",
+            spec.key
+        );
+        let start = format!("| `{}` | ", spec.key);
+        let row = docs
+            .lines()
+            .find(|l| l.starts_with(&start))
+            .unwrap_or_else(|| panic!("docs/configuration.md has no row for {}", spec.key));
+        let cells: Vec<&str> = row.split(" | ").collect();
+        assert!(cells.len() >= 5, "{row}");
+        let (athens, env, default) = (cells[1], cells[2], cells[3]);
+        if !spec.athens.is_empty() {
+            assert!(
+                athens.contains(&format!("`{}`", spec.athens)),
+                "{}: the Athens key {} is not in {row}",
+                spec.key,
+                spec.athens
+            );
+        }
+        for name in std::iter::once(&spec.env).chain(spec.athens_env) {
+            assert!(
+                env.contains(&format!("`{name}`")),
+                "{}: {name} is not in {row}",
+                spec.key
+            );
+        }
+        if spec.default_from.is_some() {
+            continue;
+        }
+        // As written in the environment, or as `config show` prints it (`[]`, `""`).
+        let rendered = (spec.parse)(spec.default).unwrap().render();
+        let documented = default.contains(&format!("`{rendered}`"))
+            || if spec.default.is_empty() {
+                // Optional settings may still be required in some combination
+                // (`storage.azure.account_name` without a connection string).
+                default.contains("required") || (!spec.required && default.contains("none"))
+            } else {
+                default.contains(&format!("`{}`", spec.default))
+            };
+        assert!(
+            documented,
+            "{}: the default {:?} is not in {row}",
+            spec.key, spec.default
+        );
     }
 }
 

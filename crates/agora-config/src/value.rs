@@ -1,16 +1,18 @@
-//! Parsers for single values. Each turns a string (from the environment or a TOML string)
-//! into a typed value, or returns the reason it is invalid; the caller adds the key and
-//! source. Both config formats and both environment dialects share these parsers, so a
-//! value means the same thing wherever it is written.
+//! Parsers for single values, and the [`Kind`]s settings are declared with. Each turns a
+//! string (from the environment or a TOML string) or a TOML value into a typed value, or
+//! returns the reason it is invalid; the caller adds the key and source. Both config
+//! formats and both environment dialects share these parsers, so a value means the same
+//! thing wherever it is written.
 
 use std::net::{Ipv4Addr, Ipv6Addr};
 use std::path::PathBuf;
 use std::time::Duration;
 
-use crate::settings::{LogFormat, LogLevel, NetworkMode, Secret};
+use agora_core::NetworkMode;
+use agora_core::goproxy::ProxyList;
 
-/// A string parser: the typed value, or why the string is invalid.
-pub(crate) type Parser<T> = fn(&str) -> Result<T, String>;
+use crate::settings::{LogFormat, LogLevel, Secret};
+use crate::spec::Kind;
 
 /// The storage type as written, before checking that agora supports it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -272,12 +274,6 @@ pub(crate) fn toml_workers(v: &toml::Value) -> Result<usize, String> {
     }
 }
 
-/// Athens `UnixSocket`: empty means none (listen on TCP).
-pub(crate) fn unix_socket(s: &str) -> Result<Option<PathBuf>, String> {
-    let t = s.trim();
-    Ok((!t.is_empty()).then(|| PathBuf::from(t)))
-}
-
 /// An optional file path: empty means none.
 pub(crate) fn optional_path(s: &str) -> Result<Option<PathBuf>, String> {
     let t = s.trim();
@@ -370,6 +366,155 @@ pub(crate) fn quote_toml(v: &toml::Value) -> String {
     match v {
         toml::Value::String(s) => quote(s),
         other => other.to_string(),
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Kinds: the value types settings are declared with.
+
+macro_rules! kind {
+    ($(#[$m:meta])* $name:ident => $value:ty, $parse:expr) => {
+        $(#[$m])*
+        pub(crate) struct $name;
+        impl Kind for $name {
+            type Value = $value;
+            fn parse(s: &str) -> Result<$value, String> {
+                $parse(s)
+            }
+        }
+    };
+}
+
+kind!(
+    /// A path that must not be empty.
+    Path => PathBuf, path
+);
+kind!(
+    /// An optional path: empty means none.
+    OptPath => Option<PathBuf>, optional_path
+);
+kind!(
+    /// A listen address, normalised to `host:port`.
+    Listen => String, listen
+);
+kind!(
+    /// A path prefix: empty, or starting with `/`.
+    PathPrefix => String, path_prefix
+);
+kind!(
+    /// `GOPRIVATE`-style patterns.
+    Patterns => String, crate::patterns::check_patterns
+);
+kind!(
+    /// A log level.
+    Level => LogLevel, log_level
+);
+kind!(
+    /// A log format.
+    Format => LogFormat, log_format
+);
+kind!(
+    /// Athens' network mode.
+    Mode => NetworkMode, network_mode
+);
+kind!(
+    /// The storage type, before checking that agora supports it.
+    StorageType => StorageKind, storage_kind
+);
+kind!(
+    /// A string where empty means none.
+    Opt => Option<String>, optional
+);
+kind!(
+    /// An `http://` or `https://` URL; empty means none.
+    Url => Option<String>, endpoint_url
+);
+kind!(
+    /// A MinIO `host:port`; empty means none.
+    MinioEndpoint => Option<String>, minio_endpoint
+);
+
+/// A `GOPROXY` list, parsed once here for the upstream client.
+pub(crate) struct GoProxy;
+impl Kind for GoProxy {
+    type Value = ProxyList;
+    fn parse(s: &str) -> Result<ProxyList, String> {
+        ProxyList::parse(s).map_err(|e| e.reason().to_owned())
+    }
+}
+
+/// Whole seconds, zero allowed (shutdown timeout).
+pub(crate) struct Seconds;
+impl Kind for Seconds {
+    type Value = Duration;
+    fn parse(s: &str) -> Result<Duration, String> {
+        seconds(s)
+    }
+    fn parse_toml(v: &toml::Value) -> Result<Duration, String> {
+        toml_seconds(v, false)
+    }
+}
+
+/// Whole seconds, zero rejected (operation timeouts: zero would fail every request).
+pub(crate) struct PositiveSeconds;
+impl Kind for PositiveSeconds {
+    type Value = Duration;
+    fn parse(s: &str) -> Result<Duration, String> {
+        positive_seconds(s)
+    }
+    fn parse_toml(v: &toml::Value) -> Result<Duration, String> {
+        toml_seconds(v, true)
+    }
+}
+
+/// A count greater than 0 (workers, concurrent fetches).
+pub(crate) struct Count;
+impl Kind for Count {
+    type Value = usize;
+    fn parse(s: &str) -> Result<usize, String> {
+        workers(s)
+    }
+    fn parse_toml(v: &toml::Value) -> Result<usize, String> {
+        toml_workers(v)
+    }
+}
+
+/// A boolean: Go's `strconv.ParseBool` spellings in the environment, a TOML boolean in a
+/// file.
+pub(crate) struct Bool;
+impl Kind for Bool {
+    type Value = bool;
+    fn parse(s: &str) -> Result<bool, String> {
+        go_bool(s)
+    }
+    fn parse_toml(v: &toml::Value) -> Result<bool, String> {
+        match v {
+            toml::Value::Boolean(b) => Ok(*b),
+            _ => Err("expected true or false".to_owned()),
+        }
+    }
+}
+
+/// A secret such as a token or password: empty means none; never printed.
+pub(crate) struct OptSecret;
+impl Kind for OptSecret {
+    type Value = Option<Secret>;
+    const SECRET: bool = true;
+    fn parse(s: &str) -> Result<Option<Secret>, String> {
+        optional_secret(s)
+    }
+}
+
+/// The version control systems handed to the go command: comma-separated in the
+/// environment, a list in a file.
+pub(crate) struct VcsList;
+impl Kind for VcsList {
+    type Value = Vec<String>;
+    fn parse(s: &str) -> Result<Vec<String>, String> {
+        go_fetcher_vcs(s)
+    }
+    fn parse_toml(v: &toml::Value) -> Result<Vec<String>, String> {
+        toml_go_fetcher_vcs(v)
     }
 }
 

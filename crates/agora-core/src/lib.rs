@@ -7,7 +7,8 @@
 //! the `h1:` directory hash ([`dirhash`]), Unicode simple case folding
 //! ([`fold`]) and the module zip rules ([`zipcheck`]). It also owns the
 //! validated value types the rest of agora passes around ([`types`]), and the
-//! redaction of credentials in URLs as the go command shows them ([`redact`]).
+//! redaction of credentials in URLs as the go command shows them ([`redact`]), and the
+//! `GOPROXY` list as config and upstream share it ([`goproxy`]).
 //!
 //! Everything here follows `golang.org/x/mod` and `cmd/go/internal/modfetch`
 //! as the go command ships them; the tests derive their tables from those rules.
@@ -15,6 +16,7 @@
 pub mod dirhash;
 pub mod escape;
 pub mod fold;
+pub mod goproxy;
 pub mod path;
 pub mod pattern;
 pub mod pseudo;
@@ -23,4 +25,4 @@ pub mod semver;
 pub mod types;
 pub mod zipcheck;
 
-pub use types::{Artifact, ModulePath, RevInfo, Version};
+pub use types::{Artifact, ModulePath, NetworkMode, RevInfo, Version};

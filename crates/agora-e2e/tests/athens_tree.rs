@@ -1,13 +1,11 @@
 //! An existing Athens disk tree (`<root>/<module>/<version>/{go.mod,source.zip,<version>.info}`,
 //! decoded paths) is served as it is, with no upstream.
 
-mod support;
-
 use std::collections::BTreeMap;
 use std::fs;
 use std::path::Path;
 
-use support::*;
+use agora_testkit::*;
 
 const SPECS: &[&str] = &[
     "rsc.io/quote@v1.5.2",

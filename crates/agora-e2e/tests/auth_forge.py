@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""forge.py (crates/agora-vcs/tests) for a private repository: git smart HTTP
+"""forge.py (crates/agora-testkit/scripts) for a private repository: git smart HTTP
 requires basic auth.
 
 Same arguments as forge.py, plus:
@@ -42,7 +42,7 @@ def main():
     expected = "Basic " + base64.b64encode(auth.encode()).decode()
 
     here = os.path.dirname(os.path.abspath(__file__))
-    path = os.path.join(here, "..", "..", "agora-vcs", "tests", "forge.py")
+    path = os.path.join(here, "..", "..", "agora-testkit", "scripts", "forge.py")
     spec = importlib.util.spec_from_file_location("forge", path)
     forge = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(forge)

@@ -2,9 +2,7 @@
 //! each gets a 4xx with a one-line text/plain body, nothing is written outside the storage
 //! root (nor inside it), nothing invalid is forwarded upstream, and agora stays healthy.
 
-mod support;
-
-use support::*;
+use agora_testkit::*;
 
 struct Case {
     what: &'static str,

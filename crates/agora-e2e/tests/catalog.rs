@@ -7,13 +7,11 @@
 //! Run on the disk backend and on a moto S3 bucket (Athens' `s3` layout). Ground truth is
 //! the go command's own `go mod download -json` output against the reference proxy.
 
-mod support;
-
 use std::collections::BTreeSet;
 use std::fs;
 
+use agora_testkit::*;
 use serde_json::Value;
-use support::*;
 
 /// Prefix siblings (`rsc.io/quote`, `/v2`, `/v3`), case, +incompatible, a pseudo-version,
 /// and the same version string in several modules.

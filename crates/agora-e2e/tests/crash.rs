@@ -2,13 +2,11 @@
 //! half-written version afterwards, and a partial Athens-layout version on disk counts as
 //! absent.
 
-mod support;
-
 use std::collections::BTreeMap;
 use std::fs;
 use std::time::Duration;
 
-use support::*;
+use agora_testkit::*;
 
 const MODULE: &str = "rsc.io/quote";
 const VERSION: &str = "v1.5.2";

@@ -5,15 +5,13 @@
 //! agora runs with `PATH=/usr/local/bin:/usr/bin:/bin`, checked to hold no go command: the
 //! direct path needs no Go toolchain at runtime.
 
-mod support;
-
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::sync::Barrier;
 
+use agora_testkit::*;
 use serde_json::Value;
-use support::*;
 
 /// The corpus: the module paths to list and query, and the download specs (tags, branch
 /// names, commit-hash prefixes).

@@ -1,14 +1,12 @@
 //! The real go command downloads modules through agora (upstream: the go command's own
 //! reference proxy) and gets exactly what it gets from the reference proxy directly.
 
-mod support;
-
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::process::Command;
 
+use agora_testkit::*;
 use serde_json::Value;
-use support::*;
 
 /// Not a test of agora: checks that the harness itself is sound (the reference proxy, the
 /// ground-truth partition of the fixtures into good and broken, the forwarder), so that a
@@ -30,14 +28,14 @@ fn harness_self_check() {
         assert!(
             results[spec].ok(),
             "{spec} fails against the reference proxy directly ({}); if the fixture is \
-             deliberately broken, add it to support::BROKEN",
+             deliberately broken, add it to agora_testkit::BROKEN",
             results[spec].error_line()
         );
     }
     for (spec, why, _) in BROKEN {
         assert!(
             results[*spec].error.is_some(),
-            "{spec} ({why}) is listed in support::BROKEN but downloads fine directly"
+            "{spec} ({why}) is listed in agora_testkit::BROKEN but downloads fine directly"
         );
     }
 
@@ -218,7 +216,7 @@ fn assert_same_lists(context: &str, truth: &[Value], got: &[Value]) {
 }
 
 /// Every fixture module plus one that does not exist, except modules with a version that
-/// agora must refuse to store (see `support::BROKEN`): agora may refuse every artifact of
+/// agora must refuse to store (see `agora_testkit::BROKEN`): agora may refuse every artifact of
 /// such a version, so `go list` cannot be expected to agree on them (only to fail, which
 /// `broken_fixtures_fail_and_store_nothing` checks).
 fn all_module_paths() -> Vec<String> {

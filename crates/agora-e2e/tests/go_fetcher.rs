@@ -13,8 +13,6 @@
 //! holding `hg`, `svn` and `fossil`): the go command it runs is only the one named by
 //! `AGORA_GO_BINARY`.
 
-mod support;
-
 use std::collections::BTreeMap;
 use std::fs;
 use std::io::{BufRead, BufReader, Write as _};
@@ -22,8 +20,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use agora_testkit::*;
 use serde_json::Value;
-use support::*;
 
 /// The forge's host name (a line in /etc/hosts) and loopback address; no other suite uses
 /// either.

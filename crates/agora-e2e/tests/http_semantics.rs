@@ -5,13 +5,11 @@
 //! The upstream is the go command's reference proxy; every expected body comes from it in
 //! the same run.
 
-mod support;
-
 use std::collections::BTreeSet;
 use std::fs;
 
+use agora_testkit::*;
 use serde_json::Value;
-use support::*;
 
 const TEXT: &str = "text/plain; charset=utf-8";
 const JSON: &str = "application/json";

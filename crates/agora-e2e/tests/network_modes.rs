@@ -6,13 +6,11 @@
 //! `http://REF/mod/500` is an upstream that always fails and `http://REF/mod/404` one that
 //! has nothing.
 
-mod support;
-
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
+use agora_testkit::*;
 use serde_json::Value;
-use support::*;
 
 /// Stored by [`seed`]: canonical tagged versions of rsc.io/quote (one a pre-release), a
 /// pseudo-version of it, and a module stored only at a pseudo-version.

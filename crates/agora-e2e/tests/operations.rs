@@ -3,15 +3,13 @@
 //! hangs up, refusing bad configuration at startup, and serving from an Athens
 //! `config.toml` (with `agora config show` naming where each value came from).
 
-mod support;
-
 use std::fs;
 use std::io::Write;
 use std::net::{Shutdown, SocketAddr, TcpStream};
 use std::time::{Duration, Instant};
 
+use agora_testkit::*;
 use serde_json::Value;
-use support::*;
 
 fn assert_one_line(what: &str, resp: &HttpResponse) {
     let text = resp.text();

@@ -12,8 +12,6 @@
 //! credentials on the page, the netrc's credentials for git, which gets them in its
 //! environment and nowhere else.
 
-mod support;
-
 use std::fs;
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
@@ -23,7 +21,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use support::*;
+use agora_testkit::*;
 
 const PRIVATE_HOST: &str = "private.e2e.test";
 const PRIVATE_BIND: &str = "127.0.0.13";

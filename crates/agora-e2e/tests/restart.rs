@@ -1,12 +1,10 @@
 //! Stored modules outlive the upstream and the agora process: after the upstream stops and
 //! agora restarts on the same storage root, fresh go clients get the same bytes.
 
-mod support;
-
 use std::net::TcpStream;
 use std::time::Duration;
 
-use support::*;
+use agora_testkit::*;
 
 /// A spread of cases: escaped path and version, majors, +incompatible, pseudo-versions,
 /// pre-releases, a retracted version, gopkg.in, a .git path.

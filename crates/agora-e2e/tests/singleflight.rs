@@ -1,11 +1,9 @@
 //! Concurrent requests for one missing version make exactly one upstream fetch.
 
-mod support;
-
 use std::sync::Barrier;
 use std::time::Duration;
 
-use support::*;
+use agora_testkit::*;
 
 #[test]
 fn fifty_concurrent_zip_requests_fetch_upstream_once() {

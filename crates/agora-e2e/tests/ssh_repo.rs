@@ -12,8 +12,6 @@
 //! agora answers at once with a one-line reason and stores nothing, also when it runs on a
 //! terminal, where ssh would otherwise stop to ask about an unknown host key or a passphrase.
 
-mod support;
-
 use std::collections::BTreeMap;
 use std::fs;
 use std::net::TcpStream;
@@ -21,8 +19,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use agora_testkit::*;
 use serde_json::Value;
-use support::*;
 
 const SSHD: &str = "/usr/sbin/sshd";
 const SSHD_HINT: &str = "install openssh-server and openssh-client (scripts/test.sh does)";

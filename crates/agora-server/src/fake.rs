@@ -123,7 +123,9 @@ fn rev(version: &str) -> (RevInfo, Bytes) {
     (
         RevInfo {
             version: version.to_owned(),
-            time: Some("2024-01-02T03:04:05Z".to_owned()),
+            time: "2024-01-02T03:04:05Z".to_owned(),
+            origin: None,
+            hash: String::new(),
         },
         Bytes::from(body),
     )
@@ -183,6 +185,14 @@ impl Upstream for FakeUpstream {
             zip: zip.into_temp_path(),
             h1: "h1:fake".to_owned(),
         })
+    }
+
+    async fn go_mod(&self, module: &ModulePath, version: &Version) -> Result<Bytes, UpstreamError> {
+        let versions = self.enter(format!("go_mod {module}@{version}"), module)?;
+        versions
+            .get(version.as_str())
+            .map(|g| Bytes::from(g.clone()))
+            .ok_or_else(|| not_found(format!("{module}@{version}: unknown revision")))
     }
 }
 

@@ -36,6 +36,8 @@ use bytes::Bytes;
 use futures_util::TryStreamExt;
 
 struct Fixture {
+    /// The backend's name (the test module's), for messages; set by the test wrapper.
+    backend: &'static str,
     storage: Arc<dyn Storage>,
     dir: tempfile::TempDir,
     /// The backend's own store, for writing behind its back what crashes and other
@@ -244,6 +246,7 @@ fn disk() -> Fixture {
     let root = dir.path().join("root");
     let storage = DiskStorage::open(&root).unwrap();
     Fixture {
+        backend: "",
         storage: Arc::new(storage),
         dir,
         raw: Raw::Disk(root),
@@ -253,6 +256,7 @@ fn disk() -> Fixture {
 
 fn memory() -> Fixture {
     Fixture {
+        backend: "",
         storage: Arc::new(MemoryStorage::new()),
         dir: tempfile::tempdir().unwrap(),
         raw: Raw::Memory,
@@ -627,190 +631,312 @@ impl Gate for Option<Fixture> {
     }
 }
 
+/// One `#[tokio::test]` named `$test` that calls the plain function `$test` of the
+/// enclosing module with a fresh fixture of `$backend` (`multi_thread`: on a runtime of
+/// two workers), or returns at once when the backend's service is not configured here.
+macro_rules! wrap {
+    ($backend:ident, $test:ident) => {
+        #[tokio::test]
+        async fn $test() {
+            if let Some(mut f) = super::Gate::open(super::$backend()) {
+                f.backend = stringify!($backend);
+                super::$test(f).await;
+            }
+        }
+    };
+    ($backend:ident, $test:ident, multi_thread) => {
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn $test() {
+            if let Some(mut f) = super::Gate::open(super::$backend()) {
+                f.backend = stringify!($backend);
+                super::$test(f).await;
+            }
+        }
+    };
+}
+
+// The suite: every backend passes each of these.
+
+async fn absent_module_and_version(f: Fixture) {
+    let (md, ver) = (m("example.com/absent"), v("v1.0.0"));
+    assert!(f.storage.list(&md).await.unwrap().is_empty());
+    assert!(!f.storage.exists(&md, &ver).await.unwrap());
+    assert_eq!(
+        f.storage.info(&md, &ver).await.unwrap_err().kind(),
+        ErrorKind::NotFound
+    );
+    assert_eq!(
+        f.storage.go_mod(&md, &ver).await.unwrap_err().kind(),
+        ErrorKind::NotFound
+    );
+    assert_eq!(
+        f.storage.zip(&md, &ver).await.unwrap_err().kind(),
+        ErrorKind::NotFound
+    );
+    assert_eq!(
+        f.storage.delete(&md, &ver).await.unwrap_err().kind(),
+        ErrorKind::NotFound
+    );
+}
+
+async fn put_then_read_back(f: Fixture) {
+    let (md, ver) = (m("example.com/a"), v("v1.2.3"));
+    let zip: Vec<u8> = (0..700_000u32).map(|i| (i % 251) as u8).collect();
+    let nv = new_version(
+        f.dir.path(),
+        "example.com/a".replace('/', "_").as_str(),
+        &zip,
+        "v1.2.3",
+    );
+    let info = nv.info.clone();
+    let go_mod = nv.go_mod.clone();
+    f.storage.put(&md, &ver, nv).await.unwrap();
+    assert!(f.storage.exists(&md, &ver).await.unwrap());
+    assert_eq!(f.storage.info(&md, &ver).await.unwrap(), info);
+    assert_eq!(f.storage.go_mod(&md, &ver).await.unwrap(), go_mod);
+    assert_eq!(read_zip(&*f.storage, &md, &ver, None).await, zip);
+    assert_eq!(
+        read_zip(&*f.storage, &md, &ver, Some(100..300_000)).await,
+        zip[100..300_000]
+    );
+    assert_eq!(
+        read_zip(&*f.storage, &md, &ver, Some(699_999..700_000)).await,
+        zip[699_999..]
+    );
+    assert_eq!(
+        f.storage.list(&md).await.unwrap(),
+        vec!["v1.2.3".to_string()]
+    );
+}
+
+async fn put_is_create_only(f: Fixture) {
+    let (md, ver) = (m("example.com/once"), v("v1.0.0"));
+    f.storage
+        .put(
+            &md,
+            &ver,
+            new_version(f.dir.path(), "first", b"first zip", "v1.0.0"),
+        )
+        .await
+        .unwrap();
+    let err = f
+        .storage
+        .put(
+            &md,
+            &ver,
+            new_version(f.dir.path(), "second", b"second zip, longer", "v1.0.0"),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::AlreadyExists);
+    assert_eq!(read_zip(&*f.storage, &md, &ver, None).await, b"first zip");
+    assert_eq!(f.storage.go_mod(&md, &ver).await.unwrap(), "module first\n");
+}
+
+async fn listing_is_isolated_by_module_path(f: Fixture) {
+    for (p, ver) in [
+        ("a.test/b", "v1.0.0"),
+        ("a.test/b-c", "v1.1.0"),
+        ("a.test/b/v2", "v2.0.0"),
+        ("a.test/b/sub", "v0.1.0"),
+    ] {
+        f.storage
+            .put(
+                &m(p),
+                &v(ver),
+                new_version(f.dir.path(), &p.replace('/', "_"), b"z", ver),
+            )
+            .await
+            .unwrap();
+    }
+    assert_eq!(
+        f.storage.list(&m("a.test/b")).await.unwrap(),
+        vec!["v1.0.0".to_string()]
+    );
+    assert_eq!(
+        f.storage.list(&m("a.test/b-c")).await.unwrap(),
+        vec!["v1.1.0".to_string()]
+    );
+    assert_eq!(
+        f.storage.list(&m("a.test/b/v2")).await.unwrap(),
+        vec!["v2.0.0".to_string()]
+    );
+    assert!(f.storage.list(&m("a.test")).await.unwrap().is_empty());
+}
+
+async fn case_and_incompatible_versions_are_kept_distinct(f: Fixture) {
+    let upper = m("example.com/Azure/SDK");
+    let lower = m("example.com/azure/sdk");
+    f.storage
+        .put(
+            &upper,
+            &v("v2.0.0+incompatible"),
+            new_version(f.dir.path(), "u", b"upper", "v2.0.0+incompatible"),
+        )
+        .await
+        .unwrap();
+    f.storage
+        .put(
+            &lower,
+            &v("v1.0.0-RC1"),
+            new_version(f.dir.path(), "l", b"lower", "v1.0.0-RC1"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        f.storage.list(&upper).await.unwrap(),
+        vec!["v2.0.0+incompatible".to_string()]
+    );
+    assert_eq!(
+        f.storage.list(&lower).await.unwrap(),
+        vec!["v1.0.0-RC1".to_string()]
+    );
+    assert_eq!(
+        read_zip(&*f.storage, &upper, &v("v2.0.0+incompatible"), None).await,
+        b"upper"
+    );
+}
+
+async fn delete_removes_a_version(f: Fixture) {
+    let (md, ver) = (m("example.com/del"), v("v1.0.0"));
+    f.storage
+        .put(&md, &ver, new_version(f.dir.path(), "d", b"z", "v1.0.0"))
+        .await
+        .unwrap();
+    f.storage.delete(&md, &ver).await.unwrap();
+    assert!(!f.storage.exists(&md, &ver).await.unwrap());
+    assert!(f.storage.list(&md).await.unwrap().is_empty());
+}
+
+async fn zip_of_200_mib_streams_both_ways(f: Fixture) {
+    big_zip_round_trip(&f, f.backend).await;
+}
+
+async fn lists_and_catalogs_past_one_listing_page(f: Fixture) {
+    listing_past_one_page(&f, f.backend).await;
+}
+
+async fn ready_when_usable(f: Fixture) {
+    f.storage.ready().await.unwrap();
+}
+
+async fn catalog_of_an_empty_store_is_one_empty_page(f: Fixture) {
+    if catalog_unsupported(&f).await {
+        return;
+    }
+    let page = f.storage.catalog("", 10).await.unwrap();
+    assert!(page.versions.is_empty(), "{page:?}");
+    assert_eq!(page.next, None);
+}
+
+async fn catalog_lists_present_versions_in_order_across_pages(f: Fixture) {
+    if catalog_unsupported(&f).await {
+        return;
+    }
+    let want = fill_catalog(&f).await;
+    let whole = walk_catalog(&*f.storage, 1000).await;
+    assert_eq!(whole, want, "one page, in the backend's documented order");
+    for size in [1, 2, 3, 5, want.len() - 1, want.len(), want.len() + 1] {
+        assert_eq!(
+            walk_catalog(&*f.storage, size).await,
+            want,
+            "pages of {size}"
+        );
+    }
+}
+
+async fn catalog_token_names_a_position_not_an_object(f: Fixture) {
+    if catalog_unsupported(&f).await {
+        return;
+    }
+    let want = fill_catalog(&f).await;
+    let first = f.storage.catalog("", 4).await.unwrap();
+    let next = first.next.clone().unwrap();
+    let (last_m, last_v) = first.versions.last().unwrap().clone();
+    assert_eq!(next, format!("{}|{}", last_m.as_str(), last_v.as_str()));
+    // The version the token names goes away, a later one is added: the walk
+    // goes on right after the position, and finds the addition.
+    f.storage.delete(&last_m, &last_v).await.unwrap();
+    f.storage
+        .put(
+            &m("zz.test/new"),
+            &v("v1.0.0"),
+            new_version(f.dir.path(), "new", b"n", "v1.0.0"),
+        )
+        .await
+        .unwrap();
+    let mut rest = Vec::new();
+    let mut token = next;
+    for round in 0.. {
+        assert!(round < 100, "the catalog never ended");
+        let page = f.storage.catalog(&token, 3).await.unwrap();
+        rest.extend(
+            page.versions
+                .iter()
+                .map(|(m, v)| (m.as_str().to_owned(), v.as_str().to_owned())),
+        );
+        match page.next {
+            Some(n) => token = n,
+            None => break,
+        }
+    }
+    let mut expect: Vec<Entry> = want[4..].to_vec();
+    expect.push(("zz.test/new".to_owned(), "v1.0.0".to_owned()));
+    expect.sort_by_key(|(p, ver)| f.catalog_order(p, ver));
+    assert_eq!(rest, expect);
+}
+
+async fn catalog_rejects_bad_tokens_and_page_sizes(f: Fixture) {
+    if catalog_unsupported(&f).await {
+        return;
+    }
+    let want = fill_catalog(&f).await;
+    for token in [
+        "no-separator",
+        "|v1.0.0",
+        "a.test/b|",
+        "-bad.test|v1.0.0",
+        "a.test/b|v2.0.0 incompatible",
+        "a.test/b|x/y",
+        "a.test//b|v1.0.0",
+    ] {
+        let err = f.storage.catalog(token, 10).await.unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InvalidArgument, "{token:?}: {err}");
+    }
+    let err = f.storage.catalog("", 0).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidArgument, "{err}");
+    // A well-formed token need not name a stored version.
+    let page = f.storage.catalog("a.test/b|v1.05", 1000).await.unwrap();
+    let after: Vec<Entry> = want
+        .into_iter()
+        .filter(|(p, ver)| f.catalog_order(p, ver) > f.catalog_order("a.test/b", "v1.05"))
+        .collect();
+    let got: Vec<Entry> = page
+        .versions
+        .iter()
+        .map(|(m, v)| (m.as_str().to_owned(), v.as_str().to_owned()))
+        .collect();
+    assert_eq!(got, after);
+    assert!(!after.is_empty());
+}
+
+/// The suite's tests for each backend named, in a module of the backend's name.
 macro_rules! suite {
     ($($backend:ident),*) => {$(
         mod $backend {
-            use super::*;
-
-            #[tokio::test]
-            async fn absent_module_and_version() {
-                let Some(f) = super::Gate::open(super::$backend()) else { return };
-                let (md, ver) = (m("example.com/absent"), v("v1.0.0"));
-                assert!(f.storage.list(&md).await.unwrap().is_empty());
-                assert!(!f.storage.exists(&md, &ver).await.unwrap());
-                assert_eq!(f.storage.info(&md, &ver).await.unwrap_err().kind(), ErrorKind::NotFound);
-                assert_eq!(f.storage.go_mod(&md, &ver).await.unwrap_err().kind(), ErrorKind::NotFound);
-                assert_eq!(f.storage.zip(&md, &ver).await.unwrap_err().kind(), ErrorKind::NotFound);
-                assert_eq!(f.storage.delete(&md, &ver).await.unwrap_err().kind(), ErrorKind::NotFound);
-            }
-
-            #[tokio::test]
-            async fn put_then_read_back() {
-                let Some(f) = super::Gate::open(super::$backend()) else { return };
-                let (md, ver) = (m("example.com/a"), v("v1.2.3"));
-                let zip: Vec<u8> = (0..700_000u32).map(|i| (i % 251) as u8).collect();
-                let nv = new_version(f.dir.path(), "example.com/a".replace('/', "_").as_str(), &zip, "v1.2.3");
-                let info = nv.info.clone();
-                let go_mod = nv.go_mod.clone();
-                f.storage.put(&md, &ver, nv).await.unwrap();
-                assert!(f.storage.exists(&md, &ver).await.unwrap());
-                assert_eq!(f.storage.info(&md, &ver).await.unwrap(), info);
-                assert_eq!(f.storage.go_mod(&md, &ver).await.unwrap(), go_mod);
-                assert_eq!(read_zip(&*f.storage, &md, &ver, None).await, zip);
-                assert_eq!(read_zip(&*f.storage, &md, &ver, Some(100..300_000)).await, zip[100..300_000]);
-                assert_eq!(read_zip(&*f.storage, &md, &ver, Some(699_999..700_000)).await, zip[699_999..]);
-                assert_eq!(f.storage.list(&md).await.unwrap(), vec!["v1.2.3".to_string()]);
-            }
-
-            #[tokio::test]
-            async fn put_is_create_only() {
-                let Some(f) = super::Gate::open(super::$backend()) else { return };
-                let (md, ver) = (m("example.com/once"), v("v1.0.0"));
-                f.storage.put(&md, &ver, new_version(f.dir.path(), "first", b"first zip", "v1.0.0")).await.unwrap();
-                let err = f.storage
-                    .put(&md, &ver, new_version(f.dir.path(), "second", b"second zip, longer", "v1.0.0"))
-                    .await
-                    .unwrap_err();
-                assert_eq!(err.kind(), ErrorKind::AlreadyExists);
-                assert_eq!(read_zip(&*f.storage, &md, &ver, None).await, b"first zip");
-                assert_eq!(f.storage.go_mod(&md, &ver).await.unwrap(), "module first\n");
-            }
-
-            #[tokio::test]
-            async fn listing_is_isolated_by_module_path() {
-                let Some(f) = super::Gate::open(super::$backend()) else { return };
-                for (p, ver) in [("a.test/b", "v1.0.0"), ("a.test/b-c", "v1.1.0"), ("a.test/b/v2", "v2.0.0"), ("a.test/b/sub", "v0.1.0")] {
-                    f.storage.put(&m(p), &v(ver), new_version(f.dir.path(), &p.replace('/', "_"), b"z", ver)).await.unwrap();
-                }
-                assert_eq!(f.storage.list(&m("a.test/b")).await.unwrap(), vec!["v1.0.0".to_string()]);
-                assert_eq!(f.storage.list(&m("a.test/b-c")).await.unwrap(), vec!["v1.1.0".to_string()]);
-                assert_eq!(f.storage.list(&m("a.test/b/v2")).await.unwrap(), vec!["v2.0.0".to_string()]);
-                assert!(f.storage.list(&m("a.test")).await.unwrap().is_empty());
-            }
-
-            #[tokio::test]
-            async fn case_and_incompatible_versions_are_kept_distinct() {
-                let Some(f) = super::Gate::open(super::$backend()) else { return };
-                let upper = m("example.com/Azure/SDK");
-                let lower = m("example.com/azure/sdk");
-                f.storage.put(&upper, &v("v2.0.0+incompatible"), new_version(f.dir.path(), "u", b"upper", "v2.0.0+incompatible")).await.unwrap();
-                f.storage.put(&lower, &v("v1.0.0-RC1"), new_version(f.dir.path(), "l", b"lower", "v1.0.0-RC1")).await.unwrap();
-                assert_eq!(f.storage.list(&upper).await.unwrap(), vec!["v2.0.0+incompatible".to_string()]);
-                assert_eq!(f.storage.list(&lower).await.unwrap(), vec!["v1.0.0-RC1".to_string()]);
-                assert_eq!(read_zip(&*f.storage, &upper, &v("v2.0.0+incompatible"), None).await, b"upper");
-            }
-
-            #[tokio::test]
-            async fn delete_removes_a_version() {
-                let Some(f) = super::Gate::open(super::$backend()) else { return };
-                let (md, ver) = (m("example.com/del"), v("v1.0.0"));
-                f.storage.put(&md, &ver, new_version(f.dir.path(), "d", b"z", "v1.0.0")).await.unwrap();
-                f.storage.delete(&md, &ver).await.unwrap();
-                assert!(!f.storage.exists(&md, &ver).await.unwrap());
-                assert!(f.storage.list(&md).await.unwrap().is_empty());
-            }
-
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn zip_of_200_mib_streams_both_ways() {
-                let Some(f) = super::Gate::open(super::$backend()) else { return };
-                big_zip_round_trip(&f, stringify!($backend)).await;
-            }
-
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn lists_and_catalogs_past_one_listing_page() {
-                let Some(f) = super::Gate::open(super::$backend()) else { return };
-                listing_past_one_page(&f, stringify!($backend)).await;
-            }
-
-            #[tokio::test]
-            async fn ready_when_usable() {
-                let Some(f) = super::Gate::open(super::$backend()) else { return };
-                f.storage.ready().await.unwrap();
-            }
-
-            #[tokio::test]
-            async fn catalog_of_an_empty_store_is_one_empty_page() {
-                let Some(f) = super::Gate::open(super::$backend()) else { return };
-                if catalog_unsupported(&f).await {
-                    return;
-                }
-                let page = f.storage.catalog("", 10).await.unwrap();
-                assert!(page.versions.is_empty(), "{page:?}");
-                assert_eq!(page.next, None);
-            }
-
-            #[tokio::test]
-            async fn catalog_lists_present_versions_in_order_across_pages() {
-                let Some(f) = super::Gate::open(super::$backend()) else { return };
-                if catalog_unsupported(&f).await {
-                    return;
-                }
-                let want = fill_catalog(&f).await;
-                let whole = walk_catalog(&*f.storage, 1000).await;
-                assert_eq!(whole, want, "one page, in the backend's documented order");
-                for size in [1, 2, 3, 5, want.len() - 1, want.len(), want.len() + 1] {
-                    assert_eq!(walk_catalog(&*f.storage, size).await, want, "pages of {size}");
-                }
-            }
-
-            #[tokio::test]
-            async fn catalog_token_names_a_position_not_an_object() {
-                let Some(f) = super::Gate::open(super::$backend()) else { return };
-                if catalog_unsupported(&f).await {
-                    return;
-                }
-                let want = fill_catalog(&f).await;
-                let first = f.storage.catalog("", 4).await.unwrap();
-                let next = first.next.clone().unwrap();
-                let (last_m, last_v) = first.versions.last().unwrap().clone();
-                assert_eq!(next, format!("{}|{}", last_m.as_str(), last_v.as_str()));
-                // The version the token names goes away, a later one is added: the walk
-                // goes on right after the position, and finds the addition.
-                f.storage.delete(&last_m, &last_v).await.unwrap();
-                f.storage
-                    .put(&m("zz.test/new"), &v("v1.0.0"), new_version(f.dir.path(), "new", b"n", "v1.0.0"))
-                    .await
-                    .unwrap();
-                let mut rest = Vec::new();
-                let mut token = next;
-                for round in 0.. {
-                    assert!(round < 100, "the catalog never ended");
-                    let page = f.storage.catalog(&token, 3).await.unwrap();
-                    rest.extend(page.versions.iter().map(|(m, v)| (m.as_str().to_owned(), v.as_str().to_owned())));
-                    match page.next {
-                        Some(n) => token = n,
-                        None => break,
-                    }
-                }
-                let mut expect: Vec<Entry> = want[4..].to_vec();
-                expect.push(("zz.test/new".to_owned(), "v1.0.0".to_owned()));
-                expect.sort_by_key(|(p, ver)| f.catalog_order(p, ver));
-                assert_eq!(rest, expect);
-            }
-
-            #[tokio::test]
-            async fn catalog_rejects_bad_tokens_and_page_sizes() {
-                let Some(f) = super::Gate::open(super::$backend()) else { return };
-                if catalog_unsupported(&f).await {
-                    return;
-                }
-                let want = fill_catalog(&f).await;
-                for token in ["no-separator", "|v1.0.0", "a.test/b|", "-bad.test|v1.0.0", "a.test/b|v2.0.0 incompatible", "a.test/b|x/y", "a.test//b|v1.0.0"] {
-                    let err = f.storage.catalog(token, 10).await.unwrap_err();
-                    assert_eq!(err.kind(), ErrorKind::InvalidArgument, "{token:?}: {err}");
-                }
-                let err = f.storage.catalog("", 0).await.unwrap_err();
-                assert_eq!(err.kind(), ErrorKind::InvalidArgument, "{err}");
-                // A well-formed token need not name a stored version.
-                let page = f.storage.catalog("a.test/b|v1.05", 1000).await.unwrap();
-                let after: Vec<Entry> = want
-                    .into_iter()
-                    .filter(|(p, ver)| f.catalog_order(p, ver) > f.catalog_order("a.test/b", "v1.05"))
-                    .collect();
-                let got: Vec<Entry> = page.versions.iter().map(|(m, v)| (m.as_str().to_owned(), v.as_str().to_owned())).collect();
-                assert_eq!(got, after);
-                assert!(!after.is_empty());
-            }
+            wrap!($backend, absent_module_and_version);
+            wrap!($backend, put_then_read_back);
+            wrap!($backend, put_is_create_only);
+            wrap!($backend, listing_is_isolated_by_module_path);
+            wrap!($backend, case_and_incompatible_versions_are_kept_distinct);
+            wrap!($backend, delete_removes_a_version);
+            wrap!($backend, zip_of_200_mib_streams_both_ways, multi_thread);
+            wrap!($backend, lists_and_catalogs_past_one_listing_page, multi_thread);
+            wrap!($backend, ready_when_usable);
+            wrap!($backend, catalog_of_an_empty_store_is_one_empty_page);
+            wrap!($backend, catalog_lists_present_versions_in_order_across_pages);
+            wrap!($backend, catalog_token_names_a_position_not_an_object);
+            wrap!($backend, catalog_rejects_bad_tokens_and_page_sizes);
         }
     )*};
 }
@@ -821,37 +947,47 @@ macro_rules! suite {
 /// no client can make that race come out right against it. agora does send the
 /// precondition (`gcs_backend::create_only_writes_carry_if_generation_match_0` checks it
 /// on the wire), and real GCS enforces it. See docs/storage/gcs.md.
+async fn racing_puts_store_exactly_one(f: Fixture) {
+    let (md, ver) = (m("example.com/race"), v("v0.1.0"));
+    let mut tasks = Vec::new();
+    for i in 0..16 {
+        let nv = new_version(
+            f.dir.path(),
+            &format!("w{i}"),
+            format!("zip from writer {i}").as_bytes(),
+            "v0.1.0",
+        );
+        let s = f.storage.clone();
+        let (md, ver) = (md.clone(), ver.clone());
+        tasks.push(tokio::spawn(async move { s.put(&md, &ver, nv).await }));
+    }
+    let mut ok = 0;
+    for t in tasks {
+        match t.await.unwrap() {
+            Ok(()) => ok += 1,
+            Err(e) => assert_eq!(e.kind(), ErrorKind::AlreadyExists, "{e}"),
+        }
+    }
+    assert_eq!(ok, 1);
+    // Whichever writer won, its three files belong together.
+    let go_mod = f.storage.go_mod(&md, &ver).await.unwrap();
+    let winner = std::str::from_utf8(&go_mod)
+        .unwrap()
+        .trim()
+        .trim_start_matches("module ")
+        .to_string();
+    let zip = read_zip(&*f.storage, &md, &ver, None).await;
+    assert_eq!(
+        zip,
+        format!("zip from writer {}", winner.trim_start_matches('w')).into_bytes()
+    );
+}
+
+/// The create-only race for each backend named (see [`racing_puts_store_exactly_one`]).
 macro_rules! race_suite {
     ($($backend:ident),*) => {$(
         mod $backend {
-            use super::*;
-
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn racing_puts_store_exactly_one() {
-                let Some(f) = super::Gate::open(super::$backend()) else { return };
-                let (md, ver) = (m("example.com/race"), v("v0.1.0"));
-                let mut tasks = Vec::new();
-                for i in 0..16 {
-                    let nv = new_version(f.dir.path(), &format!("w{i}"), format!("zip from writer {i}").as_bytes(), "v0.1.0");
-                    let s = f.storage.clone();
-                    let (md, ver) = (md.clone(), ver.clone());
-                    tasks.push(tokio::spawn(async move { s.put(&md, &ver, nv).await }));
-                }
-                let mut ok = 0;
-                for t in tasks {
-                    match t.await.unwrap() {
-                        Ok(()) => ok += 1,
-                        Err(e) => assert_eq!(e.kind(), ErrorKind::AlreadyExists, "{e}"),
-                    }
-                }
-                assert_eq!(ok, 1);
-                // Whichever writer won, its three files belong together.
-                let go_mod = f.storage.go_mod(&md, &ver).await.unwrap();
-                let winner = std::str::from_utf8(&go_mod).unwrap().trim().trim_start_matches("module ").to_string();
-                let zip = read_zip(&*f.storage, &md, &ver, None).await;
-                assert_eq!(zip, format!("zip from writer {}", winner.trim_start_matches('w')).into_bytes());
-            }
-
+            wrap!($backend, racing_puts_store_exactly_one, multi_thread);
         }
     )*};
 }
@@ -876,6 +1012,7 @@ suite!(mongo);
 fn mongo() -> Option<Fixture> {
     let (storage, config) = mongo_server::storage()?;
     Some(Fixture {
+        backend: "",
         storage: Arc::new(storage),
         dir: tempfile::tempdir().unwrap(),
         raw: Raw::Mongo {
@@ -991,10 +1128,14 @@ mod race {
 }
 
 #[cfg(feature = "gcs")]
+use gcs_emulator::GcsService;
+
+#[cfg(feature = "gcs")]
 fn gcs() -> Fixture {
     let emu = gcs_emulator::shared();
     let (storage, bucket) = emu.storage();
     Fixture {
+        backend: "",
         storage: Arc::new(storage),
         dir: tempfile::tempdir().unwrap(),
         raw: Raw::Object(emu.raw(&bucket), agora_storage::object::Layout::S3),
@@ -1011,6 +1152,7 @@ fn external_fixture(dialect: agora_external_server::Dialect) -> Fixture {
     let dir = tempfile::tempdir().unwrap();
     let (url, _) = external_server(dir.path(), dialect);
     Fixture {
+        backend: "",
         storage: Arc::new(agora_storage::external::ExternalStorage::new(&url).unwrap()),
         dir,
         raw: Raw::NoCatalog,
@@ -1049,6 +1191,9 @@ fn external_athens() -> Fixture {
 }
 
 #[cfg(feature = "azure")]
+use azurite::AzureService;
+
+#[cfg(feature = "azure")]
 fn azure() -> Fixture {
     let az = azurite::shared();
     let (storage, container) = az.storage();
@@ -1061,6 +1206,7 @@ fn azure() -> Fixture {
         .build()
         .unwrap();
     Fixture {
+        backend: "",
         storage: Arc::new(storage),
         dir: tempfile::tempdir().unwrap(),
         raw: Raw::Object(Arc::new(raw), agora_storage::object::Layout::S3),
@@ -1069,6 +1215,9 @@ fn azure() -> Fixture {
         listing_page: 5000,
     }
 }
+
+#[cfg(feature = "s3")]
+use moto::S3Service;
 
 #[cfg(feature = "s3")]
 fn s3() -> Fixture {
@@ -1425,151 +1574,51 @@ mod disk_layout {
     }
 }
 
-/// A moto S3 server for this test binary, and fresh buckets on it.
+/// The moto S3 server of this test binary (`agora_testkit`), and agora's S3 clients of
+/// fresh buckets on it.
 #[cfg(feature = "s3")]
 mod moto {
-    use std::io::{Read, Write};
-    use std::net::{TcpListener, TcpStream};
-    use std::process::{Child, Command, Stdio};
-    use std::sync::OnceLock;
-    use std::sync::atomic::{AtomicU64, Ordering};
-    use std::time::{Duration, Instant};
-
-    use agora_storage::object::{Layout, ObjectStorage, S3Config};
+    use agora_config::Secret;
+    use agora_storage::object::{Layout, ObjectStorage, S3Settings};
+    pub use agora_testkit::{Moto, free_port, shared_moto as shared};
 
     use super::Fixture;
 
-    /// A moto server; killed when dropped.
-    pub struct Moto {
-        pub port: u16,
-        child: Child,
+    /// agora's view of a moto server.
+    pub trait S3Service {
+        /// Creates a bucket with a fresh name and returns the name.
+        fn bucket(&self) -> String;
+        fn config(&self, bucket: &str) -> S3Settings;
+        fn storage(&self, layout: Layout) -> (ObjectStorage, String);
     }
 
-    impl Drop for Moto {
-        fn drop(&mut self) {
-            // TERM, not kill(): SIGKILL would stop the watchdog shell without running its
-            // trap, and moto would outlive the test.
-            if let Ok(None) = self.child.try_wait() {
-                let _ = Command::new("kill")
-                    .args(["-TERM", &self.child.id().to_string()])
-                    .status();
-                let _ = self.child.wait();
-            }
-        }
-    }
-
-    impl Moto {
-        /// Starts a moto server of its own on a free port. A shell watchdog stops it when
-        /// this test process exits, whatever the way (statics are never dropped).
-        pub fn start() -> Moto {
-            Self::start_on(None)
+    impl S3Service for Moto {
+        fn bucket(&self) -> String {
+            self.create_bucket("agora")
         }
 
-        /// Starts moto on `port`, or on a free port when `None`.
-        pub fn start_on(port: Option<u16>) -> Moto {
-            let mut last = String::new();
-            for _ in 0..3 {
-                let port = port.unwrap_or_else(free_port);
-                let child = Command::new("sh")
-                    .args([
-                        "-c",
-                        "moto_server -H 127.0.0.1 -p \"$1\" >/dev/null 2>&1 & m=$!\n\
-                         trap 'kill $m 2>/dev/null; exit 0' TERM INT HUP\n\
-                         while kill -0 \"$2\" 2>/dev/null && kill -0 $m 2>/dev/null; do sleep 0.5; done\n\
-                         kill $m 2>/dev/null",
-                        "sh",
-                        &port.to_string(),
-                        &std::process::id().to_string(),
-                    ])
-                    .stdin(Stdio::null())
-                    .spawn()
-                    .expect("cannot run sh to start moto_server");
-                let mut moto = Moto { port, child };
-                let deadline = Instant::now() + Duration::from_secs(20);
-                while Instant::now() < deadline {
-                    if http(port, "GET", "/").is_ok_and(|status| status == 200) {
-                        return moto;
-                    }
-                    if let Ok(Some(status)) = moto.child.try_wait() {
-                        last = format!("moto_server exited with {status}");
-                        break;
-                    }
-                    std::thread::sleep(Duration::from_millis(50));
-                }
-                if last.is_empty() {
-                    last = format!("moto_server did not answer on port {port} within 20 s");
-                }
-                drop(moto);
-            }
-            panic!(
-                "cannot start moto ({last}); install it with pip install 'moto[server]' \
-                 (scripts/test.sh does)"
-            );
-        }
-
-        /// Stops the server (the watchdog shell's TERM trap kills moto).
-        pub fn stop(&mut self) {
-            if let Ok(None) = self.child.try_wait() {
-                let _ = Command::new("kill")
-                    .args(["-TERM", &self.child.id().to_string()])
-                    .status();
-                let _ = self.child.wait();
-            }
-            // Wait until the port is really closed.
-            let deadline = Instant::now() + Duration::from_secs(10);
-            while Instant::now() < deadline && TcpStream::connect(("127.0.0.1", self.port)).is_ok()
-            {
-                std::thread::sleep(Duration::from_millis(50));
-            }
-        }
-
-        /// Creates a bucket with a fresh random name and returns the name.
-        pub fn bucket(&self) -> String {
-            static SEQ: AtomicU64 = AtomicU64::new(0);
-            let nanos = std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .unwrap()
-                .subsec_nanos();
-            let name = format!(
-                "agora-{}-{}-{nanos:x}",
-                std::process::id(),
-                SEQ.fetch_add(1, Ordering::Relaxed)
-            );
-            // moto checks no signatures, so a bare PUT creates the bucket.
-            let status = http(self.port, "PUT", &format!("/{name}")).unwrap();
-            assert_eq!(status, 200, "creating bucket {name}");
-            name
-        }
-
-        pub fn config(&self, bucket: &str, layout: Layout) -> S3Config {
-            S3Config {
+        fn config(&self, bucket: &str) -> S3Settings {
+            S3Settings {
                 bucket: bucket.to_owned(),
                 region: "us-east-1".to_owned(),
-                endpoint: Some(format!("http://127.0.0.1:{}", self.port)),
+                endpoint: Some(self.endpoint()),
                 access_key_id: Some("test".to_owned()),
-                secret_access_key: Some("test".to_owned()),
+                secret_access_key: Some(Secret::new("test")),
                 session_token: None,
                 force_path_style: true,
-                layout,
             }
         }
 
-        pub fn storage(&self, layout: Layout) -> (ObjectStorage, String) {
+        fn storage(&self, layout: Layout) -> (ObjectStorage, String) {
             let bucket = self.bucket();
-            let s = ObjectStorage::s3(&self.config(&bucket, layout)).unwrap();
+            let s = ObjectStorage::s3(&self.config(&bucket), layout).unwrap();
             (s, bucket)
         }
     }
 
-    /// The moto server shared by this test binary.
-    pub fn shared() -> &'static Moto {
-        static MOTO: OnceLock<Moto> = OnceLock::new();
-        MOTO.get_or_init(Moto::start)
-    }
-
     pub fn fixture(layout: Layout) -> Fixture {
         let (storage, bucket) = shared().storage(layout);
-        let cfg = shared().config(&bucket, layout);
+        let cfg = shared().config(&bucket);
         let raw = object_store::aws::AmazonS3Builder::new()
             .with_bucket_name(&cfg.bucket)
             .with_region("us-east-1")
@@ -1580,36 +1629,12 @@ mod moto {
             .build()
             .unwrap();
         Fixture {
+            backend: "",
             storage: std::sync::Arc::new(storage),
             dir: tempfile::tempdir().unwrap(),
             raw: super::Raw::Object(std::sync::Arc::new(raw), layout),
             listing_page: super::DEFAULT_LISTING_PAGE,
         }
-    }
-
-    pub fn free_port() -> u16 {
-        TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port()
-    }
-
-    /// A minimal HTTP/1.1 request with an empty body; returns the status code.
-    fn http(port: u16, method: &str, path: &str) -> std::io::Result<u16> {
-        let mut conn = TcpStream::connect(("127.0.0.1", port))?;
-        conn.set_read_timeout(Some(Duration::from_secs(5)))?;
-        write!(
-            conn,
-            "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Length: 0\r\n\
-             Connection: close\r\n\r\n"
-        )?;
-        let mut head = [0u8; 12];
-        conn.read_exact(&mut head)?;
-        let text = String::from_utf8_lossy(&head);
-        text.get(9..12)
-            .and_then(|s| s.parse().ok())
-            .ok_or_else(|| std::io::Error::other(format!("bad status line {text:?}")))
     }
 }
 
@@ -1620,17 +1645,18 @@ mod object_backend {
     use std::collections::BTreeSet;
     use std::time::Duration;
 
-    use agora_storage::object::{Layout, ObjectStorage, S3Config};
+    use agora_config::Secret;
+    use agora_storage::object::{Layout, ObjectStorage, S3Settings};
     use futures_util::StreamExt;
     use object_store::aws::AmazonS3Builder;
     use object_store::path::Path as Key;
     use object_store::{ObjectStore, ObjectStoreExt, PutPayload};
 
-    use super::moto::{self, Moto};
+    use super::moto::{self, Moto, S3Service};
     use super::*;
 
     /// A plain object_store client on the same bucket, standing in for "another tool".
-    fn raw(cfg: &S3Config) -> object_store::aws::AmazonS3 {
+    fn raw(cfg: &S3Settings) -> object_store::aws::AmazonS3 {
         // What ObjectStorage::s3 does; needed when this client is the first one built.
         let _ = rustls::crypto::ring::default_provider().install_default();
         AmazonS3Builder::new()
@@ -1674,8 +1700,8 @@ mod object_backend {
             ),
         ] {
             let bucket = moto.bucket();
-            let cfg = moto.config(&bucket, layout);
-            let s = ObjectStorage::s3(&cfg).unwrap();
+            let cfg = moto.config(&bucket);
+            let s = ObjectStorage::s3(&cfg, layout).unwrap();
             let dir = tempfile::tempdir().unwrap();
             let (md, ver) = (m("example.com/Foo/b~ar"), v("v2.0.0+incompatible"));
             s.put(
@@ -1755,7 +1781,7 @@ c.put_object(Bucket="{bucket}", Key="{p_zip}", Body=b"truncated")
                 String::from_utf8_lossy(&out.stderr)
             );
 
-            let s = ObjectStorage::s3(&moto.config(&bucket, layout))
+            let s = ObjectStorage::s3(&moto.config(&bucket), layout)
                 .unwrap()
                 .with_stale_claim_age(Duration::ZERO);
             let md = m("github.com/Seed/mod");
@@ -1812,7 +1838,7 @@ c.put_object(Bucket="{bucket}", Key="{p_zip}", Body=b"truncated")
 
         let mut own = Moto::start();
         let bucket = own.bucket();
-        let s = ObjectStorage::s3(&own.config(&bucket, Layout::S3)).unwrap();
+        let s = ObjectStorage::s3(&own.config(&bucket), Layout::S3).unwrap();
         s.put(&md, &ver, new_version(dir.path(), "d", b"z", "v1.0.0"))
             .await
             .unwrap();
@@ -1820,16 +1846,15 @@ c.put_object(Bucket="{bucket}", Key="{p_zip}", Body=b"truncated")
         s.ready().await.unwrap();
         own.stop();
 
-        let mut cfg = own.config(&bucket, Layout::S3);
+        let cfg = own.config(&bucket);
         let wrong = {
             let mut c = cfg.clone();
             c.endpoint = Some(format!("http://127.0.0.1:{}", moto::free_port()));
             c
         };
-        cfg.layout = Layout::Minio;
         let others = [
-            ObjectStorage::s3(&cfg).unwrap(),
-            ObjectStorage::s3(&wrong).unwrap(),
+            ObjectStorage::s3(&cfg, Layout::Minio).unwrap(),
+            ObjectStorage::s3(&wrong, Layout::S3).unwrap(),
         ];
         for s in std::iter::once(&s).chain(&others) {
             let what = s.describe();
@@ -1887,7 +1912,7 @@ c.put_object(Bucket="{bucket}", Key="{p_zip}", Body=b"truncated")
     async fn missing_bucket_is_unavailable_not_absent() {
         let moto = moto::shared();
         for layout in [Layout::S3, Layout::Minio] {
-            let s = ObjectStorage::s3(&moto.config("agora-no-such-bucket", layout)).unwrap();
+            let s = ObjectStorage::s3(&moto.config("agora-no-such-bucket"), layout).unwrap();
             let (md, ver) = (m("example.com/x"), v("v1.0.0"));
             assert_eq!(
                 s.info(&md, &ver).await.unwrap_err().kind(),
@@ -1922,7 +1947,7 @@ c.put_object(Bucket="{bucket}", Key="{p_zip}", Body=b"truncated")
         let err = s.put(&md, &ver, bad).await.unwrap_err();
         assert_eq!(err.kind(), ErrorKind::Unavailable, "{err}");
         assert!(!s.exists(&md, &ver).await.unwrap());
-        let store = raw(&moto.config(&bucket, Layout::S3));
+        let store = raw(&moto.config(&bucket));
         assert!(all_keys(&store).await.is_empty());
         tokio::time::timeout(
             Duration::from_secs(20),
@@ -1941,14 +1966,14 @@ c.put_object(Bucket="{bucket}", Key="{p_zip}", Body=b"truncated")
     async fn put_gives_up_on_an_uncommitted_claim_after_the_claim_wait() {
         let moto = moto::shared();
         let bucket = moto.bucket();
-        let cfg = moto.config(&bucket, Layout::S3);
+        let cfg = moto.config(&bucket);
         let store = raw(&cfg);
         let claim = Key::from("example.com/held/@v/v1.0.0.mod");
         store
             .put(&claim, PutPayload::from_static(b"module crashed\n"))
             .await
             .unwrap();
-        let s = ObjectStorage::s3(&cfg)
+        let s = ObjectStorage::s3(&cfg, Layout::S3)
             .unwrap()
             .with_claim_wait(Duration::from_secs(1));
         let (md, ver) = (m("example.com/held"), v("v1.0.0"));
@@ -1988,7 +2013,7 @@ c.put_object(Bucket="{bucket}", Key="{p_zip}", Body=b"truncated")
         let size = agora_storage::object::PART_SIZE + 4096;
         let mut tasks = Vec::new();
         for i in 0..4u8 {
-            let s = ObjectStorage::s3(&moto.config(&bucket, Layout::Minio)).unwrap();
+            let s = ObjectStorage::s3(&moto.config(&bucket), Layout::Minio).unwrap();
             let zip = vec![b'a' + i; size];
             let nv = new_version(dir.path(), &format!("w{i}"), &zip, "v1.0.0");
             let (md, ver) = (md.clone(), ver.clone());
@@ -2002,7 +2027,7 @@ c.put_object(Bucket="{bucket}", Key="{p_zip}", Body=b"truncated")
             }
         }
         assert_eq!(ok, 1);
-        let s = ObjectStorage::s3(&moto.config(&bucket, Layout::Minio)).unwrap();
+        let s = ObjectStorage::s3(&moto.config(&bucket), Layout::Minio).unwrap();
         let go_mod = s.go_mod(&md, &ver).await.unwrap();
         let winner = std::str::from_utf8(&go_mod)
             .unwrap()
@@ -2019,15 +2044,14 @@ c.put_object(Bucket="{bucket}", Key="{p_zip}", Body=b"truncated")
 
     #[test]
     fn config_debug_redacts_secrets() {
-        let cfg = S3Config {
+        let cfg = S3Settings {
             bucket: "b".into(),
             region: String::new(),
             endpoint: None,
             access_key_id: Some("AKIA".into()),
-            secret_access_key: Some("very-secret".into()),
-            session_token: Some("tok-secret".into()),
+            secret_access_key: Some(Secret::new("very-secret")),
+            session_token: Some(Secret::new("tok-secret")),
             force_path_style: false,
-            layout: Layout::S3,
         };
         let dbg = format!("{cfg:?}");
         assert!(
@@ -2035,11 +2059,11 @@ c.put_object(Bucket="{bucket}", Key="{p_zip}", Body=b"truncated")
             "{dbg}"
         );
         assert_eq!(
-            S3Config::with_scheme("https://minio.local:9000/", false),
+            agora_storage::object::with_scheme("https://minio.local:9000/", false),
             "http://minio.local:9000"
         );
         assert_eq!(
-            S3Config::with_scheme("minio:9000", true),
+            agora_storage::object::with_scheme("minio:9000", true),
             "https://minio:9000"
         );
     }
@@ -2131,9 +2155,9 @@ mod object_multipart_failure {
         let moto = super::moto::shared();
         let bucket = moto.bucket();
         let proxy = failing_proxy(moto.port).await;
-        let mut cfg = moto.config(&bucket, Layout::S3);
+        let mut cfg = moto.config(&bucket);
         cfg.endpoint = Some(format!("http://127.0.0.1:{proxy}"));
-        let s = ObjectStorage::s3(&cfg).unwrap();
+        let s = ObjectStorage::s3(&cfg, Layout::S3).unwrap();
         let dir = tempfile::tempdir().unwrap();
         let zip: Vec<u8> = (0..(PART_SIZE * 9 / 2)).map(|i| (i % 253) as u8).collect();
         let (md, ver) = (m("example.com/multipart"), v("v1.0.0"));
@@ -2166,7 +2190,7 @@ print(len(c.list_multipart_uploads(Bucket="{bucket}").get("Uploads", [])),
         assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "0 0");
 
         // The same storage, through moto directly, stores the version at once.
-        let direct = ObjectStorage::s3(&moto.config(&bucket, Layout::S3)).unwrap();
+        let direct = ObjectStorage::s3(&moto.config(&bucket), Layout::S3).unwrap();
         direct
             .put(&md, &ver, new_version(dir.path(), "mp2", &zip, "v1.0.0"))
             .await
@@ -2175,224 +2199,32 @@ print(len(c.list_multipart_uploads(Bucket="{bucket}").get("Uploads", [])),
     }
 }
 
-/// An Azurite blob server for this test binary, and fresh containers on it.
+/// The Azurite server of this test binary (`agora_testkit`), and agora's Azure clients
+/// of fresh containers on it.
 #[cfg(feature = "azure")]
 mod azurite {
-    use std::net::{TcpListener, TcpStream};
-    use std::process::{Child, Command, Stdio};
-    use std::sync::OnceLock;
-    use std::sync::atomic::{AtomicU64, Ordering};
-    use std::time::{Duration, Instant};
+    use agora_storage::object::{AzureConfig, ObjectStorage};
+    pub use agora_testkit::azurite::{Azurite, shared};
+    pub use agora_testkit::free_port;
 
-    use agora_storage::object::{AZURITE_ACCOUNT, AZURITE_KEY, AzureConfig, ObjectStorage};
-
-    /// An Azurite server; stopped when dropped, or by its watchdog when the test process
-    /// exits.
-    pub struct Azurite {
-        pub port: u16,
-        child: Child,
-        _dir: tempfile::TempDir,
+    /// agora's view of an Azurite server.
+    pub trait AzureService {
+        fn config(&self, container: &str) -> AzureConfig;
+        fn storage(&self) -> (ObjectStorage, String);
     }
 
-    impl Drop for Azurite {
-        fn drop(&mut self) {
-            self.stop();
-        }
-    }
-
-    impl Azurite {
-        pub fn start() -> Azurite {
-            Self::start_on(None)
-        }
-
-        /// Starts Azurite on `port`, or on a free port when `None`.
-        pub fn start_on(port: Option<u16>) -> Azurite {
-            let mut last = String::new();
-            for _ in 0..3 {
-                let port = port.unwrap_or_else(free_port);
-                let dir = tempfile::tempdir().unwrap();
-                let child = Command::new("sh")
-                    .args([
-                        "-c",
-                        "azurite-blob --blobHost 127.0.0.1 --blobPort \"$1\" --location \"$3\" \
-                         --silent --skipApiVersionCheck --disableTelemetry >/dev/null 2>&1 & m=$!\n\
-                         trap 'kill $m 2>/dev/null; exit 0' TERM INT HUP\n\
-                         while kill -0 \"$2\" 2>/dev/null && kill -0 $m 2>/dev/null; do sleep 0.5; done\n\
-                         kill $m 2>/dev/null",
-                        "sh",
-                        &port.to_string(),
-                        &std::process::id().to_string(),
-                        dir.path().to_str().unwrap(),
-                    ])
-                    .stdin(Stdio::null())
-                    .spawn()
-                    .expect("cannot run sh to start azurite-blob");
-                let mut az = Azurite {
-                    port,
-                    child,
-                    _dir: dir,
-                };
-                let deadline = Instant::now() + Duration::from_secs(30);
-                while Instant::now() < deadline {
-                    // Up when it answers at all (403: it wants a signature).
-                    if az.request("GET", "/devstoreaccount1?comp=list").is_ok() {
-                        return az;
-                    }
-                    if let Ok(Some(status)) = az.child.try_wait() {
-                        last = format!("azurite-blob exited with {status}");
-                        break;
-                    }
-                    std::thread::sleep(Duration::from_millis(50));
-                }
-                if last.is_empty() {
-                    last = format!("azurite-blob did not answer on port {port} within 30 s");
-                }
-                drop(az);
-            }
-            panic!(
-                "cannot start Azurite ({last}); install it with npm i -g azurite@3.35.0 \
-                 (scripts/test.sh does)"
-            );
-        }
-
-        pub fn stop(&mut self) {
-            if let Ok(None) = self.child.try_wait() {
-                let _ = Command::new("kill")
-                    .args(["-TERM", &self.child.id().to_string()])
-                    .status();
-                let _ = self.child.wait();
-            }
-            let deadline = Instant::now() + Duration::from_secs(10);
-            while Instant::now() < deadline && TcpStream::connect(("127.0.0.1", self.port)).is_ok()
-            {
-                std::thread::sleep(Duration::from_millis(50));
-            }
-        }
-
-        fn request(&self, method: &str, path: &str) -> std::io::Result<u16> {
-            use std::io::{Read, Write};
-            let mut conn = TcpStream::connect(("127.0.0.1", self.port))?;
-            conn.set_read_timeout(Some(Duration::from_secs(5)))?;
-            write!(
-                conn,
-                "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nContent-Length: 0\r\n\
-                 Connection: close\r\n\r\n",
-                self.port
-            )?;
-            let mut head = [0u8; 12];
-            conn.read_exact(&mut head)?;
-            String::from_utf8_lossy(&head)
-                .get(9..12)
-                .and_then(|s| s.parse().ok())
-                .ok_or_else(|| std::io::Error::other("bad status line"))
-        }
-
-        /// The connection string another Azure client would use.
-        pub fn connection_string(&self) -> String {
-            format!(
-                "DefaultEndpointsProtocol=http;AccountName={AZURITE_ACCOUNT};\
-                 AccountKey={AZURITE_KEY};BlobEndpoint={};",
-                self.endpoint()
-            )
-        }
-
-        pub fn endpoint(&self) -> String {
-            format!("http://127.0.0.1:{}/{AZURITE_ACCOUNT}", self.port)
-        }
-
-        /// Runs a Python (stdlib only) SharedKey client against this server: `op` is
-        /// `create <container>`, or `put <container> <blob> <content-type>` with the body on
-        /// stdin. Stands in for "another client" (Athens, azcopy).
-        pub fn client(&self, args: &[&str], body: &[u8]) {
-            use std::io::Write;
-            let mut child = Command::new("python3")
-                .args(["-c", CLIENT_PY, &self.port.to_string()])
-                .args(args)
-                .stdin(Stdio::piped())
-                .stdout(Stdio::piped())
-                .stderr(Stdio::piped())
-                .spawn()
-                .expect("python3 is needed");
-            child.stdin.take().unwrap().write_all(body).unwrap();
-            let out = child.wait_with_output().unwrap();
-            assert!(
-                out.status.success(),
-                "azure client {args:?}: {}{}",
-                String::from_utf8_lossy(&out.stdout),
-                String::from_utf8_lossy(&out.stderr)
-            );
-        }
-
-        /// Creates a container with a fresh name and returns the name.
-        pub fn container(&self) -> String {
-            static SEQ: AtomicU64 = AtomicU64::new(0);
-            let nanos = std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .unwrap()
-                .subsec_nanos();
-            let name = format!(
-                "agora-{}-{}-{nanos:x}",
-                std::process::id(),
-                SEQ.fetch_add(1, Ordering::Relaxed)
-            );
-            self.client(&["create", &name], b"");
-            name
-        }
-
-        pub fn config(&self, container: &str) -> AzureConfig {
+    impl AzureService for Azurite {
+        fn config(&self, container: &str) -> AzureConfig {
             AzureConfig::from_connection_string(&self.connection_string(), container).unwrap()
         }
 
-        pub fn storage(&self) -> (ObjectStorage, String) {
+        fn storage(&self) -> (ObjectStorage, String) {
             let container = self.container();
             (
                 ObjectStorage::azure(&self.config(&container)).unwrap(),
                 container,
             )
         }
-    }
-
-    /// SharedKey over HTTP with the standard library only (the test-components recipe).
-    const CLIENT_PY: &str = r#"
-import base64, hashlib, hmac, sys, urllib.request, urllib.error
-from email.utils import formatdate
-port, op = sys.argv[1], sys.argv[2]
-acct = "devstoreaccount1"
-key = base64.b64decode("Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==")
-body = sys.stdin.buffer.read()
-headers = {"x-ms-date": formatdate(usegmt=True), "x-ms-version": "2021-10-04"}
-if op == "create":
-    path, query, ctype = "/%s/%s" % (acct, sys.argv[3]), {"restype": "container"}, ""
-else:
-    path, query, ctype = "/%s/%s/%s" % (acct, sys.argv[3], urllib.parse.quote(sys.argv[4])), {}, sys.argv[5]
-    headers["x-ms-blob-type"] = "BlockBlob"
-    headers["Content-Type"] = ctype
-length = str(len(body)) if body else ""
-canon_h = "".join("%s:%s\n" % (k, headers[k]) for k in sorted(h for h in headers if h.startswith("x-ms-")))
-canon_r = "/" + acct + path + "".join("\n%s:%s" % (k, query[k]) for k in sorted(query))
-sts = "\n".join(["PUT", "", "", length, "", ctype, "", "", "", "", "", ""]) + "\n" + canon_h + canon_r
-sig = base64.b64encode(hmac.new(key, sts.encode(), hashlib.sha256).digest()).decode()
-headers["Authorization"] = "SharedKey %s:%s" % (acct, sig)
-url = "http://127.0.0.1:%s%s" % (port, path) + ("?" + urllib.parse.urlencode(query) if query else "")
-req = urllib.request.Request(url, data=body if body else None, method="PUT", headers=headers)
-try:
-    print(urllib.request.urlopen(req).status)
-except urllib.error.HTTPError as e:
-    print(e.code, e.read().decode()); sys.exit(1)
-"#;
-
-    /// The Azurite server shared by this test binary.
-    pub fn shared() -> &'static Azurite {
-        static AZURITE: OnceLock<Azurite> = OnceLock::new();
-        AZURITE.get_or_init(Azurite::start)
-    }
-
-    pub fn free_port() -> u16 {
-        TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port()
     }
 }
 
@@ -2914,140 +2746,37 @@ mod external_protocol {
     }
 }
 
-/// A gcp-storage-emulator server for this test binary, and fresh buckets on it.
+/// The gcp-storage-emulator of this test binary (`agora_testkit`), and agora's GCS
+/// clients of fresh buckets on it.
 #[cfg(feature = "gcs")]
 mod gcs_emulator {
-    use std::io::{Read, Write};
-    use std::net::{TcpListener, TcpStream};
-    use std::process::{Child, Command, Stdio};
-    use std::sync::OnceLock;
-    use std::sync::atomic::{AtomicU64, Ordering};
-    use std::time::{Duration, Instant};
-
     use agora_storage::object::{GcsConfig, ObjectStorage};
+    pub use agora_testkit::gcs::{GcsEmulator as Emulator, shared};
 
-    /// A gcp-storage-emulator server (in memory); stopped when dropped, or by its
-    /// watchdog shell when the test process exits.
-    pub struct Emulator {
-        pub port: u16,
-        child: Child,
+    /// agora's view of an emulator, and another client of it.
+    pub trait GcsService {
+        fn config(&self, bucket: &str) -> GcsConfig;
+        fn storage(&self) -> (ObjectStorage, String);
+        fn raw(&self, bucket: &str) -> std::sync::Arc<dyn object_store::ObjectStore>;
     }
 
-    impl Drop for Emulator {
-        fn drop(&mut self) {
-            self.stop();
-        }
-    }
-
-    impl Emulator {
-        /// Starts an emulator of its own on a free port.
-        pub fn start() -> Emulator {
-            Self::start_on(None)
-        }
-
-        /// Starts the emulator on `port`, or on a free port when `None`.
-        pub fn start_on(port: Option<u16>) -> Emulator {
-            let mut last = String::new();
-            for _ in 0..3 {
-                let port = port.unwrap_or_else(free_port);
-                let child = Command::new("sh")
-                    .args([
-                        "-c",
-                        "gcp-storage-emulator start --host 127.0.0.1 --port \"$1\" --in-memory -q \
-                         >/dev/null 2>&1 & m=$!\n\
-                         trap 'kill $m 2>/dev/null; exit 0' TERM INT HUP\n\
-                         while kill -0 \"$2\" 2>/dev/null && kill -0 $m 2>/dev/null; do sleep 0.5; done\n\
-                         kill $m 2>/dev/null",
-                        "sh",
-                        &port.to_string(),
-                        &std::process::id().to_string(),
-                    ])
-                    .stdin(Stdio::null())
-                    .spawn()
-                    .expect("cannot run sh to start gcp-storage-emulator");
-                let mut emu = Emulator { port, child };
-                let deadline = Instant::now() + Duration::from_secs(20);
-                while Instant::now() < deadline {
-                    if http(port, "GET", "/", "").is_ok_and(|status| status == 200) {
-                        return emu;
-                    }
-                    if let Ok(Some(status)) = emu.child.try_wait() {
-                        last = format!("gcp-storage-emulator exited with {status}");
-                        break;
-                    }
-                    std::thread::sleep(Duration::from_millis(50));
-                }
-                if last.is_empty() {
-                    last =
-                        format!("gcp-storage-emulator did not answer on port {port} within 20 s");
-                }
-                drop(emu);
-            }
-            panic!(
-                "cannot start gcp-storage-emulator ({last}); install it with \
-                 pip install gcp-storage-emulator==2026.7.19 (scripts/test.sh does)"
-            );
-        }
-
-        /// Stops the server and waits until its port is closed.
-        pub fn stop(&mut self) {
-            if let Ok(None) = self.child.try_wait() {
-                let _ = Command::new("kill")
-                    .args(["-TERM", &self.child.id().to_string()])
-                    .status();
-                let _ = self.child.wait();
-            }
-            let deadline = Instant::now() + Duration::from_secs(10);
-            while Instant::now() < deadline && TcpStream::connect(("127.0.0.1", self.port)).is_ok()
-            {
-                std::thread::sleep(Duration::from_millis(50));
-            }
-        }
-
-        /// Creates a bucket named `name` (JSON API `buckets.insert`).
-        pub fn create_bucket(&self, name: &str) {
-            let status = http(
-                self.port,
-                "POST",
-                "/storage/v1/b?project=agora",
-                &format!("{{\"name\":\"{name}\"}}"),
-            )
-            .unwrap();
-            assert_eq!(status, 200, "creating bucket {name}");
-        }
-
-        /// Creates a bucket with a fresh random name and returns the name.
-        pub fn bucket(&self) -> String {
-            static SEQ: AtomicU64 = AtomicU64::new(0);
-            let nanos = std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .unwrap()
-                .subsec_nanos();
-            let name = format!(
-                "agora-{}-{}-{nanos:x}",
-                std::process::id(),
-                SEQ.fetch_add(1, Ordering::Relaxed)
-            );
-            self.create_bucket(&name);
-            name
-        }
-
-        pub fn config(&self, bucket: &str) -> GcsConfig {
+    impl GcsService for Emulator {
+        fn config(&self, bucket: &str) -> GcsConfig {
             GcsConfig {
                 bucket: bucket.to_owned(),
                 json_key: None,
-                emulator_host: Some(format!("127.0.0.1:{}", self.port)),
+                emulator_host: Some(self.host()),
             }
         }
 
-        pub fn storage(&self) -> (ObjectStorage, String) {
+        fn storage(&self) -> (ObjectStorage, String) {
             let bucket = self.bucket();
             (ObjectStorage::gcs(&self.config(&bucket)).unwrap(), bucket)
         }
 
         /// Another client of `bucket` (OpenDAL's GCS service, unconditional writes), for
         /// writing behind the backend's back.
-        pub fn raw(&self, bucket: &str) -> std::sync::Arc<dyn object_store::ObjectStore> {
+        fn raw(&self, bucket: &str) -> std::sync::Arc<dyn object_store::ObjectStore> {
             let builder = opendal::services::Gcs::default()
                 .bucket(bucket)
                 .endpoint(&format!("http://127.0.0.1:{}", self.port))
@@ -3143,39 +2872,6 @@ mod gcs_emulator {
             self.0.copy_opts(from, to, options).await
         }
     }
-
-    /// The emulator shared by this test binary.
-    pub fn shared() -> &'static Emulator {
-        static EMULATOR: OnceLock<Emulator> = OnceLock::new();
-        EMULATOR.get_or_init(Emulator::start)
-    }
-
-    pub fn free_port() -> u16 {
-        TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port()
-    }
-
-    /// A minimal HTTP/1.1 request with a JSON body; returns the status code.
-    fn http(port: u16, method: &str, path: &str, body: &str) -> std::io::Result<u16> {
-        let mut conn = TcpStream::connect(("127.0.0.1", port))?;
-        conn.set_read_timeout(Some(Duration::from_secs(5)))?;
-        write!(
-            conn,
-            "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\
-             Content-Type: application/json\r\nContent-Length: {}\r\n\
-             Connection: close\r\n\r\n{body}",
-            body.len()
-        )?;
-        let mut head = [0u8; 12];
-        conn.read_exact(&mut head)?;
-        let text = String::from_utf8_lossy(&head);
-        text.get(9..12)
-            .and_then(|s| s.parse().ok())
-            .ok_or_else(|| std::io::Error::other(format!("bad status line {text:?}")))
-    }
 }
 
 /// GCS-only behaviour: exact keys, what goes on the wire, a multi-chunk zip, outages.
@@ -3188,7 +2884,7 @@ mod gcs_backend {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     use tokio::net::{TcpListener, TcpStream};
 
-    use super::gcs_emulator::{self, Emulator};
+    use super::gcs_emulator::{self, Emulator, GcsService};
     use super::*;
 
     /// A TCP relay in front of the emulator that keeps every byte the client sent, so

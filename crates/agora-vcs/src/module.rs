@@ -9,85 +9,12 @@ use std::sync::Arc;
 
 use agora_core::zipcheck::{MAX_GO_MOD, MAX_LICENSE, MAX_ZIP_FILE};
 use agora_core::{path as modpath, pseudo, semver};
-use serde::Serialize;
 
-use crate::git::{Commit, GitRepo, TreeEntry};
+use crate::git::{Archive, Commit, GitRepo, TreeEntry};
 use crate::modzip::{self, ZipSummary};
 use crate::{Error, Result, modfile, timefmt};
 
-/// Where a result came from, as the go command records it in `.info`
-/// (`codehost.Origin`; fields in the go command's JSON order).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-pub struct Origin {
-    /// Always `git` here.
-    #[serde(rename = "VCS", skip_serializing_if = "String::is_empty")]
-    pub vcs: String,
-    /// The repository URL.
-    #[serde(rename = "URL", skip_serializing_if = "String::is_empty")]
-    pub url: String,
-    /// The module's directory in the repository, if not the root.
-    #[serde(rename = "Subdir", skip_serializing_if = "String::is_empty")]
-    pub subdir: String,
-    /// The commit.
-    #[serde(rename = "Hash", skip_serializing_if = "String::is_empty")]
-    pub hash: String,
-    /// For results that depend on the set of tags: their prefix…
-    #[serde(rename = "TagPrefix", skip_serializing_if = "String::is_empty")]
-    pub tag_prefix: String,
-    /// …and a checksum of the matching tags (`t1:`).
-    #[serde(rename = "TagSum", skip_serializing_if = "String::is_empty")]
-    pub tag_sum: String,
-    /// The ref the query went through (`refs/tags/v1.0.0`, `refs/heads/main`,
-    /// `HEAD`).
-    #[serde(rename = "Ref", skip_serializing_if = "String::is_empty")]
-    pub git_ref: String,
-    /// A checksum of every ref, for negative results (unused so far).
-    #[serde(rename = "RepoSum", skip_serializing_if = "String::is_empty")]
-    pub repo_sum: String,
-}
-
-/// A resolved version: the `.info` document.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct RevInfo {
-    /// The canonical version or pseudo-version.
-    #[serde(rename = "Version")]
-    pub version: String,
-    /// The commit time, UTC, RFC 3339.
-    #[serde(rename = "Time")]
-    pub time: String,
-    /// Provenance.
-    #[serde(rename = "Origin", skip_serializing_if = "Option::is_none")]
-    pub origin: Option<Origin>,
-    /// The full commit hash (not part of `.info`).
-    #[serde(skip)]
-    pub hash: String,
-}
-
-impl RevInfo {
-    /// The JSON of this result with every Origin field, as
-    /// `go list -m -json` prints it.
-    pub fn to_json(&self) -> Vec<u8> {
-        // Serialising plain strings cannot fail.
-        serde_json::to_vec(self).unwrap_or_default()
-    }
-
-    /// The `.info` file for storage, cleaned as the go command's
-    /// `writeDiskStat` cleans what it caches: no tag or repository sums (a
-    /// stored version is looked up by its canonical name), and no `Ref` for
-    /// a pseudo-version.
-    pub fn to_info_json(&self) -> Vec<u8> {
-        let mut clean = self.clone();
-        if let Some(o) = clean.origin.as_mut() {
-            o.tag_sum.clear();
-            o.tag_prefix.clear();
-            o.repo_sum.clear();
-            if pseudo::is_pseudo_version(&clean.version) {
-                o.git_ref.clear();
-            }
-        }
-        clean.to_json()
-    }
-}
+pub use agora_core::types::{Origin, RevInfo};
 
 /// The tagged versions of a module (`@v/list`), with the tag origin.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -829,23 +756,39 @@ impl DirectModule {
                 dest,
             );
         }
-        let mut archive = tempfile::tempfile()?;
-        if !self.repo.archive(&rev, &subdir, true, &archive)? {
-            return Err(missing());
-        }
         // The go command refuses a git archive (compressed, as it runs git)
         // over MaxZipFile. Stored is never smaller than compressed by more
-        // than deflate's worst-case overhead, so only an archive near the
-        // limit needs the compressed size measured.
-        if archive.metadata()?.len() > MAX_ZIP_FILE - (MAX_ZIP_FILE >> 8) {
-            archive = tempfile::tempfile()?;
-            if !self.repo.archive(&rev, &subdir, false, &archive)? {
-                return Err(missing());
-            }
-            if archive.metadata()?.len() > MAX_ZIP_FILE {
-                return Err(Error::Invalid("downloaded zip file too large".into()));
+        // than deflate's worst-case overhead, so a stored archive is tried
+        // first only when the tree says it may fit (attributes can change
+        // sizes a little), and only an archive near the limit needs the
+        // compressed size measured. Either is cut off at the limit while it
+        // is written: a small repository can name one large blob many times.
+        let near = MAX_ZIP_FILE - (MAX_ZIP_FILE >> 8);
+        let mut archive = None;
+        if self.archive_estimate(&rev, &subdir)? <= near {
+            let file = self.repo.spool()?;
+            match self.repo.archive(&rev, &subdir, true, &file, near)? {
+                Archive::NoFiles => return Err(missing()),
+                Archive::Written => archive = Some(file),
+                Archive::TooLarge => {}
             }
         }
+        let archive = match archive {
+            Some(file) => file,
+            None => {
+                let file = self.repo.spool()?;
+                match self
+                    .repo
+                    .archive(&rev, &subdir, false, &file, MAX_ZIP_FILE)?
+                {
+                    Archive::NoFiles => return Err(missing()),
+                    Archive::Written => file,
+                    Archive::TooLarge => {
+                        return Err(Error::Invalid("downloaded zip file too large".into()));
+                    }
+                }
+            }
+        };
         let repo = Arc::clone(&self.repo);
         let mut root_license = || match repo.read_file(&rev, "LICENSE", MAX_LICENSE) {
             // What checkFiles says about the oversized file go would add.
@@ -906,6 +849,25 @@ impl DirectModule {
             return Ok(None);
         }
         Ok(Some((any || subdir.is_empty()).then_some(tree)))
+    }
+}
+
+impl DirectModule {
+    /// What a stored `git archive` of `subdir` at `rev` would roughly take:
+    /// the data of every blob under it, the names twice and the headers.
+    fn archive_estimate(&self, rev: &str, subdir: &str) -> Result<u64> {
+        let subdir = subdir.trim_matches('/');
+        let paths: Vec<String> = if subdir.is_empty() {
+            Vec::new()
+        } else {
+            vec![subdir.to_owned()]
+        };
+        Ok(self
+            .repo
+            .tree_entries(rev, &paths)?
+            .iter()
+            .map(|t| t.size + 2 * t.path.len() as u64 + 128)
+            .sum())
     }
 }
 

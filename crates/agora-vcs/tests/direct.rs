@@ -10,14 +10,13 @@
 // The Case helpers run only inside tests; a failed step should fail the test.
 #![allow(clippy::unwrap_used)]
 
-mod support;
-
 use std::sync::Arc;
 
 use agora_core::dirhash::hash_go_mod;
+use agora_testkit::GitWork;
+use agora_testkit::vcs_forge::{self, HOST, go_json, oracle_available, unique};
 use agora_vcs::{DirectModule, GitRepo};
 use serde_json::Value;
-use support::{HOST, Work, go_json, oracle_available, unique};
 
 struct Case {
     module: DirectModule,
@@ -28,15 +27,15 @@ struct Case {
 
 impl Case {
     /// `name` is the repository; `sub` the module path below its root.
-    fn new(work: &Work, name: &str, sub: &str) -> Case {
+    fn new(work: &GitWork, name: &str, sub: &str) -> Case {
         Case::with_subdir(work, name, sub, "")
     }
 
     /// As `new`, with a go-import subdirectory field (`subdir`).
-    fn with_subdir(work: &Work, name: &str, sub: &str, subdir: &str) -> Case {
-        let url = work.publish(name);
+    fn with_subdir(work: &GitWork, name: &str, sub: &str, subdir: &str) -> Case {
+        let url = vcs_forge::publish(work, name);
         if !subdir.is_empty() {
-            let bare = support::repos_dir().join(format!("{name}.git"));
+            let bare = vcs_forge::repos_dir().join(format!("{name}.git"));
             std::fs::write(bare.join("go-import-subdir"), subdir).unwrap();
         }
         let cache = tempfile::tempdir().unwrap();
@@ -224,7 +223,7 @@ fn short(hash: &str) -> &str {
 #[test]
 fn tags_branches_and_pseudo_versions() {
     let name = unique("basic");
-    let w = Work::new();
+    let w = GitWork::temp();
     w.write("go.mod", &format!("module {HOST}/{name}\n\ngo 1.21\n"))
         .write("a.go", "package a\n");
     let c1 = w.commit("one");
@@ -239,16 +238,16 @@ fn tags_branches_and_pseudo_versions() {
         .tag("v1.1.0+meta");
     w.write("a.go", "package a // 3\n");
     let c3 = w.commit("three");
-    w.run(&["branch", "fix", &c2]);
+    w.git(&["branch", "fix", &c2]);
     w.write("a.go", "package a // 4\n");
     w.commit("four");
     w.tag("v1.2.0-pre");
     w.write("a.go", "package a // 5\n");
     let c5 = w.commit("five");
-    w.run(&["checkout", "-q", "fix"]);
+    w.git(&["checkout", "-q", "fix"]);
     w.write("b.go", "package a\n");
     let fix = w.commit("fix");
-    w.run(&["checkout", "-q", "main"]);
+    w.git(&["checkout", "-q", "main"]);
 
     let mut case = Case::new(&w, &name, "");
     assert_eq!(case.list(), ["v1.0.0", "v1.1.0", "v1.2.0-pre"]);
@@ -288,7 +287,7 @@ fn tags_branches_and_pseudo_versions() {
 #[test]
 fn untagged_repository() {
     let name = unique("untagged");
-    let w = Work::new();
+    let w = GitWork::temp();
     w.write("go.mod", &format!("module {HOST}/{name}\n"))
         .write("x.go", "package x\n");
     w.commit("one");
@@ -310,7 +309,7 @@ fn untagged_repository() {
 #[test]
 fn incompatible_versions() {
     let name = unique("incompat");
-    let w = Work::new();
+    let w = GitWork::temp();
     w.write("LICENSE", "license\n").write("x.go", "package x\n");
     w.commit("one");
     w.tag("v1.0.0");
@@ -321,10 +320,10 @@ fn incompatible_versions() {
     w.commit("three");
     w.tag("v2.1.0");
     // A branch after v2.1.0 without go.mod: +incompatible pseudo-versions.
-    w.run(&["checkout", "-q", "-b", "old"]);
+    w.git(&["checkout", "-q", "-b", "old"]);
     w.write("x.go", "package x // old\n");
     let old = w.commit("old");
-    w.run(&["checkout", "-q", "main"]);
+    w.git(&["checkout", "-q", "main"]);
     w.write("go.mod", &format!("module {HOST}/{name}/v3\n"));
     w.commit("v3 with go.mod");
     w.tag("v3.0.0");
@@ -368,7 +367,7 @@ fn incompatible_versions() {
 #[test]
 fn major_version_subdirectory() {
     let name = unique("major");
-    let w = Work::new();
+    let w = GitWork::temp();
     w.write("LICENSE", "root license\n")
         .write("go.mod", &format!("module {HOST}/{name}\n\ngo 1.20\n"))
         .write("a.go", "package a\n")
@@ -407,7 +406,7 @@ fn major_version_subdirectory() {
 #[test]
 fn module_in_subdirectory_with_root_license() {
     let name = unique("mono");
-    let w = Work::new();
+    let w = GitWork::temp();
     w.write("LICENSE", "root license\n")
         .write("go.mod", &format!("module {HOST}/{name}\n"))
         .write("root.go", "package root\n")
@@ -449,7 +448,7 @@ fn module_in_subdirectory_with_root_license() {
 #[test]
 fn vendor_nested_modules_and_irregular_files() {
     let name = unique("vendor");
-    let w = Work::new();
+    let w = GitWork::temp();
     w.write("go.mod", &format!("module {HOST}/{name}\n\ngo 1.21\n"))
         .write("a.go", "package a\n")
         .write("vendor/modules.txt", "# example.com/x v1.0.0\n")
@@ -507,7 +506,7 @@ fn vendor_nested_modules_and_irregular_files() {
 #[test]
 fn invalid_zips_are_refused() {
     let name = unique("bad");
-    let w = Work::new();
+    let w = GitWork::temp();
     w.write("go.mod", &format!("module {HOST}/{name}\n"))
         .write("a.go", "package a\n")
         .write("dir/A.go", "package dir\n")
@@ -529,7 +528,7 @@ fn invalid_zips_are_refused() {
 #[test]
 fn retractions_and_prereleases() {
     let name = unique("retract");
-    let w = Work::new();
+    let w = GitWork::temp();
     let gomod = |extra: &str| format!("module {HOST}/{name}\n\ngo 1.21\n{extra}");
     w.write("go.mod", &gomod("")).write("a.go", "package a\n");
     w.commit("one");
@@ -570,7 +569,7 @@ fn retractions_and_prereleases() {
 #[test]
 fn major_version_at_repository_root() {
     let name = unique("rootv2");
-    let w = Work::new();
+    let w = GitWork::temp();
     w.write("go.mod", &format!("module {HOST}/{name}\n"))
         .write("a.go", "package a\n");
     w.commit("v1");
@@ -596,7 +595,7 @@ fn major_version_at_repository_root() {
 #[test]
 fn gitattributes_conversions() {
     let name = unique("attrs");
-    let w = Work::new();
+    let w = GitWork::temp();
     w.write("go.mod", &format!("module {HOST}/{name}\n"))
         .write(
             ".gitattributes",
@@ -618,7 +617,7 @@ fn gitattributes_conversions() {
 #[test]
 fn symlink_loop_and_root_license_symlink() {
     let name = unique("links");
-    let w = Work::new();
+    let w = GitWork::temp();
     w.write("LICENSE.txt", "license text\n")
         .symlink("LICENSE", "LICENSE.txt")
         .write("sub/go.mod", &format!("module {HOST}/{name}/sub\n"))
@@ -639,7 +638,7 @@ fn symlink_loop_and_root_license_symlink() {
 #[test]
 fn tag_without_the_module_and_oversized_license() {
     let name = unique("nomod");
-    let w = Work::new();
+    let w = GitWork::temp();
     w.write("README", "no module here\n");
     w.commit("readme");
     w.tag("sub/v1.0.0");
@@ -660,7 +659,7 @@ fn tag_without_the_module_and_oversized_license() {
 #[test]
 fn go_import_subdirectory_field() {
     let name = unique("gosub");
-    let w = Work::new();
+    let w = GitWork::temp();
     w.write("README", "the module lives in go/\n")
         .write("LICENSE", "root license\n")
         .write("go/go.mod", &format!("module {HOST}/{name}\n"))
@@ -687,19 +686,19 @@ fn go_import_subdirectory_field() {
 #[test]
 fn unicode_names_gitlinks_and_kelvin_collision() {
     let name = unique("unicode");
-    let w = Work::new();
+    let w = GitWork::temp();
     w.write("go.mod", &format!("module {HOST}/{name}\n"))
         .write("é.go", "package a\n")
         .write("dir/日本.txt", "x\n");
     // A submodule entry (gitlink): git archive leaves it out.
     let head = w.commit("one");
-    w.run(&[
+    w.git(&[
         "update-index",
         "--add",
         "--cacheinfo",
         &format!("160000,{head},vendored-sub"),
     ]);
-    w.run(&["commit", "-q", "-m", "gitlink"]);
+    w.git(&["commit", "-q", "-m", "gitlink"]);
     w.tag("v1.0.0");
     // KELVIN SIGN folds with k: a collision for the go command.
     w.write("\u{212A}.go", "package a\n")
@@ -721,19 +720,19 @@ fn unicode_names_gitlinks_and_kelvin_collision() {
 #[test]
 fn detached_remote_head() {
     let name = unique("detached");
-    let w = Work::new();
+    let w = GitWork::temp();
     w.write("go.mod", &format!("module {HOST}/{name}\n"))
         .write("x.go", "package x\n");
     w.commit("one");
     w.tag("v1.0.0");
-    w.run(&["checkout", "-q", "-b", "side"]);
+    w.git(&["checkout", "-q", "-b", "side"]);
     w.write("x.go", "package x // side\n");
     let side = w.commit("side");
-    w.run(&["checkout", "-q", "-"]);
+    w.git(&["checkout", "-q", "-"]);
     let mut case = Case::new(&w, &name, "");
-    let bare = support::repos_dir().join(format!("{name}.git"));
-    support::git(&bare, &["update-ref", "--no-deref", "HEAD", &side]);
-    support::git(&bare, &["update-ref", "-d", "refs/heads/side"]);
+    let bare = vcs_forge::repos_dir().join(format!("{name}.git"));
+    vcs_forge::git(&bare, &["update-ref", "--no-deref", "HEAD", &side]);
+    vcs_forge::git(&bare, &["update-ref", "-d", "refs/heads/side"]);
     assert_eq!(case.list(), ["v1.0.0"]);
     assert_eq!(case.latest(), "v1.0.0");
     let pseudo = case.stat(&side[..12]);
@@ -747,14 +746,14 @@ fn detached_remote_head() {
 #[test]
 fn unborn_remote_head() {
     let name = unique("unborn");
-    let w = Work::new();
+    let w = GitWork::temp();
     w.write("go.mod", &format!("module {HOST}/{name}\n"))
         .write("x.go", "package x\n");
     w.commit("one");
     w.tag("v1.0.0");
     let mut case = Case::new(&w, &name, "");
-    let bare = support::repos_dir().join(format!("{name}.git"));
-    support::git(&bare, &["symbolic-ref", "HEAD", "refs/heads/nothing-here"]);
+    let bare = vcs_forge::repos_dir().join(format!("{name}.git"));
+    vcs_forge::git(&bare, &["symbolic-ref", "HEAD", "refs/heads/nothing-here"]);
     assert_eq!(case.list(), ["v1.0.0"]);
     assert_eq!(case.latest(), "v1.0.0");
     case.download("v1.0.0").unwrap();
@@ -768,7 +767,7 @@ fn unborn_remote_head() {
 #[test]
 fn later_versions_reuse_the_zip_cache() {
     let name = unique("zipcache");
-    let w = Work::new();
+    let w = GitWork::temp();
     w.write("go.mod", &format!("module {HOST}/{name}\n"));
     for i in 0..40 {
         w.write(

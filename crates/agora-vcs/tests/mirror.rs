@@ -4,13 +4,12 @@
 // Test code: a failed step should fail the test.
 #![allow(clippy::unwrap_used)]
 
-mod support;
-
 use std::sync::Arc;
 use std::time::Duration;
 
+use agora_testkit::GitWork;
+use agora_testkit::vcs_forge::{self, repos_dir, unique};
 use agora_vcs::{DirectModule, ErrorKind, Mirrors};
-use support::{Work, repos_dir, unique};
 
 fn module(mirrors: &Mirrors, name: &str) -> DirectModule {
     let url = repos_dir().join(format!("{name}.git"));
@@ -22,11 +21,11 @@ fn module(mirrors: &Mirrors, name: &str) -> DirectModule {
 #[test]
 fn shared_repo_and_incremental_refresh() {
     let name = unique("mirror");
-    let w = Work::new();
+    let w = GitWork::temp();
     w.write("go.mod", &format!("module example.test/{name}\n"));
     w.commit("one");
     w.tag("v1.0.0");
-    w.publish(&name);
+    vcs_forge::publish(&w, &name);
     let cache = tempfile::tempdir().unwrap();
 
     let shared = Mirrors::new(cache.path(), Duration::from_secs(3600));
@@ -46,7 +45,7 @@ fn shared_repo_and_incremental_refresh() {
     w.write("a.go", "package a\n");
     w.commit("two");
     w.tag("v1.1.0");
-    w.publish(&name);
+    vcs_forge::publish(&w, &name);
     assert_eq!(a.list().unwrap().list, ["v1.0.0"]);
     let fresh = Mirrors::new(cache.path(), Duration::ZERO);
     let c = module(&fresh, &name);
@@ -71,19 +70,19 @@ fn shared_repo_and_incremental_refresh() {
 #[test]
 fn pull_request_refs_are_not_fetched() {
     let name = unique("pulls");
-    let w = Work::new();
+    let w = GitWork::temp();
     w.write("go.mod", &format!("module example.test/{name}\n"));
     w.commit("one");
     w.tag("v1.0.0");
-    w.run(&["checkout", "-q", "-b", "pr"]);
+    w.git(&["checkout", "-q", "-b", "pr"]);
     w.write("evil.go", "package evil\n");
     let pr = w.commit("pull request");
-    w.run(&["checkout", "-q", "main"]);
-    w.publish(&name);
+    w.git(&["checkout", "-q", "main"]);
+    vcs_forge::publish(&w, &name);
     // Make the PR commit reachable only from refs/pull/1/head upstream.
     let bare = repos_dir().join(format!("{name}.git"));
-    support::git(&bare, &["update-ref", "refs/pull/1/head", &pr]);
-    support::git(&bare, &["branch", "-D", "pr"]);
+    vcs_forge::git(&bare, &["update-ref", "refs/pull/1/head", &pr]);
+    vcs_forge::git(&bare, &["branch", "-D", "pr"]);
     let cache = tempfile::tempdir().unwrap();
     let m = module(&Mirrors::new(cache.path(), Duration::ZERO), &name);
     assert_eq!(m.list().unwrap().list, ["v1.0.0"]);
@@ -94,19 +93,19 @@ fn pull_request_refs_are_not_fetched() {
 #[test]
 fn commits_of_deleted_branches_stop_resolving() {
     let name = unique("deleted");
-    let w = Work::new();
+    let w = GitWork::temp();
     w.write("go.mod", &format!("module example.test/{name}\n"));
     w.commit("one");
-    w.run(&["checkout", "-q", "-b", "topic"]);
+    w.git(&["checkout", "-q", "-b", "topic"]);
     w.write("t.go", "package t\n");
     let topic = w.commit("topic");
-    w.run(&["checkout", "-q", "main"]);
-    w.publish(&name);
+    w.git(&["checkout", "-q", "main"]);
+    vcs_forge::publish(&w, &name);
     let cache = tempfile::tempdir().unwrap();
     let mirrors = Mirrors::new(cache.path(), Duration::ZERO);
     assert!(module(&mirrors, &name).stat(&topic).is_ok());
     // The branch goes away upstream; the mirror keeps the objects.
-    support::git(
+    vcs_forge::git(
         &repos_dir().join(format!("{name}.git")),
         &["branch", "-D", "topic"],
     );
@@ -153,7 +152,7 @@ fn gopkg_in_paths() {
     // checks coderepo.go's gopkg.in rules: `.vN` major, no vN/ subdirectory,
     // synthesized go.mod allowed at any major.
     let name = unique("gopkgin");
-    let w = Work::new();
+    let w = GitWork::temp();
     w.write("yaml.go", "package yaml\n");
     w.commit("one");
     w.tag("v1.0.0").tag("v2.0.0");
@@ -162,7 +161,7 @@ fn gopkg_in_paths() {
     w.tag("v2.1.0");
     w.write("yaml.go", "package yaml // 3\n");
     let head3 = w.commit("three");
-    w.publish(&name);
+    vcs_forge::publish(&w, &name);
     let cache = tempfile::tempdir().unwrap();
     let url = repos_dir().join(format!("{name}.git"));
     let repo = Mirrors::new(cache.path(), Duration::ZERO)

@@ -5,17 +5,15 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use agora_config::{
-    LogFormat, LogLevel, NetworkMode as ConfNetworkMode, Settings, StorageSettings,
-};
-use agora_server::{NetworkMode, Proxy, ServerOptions, Stasher};
+use agora_config::{LogFormat, LogLevel, S3Settings, Settings, StorageSettings};
+use agora_server::{Proxy, ServerOptions, Stasher};
 use agora_storage::Storage;
 use agora_storage::external::ExternalStorage;
 use agora_storage::fs::DiskStorage;
 use agora_storage::memory::MemoryStorage;
 use agora_storage::mongo::{MongoConfig, MongoStorage};
-use agora_storage::object::{AzureConfig, GcsConfig, Layout, ObjectStorage, S3Config};
-use agora_upstream::{Credentials, GoFetcherConfig, ProxyList, Upstream, UpstreamConfig};
+use agora_storage::object::{AzureConfig, GcsConfig, Layout, ObjectStorage};
+use agora_upstream::{Credentials, GoFetcherConfig, Upstream, UpstreamConfig};
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use tracing::info;
@@ -44,6 +42,22 @@ enum Command {
         #[command(subcommand)]
         command: ConfigCommand,
     },
+    /// Checksum database tools.
+    Sumdb {
+        #[command(subcommand)]
+        command: SumdbCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum SumdbCommand {
+    /// Generate a key pair for a private checksum database: prints the
+    /// signer key line (keep it secret), then the verifier key line (for
+    /// clients' GOSUMDB).
+    Keygen {
+        /// The database name, as clients write it in GOSUMDB.
+        name: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -56,10 +70,28 @@ enum ConfigCommand {
     },
 }
 
+/// Prints a fresh key pair in the go command's note key formats.
+fn sumdb_keygen(name: &str) -> ExitCode {
+    match agora_sumdb::note::generate_key(name) {
+        Ok((skey, vkey)) => {
+            println!("{skey}");
+            println!("{vkey}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("agora: sumdb keygen {name:?}: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let env = |k: &str| std::env::var(k).ok();
     match cli.command {
+        Command::Sumdb {
+            command: SumdbCommand::Keygen { name },
+        } => sumdb_keygen(&name),
         Command::Config {
             command: ConfigCommand::Show { config },
         } => match agora_config::load(config.as_deref(), &env) {
@@ -86,6 +118,11 @@ fn main() -> ExitCode {
             }
             let runtime = match tokio::runtime::Builder::new_multi_thread()
                 .enable_all()
+                // Blocking threads: one per upstream fetch permit (building a
+                // version from git holds one while its thread runs) and as
+                // many again for disk reads, rather than tokio's 512, which a
+                // flood of requests would grow into.
+                .max_blocking_threads(2 * loaded.settings.upstream.max_fetches)
                 .build()
             {
                 Ok(rt) => rt,
@@ -154,30 +191,23 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
         ),
         StorageSettings::Memory => Arc::new(MemoryStorage::new()),
         StorageSettings::S3(s3) => Arc::new(
-            ObjectStorage::s3(&S3Config {
-                bucket: s3.bucket.clone(),
-                region: s3.region.clone(),
-                endpoint: s3.endpoint.clone(),
-                access_key_id: s3.access_key_id.clone(),
-                secret_access_key: s3.secret_access_key.as_ref().map(|s| s.expose().to_owned()),
-                session_token: s3.session_token.as_ref().map(|s| s.expose().to_owned()),
-                force_path_style: s3.force_path_style,
-                layout: Layout::S3,
-            })
-            .context("configuring S3 storage")?
-            .with_claim_wait(settings.upstream.stash_timeout),
+            ObjectStorage::s3(s3, Layout::S3)
+                .context("configuring S3 storage")?
+                .with_claim_wait(settings.upstream.stash_timeout),
         ),
         StorageSettings::Minio(mn) => Arc::new(
-            ObjectStorage::s3(&S3Config {
-                bucket: mn.bucket.clone(),
-                region: mn.region.clone(),
-                endpoint: Some(mn.url()),
-                access_key_id: Some(mn.access_key_id.clone()),
-                secret_access_key: Some(mn.secret_access_key.expose().to_owned()),
-                session_token: None,
-                force_path_style: true,
-                layout: Layout::Minio,
-            })
+            ObjectStorage::s3(
+                &S3Settings {
+                    bucket: mn.bucket.clone(),
+                    region: mn.region.clone(),
+                    endpoint: Some(mn.url()),
+                    access_key_id: Some(mn.access_key_id.clone()),
+                    secret_access_key: Some(mn.secret_access_key.clone()),
+                    session_token: None,
+                    force_path_style: true,
+                },
+                Layout::Minio,
+            )
             .context("configuring MinIO storage")?
             .with_claim_wait(settings.upstream.stash_timeout),
         ),
@@ -236,14 +266,13 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
         }
     };
     let up = &settings.upstream;
-    let proxies = ProxyList::parse(&up.goproxy).context("upstream GOPROXY")?;
     let gonoproxy = if up.gonoproxy.is_empty() {
         up.goprivate.clone()
     } else {
         up.gonoproxy.clone()
     };
     let upstream = Upstream::new(UpstreamConfig {
-        proxies,
+        proxies: up.goproxy.clone(),
         gonoproxy,
         timeout: up.timeout,
         spool_dir: settings.tmp_dir.clone(),
@@ -251,15 +280,11 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
         goinsecure: up.goinsecure.clone(),
         credentials: credentials(up)?,
         go_fetcher: go_fetcher(up)?,
+        max_fetches: up.max_fetches,
     })
     .context("building upstream client")?;
     let stasher = Stasher::new(storage.clone(), upstream.clone(), up.stash_timeout);
-    let network_mode = match up.network_mode {
-        ConfNetworkMode::Strict => NetworkMode::Strict,
-        ConfNetworkMode::Offline => NetworkMode::Offline,
-        ConfNetworkMode::Fallback => NetworkMode::Fallback,
-    };
-    let proxy = Proxy::new(storage.clone(), upstream, stasher, network_mode);
+    let proxy = Proxy::new(storage.clone(), upstream, stasher, up.network_mode);
     let router = agora_server::router(
         proxy,
         &ServerOptions {
@@ -273,14 +298,17 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
     info!(
         addr = %listener.local_addr().map(|a| a.to_string()).unwrap_or_default(),
         storage = %storage.describe(),
-        upstream = %agora_upstream::goproxy::redact_urls(&up.goproxy),
+        upstream = %up.goproxy,
         "agora listening"
     );
-    agora_server::serve(
+    agora_server::serve_with(
         listener,
         router,
         shutdown_signal(),
         settings.server.shutdown_timeout,
+        &agora_server::ConnectionOptions {
+            header_timeout: settings.server.header_timeout,
+        },
     )
     .await?;
     info!("agora stopped");

@@ -5,7 +5,7 @@
 //! Storage (OpenDAL's JSON-API client behind `object_store_opendal`), both in the S3
 //! layout as Athens does). It is split in three:
 //!
-//! - `services`: each service's settings ([`S3Config`], `AzureConfig`, `GcsConfig`) and
+//! - `services`: each service's settings ([`S3Settings`], `AzureConfig`, `GcsConfig`) and
 //!   the constructor that turns them into a client;
 //! - `protocol`: what every service shares once built: the key layouts, the write
 //!   protocol that makes a version appear only once it is complete (claim, zip, `.info`
@@ -33,9 +33,9 @@ mod services;
 
 #[cfg(feature = "gcs")]
 pub use services::GcsConfig;
-pub use services::S3Config;
 #[cfg(feature = "azure")]
 pub use services::{AZURITE_ACCOUNT, AZURITE_KEY, AzureConfig};
+pub use services::{S3Settings, with_scheme};
 
 /// Multipart part size, and the size up to which a zip goes up in one PUT. S3 requires
 /// parts of at least 5 MiB; 8 MiB is what Athens' MinIO backend uses.

@@ -16,59 +16,21 @@ use super::errors::map_err;
 use super::{DEFAULT_CLAIM_WAIT, DEFAULT_STALE_CLAIM_AGE, Layout, ObjectStorage, ZipUpload};
 use crate::StorageError;
 
-/// Everything needed to reach a bucket. The lead maps `agora_config::StorageSettings`
-/// onto this; secrets are redacted from `Debug`.
-#[derive(Clone, PartialEq, Eq)]
-pub struct S3Config {
-    /// The bucket. It must exist (see [`ObjectStorage::ready`]).
-    pub bucket: String,
-    /// The region, e.g. `us-east-1`. MinIO ignores it; an empty one means `us-east-1`.
-    pub region: String,
-    /// A custom endpoint URL (`AWS_ENDPOINT`, `ATHENS_MINIO_ENDPOINT`), e.g.
-    /// `http://127.0.0.1:9000`. `None` means AWS. A URL without a scheme gets `https://`
-    /// (see [`S3Config::with_scheme`] for MinIO's `UseSSL` rule).
-    pub endpoint: Option<String>,
-    /// Static credentials; with none, the instance/container metadata service is asked.
-    pub access_key_id: Option<String>,
-    /// The secret key that goes with `access_key_id`.
-    pub secret_access_key: Option<String>,
-    /// A session token for temporary credentials.
-    pub session_token: Option<String>,
-    /// Path-style URLs (`endpoint/bucket/key`) instead of virtual-hosted ones
-    /// (`bucket.endpoint/key`). MinIO and most S3 emulators need this.
-    pub force_path_style: bool,
-    /// The key layout.
-    pub layout: Layout,
-}
+/// Everything needed to reach an S3 bucket is agora's `[storage.s3]` settings, as
+/// `agora-config` declares and validates them (secrets redacted from `Debug`); MinIO is
+/// S3 with an endpoint and path-style requests. The key layout comes separately.
+pub use agora_config::S3Settings;
 
-impl S3Config {
-    /// Adds a scheme to a bare `host:port` endpoint: `https://` when `use_ssl`, else
-    /// `http://`, which is how Athens' MinIO client reads `ATHENS_MINIO_USE_SSL` (it strips
-    /// any scheme the endpoint has and connects by `UseSSL` alone).
-    pub fn with_scheme(endpoint: &str, use_ssl: bool) -> String {
-        let bare = endpoint
-            .trim()
-            .trim_start_matches("https://")
-            .trim_start_matches("http://")
-            .trim_end_matches('/');
-        format!("{}://{bare}", if use_ssl { "https" } else { "http" })
-    }
-}
-
-impl std::fmt::Debug for S3Config {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let redacted = |s: &Option<String>| s.as_ref().map(|_| "<redacted>");
-        f.debug_struct("S3Config")
-            .field("bucket", &self.bucket)
-            .field("region", &self.region)
-            .field("endpoint", &self.endpoint)
-            .field("access_key_id", &self.access_key_id)
-            .field("secret_access_key", &redacted(&self.secret_access_key))
-            .field("session_token", &redacted(&self.session_token))
-            .field("force_path_style", &self.force_path_style)
-            .field("layout", &self.layout)
-            .finish()
-    }
+/// Adds a scheme to a bare `host:port` endpoint: `https://` when `use_ssl`, else `http://`,
+/// which is how Athens' MinIO client reads `ATHENS_MINIO_USE_SSL` (it strips any scheme the
+/// endpoint has and connects by `UseSSL` alone).
+pub fn with_scheme(endpoint: &str, use_ssl: bool) -> String {
+    let bare = endpoint
+        .trim()
+        .trim_start_matches("https://")
+        .trim_start_matches("http://")
+        .trim_end_matches('/');
+    format!("{}://{bare}", if use_ssl { "https" } else { "http" })
 }
 
 /// Azurite's well-known development account (`UseDevelopmentStorage=true`).
@@ -216,13 +178,13 @@ impl std::fmt::Debug for GcsConfig {
 }
 
 impl ObjectStorage {
-    /// Connects to the bucket described by `config` (no request is made until first use;
-    /// call [`Storage::ready`] to probe it).
+    /// Connects to the bucket described by `config`, in `layout` (no request is made until
+    /// first use; call [`Storage::ready`] to probe it).
     ///
     /// # Errors
     /// [`ErrorKind::Unavailable`](crate::ErrorKind::Unavailable) when the configuration
     /// cannot make a client (a malformed endpoint URL, for instance).
-    pub fn s3(config: &S3Config) -> Result<Self, StorageError> {
+    pub fn s3(config: &S3Settings, layout: Layout) -> Result<Self, StorageError> {
         // The binary installs ring as the process-wide rustls provider; tests and other
         // embedders may not have, and reqwest is built without a provider of its own.
         let _ = rustls::crypto::ring::default_provider().install_default();
@@ -243,7 +205,7 @@ impl ObjectStorage {
             let endpoint = if endpoint.contains("://") {
                 endpoint.trim().trim_end_matches('/').to_owned()
             } else {
-                S3Config::with_scheme(endpoint, true)
+                with_scheme(endpoint, true)
             };
             builder = builder.with_allow_http(endpoint.starts_with("http://"));
             // object_store expects a virtual-hosted endpoint to name the bucket already;
@@ -261,8 +223,13 @@ impl ObjectStorage {
         if let (Some(key), Some(secret)) = (&config.access_key_id, &config.secret_access_key) {
             builder = builder
                 .with_access_key_id(key)
-                .with_secret_access_key(secret);
-            if let Some(token) = config.session_token.as_deref().filter(|t| !t.is_empty()) {
+                .with_secret_access_key(secret.expose());
+            if let Some(token) = config
+                .session_token
+                .as_ref()
+                .map(|t| t.expose())
+                .filter(|t| !t.is_empty())
+            {
                 builder = builder.with_token(token);
             }
         }
@@ -271,7 +238,7 @@ impl ObjectStorage {
             .map_err(|e| map_err("configuring S3 client", e))?;
         let describe = format!(
             "{}:{}{}",
-            match config.layout {
+            match layout {
                 Layout::S3 => "s3",
                 Layout::Minio => "minio",
             },
@@ -284,7 +251,7 @@ impl ObjectStorage {
         );
         Ok(ObjectStorage {
             store: Arc::new(store),
-            layout: config.layout,
+            layout,
             describe,
             stale_claim_age: DEFAULT_STALE_CLAIM_AGE,
             claim_wait: DEFAULT_CLAIM_WAIT,
