@@ -1004,14 +1004,12 @@ suite!(external, external_athens);
 #[cfg(feature = "mongo")]
 suite!(mongo);
 
-/// A MongoDB backend on a fresh database of the server at `AGORA_TEST_MONGODB_URL`, or
-/// `None` when the variable is unset: no MongoDB server can be installed on the build
-/// machines, and the suite never fakes one. The skip is written straight to the
-/// terminal (not through the test harness's capture) so every run shows it.
+/// A MongoDB backend on a fresh database of the server at `AGORA_TEST_MONGODB_URL`, or of
+/// a SecantusDB server the test binary starts on loopback when the variable is unset.
 #[cfg(feature = "mongo")]
-fn mongo() -> Option<Fixture> {
-    let (storage, config) = mongo_server::storage()?;
-    Some(Fixture {
+fn mongo() -> Fixture {
+    let (storage, config) = mongo_server::storage();
+    Fixture {
         backend: "",
         storage: Arc::new(storage),
         dir: tempfile::tempdir().unwrap(),
@@ -1019,13 +1017,11 @@ fn mongo() -> Option<Fixture> {
             _drop: mongo_server::DropDatabase(config),
         },
         listing_page: DEFAULT_LISTING_PAGE,
-    })
+    }
 }
 
 #[cfg(feature = "mongo")]
 mod mongo_server {
-    use std::io::Write;
-    use std::sync::Once;
     use std::sync::atomic::{AtomicU32, Ordering};
     use std::time::Duration;
 
@@ -1034,28 +1030,20 @@ mod mongo_server {
 
     pub const VAR: &str = "AGORA_TEST_MONGODB_URL";
 
-    /// The server URL, or `None` (said once per test binary) when it is not set.
-    pub fn url() -> Option<String> {
+    /// The server URL: `AGORA_TEST_MONGODB_URL` when set (a real `mongod`), else the test
+    /// binary's shared SecantusDB, started on first use (a test fails when it cannot
+    /// start).
+    pub fn url() -> String {
         match std::env::var(VAR) {
-            Ok(url) if !url.is_empty() => Some(url),
-            _ => {
-                static SAID: Once = Once::new();
-                SAID.call_once(|| {
-                    let _ = writeln!(
-                        std::io::stderr(),
-                        "NOT RUN: the MongoDB compliance tests (mongo::*, mongo_layout::*) \
-                         did not run because {VAR} is unset (no MongoDB server on this machine)"
-                    );
-                });
-                None
-            }
+            Ok(url) if !url.is_empty() => url,
+            _ => agora_testkit::mongo::shared_secantusdb().url(),
         }
     }
 
     /// A backend on a database no other test uses, and that database's name.
-    pub fn storage() -> Option<(MongoStorage, MongoConfig)> {
+    pub fn storage() -> (MongoStorage, MongoConfig) {
         static SEQ: AtomicU32 = AtomicU32::new(0);
-        let url = url()?;
+        let url = url();
         let nanos = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .unwrap()
@@ -1085,7 +1073,7 @@ mod mongo_server {
         })
         .join()
         .unwrap();
-        Some((MongoStorage::new(options, &config).unwrap(), config))
+        (MongoStorage::new(options, &config).unwrap(), config)
     }
 
     /// Drops the test's database when the test ends, passed or failed. Best effort: a
@@ -1230,7 +1218,7 @@ fn minio() -> Fixture {
 }
 
 /// MongoDB-only behaviour (Athens' documents and GridFS files, written and read by a raw
-/// client). Runs only with `AGORA_TEST_MONGODB_URL`, like the suite's `mongo` variant.
+/// client), against the same server as the suite's `mongo` variant.
 #[cfg(feature = "mongo")]
 mod mongo_layout {
     use super::*;
@@ -1277,9 +1265,7 @@ mod mongo_layout {
 
     #[tokio::test]
     async fn writes_athens_documents_and_gridfs_files() {
-        let Some((s, config)) = super::mongo_server::storage() else {
-            return;
-        };
+        let (s, config) = super::mongo_server::storage();
         let _drop = super::mongo_server::DropDatabase(config.clone());
         let dir = tempfile::tempdir().unwrap();
         let (md, ver) = (m("example.com/a/b"), v("v1.0.0"));
@@ -1322,9 +1308,7 @@ mod mongo_layout {
 
     #[tokio::test]
     async fn serves_athens_data_and_resolves_filename_collisions() {
-        let Some((s, config)) = super::mongo_server::storage() else {
-            return;
-        };
+        let (s, config) = super::mongo_server::storage();
         let _drop = super::mongo_server::DropDatabase(config.clone());
         let db = raw(&config).await;
         athens_save(&db, "a.test/b_c", "v1.0.0", b"athens zip").await;
@@ -1359,9 +1343,7 @@ mod mongo_layout {
 
     #[tokio::test]
     async fn incomplete_versions_are_absent_and_get_completed() {
-        let Some((s, config)) = super::mongo_server::storage() else {
-            return;
-        };
+        let (s, config) = super::mongo_server::storage();
         let _drop = super::mongo_server::DropDatabase(config.clone());
         let db = raw(&config).await;
         let dir = tempfile::tempdir().unwrap();
@@ -1397,9 +1379,7 @@ mod mongo_layout {
 
     #[tokio::test]
     async fn multi_chunk_zip_streams_in_ranges() {
-        let Some((s, config)) = super::mongo_server::storage() else {
-            return;
-        };
+        let (s, config) = super::mongo_server::storage();
         let _drop = super::mongo_server::DropDatabase(config);
         let dir = tempfile::tempdir().unwrap();
         let (md, ver) = (m("example.com/big"), v("v1.0.0"));
