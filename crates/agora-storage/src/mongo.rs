@@ -286,7 +286,27 @@ impl MongoStorage {
         module: &str,
         version: &str,
     ) -> Result<Option<FilesCollectionDocument>, StorageError> {
+        self.zip_file_other_than(doc, module, version, None).await
+    }
+
+    /// [`zip_file`](Self::zip_file), never answering with the file `ours`: a writer's own
+    /// fresh upload has the filename and metadata that an Athens document (no file id)
+    /// would be matched by, and must not pass for that document's zip.
+    async fn zip_file_other_than(
+        &self,
+        doc: &Document,
+        module: &str,
+        version: &str,
+        ours: Option<ObjectId>,
+    ) -> Result<Option<FilesCollectionDocument>, StorageError> {
         let context = || format!("finding the zip of {module}@{version}");
+        let mut by_name = doc! {
+            "filename": zip_filename(module, version),
+            "metadata.module": {"$in": [module, Bson::Null]},
+        };
+        if let Some(ours) = ours {
+            by_name.insert("_id", doc! {"$ne": ours});
+        }
         match doc.get(ZIP_ID_FIELD) {
             Some(Bson::ObjectId(id)) => self
                 .bucket
@@ -298,10 +318,7 @@ impl MongoStorage {
             ))),
             None => self
                 .bucket
-                .find_one(doc! {
-                    "filename": zip_filename(module, version),
-                    "metadata.module": {"$in": [module, Bson::Null]},
-                })
+                .find_one(by_name)
                 .sort(doc! {"uploadDate": -1, "_id": -1})
                 .await
                 .map_err(|e| unavailable(&context(), e)),
@@ -575,9 +592,13 @@ impl Storage for MongoStorage {
             return Ok(());
         }
         // Someone holds the key. A document whose zip is gone (Athens deletes the file
-        // before the document) is an incomplete version: replace it, once.
+        // before the document) is an incomplete version: replace it, once. Our own upload
+        // is already in GridFS under the same name, and is not that document's zip.
         if let Some(stored) = self.document(m, v).await?
-            && self.zip_file(&stored, m, v).await?.is_none()
+            && self
+                .zip_file_other_than(&stored, m, v, Some(id))
+                .await?
+                .is_none()
             && let Ok(old) = stored.get_object_id("_id")
         {
             self.modules
