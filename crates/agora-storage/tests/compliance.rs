@@ -1315,14 +1315,14 @@ mod mongo_layout {
         // agora stores the colliding module: same filename, but found by id.
         let dir = tempfile::tempdir().unwrap();
         s.put(
-            &m("a.test_b/c"),
+            &m("a.test/b/c"),
             &v("v1.0.0"),
             new_version(dir.path(), "x", b"agora zip", "v1.0.0"),
         )
         .await
         .unwrap();
         assert_eq!(
-            read_zip(&s, &m("a.test_b/c"), &v("v1.0.0"), None).await,
+            read_zip(&s, &m("a.test/b/c"), &v("v1.0.0"), None).await,
             b"agora zip"
         );
         // Athens' document has no file id: the newest file of that name not marked as
