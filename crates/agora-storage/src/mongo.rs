@@ -11,8 +11,11 @@
 //!                            agora_zip_id: ObjectId}      (database `athens`, collection `modules`)
 //!                           unique sparse index {base_url: 1, module: 1, version: 1}
 //! <database>.fs.files/.chunks  the zip, filename `<module with "/" → "_">_<version>.zip`,
-//!                           metadata {module, version}
+//!                           metadata {module, version}; indexes {filename: 1,
+//!                           uploadDate: 1} and unique {files_id: 1, n: 1}
 //! ```
+//!
+//! All three indexes are ensured at start-up, as Athens does (see [`MongoStorage::connect`]).
 //!
 //! `agora_zip_id` and the GridFS metadata are agora's additions; Athens ignores both.
 //!
@@ -79,6 +82,12 @@ const CHUNK_BATCH: u32 = 16;
 /// Server duplicate-key error code.
 const DUPLICATE_KEY: i32 = 11000;
 
+/// Server error code for a collection that does not exist.
+const NAMESPACE_NOT_FOUND: i32 = 26;
+
+/// The longest start-up waits to create the indexes before going on without them.
+const STARTUP_INDEX_WAIT: Duration = Duration::from_secs(10);
+
 /// How to reach the database, with Athens' `Storage.Mongo` meaning.
 #[derive(Clone)]
 pub struct MongoConfig {
@@ -142,6 +151,54 @@ fn version_document(module: &str, version: &str, new: &NewVersion, zip_id: Objec
         "info": binary(&new.info),
         ZIP_ID_FIELD: zip_id,
     }
+}
+
+/// Creates the index on `keys` unless the collection has one on the same keys already,
+/// whatever its options or name (what the GridFS spec and Athens' driver do): an index an
+/// older agora or the Rust driver made (`fs.chunks` without `unique`) or one an Athens
+/// database holds is left as it is, rather than failing with `IndexKeySpecsConflict`.
+async fn ensure_index(
+    coll: &Collection<Document>,
+    keys: Document,
+    options: Option<IndexOptions>,
+) -> Result<(), StorageError> {
+    let context = || format!("creating the {} index {keys}", coll.name());
+    let existing: Vec<IndexModel> = match coll.list_indexes().await {
+        Ok(cursor) => cursor
+            .try_collect()
+            .await
+            .map_err(|e| unavailable(&context(), e))?,
+        // No collection yet (MongoDB says NamespaceNotFound; some servers list nothing).
+        Err(e) if matches!(e.kind.as_ref(), DriverErrorKind::Command(c) if c.code == NAMESPACE_NOT_FOUND) => {
+            Vec::new()
+        }
+        Err(e) => return Err(unavailable(&context(), e)),
+    };
+    if existing.iter().any(|index| same_keys(&index.keys, &keys)) {
+        return Ok(());
+    }
+    coll.create_index(IndexModel::builder().keys(keys.clone()).options(options).build())
+        .await
+        .map(|_| ())
+        .map_err(|e| unavailable(&context(), e))
+}
+
+/// The same fields in the same order and directions, `1` and `1.0` alike.
+fn same_keys(a: &Document, b: &Document) -> bool {
+    let number = |v: &Bson| match v {
+        Bson::Int32(n) => Some(f64::from(*n)),
+        Bson::Int64(n) => Some(*n as f64),
+        Bson::Double(n) => Some(*n),
+        _ => None,
+    };
+    a.len() == b.len()
+        && a.iter().zip(b.iter()).all(|((ka, va), (kb, vb))| {
+            ka == kb
+                && match (number(va), number(vb)) {
+                    (Some(x), Some(y)) => x == y,
+                    _ => va == vb,
+                }
+        })
 }
 
 fn binary(bytes: &[u8]) -> Binary {
@@ -221,7 +278,7 @@ impl MongoStorage {
     }
 
     /// Builds the backend. Nothing is contacted yet: the driver connects on first use,
-    /// and the unique index is created before the first write (and by `ready`).
+    /// and the indexes are created before the first write (and by `ready`).
     pub fn new(options: ClientOptions, config: &MongoConfig) -> Result<Self, StorageError> {
         let client = Client::with_options(options)
             .map_err(|e| unavailable("configuring the MongoDB client", e))?;
@@ -242,27 +299,49 @@ impl MongoStorage {
         })
     }
 
-    /// [`client_options`](Self::client_options) then [`new`](Self::new).
+    /// [`client_options`](Self::client_options) then [`new`](Self::new), then the
+    /// indexes, as Athens creates them at start-up. A server that cannot be reached
+    /// within `timeout` (at most [`STARTUP_INDEX_WAIT`]) does not stop the start: agora
+    /// then answers 503 until it is back, and the indexes are made before the first
+    /// write and by `ready`.
     pub async fn connect(config: &MongoConfig) -> Result<Self, StorageError> {
         let options = Self::client_options(config).await?;
-        Self::new(options, config)
+        let storage = Self::new(options, config)?;
+        let wait = config.timeout.min(STARTUP_INDEX_WAIT);
+        match tokio::time::timeout(wait, storage.ensure_indexes()).await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => warn!(error = %e, "MongoDB indexes not ensured at start-up"),
+            Err(_) => warn!(
+                "MongoDB indexes not ensured at start-up: no answer within {wait:?}"
+            ),
+        }
+        Ok(storage)
     }
 
-    /// Creates Athens' unique index once per process. The spec is exactly Athens'
-    /// (`{base_url, module, version}`, unique, sparse), so an Athens database that
-    /// already has it is left as it is.
-    async fn ensure_index(&self) -> Result<(), StorageError> {
+    /// Creates, once per process, the indexes Athens' start-up makes: its unique sparse
+    /// `{base_url, module, version}` on the collection (`base_url` is never written, so it
+    /// is unique on module and version; that is what makes `put` create-only), and the
+    /// GridFS spec's `fs.files {filename, uploadDate}` and unique `fs.chunks {files_id,
+    /// n}`. The Rust driver makes the GridFS pair only when it writes a full chunk into
+    /// an empty bucket, so without this a database of small zips scans every chunk on
+    /// each read.
+    async fn ensure_indexes(&self) -> Result<(), StorageError> {
         self.index
             .get_or_try_init(|| async {
-                let model = IndexModel::builder()
-                    .keys(doc! {"base_url": 1, "module": 1, "version": 1})
-                    .options(IndexOptions::builder().unique(true).sparse(true).build())
-                    .build();
-                self.modules
-                    .create_index(model)
-                    .await
-                    .map(|_| ())
-                    .map_err(|e| unavailable("creating the modules index", e))
+                // `sparse` is set before `unique` in the options the driver sends, the
+                // order Athens' Go driver uses: a server that compares options in order
+                // (SecantusDB) then sees Athens' own index as the same one.
+                let modules = IndexOptions::builder().sparse(true).unique(true).build();
+                ensure_index(
+                    &self.modules,
+                    doc! {"base_url": 1, "module": 1, "version": 1},
+                    Some(modules),
+                )
+                .await?;
+                let files: Collection<Document> = self.database.collection("fs.files");
+                ensure_index(&files, doc! {"filename": 1, "uploadDate": 1}, None).await?;
+                let unique = IndexOptions::builder().unique(true).build();
+                ensure_index(&self.chunks, doc! {"files_id": 1, "n": 1}, Some(unique)).await
             })
             .await
             .map(|_| ())
@@ -565,7 +644,7 @@ impl Storage for MongoStorage {
     ) -> Result<(), StorageError> {
         let (m, v) = (module.as_str(), version.as_str());
         let what = format!("{module}@{version}");
-        self.ensure_index().await?;
+        self.ensure_indexes().await?;
         // Athens checks first too; it saves uploading a zip only to throw it away.
         if self.present(module, version).await?.is_some() {
             return Err(StorageError::already_exists(what));
@@ -640,7 +719,7 @@ impl Storage for MongoStorage {
             .run_command(doc! {"ping": 1})
             .await
             .map_err(|e| unavailable("pinging MongoDB", e))?;
-        self.ensure_index().await
+        self.ensure_indexes().await
     }
 }
 

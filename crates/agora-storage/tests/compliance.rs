@@ -1306,6 +1306,85 @@ mod mongo_layout {
         );
     }
 
+    /// `(keys, unique, sparse)` of every index of `coll` but `_id`'s.
+    async fn indexes(db: &mongodb::Database, coll: &str) -> Vec<(Document, bool, bool)> {
+        use futures_util::TryStreamExt;
+        let models: Vec<mongodb::IndexModel> = db
+            .collection::<Document>(coll)
+            .list_indexes()
+            .await
+            .unwrap()
+            .try_collect()
+            .await
+            .unwrap();
+        models
+            .into_iter()
+            .filter(|i| i.keys != doc! {"_id": 1})
+            .map(|i| {
+                let o = i.options.unwrap_or_default();
+                (i.keys, o.unique == Some(true), o.sparse == Some(true))
+            })
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn start_up_creates_athens_and_gridfs_indexes() {
+        let (_, config) = super::mongo_server::storage();
+        let _drop = super::mongo_server::DropDatabase(config.clone());
+        // Nothing written yet: the indexes come from the constructor alone.
+        let _s = MongoStorage::connect(&config).await.unwrap();
+        let db = raw(&config).await;
+        assert_eq!(
+            indexes(&db, "modules").await,
+            vec![(doc! {"base_url": 1, "module": 1, "version": 1}, true, true)]
+        );
+        assert_eq!(
+            indexes(&db, "fs.files").await,
+            vec![(doc! {"filename": 1, "uploadDate": 1}, false, false)]
+        );
+        assert_eq!(
+            indexes(&db, "fs.chunks").await,
+            vec![(doc! {"files_id": 1, "n": 1}, true, false)]
+        );
+    }
+
+    #[tokio::test]
+    async fn start_up_keeps_indexes_athens_or_the_driver_made() {
+        let (_, config) = super::mongo_server::storage();
+        let _drop = super::mongo_server::DropDatabase(config.clone());
+        let db = raw(&config).await;
+        // Athens' index, with its options in the order Athens' driver sends them, and the
+        // non-unique chunks index the Rust driver creates on its own.
+        db.run_command(doc! {
+            "createIndexes": "modules",
+            "indexes": [{"key": {"base_url": 1, "module": 1, "version": 1},
+                         "name": "base_url_1_module_1_version_1",
+                         "sparse": true, "unique": true}],
+        })
+        .await
+        .unwrap();
+        db.run_command(doc! {
+            "createIndexes": "fs.chunks",
+            "indexes": [{"key": {"files_id": 1, "n": 1}, "name": "files_id_1_n_1"}],
+        })
+        .await
+        .unwrap();
+        let s = MongoStorage::connect(&config).await.unwrap();
+        s.ready().await.unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let (md, ver) = (m("example.com/kept"), v("v1.0.0"));
+        s.put(&md, &ver, new_version(dir.path(), "kept", b"zip", "v1.0.0"))
+            .await
+            .unwrap();
+        assert_eq!(read_zip(&s, &md, &ver, None).await, b"zip");
+        assert_eq!(
+            indexes(&db, "fs.chunks").await,
+            vec![(doc! {"files_id": 1, "n": 1}, false, false)]
+        );
+        assert_eq!(indexes(&db, "modules").await.len(), 1);
+        assert_eq!(indexes(&db, "fs.files").await.len(), 1);
+    }
+
     #[tokio::test]
     async fn serves_athens_data_and_resolves_filename_collisions() {
         let (s, config) = super::mongo_server::storage();
