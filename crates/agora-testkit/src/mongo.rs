@@ -53,11 +53,15 @@ impl SecantusDb {
                 }
                 None => ":memory:".to_owned(),
             };
+            // An explicit empty config: without `--config` it would read a stray
+            // ./secantusd.toml, ~/.secantus/ or /etc/secantus/ file if there is one.
+            let config = std::env::temp_dir().join("agora-testkit-secantusd-empty.toml");
+            std::fs::write(&config, "").expect("write SecantusDB's empty config file");
             let child = guarded_server(
                 "secantusdb",
-                "secantusd-py --host 127.0.0.1 --port \"$1\" --storage-path \"$2\" \
-                 --standalone --log-level WARNING",
-                &[port.to_string(), storage],
+                "secantusd-py --config \"$3\" --host 127.0.0.1 --port \"$1\" \
+                 --storage-path \"$2\" --standalone --log-level WARNING",
+                &[port.to_string(), storage, config.display().to_string()],
             )
             .spawn()
             .unwrap_or_else(|e| panic!("cannot run sh to start secantusd-py: {e}"));
