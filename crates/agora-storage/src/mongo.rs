@@ -177,10 +177,15 @@ async fn ensure_index(
     if existing.iter().any(|index| same_keys(&index.keys, &keys)) {
         return Ok(());
     }
-    coll.create_index(IndexModel::builder().keys(keys.clone()).options(options).build())
-        .await
-        .map(|_| ())
-        .map_err(|e| unavailable(&context(), e))
+    coll.create_index(
+        IndexModel::builder()
+            .keys(keys.clone())
+            .options(options)
+            .build(),
+    )
+    .await
+    .map(|_| ())
+    .map_err(|e| unavailable(&context(), e))
 }
 
 /// The same fields in the same order and directions, `1` and `1.0` alike.
@@ -311,9 +316,7 @@ impl MongoStorage {
         match tokio::time::timeout(wait, storage.ensure_indexes()).await {
             Ok(Ok(())) => {}
             Ok(Err(e)) => warn!(error = %e, "MongoDB indexes not ensured at start-up"),
-            Err(_) => warn!(
-                "MongoDB indexes not ensured at start-up: no answer within {wait:?}"
-            ),
+            Err(_) => warn!("MongoDB indexes not ensured at start-up: no answer within {wait:?}"),
         }
         Ok(storage)
     }

@@ -2,15 +2,18 @@
 //! MongoDB's wire protocol over WiredTiger that the MongoDB storage tests run against when
 //! `AGORA_TEST_MONGODB_URL` names no `mongod`.
 
+use std::collections::BTreeMap;
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::Child;
+use std::process::{Child, Command};
 use std::sync::OnceLock;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use crate::{free_port, guarded_server, stop_guarded, wait_port_closed};
+use crate::{
+    free_port, from_hex, guarded_server, run_with_timeout, stop_guarded, wait_port_closed,
+};
 
 const HINT: &str = "SecantusDB provides the MongoDB-wire server these tests run against: \
                     install it with `pip install SecantusDB==0.7.0b3` (scripts/test.sh does), \
@@ -164,6 +167,88 @@ impl SecantusDb {
         } else {
             Err(std::io::Error::other("ping not answered with ok: 1"))
         }
+    }
+}
+
+/// Athens' layout as another client (pymongo, which comes with SecantusDB) reads and writes
+/// it. Keys name one artifact: `<module>@<version>.<ext>` (`info`, `mod`, `zip`), and a
+/// GridFS file no document names is `fs.files/<filename>#<id>`, so leftovers show.
+impl SecantusDb {
+    /// Runs a python3 script with `db`, the pymongo database `database` of this server, and
+    /// `sys.argv[1:]` = `args`; returns its stdout. Panics with its stderr when it fails.
+    pub fn pymongo(&self, database: &str, script: &str, args: &[&str]) -> String {
+        let prelude = format!(
+            "import sys, json, pymongo, gridfs\n\
+             from bson.binary import Binary\n\
+             db = pymongo.MongoClient('{}', serverSelectionTimeoutMS=10000)[{database:?}]\n",
+            self.url()
+        );
+        let mut cmd = Command::new("python3");
+        cmd.arg("-c").arg(format!("{prelude}{script}")).args(args);
+        let out = run_with_timeout(&mut cmd, Duration::from_secs(60));
+        assert!(
+            out.status.success(),
+            "python3 with pymongo failed ({}); {HINT}:\n{}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// Every artifact in `database` (collection `modules`, GridFS bucket `fs`): a document's
+    /// `info` and `mod`, and its zip (the file its `agora_zip_id` names, else the newest
+    /// file of Athens' filename), plus every GridFS file no document names.
+    pub fn athens_contents(&self, database: &str) -> BTreeMap<String, Vec<u8>> {
+        let out = self.pymongo(
+            database,
+            "fs = gridfs.GridFS(db)\n\
+             out, used = {}, set()\n\
+             for d in db.modules.find():\n    \
+                 k = d['module'] + '@' + d['version']\n    \
+                 out[k + '.info'] = bytes(d['info']).hex()\n    \
+                 out[k + '.mod'] = bytes(d['mod']).hex()\n    \
+                 name = d['module'].replace('/', '_') + '_' + d['version'] + '.zip'\n    \
+                 try:\n        \
+                     f = fs.get(d['agora_zip_id']) if 'agora_zip_id' in d else fs.get_last_version(name)\n    \
+                 except gridfs.errors.NoFile:\n        \
+                     continue\n    \
+                 used.add(f._id)\n    \
+                 out[k + '.zip'] = f.read().hex()\n\
+             for f in fs.find():\n    \
+                 if f._id not in used:\n        \
+                     out['fs.files/%s#%s' % (f.filename, f._id)] = f.read().hex()\n\
+             print(json.dumps(out))",
+            &[],
+        );
+        let map: BTreeMap<String, String> = serde_json::from_str(out.trim())
+            .unwrap_or_else(|e| panic!("pymongo dump is not JSON ({e}): {out}"));
+        map.into_iter()
+            .map(|(k, hex)| (k, from_hex(&hex)))
+            .collect()
+    }
+
+    /// Writes `(key, local file)` pairs (keys as in [`SecantusDb::athens_contents`]) the way
+    /// Athens saves a version: the zip into GridFS by filename only, then the document.
+    pub fn athens_seed(&self, database: &str, objects: &[(String, PathBuf)]) {
+        let spec: Vec<serde_json::Value> = objects
+            .iter()
+            .map(|(k, p)| serde_json::json!([k, p.display().to_string()]))
+            .collect();
+        let spec = serde_json::Value::Array(spec).to_string();
+        self.pymongo(
+            database,
+            "versions = {}\n\
+             for k, p in json.loads(sys.argv[1]):\n    \
+                 mv, ext = k.rsplit('.', 1)\n    \
+                 versions.setdefault(mv, {})[ext] = open(p, 'rb').read()\n\
+             b = gridfs.GridFSBucket(db)\n\
+             for mv, a in versions.items():\n    \
+                 m, v = mv.split('@', 1)\n    \
+                 b.upload_from_stream(m.replace('/', '_') + '_' + v + '.zip', a['zip'])\n    \
+                 db.modules.insert_one({'module': m, 'version': v, \
+                 'mod': Binary(a['mod']), 'info': Binary(a['info'])})",
+            &[&spec],
+        );
     }
 }
 
