@@ -171,7 +171,8 @@ impl SecantusDb {
 }
 
 /// Athens' layout as another client (pymongo, which comes with SecantusDB) reads and writes
-/// it. Keys name one artifact: `<module>@<version>.<ext>` (`info`, `mod`, `zip`), and a
+/// it. Keys name one artifact as Athens' S3 layout does, `<module>/@v/<version>.<ext>`
+/// (`info`, `mod`, `zip`), so the storage scenarios read them like any store's, and a
 /// GridFS file no document names is `fs.files/<filename>#<id>`, so leftovers show.
 impl SecantusDb {
     /// Runs a python3 script with `db`, the pymongo database `database` of this server, and
@@ -204,7 +205,7 @@ impl SecantusDb {
             "fs = gridfs.GridFS(db)\n\
              out, used = {}, set()\n\
              for d in db.modules.find():\n    \
-                 k = d['module'] + '@' + d['version']\n    \
+                 k = d['module'] + '/@v/' + d['version']\n    \
                  out[k + '.info'] = bytes(d['info']).hex()\n    \
                  out[k + '.mod'] = bytes(d['mod']).hex()\n    \
                  name = d['module'].replace('/', '_') + '_' + d['version'] + '.zip'\n    \
@@ -239,11 +240,11 @@ impl SecantusDb {
             database,
             "versions = {}\n\
              for k, p in json.loads(sys.argv[1]):\n    \
-                 mv, ext = k.rsplit('.', 1)\n    \
-                 versions.setdefault(mv, {})[ext] = open(p, 'rb').read()\n\
+                 m, ve = k.rsplit('/@v/', 1)\n    \
+                 v, ext = ve.rsplit('.', 1)\n    \
+                 versions.setdefault((m, v), {})[ext] = open(p, 'rb').read()\n\
              b = gridfs.GridFSBucket(db)\n\
-             for mv, a in versions.items():\n    \
-                 m, v = mv.split('@', 1)\n    \
+             for (m, v), a in versions.items():\n    \
                  b.upload_from_stream(m.replace('/', '_') + '_' + v + '.zip', a['zip'])\n    \
                  db.modules.insert_one({'module': m, 'version': v, \
                  'mod': Binary(a['mod']), 'info': Binary(a['info'])})",
