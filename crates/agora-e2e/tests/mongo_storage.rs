@@ -10,9 +10,10 @@
 //!   off and agora restarted;
 //! * versions another client (pymongo) saved the way Athens does (the zip into GridFS by
 //!   filename, then the document) are served as they are, and left unchanged.
-//!
-//! Not yet here: `storage_outage_is_503_and_service_resumes`, because every request
-//! while the server is down waits the driver's 30 s server selection timeout (issue 15).
+//! * the server down is a 503 with a one-line reason (never a 404) and a failing
+//!   `/readyz`; service resumes by itself when it is back, serving what it stored without
+//!   fetching it again. agora's URL sets `serverSelectionTimeoutMS=2000`: with the driver's
+//!   default every request during an outage waits 30 s (as Athens' Go driver does).
 //!
 //! SecantusDB is installed by scripts/test.sh; the tests fail when it cannot start.
 
@@ -58,7 +59,12 @@ impl StoreUnderTest for Database {
         let mut cfg = AgoraConfig::new(dir, upstream);
         cfg.extra_env.extend([
             ("ATHENS_STORAGE_TYPE".to_string(), "mongo".to_string()),
-            ("ATHENS_MONGO_STORAGE_URL".to_string(), self.db.url()),
+            // Fail over a down server in 2 s rather than the driver's default 30 s, as an
+            // operator would set it (a URL option Athens passes through too).
+            (
+                "ATHENS_MONGO_STORAGE_URL".to_string(),
+                format!("{}&serverSelectionTimeoutMS=2000", self.db.url()),
+            ),
             (
                 "ATHENS_MONGO_DEFAULT_DATABASE".to_string(),
                 self.name.clone(),
@@ -98,4 +104,10 @@ fn mongo_objects_seeded_by_another_client_are_served() {
 fn mongo_downloads_match_reference_and_survive_upstream_loss() {
     let t = TestDir::new("mongo-downloads");
     downloads_match_reference_and_survive_upstream_loss(&t, &Database::new(&t, "athens"), SPECS);
+}
+
+#[test]
+fn mongo_outage_is_503_and_service_resumes() {
+    let t = TestDir::new("mongo-outage");
+    storage_outage_is_503_and_service_resumes(&t, &mut Database::new(&t, "athens"));
 }
