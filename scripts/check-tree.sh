@@ -68,14 +68,14 @@ for name, text in rows.items():
 sys.exit(1 if bad else 0)
 PY
 
-# Subjects of commits made since this check was added (earlier history is left as it is).
+# Subjects of commits made on top of this check (their authors could run it); earlier
+# history, and branches that had not yet merged it, are left as they are.
 ADDED=$(git log --diff-filter=A --format=%h -- scripts/check-tree.sh 2>/dev/null | tail -n 1)
 if [ -n "$ADDED" ]; then
-    since=$(git log -1 --format=%cI "$ADDED")
     while IFS= read -r line; do
         hash=${line%% *} subject=${line#* }
         [ "${#subject}" -le 72 ] || problem "commit $hash: subject is ${#subject} characters (at most 72): $subject"
-    done < <(git log --no-merges --since="$since" --format='%h %s' HEAD)
+    done < <(git log --no-merges --ancestry-path --format='%h %s' "$ADDED..HEAD")
 fi
 
 [ "$fail" = 0 ] && echo "check-tree: docs name every crate, every crate says what it owns, commit subjects fit"

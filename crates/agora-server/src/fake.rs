@@ -186,6 +186,14 @@ impl Upstream for FakeUpstream {
             h1: "h1:fake".to_owned(),
         })
     }
+
+    async fn go_mod(&self, module: &ModulePath, version: &Version) -> Result<Bytes, UpstreamError> {
+        let versions = self.enter(format!("go_mod {module}@{version}"), module)?;
+        versions
+            .get(version.as_str())
+            .map(|g| Bytes::from(g.clone()))
+            .ok_or_else(|| not_found(format!("{module}@{version}: unknown revision")))
+    }
 }
 
 /// A storage whose backend cannot be reached: every call is `Unavailable`.

@@ -13,7 +13,7 @@ use tracing::{info, warn};
 use crate::cache::CachedStorage;
 use crate::error::ApiError;
 use crate::respond;
-use crate::stash::Stasher;
+use crate::stash::{StashError, Stasher};
 use crate::upstream::Upstream;
 
 pub use agora_core::NetworkMode;
@@ -189,13 +189,53 @@ impl Proxy {
             Err(e) if e.is_not_found() => {}
             other => return other.map_err(ApiError::from),
         }
-        self.stasher
-            .ensure(module, version)
-            .await
-            .map_err(|e| ApiError::from(&*e))?;
+        if let Err(e) = self.stasher.ensure(module, version).await {
+            if artifact != Artifact::Zip
+                && zip_refused(&e)
+                && let Some(resp) = self.unstored(module, version, artifact).await
+            {
+                return Ok(resp);
+            }
+            return Err(ApiError::from(&*e));
+        }
         self.serve_stored(module, version, artifact, method, headers)
             .await
             .map_err(ApiError::from)
+    }
+
+    /// The `.info` or `.mod` of a version that cannot be stored because its
+    /// zip is refused, straight from upstream and not kept: the go command
+    /// in direct mode answers them (and so the list, `@latest` and module
+    /// graphs that read them) and fails only the zip. `None` when upstream
+    /// does not give it either.
+    async fn unstored(
+        &self,
+        module: &ModulePath,
+        version: &Version,
+        artifact: Artifact,
+    ) -> Option<Response> {
+        let got = match artifact {
+            Artifact::Info => self
+                .upstream
+                .info(module, version)
+                .await
+                .map(|(_, body)| (body, "application/json")),
+            _ => self
+                .upstream
+                .go_mod(module, version)
+                .await
+                .map(|body| (body, "text/plain; charset=utf-8")),
+        };
+        match got {
+            Ok((body, content_type)) => {
+                info!(%module, %version, artifact = artifact.extension(), "answered from upstream; the version cannot be stored");
+                Some(respond::mutable(body, content_type))
+            }
+            Err(e) => {
+                warn!(%module, %version, error = %e, "upstream failed after the zip was refused");
+                None
+            }
+        }
     }
 
     /// A `.info` for a branch, tag, commit or partial version: upstream
@@ -206,14 +246,17 @@ impl Proxy {
         query: &Version,
         headers: &HeaderMap,
     ) -> Result<Response, ApiError> {
-        let (info, _) = self.upstream.info(module, query).await?;
+        let (info, upstream_body) = self.upstream.info(module, query).await?;
         let version = Version::from_trusted(&info.version);
         info!(%module, query = %query, resolved = %version, "resolved version query");
-        if !self.storage.exists(module, &version).await? {
-            self.stasher
-                .ensure(module, &version)
-                .await
-                .map_err(|e| ApiError::from(&*e))?;
+        if !self.storage.exists(module, &version).await?
+            && let Err(e) = self.stasher.ensure(module, &version).await
+        {
+            // As for a canonical .info (see `unstored`).
+            if zip_refused(&e) {
+                return Ok(respond::mutable(upstream_body, "application/json"));
+            }
+            return Err(ApiError::from(&*e));
         }
         let body = self.storage.info(module, &version).await?;
         // The answer to a query can change (a branch moves), so it must not be
@@ -256,6 +299,12 @@ impl Proxy {
             headers,
         )))
     }
+}
+
+/// Whether a fetch failed because upstream's content was refused (a zip the
+/// module zip rules refuse, say) rather than missing or unreachable.
+fn zip_refused(e: &StashError) -> bool {
+    matches!(e, StashError::Upstream(u) if u.kind() == agora_upstream::ErrorKind::BadResponse)
 }
 
 /// The version `@latest` means among stored ones: the highest release, else

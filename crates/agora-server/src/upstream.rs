@@ -1,5 +1,5 @@
 //! The seam between the proxy and the outside world: the [`Upstream`] trait
-//! names the four things [`Proxy`](crate::Proxy) and the [`Stasher`](crate::Stasher)
+//! names the five things [`Proxy`](crate::Proxy) and the [`Stasher`](crate::Stasher)
 //! ask of upstream, so their logic (network modes, list union, `@latest`,
 //! single flight) can be tested against a fake without a network.
 //!
@@ -32,6 +32,10 @@ pub trait Upstream: Send + Sync {
     /// Fetches and checks a whole canonical version, its zip spooled to disk.
     async fn fetch(&self, module: &ModulePath, version: &Version)
     -> Result<Fetched, UpstreamError>;
+
+    /// The go.mod of a canonical version alone (for a version that cannot be
+    /// stored whole because its zip is refused).
+    async fn go_mod(&self, module: &ModulePath, version: &Version) -> Result<Bytes, UpstreamError>;
 }
 
 #[async_trait]
@@ -58,5 +62,9 @@ impl Upstream for agora_upstream::Upstream {
         version: &Version,
     ) -> Result<Fetched, UpstreamError> {
         agora_upstream::Upstream::fetch(self, module, version).await
+    }
+
+    async fn go_mod(&self, module: &ModulePath, version: &Version) -> Result<Bytes, UpstreamError> {
+        agora_upstream::Upstream::go_mod(self, module, version).await
     }
 }

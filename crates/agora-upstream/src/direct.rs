@@ -3,18 +3,25 @@
 //! Finding the repository is [`crate::discovery`] (the go command's host
 //! table, VCS-suffix rule and `?go-get=1` pages, with GOINSECURE's plain-HTTP
 //! fallback); everything about git and the module semantics is `agora-vcs`,
-//! which is blocking and so runs on the blocking pool. A
+//! which is blocking and so runs on the blocking pool, except the fetch from
+//! the remote: that runs first, as one async task per repository that every
+//! request for it shares ([`agora_vcs::GitRepo::load_refs`]), so a hung git
+//! server holds no thread. Each blocking step holds one of the upstream
+//! fetch permits while its thread runs, which bounds the threads and git
+//! processes a flood of requests can start. A
 //! go-import tag of type `mod` names a module proxy, which is then asked
 //! like any other proxy. hg, svn, bzr and fossil repositories go to the go
 //! command ([`crate::gofetch`]) when the operator enabled that for their VCS,
 //! and are refused otherwise.
 
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
 use agora_core::{ModulePath, Version, pattern};
 use agora_vcs::{DirectModule, Mirrors, RemoteEnv};
 use bytes::Bytes;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use crate::credentials::Credentials;
 use crate::discovery::{self, DiscoveryErrorKind, VcsPolicy};
@@ -35,6 +42,16 @@ pub(crate) enum Resolved {
     Go(GoModule),
 }
 
+/// What bounds direct fetches.
+pub(crate) struct Limits {
+    /// The upstream fetch permits (see `UpstreamConfig::max_fetches`).
+    pub fetches: Arc<Semaphore>,
+    /// Where `git archive` output is spooled.
+    pub tmp_dir: PathBuf,
+    /// The limit for a fetch from a repository and each local git command.
+    pub timeout: Duration,
+}
+
 /// Fetching from version control.
 #[derive(Debug)]
 pub(crate) struct Direct {
@@ -49,20 +66,25 @@ pub(crate) struct Direct {
     /// GOPRIVATE globs: modules the operator declared private, whose
     /// repositories get the credentials wherever they are hosted.
     goprivate: String,
+    /// The upstream fetch permits.
+    fetches: Arc<Semaphore>,
 }
 
 impl Direct {
     pub(crate) fn new(
         cache_dir: &std::path::Path,
         goinsecure: String,
-        timeout: Duration,
         creds: Credentials,
         policy: VcsPolicy,
         go: Option<Arc<GoFetcher>>,
         goprivate: String,
+        limits: Limits,
     ) -> Self {
         let creds = Arc::new(creds);
-        let mut mirrors = Mirrors::new(cache_dir, REFS_MAX_AGE).with_timeout(timeout);
+        let mut mirrors = Mirrors::new(cache_dir, REFS_MAX_AGE)
+            .with_timeout(limits.timeout)
+            .with_fetch_limit(Arc::clone(&limits.fetches))
+            .with_tmp_dir(&limits.tmp_dir);
         if !creds.is_empty() {
             // Each git child that talks to a remote gets that host's
             // credentials in its environment, nothing else.
@@ -76,6 +98,7 @@ impl Direct {
             policy,
             go,
             goprivate,
+            fetches: limits.fetches,
         }
     }
 
@@ -138,7 +161,10 @@ impl Direct {
         let mirrors = self.mirrors.clone();
         let m = module.clone();
         let entitled = credentials_allowed(path, &root.repo_url, &self.goprivate);
+        // Opening a new mirror runs git (init) on a blocking thread.
+        let turn = permit(&self.fetches).await?;
         let opened = blocking(move || {
+            let _turn = turn;
             let repo = if entitled {
                 mirrors.repo(&root.repo_url)?
             } else {
@@ -186,22 +212,22 @@ fn module_host(module: &str) -> &str {
 pub(crate) async fn list(
     module: &ModulePath,
     dm: Arc<DirectModule>,
+    fetches: &Arc<Semaphore>,
 ) -> Result<Vec<String>, UpstreamError> {
-    blocking(move || dm.list())
+    on_repo(module, dm, fetches, |dm| dm.list())
         .await
         .map(|v| v.list)
-        .map_err(|e| vcs_error(module.as_str(), e))
 }
 
 /// `@latest`, as the go command's JSON for `go list -m -json M@latest`.
 pub(crate) async fn latest(
     module: &ModulePath,
     dm: Arc<DirectModule>,
+    fetches: &Arc<Semaphore>,
 ) -> Result<Bytes, UpstreamError> {
-    blocking(move || dm.latest())
+    on_repo(module, dm, fetches, |dm| dm.latest())
         .await
         .map(|r| Bytes::from(r.to_json()))
-        .map_err(|e| vcs_error(module.as_str(), e))
 }
 
 /// Resolves a query; the bytes are the `.info` the go command would cache.
@@ -209,12 +235,25 @@ pub(crate) async fn stat(
     module: &ModulePath,
     dm: Arc<DirectModule>,
     query: &Version,
+    fetches: &Arc<Semaphore>,
 ) -> Result<Bytes, UpstreamError> {
     let q = query.as_str().to_owned();
-    blocking(move || dm.stat(&q))
+    on_repo(module, dm, fetches, move |dm| dm.stat(&q))
         .await
         .map(|r| Bytes::from(r.to_info_json()))
-        .map_err(|e| vcs_error(module.as_str(), e))
+}
+
+/// The go.mod of a canonical version.
+pub(crate) async fn go_mod(
+    module: &ModulePath,
+    dm: Arc<DirectModule>,
+    version: &Version,
+    fetches: &Arc<Semaphore>,
+) -> Result<Bytes, UpstreamError> {
+    let v = version.as_str().to_owned();
+    on_repo(module, dm, fetches, move |dm| dm.go_mod(&v))
+        .await
+        .map(Bytes::from)
 }
 
 /// go.mod bytes and the zip (written to `zip_path`) of a canonical version.
@@ -223,9 +262,10 @@ pub(crate) async fn artifacts(
     dm: Arc<DirectModule>,
     version: &Version,
     zip_path: std::path::PathBuf,
+    fetches: &Arc<Semaphore>,
 ) -> Result<(Bytes, String), UpstreamError> {
     let v = version.as_str().to_owned();
-    blocking(move || {
+    on_repo(module, dm, fetches, move |dm| {
         let go_mod = dm.go_mod(&v)?;
         let file = std::fs::File::create(&zip_path)?;
         let mut out = std::io::BufWriter::with_capacity(1 << 20, file);
@@ -236,7 +276,43 @@ pub(crate) async fn artifacts(
         Ok((Bytes::from(go_mod), summary.h1))
     })
     .await
+}
+
+/// Runs `f` on a blocking thread once the repository's refs are loaded (by
+/// the fetch all requests for it share, holding no thread), holding a fetch
+/// permit for as long as the thread runs: a caller that gives up at its
+/// deadline does not free the permit before the work stops.
+async fn on_repo<T, F>(
+    module: &ModulePath,
+    dm: Arc<DirectModule>,
+    fetches: &Arc<Semaphore>,
+    f: F,
+) -> Result<T, UpstreamError>
+where
+    F: FnOnce(&DirectModule) -> agora_vcs::Result<T> + Send + 'static,
+    T: Send + 'static,
+{
+    dm.repo()
+        .load_refs()
+        .await
+        .map_err(|e| vcs_error(module.as_str(), e))?;
+    let permit = permit(fetches).await?;
+    blocking(move || {
+        let _permit = permit;
+        f(&dm)
+    })
+    .await
     .map_err(|e| vcs_error(module.as_str(), e))
+}
+
+/// A turn among the upstream fetches.
+pub(crate) async fn permit(
+    fetches: &Arc<Semaphore>,
+) -> Result<OwnedSemaphorePermit, UpstreamError> {
+    Arc::clone(fetches)
+        .acquire_owned()
+        .await
+        .map_err(|_| UpstreamError::new(ErrorKind::Unavailable, "upstream fetches are closed"))
 }
 
 async fn blocking<T, F>(f: F) -> agora_vcs::Result<T>

@@ -147,6 +147,8 @@ pub(crate) struct GoFetcher {
     /// The fixed part of the child's environment.
     env: Vec<(String, String)>,
     workers: Arc<Semaphore>,
+    /// The upstream fetch permits, shared with proxies and git.
+    fetches: Arc<Semaphore>,
     timeout: Duration,
 }
 
@@ -156,6 +158,7 @@ impl GoFetcher {
         tmp_dir: &Path,
         goinsecure: &str,
         timeout: Duration,
+        fetches: Arc<Semaphore>,
     ) -> Self {
         let mut env: Vec<(String, String)> = PASSED_THROUGH
             .iter()
@@ -198,6 +201,7 @@ impl GoFetcher {
             config,
             tmp_dir: tmp_dir.join("go"),
             env,
+            fetches,
             timeout,
         }
     }
@@ -381,6 +385,26 @@ impl GoFetcher {
                 "go fetcher is shutting down",
             )
         })?;
+        let _turn = match tokio::time::timeout(self.timeout, self.fetches.acquire()).await {
+            Ok(Ok(p)) => p,
+            Ok(Err(_)) => {
+                return Err(go_error(
+                    module,
+                    ErrorKind::Unavailable,
+                    "upstream fetches are closed",
+                ));
+            }
+            Err(_) => {
+                return Err(go_error(
+                    module,
+                    ErrorKind::Timeout,
+                    format!(
+                        "no turn among the upstream fetches within {}s",
+                        self.timeout.as_secs()
+                    ),
+                ));
+            }
+        };
         std::fs::create_dir_all(&self.tmp_dir).map_err(|e| local_error(&self.tmp_dir, &e))?;
         let tmp = GoTemp(Some(
             tempfile::Builder::new()

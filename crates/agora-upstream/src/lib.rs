@@ -15,6 +15,9 @@
 //! same checks as a proxy's. Repositories of the VCSs the operator gave to the
 //! go command (hg, svn, bzr, fossil; never git) are fetched by running it
 //! (`gofetch`, Athens' way), and its zip passes the same checks too.
+//!
+//! At most `max_fetches` fetches run at once, whatever their source (see
+//! [`UpstreamConfig::max_fetches`]); the rest wait within their deadline.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -24,6 +27,7 @@ use agora_core::{ModulePath, RevInfo, Version, pattern, zipcheck};
 use bytes::Bytes;
 use futures_util::StreamExt;
 use tokio::io::AsyncWriteExt;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tracing::{debug, info, warn};
 
 pub mod credentials;
@@ -109,7 +113,14 @@ pub struct UpstreamConfig {
     /// The go fetcher for hg, svn, bzr and fossil repositories (off when its
     /// VCS list is empty). Its temporary GOPATHs go under `spool_dir`.
     pub go_fetcher: GoFetcherConfig,
+    /// How many fetches may run at once, from upstream proxies and version
+    /// control together (at least 1; [`DEFAULT_MAX_FETCHES`]). The rest
+    /// wait for a turn within their own deadline.
+    pub max_fetches: usize,
 }
+
+/// The default of [`UpstreamConfig::max_fetches`].
+pub const DEFAULT_MAX_FETCHES: usize = 32;
 
 /// A complete, checked version ready to store.
 #[derive(Debug)]
@@ -132,6 +143,11 @@ pub struct Upstream {
     config: UpstreamConfig,
     http: reqwest::Client,
     direct: Arc<direct::Direct>,
+    /// One permit per fetch running (see [`UpstreamConfig::max_fetches`]):
+    /// a request to a proxy, a go-import lookup, a git fetch, a blocking
+    /// step of building a version from git, a go command. Nothing holds one
+    /// while waiting for another.
+    fetches: Arc<Semaphore>,
 }
 
 impl Upstream {
@@ -148,27 +164,34 @@ impl Upstream {
             })?;
         let policy = discovery::VcsPolicy::new("", &config.go_fetcher.goprivate)
             .map_err(|e| UpstreamError::new(ErrorKind::BadResponse, format!("GOPRIVATE: {e}")))?;
+        let fetches = Arc::new(Semaphore::new(config.max_fetches.max(1)));
         let go = config.go_fetcher.is_enabled().then(|| {
             Arc::new(gofetch::GoFetcher::new(
                 config.go_fetcher.clone(),
                 &config.spool_dir,
                 &config.goinsecure,
                 config.timeout,
+                Arc::clone(&fetches),
             ))
         });
         let direct = Arc::new(direct::Direct::new(
             &config.vcs_cache_dir,
             config.goinsecure.clone(),
-            config.timeout,
             config.credentials.clone(),
             policy,
             go,
             config.go_fetcher.goprivate.clone(),
+            direct::Limits {
+                fetches: Arc::clone(&fetches),
+                tmp_dir: config.spool_dir.clone(),
+                timeout: config.timeout,
+            },
         ));
         Ok(Upstream {
             config,
             http,
             direct,
+            fetches,
         })
     }
 
@@ -245,6 +268,7 @@ impl Upstream {
 
     async fn get_small(&self, url: String, limit: u64) -> Result<Bytes, UpstreamError> {
         let fut = async {
+            let _permit = self.fetch_permit().await?;
             let resp = self.send(&url).await?;
             read_limited(resp, &url, limit).await
         };
@@ -291,10 +315,12 @@ impl Upstream {
         let path = format!("/{}/@v/list", module.escaped());
         self.try_proxies(module, |source| {
             let path = &path;
-            async move {
+            self.bounded(async move {
                 let base = match self.route(module, source).await? {
                     Route::Proxy(base) => base,
-                    Route::Git(dm) => return self.bounded(direct::list(module, dm)).await,
+                    Route::Git(dm) => {
+                        return self.bounded(direct::list(module, dm, &self.fetches)).await;
+                    }
                     Route::Go(go) => return go.list(module).await,
                 };
                 let url = proxy_url(&base, path);
@@ -310,7 +336,7 @@ impl Upstream {
                     })
                     .map(str::to_owned)
                     .collect())
-            }
+            })
         })
         .await
     }
@@ -320,7 +346,7 @@ impl Upstream {
         let path = format!("/{}/@latest", module.escaped());
         self.try_proxies(module, |source| {
             let path = &path;
-            async move {
+            self.bounded(async move {
                 let (url, body) = match self.route(module, source).await? {
                     Route::Proxy(base) => {
                         let url = proxy_url(&base, path);
@@ -328,7 +354,8 @@ impl Upstream {
                     }
                     Route::Git(dm) => (
                         format!("{module} (direct)"),
-                        self.bounded(direct::latest(module, dm)).await?,
+                        self.bounded(direct::latest(module, dm, &self.fetches))
+                            .await?,
                     ),
                     Route::Go(go) => (
                         format!("{module} (direct, go command)"),
@@ -339,7 +366,7 @@ impl Upstream {
                     UpstreamError::new(ErrorKind::BadResponse, format!("{url}: {e}"))
                 })?;
                 Ok((info, body))
-            }
+            })
         })
         .await
     }
@@ -355,14 +382,16 @@ impl Upstream {
         let canonical = query.is_canonical_for(module);
         self.try_proxies(module, |source| {
             let path = &path;
-            async move {
+            self.bounded(async move {
                 match self.route(module, source).await? {
                     Route::Proxy(base) => {
                         self.info_at(&proxy_url(&base, path), module, query, canonical)
                             .await
                     }
                     Route::Git(dm) => {
-                        let body = self.bounded(direct::stat(module, dm, query)).await?;
+                        let body = self
+                            .bounded(direct::stat(module, dm, query, &self.fetches))
+                            .await?;
                         check_info(
                             &format!("{module} (direct)"),
                             body,
@@ -382,7 +411,35 @@ impl Upstream {
                         )
                     }
                 }
-            }
+            })
+        })
+        .await
+    }
+
+    /// The go.mod of a canonical version alone, as upstream serves it (for a
+    /// version that cannot be stored whole; [`Upstream::fetch`] gets it
+    /// otherwise). The go fetcher has no such request: it gives an error.
+    pub async fn go_mod(
+        &self,
+        module: &ModulePath,
+        version: &Version,
+    ) -> Result<Bytes, UpstreamError> {
+        let path = format!("/{}/@v/{}.mod", module.escaped(), version.escaped());
+        self.try_proxies(module, |source| {
+            let path = &path;
+            self.bounded(async move {
+                match self.route(module, source).await? {
+                    Route::Proxy(base) => {
+                        self.get_small(format!("{base}{path}"), zipcheck::MAX_GO_MOD)
+                            .await
+                    }
+                    Route::Git(dm) => direct::go_mod(module, dm, version, &self.fetches).await,
+                    Route::Go(_) => Err(UpstreamError::new(
+                        ErrorKind::Unsupported,
+                        format!("{module}@{version}: the go command fetches a whole version"),
+                    )),
+                }
+            })
         })
         .await
     }
@@ -417,7 +474,15 @@ impl Upstream {
         }
     }
 
-    /// Applies the request deadline to a direct-mode step.
+    /// A turn among the [`UpstreamConfig::max_fetches`] fetches; the caller
+    /// bounds the wait with its own deadline.
+    async fn fetch_permit(&self) -> Result<OwnedSemaphorePermit, UpstreamError> {
+        direct::permit(&self.fetches).await
+    }
+
+    /// Applies the request deadline to one attempt at a source (or a step of
+    /// a direct fetch): whatever it waits for (a turn among the fetches, the
+    /// shared fetch of a repository), it ends within one timeout.
     async fn bounded<T>(
         &self,
         fut: impl std::future::Future<Output = Result<T, UpstreamError>>,
@@ -537,11 +602,12 @@ impl Upstream {
         dm: Arc<agora_vcs::DirectModule>,
     ) -> Result<Fetched, UpstreamError> {
         let what = format!("{module}@{version} (direct)");
-        let info = direct::stat(module, dm.clone(), version).await?;
+        let info = direct::stat(module, dm.clone(), version, &self.fetches).await?;
         let (_, info) = check_info(&what, info, module, version, true)?;
         let (file, zip) = spool_file(&self.config.spool_dir)?.into_parts();
         drop(file);
-        let (go_mod, h1) = direct::artifacts(module, dm, version, zip.to_path_buf()).await?;
+        let (go_mod, h1) =
+            direct::artifacts(module, dm, version, zip.to_path_buf(), &self.fetches).await?;
         // The zip's content hashes were taken from the bytes as they went
         // into it; reading it back checks every rule on its names and sizes
         // without inflating it all again.
@@ -608,6 +674,7 @@ impl Upstream {
 
     async fn download_within(&self, url: &str) -> Result<tempfile::TempPath, UpstreamError> {
         let idle = ZIP_IDLE_LIMIT.min(self.config.timeout);
+        let _permit = self.fetch_permit().await?;
         let resp = self.send(url).await?;
         if resp
             .content_length()

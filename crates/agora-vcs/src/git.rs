@@ -18,15 +18,15 @@ use std::collections::{BTreeMap, HashMap};
 use std::ffi::OsStr;
 use std::fs::{self, File, OpenOptions};
 use std::io::{Read, Write};
-use std::os::unix::process::CommandExt as _;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use sha2::{Digest, Sha256};
+use tokio::sync::{Semaphore, watch};
 
-use crate::{Error, Result};
+use crate::{Error, ErrorKind, Result, proc};
 
 /// The refs of the remote: `HEAD`, `refs/heads/…` and `refs/tags/…` mapped to
 /// commit hashes (annotated tags already peeled to their commit).
@@ -55,11 +55,19 @@ pub struct Commit {
 pub struct GitRepo {
     url: String,
     dir: PathBuf,
-    /// The ref map of the last refresh; the lock also serialises fetches, so
-    /// concurrent callers share one fetch instead of racing two.
-    refs: Mutex<Option<Arc<Refs>>>,
-    /// Limit for each command that talks to the remote.
+    /// The ref map, or the fetch every caller waiting for it shares.
+    refs: Mutex<RefsState>,
+    /// Serialises the fetches of the blocking [`GitRepo::refs`] path.
+    blocking_fetch: Mutex<()>,
+    /// Limit for a fetch from the remote (ref listing and objects), and for
+    /// each local git command.
     timeout: Duration,
+    /// Permits for fetches from any remote, shared with agora's other
+    /// upstream fetches; a fetch waits for one within its timeout.
+    fetch_limit: Option<Arc<Semaphore>>,
+    /// Where `git archive` output is spooled (the system temporary
+    /// directory when unset).
+    tmp_dir: Option<PathBuf>,
     /// Extra environment for the commands that talk to the remote.
     remote_env: RemoteEnv,
     /// Answers about objects, which never change: one request asks the same
@@ -79,6 +87,27 @@ struct Memo {
     /// Small blob contents by object id.
     contents: HashMap<String, Vec<u8>>,
 }
+
+/// What waiters on a fetch get: the refs, or the failure's class and message
+/// (errors are not `Clone`; each waiter gets its own copy).
+type Outcome = Option<std::result::Result<Arc<Refs>, (ErrorKind, String)>>;
+
+/// The ref map of a [`GitRepo`].
+#[derive(Debug)]
+enum RefsState {
+    /// Not read yet, or the last fetch failed: the next caller fetches.
+    Empty,
+    /// A fetch runs on a task of its own; its outcome is sent here.
+    Loading(watch::Receiver<Outcome>),
+    /// Read; a `GitRepo` never reads its refs twice (see [`Mirrors`]).
+    Ready(Arc<Refs>),
+}
+
+/// Most bytes read from a remote command (ref listings of huge hosts fit).
+const REMOTE_OUTPUT_LIMIT: usize = 64 << 20;
+/// Most bytes read from a local command's stdout (tree listings of the
+/// largest module zips fit).
+const LOCAL_OUTPUT_LIMIT: usize = 256 << 20;
 
 const MEMO_ENTRIES: usize = 4096;
 /// Largest blob whose content is memoized (go.mod files are small).
@@ -136,6 +165,8 @@ pub struct Mirrors {
     max_age: Duration,
     timeout: Duration,
     git_env: Option<Arc<GitEnvFn>>,
+    fetch_limit: Option<Arc<Semaphore>>,
+    tmp_dir: Option<PathBuf>,
     open: Mutex<HashMap<String, (Instant, Arc<GitRepo>)>>,
 }
 
@@ -158,8 +189,24 @@ impl Mirrors {
             max_age,
             timeout: DEFAULT_TIMEOUT,
             git_env: None,
+            fetch_limit: None,
+            tmp_dir: None,
             open: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// Shares `permits` among the fetches of every repository (see
+    /// [`GitRepo::with_fetch_limit`]).
+    pub fn with_fetch_limit(mut self, permits: Arc<Semaphore>) -> Self {
+        self.fetch_limit = Some(permits);
+        self
+    }
+
+    /// Spools `git archive` output under `dir` (see
+    /// [`GitRepo::with_tmp_dir`]).
+    pub fn with_tmp_dir(mut self, dir: &Path) -> Self {
+        self.tmp_dir = Some(dir.to_owned());
+        self
     }
 
     /// Sets a hook that computes, from a repository's URL, extra environment
@@ -216,6 +263,8 @@ impl Mirrors {
             GitRepo::open(&self.cache_dir.join("anonymous"), url)?
         }
         .with_timeout(self.timeout);
+        repo.fetch_limit = self.fetch_limit.clone();
+        repo.tmp_dir = self.tmp_dir.clone();
         if credentials && let Some(hook) = &self.git_env {
             repo = repo.with_remote_env(hook(url));
         }
@@ -246,8 +295,11 @@ impl GitRepo {
         let repo = GitRepo {
             url: url.to_owned(),
             dir,
-            refs: Mutex::new(None),
+            refs: Mutex::new(RefsState::Empty),
+            blocking_fetch: Mutex::new(()),
             timeout: DEFAULT_TIMEOUT,
+            fetch_limit: None,
+            tmp_dir: None,
             remote_env: RemoteEnv::default(),
             memo: Mutex::new(Memo::default()),
         };
@@ -275,11 +327,27 @@ impl GitRepo {
         Ok(repo)
     }
 
-    /// Sets the limit for each command that talks to the remote
-    /// (`ls-remote`, `fetch`); a command over it is killed and reported as
-    /// [`Error::Timeout`].
+    /// Sets the limit for reading the remote's refs (waiting for a fetch
+    /// permit, `fetch` and `ls-remote` included) and for each local git
+    /// command; a command over it is killed with its process group and
+    /// reported as [`Error::Timeout`].
     pub fn with_timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;
+        self
+    }
+
+    /// Makes a fetch from the remote hold one of `permits` while it runs, so
+    /// that a flood of requests for many repositories runs at most that many
+    /// git fetches at once.
+    pub fn with_fetch_limit(mut self, permits: Arc<Semaphore>) -> Self {
+        self.fetch_limit = Some(permits);
+        self
+    }
+
+    /// Spools `git archive` output under `dir` instead of the system
+    /// temporary directory.
+    pub fn with_tmp_dir(mut self, dir: &Path) -> Self {
+        self.tmp_dir = Some(dir.to_owned());
         self
     }
 
@@ -301,93 +369,237 @@ impl GitRepo {
         &self.dir
     }
 
-    fn lock(&self) -> MutexGuard<'_, Option<Arc<Refs>>> {
-        // A panic while holding the lock leaves nothing half-updated that
-        // matters (the worst case is a stale ref map), so take it anyway.
+    fn state(&self) -> MutexGuard<'_, RefsState> {
+        // Held only to read or swap the state, never across I/O.
         self.refs.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// The remote's refs, reading them (and fetching the mirror) on first use.
+    /// The remote's refs, reading them (and fetching the mirror) on first
+    /// use, blocking the calling thread. Async callers use
+    /// [`GitRepo::load_refs`] first, which shares one fetch among all of
+    /// them and holds no thread while it waits.
     pub fn refs(&self) -> Result<Arc<Refs>> {
-        let mut guard = self.lock();
-        if let Some(refs) = guard.as_ref() {
+        if let RefsState::Ready(refs) = &*self.state() {
             return Ok(Arc::clone(refs));
         }
-        let refs = Arc::new(self.fetch_locked()?);
-        *guard = Some(Arc::clone(&refs));
+        let _serial = self
+            .blocking_fetch
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        if let RefsState::Ready(refs) = &*self.state() {
+            return Ok(Arc::clone(refs));
+        }
+        let refs = Arc::new(self.fetch_blocking()?);
+        *self.state() = RefsState::Ready(Arc::clone(&refs));
         Ok(refs)
     }
 
-    /// Re-reads the remote's refs and fetches what changed.
+    /// Re-reads the remote's refs and fetches what changed (blocking).
     pub fn refresh(&self) -> Result<Arc<Refs>> {
-        let mut guard = self.lock();
-        let refs = Arc::new(self.fetch_locked()?);
-        *guard = Some(Arc::clone(&refs));
+        let _serial = self
+            .blocking_fetch
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        let refs = Arc::new(self.fetch_blocking()?);
+        *self.state() = RefsState::Ready(Arc::clone(&refs));
         Ok(refs)
+    }
+
+    /// [`GitRepo::fetch_bounded`] on a runtime of its own, for blocking
+    /// callers.
+    fn fetch_blocking(&self) -> Result<Refs> {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?;
+        rt.block_on(self.fetch_bounded(Instant::now() + self.timeout))
+    }
+
+    /// The remote's refs, fetching the mirror on first use. Every caller
+    /// that arrives while a fetch runs waits for that fetch's outcome
+    /// (success or failure) rather than starting one of its own; the fetch
+    /// runs on a task of its own, so a caller that gives up does not cancel
+    /// it for the others. A failure is not kept: the next caller fetches
+    /// again. Needs a tokio runtime.
+    pub async fn load_refs(self: &Arc<Self>) -> Result<Arc<Refs>> {
+        let deadline = Instant::now() + self.timeout;
+        let mut rx = {
+            let mut state = self.state();
+            match &*state {
+                RefsState::Ready(refs) => return Ok(Arc::clone(refs)),
+                RefsState::Loading(rx) => rx.clone(),
+                RefsState::Empty => {
+                    let (tx, rx) = watch::channel(None);
+                    *state = RefsState::Loading(rx.clone());
+                    let repo = Arc::clone(self);
+                    tokio::spawn(async move {
+                        let outcome = repo
+                            .fetch_bounded(deadline)
+                            .await
+                            .map(Arc::new)
+                            .map_err(|e| (e.kind(), e.to_string()));
+                        *repo.state() = match &outcome {
+                            Ok(refs) => RefsState::Ready(Arc::clone(refs)),
+                            Err(_) => RefsState::Empty,
+                        };
+                        let _ = tx.send(Some(outcome));
+                    });
+                    rx
+                }
+            }
+        };
+        let left = deadline.saturating_duration_since(Instant::now());
+        let waited = tokio::time::timeout(left, rx.wait_for(Option::is_some))
+            .await
+            .map(|r| r.map(|outcome| outcome.clone()));
+        match waited {
+            Ok(Ok(outcome)) => match outcome.as_ref() {
+                Some(Ok(refs)) => Ok(Arc::clone(refs)),
+                Some(Err((kind, msg))) => Err(Error::from_kind(*kind, msg.clone())),
+                None => Err(Error::Io(std::io::Error::other(
+                    "fetch ended without outcome",
+                ))),
+            },
+            Ok(Err(_)) => {
+                // The fetch task died without an answer (a panic): let the
+                // next caller start over.
+                let mut state = self.state();
+                if matches!(&*state, RefsState::Loading(r) if r.same_channel(&rx)) {
+                    *state = RefsState::Empty;
+                }
+                Err(Error::Io(std::io::Error::other(format!(
+                    "fetching {} failed",
+                    self.url
+                ))))
+            }
+            Err(_) => Err(self.timed_out()),
+        }
+    }
+
+    fn timed_out(&self) -> Error {
+        Error::Timeout(format!(
+            "git fetch: {} did not answer within {:?}",
+            self.url, self.timeout
+        ))
+    }
+
+    /// One fetch holding a permit, all of it (waiting for the permit and the
+    /// mirror's lock included) before `deadline`.
+    async fn fetch_bounded(&self, deadline: Instant) -> Result<Refs> {
+        let left = deadline.saturating_duration_since(Instant::now());
+        let work = async {
+            let _permit = match &self.fetch_limit {
+                Some(s) => Some(
+                    Arc::clone(s)
+                        .acquire_owned()
+                        .await
+                        .map_err(|e| Error::Io(std::io::Error::other(e)))?,
+                ),
+                None => None,
+            };
+            let _lock = self.file_lock_async(deadline).await?;
+            self.fetch_locked(deadline).await
+        };
+        match tokio::time::timeout(left, work).await {
+            Ok(r) => r,
+            Err(_) => Err(self.timed_out()),
+        }
+    }
+
+    /// [`GitRepo::file_lock`] without blocking a thread: polls until
+    /// `deadline` while another process or `GitRepo` updates the mirror.
+    async fn file_lock_async(&self, deadline: Instant) -> Result<File> {
+        let f = self.lock_file()?;
+        loop {
+            match f.try_lock() {
+                Ok(()) => return Ok(f),
+                Err(std::fs::TryLockError::WouldBlock) if Instant::now() < deadline => {
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+                Err(std::fs::TryLockError::WouldBlock) => return Err(self.timed_out()),
+                Err(std::fs::TryLockError::Error(e)) => return Err(e.into()),
+            }
+        }
+    }
+
+    fn lock_file(&self) -> Result<File> {
+        let mut name = self.dir.clone().into_os_string();
+        name.push(".lock");
+        Ok(OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(PathBuf::from(name))?)
     }
 
     /// Holds an exclusive lock on `<mirror>.lock` for the duration of a
     /// mirror update, so that two processes (or two `GitRepo`s of one URL)
     /// sharing the cache never fetch into the same mirror at once.
     fn file_lock(&self) -> Result<File> {
-        let mut name = self.dir.clone().into_os_string();
-        name.push(".lock");
-        let f = OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(PathBuf::from(name))?;
+        let f = self.lock_file()?;
         f.lock()?;
         // Dropping the file releases the lock.
         Ok(f)
     }
 
-    fn fetch_locked(&self) -> Result<Refs> {
-        let _lock = self.file_lock()?;
+    async fn fetch_locked(&self, deadline: Instant) -> Result<Refs> {
         // One fetch that also records the remote's HEAD gives the same view
         // as `ls-remote` followed by a fetch, in one round trip fewer: the
         // forced, pruned heads and tags are the remote's, and a detached
         // HEAD's commit comes along. A remote without a usable HEAD (empty,
         // or HEAD naming an unborn branch) fails it; then do it the go
         // command's way.
-        match self.remote_git(&[
-            "fetch",
-            "--quiet",
-            "--force",
-            "--prune",
-            "--no-tags",
-            "--end-of-options",
-            "origin",
-            "+refs/heads/*:refs/heads/*",
-            "+refs/tags/*:refs/tags/*",
-            "+HEAD:refs/agora/HEAD",
-        ]) {
-            Ok(_) => return self.local_refs(),
+        match self
+            .remote_git(
+                &[
+                    "fetch",
+                    "--quiet",
+                    "--force",
+                    "--prune",
+                    "--no-tags",
+                    "--end-of-options",
+                    "origin",
+                    "+refs/heads/*:refs/heads/*",
+                    "+refs/tags/*:refs/tags/*",
+                    "+HEAD:refs/agora/HEAD",
+                ],
+                deadline,
+            )
+            .await
+        {
+            Ok(_) => return self.local_refs(deadline).await,
             Err(e @ (Error::Timeout(_) | Error::NotFound(_))) => return Err(e),
             Err(e) => {
                 tracing::debug!(url = %self.url, error = %e, "fetch with HEAD failed; listing refs first");
             }
         }
         // The recorded HEAD would be stale from here on.
-        let _ = self.git(["update-ref", "-d", "refs/agora/HEAD"]);
-        let out = self.remote_git(&["ls-remote", "-q", "--end-of-options", "origin"])?;
+        let _ = self
+            .git_async(&["update-ref", "-d", "refs/agora/HEAD"], deadline)
+            .await;
+        let out = self
+            .remote_git(&["ls-remote", "-q", "--end-of-options", "origin"], deadline)
+            .await?;
         let refs = parse_ls_remote(&String::from_utf8_lossy(&out));
         if refs.is_empty() {
             return Ok(refs);
         }
         // `--prune` keeps the mirror equal to the remote, so a deleted tag
         // cannot linger in `for-each-ref --merged` answers.
-        self.remote_git(&[
-            "fetch",
-            "--quiet",
-            "--force",
-            "--prune",
-            "--no-tags",
-            "--end-of-options",
-            "origin",
-            "+refs/heads/*:refs/heads/*",
-            "+refs/tags/*:refs/tags/*",
-        ])?;
+        self.remote_git(
+            &[
+                "fetch",
+                "--quiet",
+                "--force",
+                "--prune",
+                "--no-tags",
+                "--end-of-options",
+                "origin",
+                "+refs/heads/*:refs/heads/*",
+                "+refs/tags/*:refs/tags/*",
+            ],
+            deadline,
+        )
+        .await?;
         // A remote HEAD detached from every branch is a commit the go command
         // fetches on its own (as `<hash>:refs/dummy`); do the same.
         if let Some(head) = refs.get("HEAD")
@@ -396,7 +608,11 @@ impl GitRepo {
                 .any(|(k, v)| k.starts_with("refs/heads/") && v == head)
         {
             let spec = format!("{head}:refs/dummy");
-            self.remote_git(&["fetch", "--quiet", "--force", "origin", spec.as_str()])?;
+            self.remote_git(
+                &["fetch", "--quiet", "--force", "origin", spec.as_str()],
+                deadline,
+            )
+            .await?;
         }
         Ok(refs)
     }
@@ -405,17 +621,13 @@ impl GitRepo {
     /// after a fetch that mirrored heads and tags and recorded the remote's
     /// HEAD as `refs/agora/HEAD`. `show-ref -d` peels annotated tags fully,
     /// as `ls-remote`'s `^{}` lines do.
-    fn local_refs(&self) -> Result<Refs> {
-        let out = self
-            .command(["show-ref", "-d"])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .output()?;
+    async fn local_refs(&self, deadline: Instant) -> Result<Refs> {
+        let out = self.git_async(&["show-ref", "-d"], deadline).await?;
         // Exit 1 with nothing printed: no refs at all.
         if !out.status.success() && !out.stdout.is_empty() {
             return Err(Error::Git {
                 args: "show-ref -d".into(),
-                stderr: String::from_utf8_lossy(&out.stderr).trim().to_owned(),
+                stderr: out.stderr,
             });
         }
         let text = String::from_utf8_lossy(&out.stdout);
@@ -678,10 +890,8 @@ impl GitRepo {
     /// Whether `tag` is an ancestor of (or equal to) `commit`.
     pub fn descends_from(&self, commit: &str, tag: &str) -> Result<bool> {
         let status = self
-            .command(["merge-base", "--is-ancestor", "--", tag, commit])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status()?;
+            .git_output(["merge-base", "--is-ancestor", "--", tag, commit])?
+            .status;
         match status.code() {
             Some(0) => Ok(true),
             Some(1) => Ok(false),
@@ -696,10 +906,19 @@ impl GitRepo {
     /// when not empty) into `dest`, as the go command runs it. With `stored`,
     /// entries are not compressed (`-0`): the same names and bytes, several
     /// times faster, for callers that only read the archive back.
-    /// Returns `Ok(false)` when `subdir` matches no files.
-    pub fn archive(&self, commit: &str, subdir: &str, stored: bool, dest: &File) -> Result<bool> {
+    ///
+    /// Stops git as soon as it has written more than `limit` bytes (a small
+    /// repository can name one large blob many times), and when the
+    /// repository's timeout passes.
+    pub fn archive(
+        &self,
+        commit: &str,
+        subdir: &str,
+        stored: bool,
+        dest: &File,
+        limit: u64,
+    ) -> Result<Archive> {
         {
-            let _guard = self.lock();
             let _lock = self.file_lock()?;
             self.ensure_attributes()?;
         }
@@ -719,25 +938,64 @@ impl GitRepo {
         if !subdir.is_empty() {
             args.push(subdir);
         }
-        let mut child = self
-            .command(&args)
-            .stdout(dest.try_clone()?)
-            .stderr(Stdio::piped())
-            .spawn()?;
-        let mut stderr = String::new();
-        if let Some(mut e) = child.stderr.take() {
-            e.read_to_string(&mut stderr)?;
+        let mut cmd = self.command(&args);
+        cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
+        let mut child = proc::Watched::spawn(cmd, Instant::now() + self.timeout)?;
+        let (Some(mut out), Some(err)) = (child.child.stdout.take(), child.child.stderr.take())
+        else {
+            return Err(Error::Io(std::io::Error::other("git archive: no pipes")));
+        };
+        let (copied, stderr) = std::thread::scope(|s| {
+            let stderr = s.spawn(move || {
+                let mut kept = Vec::new();
+                let _ = err.take(64 * 1024).read_to_end(&mut kept);
+                String::from_utf8_lossy(&kept).trim().to_owned()
+            });
+            let mut w = std::io::BufWriter::with_capacity(256 * 1024, dest);
+            let copied = std::io::copy(&mut (&mut out).take(limit + 1), &mut w)
+                .and_then(|n| w.flush().map(|()| n));
+            if !matches!(copied, Ok(n) if n <= limit) {
+                // Over the limit, or the file cannot take more: stop git
+                // rather than let it write on into the pipe.
+                child.kill();
+            }
+            (copied, stderr.join().unwrap_or_default())
+        });
+        let copied = copied?;
+        if copied > limit {
+            return Ok(Archive::TooLarge);
         }
-        let status = child.wait()?;
+        let status = match child.wait() {
+            Ok(s) => s,
+            Err(e) if e.kind() == std::io::ErrorKind::TimedOut => {
+                return Err(Error::Timeout(format!(
+                    "git archive of {commit} did not finish within {:?}",
+                    self.timeout
+                )));
+            }
+            Err(e) => return Err(e.into()),
+        };
         if status.success() {
-            return Ok(true);
+            return Ok(Archive::Written);
         }
         if stderr.contains("did not match any files") {
-            return Ok(false);
+            return Ok(Archive::NoFiles);
         }
         Err(Error::Git {
             args: args.join(" "),
-            stderr: stderr.trim().to_owned(),
+            stderr,
+        })
+    }
+
+    /// A temporary file for `git archive` output, in the configured spool
+    /// directory.
+    pub(crate) fn spool(&self) -> Result<File> {
+        Ok(match &self.tmp_dir {
+            Some(dir) => {
+                fs::create_dir_all(dir)?;
+                tempfile::tempfile_in(dir)?
+            }
+            None => tempfile::tempfile()?,
         })
     }
 
@@ -785,11 +1043,7 @@ impl GitRepo {
     /// trees (`core.attributesFile`, or its default under the XDG config
     /// directory), which can change what `git archive` writes.
     pub(crate) fn outside_attributes(&self) -> Result<bool> {
-        let out = self
-            .command(["config", "--get", "core.attributesFile"])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .output()?;
+        let out = self.git_output(["config", "--get", "core.attributesFile"])?;
         if !out.stdout.trim_ascii().is_empty() {
             return Ok(true);
         }
@@ -802,14 +1056,15 @@ impl GitRepo {
 
     /// A `git cat-file --batch` process on the mirror, for streaming many
     /// blobs without a process each.
+    /// It is killed when the repository's timeout passes.
     pub(crate) fn blob_reader(&self) -> Result<BlobReader> {
-        let mut child = self
-            .command(["cat-file", "--batch"])
-            .stdin(Stdio::piped())
+        let mut cmd = self.command(["cat-file", "--batch"]);
+        cmd.stdin(Stdio::piped())
             .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()?;
-        let (Some(stdin), Some(stdout)) = (child.stdin.take(), child.stdout.take()) else {
+            .stderr(Stdio::null());
+        let mut child = proc::Watched::spawn(cmd, Instant::now() + self.timeout)?;
+        let (Some(stdin), Some(stdout)) = (child.child.stdin.take(), child.child.stdout.take())
+        else {
             return Err(Error::Io(std::io::Error::other("git cat-file: no pipes")));
         };
         Ok(BlobReader {
@@ -870,113 +1125,88 @@ impl GitRepo {
         cmd
     }
 
-    /// Starts a git command that talks to the remote, in a session of its
-    /// own (through `setsid`) when `detach`, else in a process group of its
-    /// own; either way git's pid names the group a timeout kills, with the
-    /// transport helpers git starts (`git-remote-http`, ssh).
-    ///
-    /// A new session has no controlling terminal. Without it, when agora
-    /// runs on a terminal, ssh opens `/dev/tty` to ask whether to trust an
-    /// unknown host key or for a passphrase, is stopped reading from a
-    /// background process group, and the request waits for the timeout;
-    /// in a session of its own ssh (or a credential helper) cannot prompt
-    /// and fails at once. `setsid` runs git in place (the child is not a
-    /// group leader, so it need not fork), keeping git's pid.
-    fn spawn_remote(&self, args: &[&str], detach: bool) -> std::io::Result<Child> {
-        let mut cmd = if detach {
-            let mut setsid = Command::new("setsid");
-            setsid.arg("git");
-            self.command_via(setsid, args)
-        } else {
-            let mut cmd = self.command(args);
-            cmd.process_group(0);
-            cmd
+    /// Runs a git command that talks to the remote, in a session of its own
+    /// that dies with agora (see [`proc::remote_launcher`]), until
+    /// `deadline`: the whole group is killed when it passes or the caller
+    /// gives up.
+    async fn remote_git(&self, args: &[&str], deadline: Instant) -> Result<Vec<u8>> {
+        let mut cmd = match proc::remote_launcher() {
+            Some([program, rest @ ..]) => {
+                let mut cmd = tokio::process::Command::new(program);
+                cmd.args(rest);
+                cmd
+            }
+            None => {
+                let mut cmd = tokio::process::Command::new("git");
+                cmd.process_group(0);
+                cmd
+            }
         };
-        cmd.envs(self.remote_env.0.iter().map(|(k, v)| (k, v)));
-        cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
-        cmd.spawn()
-    }
-
-    /// Runs a git command that talks to the remote, within the timeout.
-    fn remote_git(&self, args: &[&str]) -> Result<Vec<u8>> {
-        let mut child = match self.spawn_remote(args, true) {
-            // No setsid (util-linux) on this host: a process group still
-            // bounds the command; only the terminal case above can wait.
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => self.spawn_remote(args, false)?,
-            spawned => spawned?,
-        };
-        let drain = |r: Option<Box<dyn Read + Send>>| {
-            std::thread::spawn(move || {
-                let mut buf = Vec::new();
-                if let Some(mut r) = r {
-                    let _ = r.read_to_end(&mut buf);
-                }
-                buf
-            })
-        };
-        let out = drain(
-            child
-                .stdout
-                .take()
-                .map(|r| Box::new(r) as Box<dyn Read + Send>),
-        );
-        let err = drain(
-            child
-                .stderr
-                .take()
-                .map(|r| Box::new(r) as Box<dyn Read + Send>),
-        );
+        cmd.args(args)
+            .current_dir(&self.dir)
+            .env("GIT_DIR", &self.dir)
+            .env("GIT_TERMINAL_PROMPT", "0")
+            .envs(proc::remote_env(self.timeout))
+            .envs(self.remote_env.0.iter().map(|(k, v)| (k, v)));
         let start = Instant::now();
-        let status = loop {
-            if let Some(status) = child.try_wait()? {
-                break Some(status);
-            }
-            if start.elapsed() > self.timeout {
-                // Signal the whole group; the std API only reaches git itself.
-                let _ = Command::new("kill")
-                    .args(["-KILL", "--", &format!("-{}", child.id())])
-                    .status();
-                let _ = child.kill();
-                let _ = child.wait();
-                break None;
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        };
+        let what = format!(
+            "git {}: {}",
+            args.first().copied().unwrap_or_default(),
+            self.url
+        );
+        let out = proc::run_async(cmd, deadline, REMOTE_OUTPUT_LIMIT, &what).await;
         tracing::debug!(
             url = %self.url,
             git = %args.join(" "),
             elapsed = ?start.elapsed(),
-            exit = ?status.map(|s| s.code()),
+            exit = ?out.as_ref().map(|o| o.status.code()).ok(),
             "git remote command"
         );
-        let stdout = out.join().unwrap_or_default();
-        let stderr = String::from_utf8_lossy(&err.join().unwrap_or_default())
-            .trim()
-            .to_owned();
-        match status {
-            None => Err(Error::Timeout(format!(
-                "git {}: {} did not answer within {:?}",
-                args.first().copied().unwrap_or_default(),
-                self.url,
-                self.timeout
-            ))),
-            Some(s) if s.success() => Ok(stdout),
-            // git's wording for a repository the server does not have
-            // (HTTP 404, "Repository not found" from forges).
-            Some(_)
-                if stderr.contains("not found")
-                    || stderr.contains("does not appear to be a git repository") =>
-            {
-                Err(Error::NotFound(format!(
-                    "repository {} not found: {stderr}",
-                    self.url
-                )))
+        let out = match out {
+            Err(Error::Timeout(_)) => {
+                return Err(Error::Timeout(format!(
+                    "git {}: {} did not answer within {:?}",
+                    args.first().copied().unwrap_or_default(),
+                    self.url,
+                    self.timeout
+                )));
             }
-            Some(_) => Err(Error::Unavailable(format!(
-                "git {}: {stderr}",
-                args.join(" ")
-            ))),
+            r => r?,
+        };
+        let stderr = out.stderr;
+        if out.status.success() {
+            return Ok(out.stdout);
         }
+        // git's wording for a repository the server does not have
+        // (HTTP 404, "Repository not found" from forges).
+        if stderr.contains("not found") || stderr.contains("does not appear to be a git repository")
+        {
+            return Err(Error::NotFound(format!(
+                "repository {} not found: {stderr}",
+                self.url
+            )));
+        }
+        Err(Error::Unavailable(format!(
+            "git {}: {stderr}",
+            args.join(" ")
+        )))
+    }
+
+    /// Runs a local git command on the mirror within the timeout.
+    async fn git_async(&self, args: &[&str], deadline: Instant) -> Result<proc::Output> {
+        let mut cmd = tokio::process::Command::new("git");
+        cmd.args(args)
+            .current_dir(&self.dir)
+            .env("GIT_DIR", &self.dir)
+            .env("GIT_TERMINAL_PROMPT", "0")
+            .process_group(0);
+        proc::run_async(
+            cmd,
+            deadline,
+            LOCAL_OUTPUT_LIMIT,
+            &format!("git {}", args.join(" ")),
+        )
+        .await
     }
 
     fn git<I, S>(&self, args: I) -> Result<Vec<u8>>
@@ -984,8 +1214,31 @@ impl GitRepo {
         I: IntoIterator<Item = S>,
         S: AsRef<OsStr>,
     {
-        output(self.command(args))
+        output(self.command(args), self.timeout)
     }
+
+    /// Runs a local git command within the timeout and returns what it
+    /// printed, whatever its exit status.
+    fn git_output<I, S>(&self, args: I) -> Result<proc::Output>
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<OsStr>,
+    {
+        let cmd = self.command(args);
+        let what = describe(&cmd);
+        proc::run_blocking(cmd, self.timeout, LOCAL_OUTPUT_LIMIT, &what)
+    }
+}
+
+/// What [`GitRepo::archive`] wrote.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Archive {
+    /// The whole archive.
+    Written,
+    /// Nothing: the subdirectory matches no files.
+    NoFiles,
+    /// More than the limit; what was written is to be discarded.
+    TooLarge,
 }
 
 /// One entry of a tree listing (`git ls-tree -r -l`).
@@ -1004,7 +1257,7 @@ pub(crate) struct TreeEntry {
 
 /// Streams blobs out of one `git cat-file --batch` process, one at a time.
 pub(crate) struct BlobReader {
-    child: std::process::Child,
+    child: proc::Watched,
     stdin: Option<std::process::ChildStdin>,
     stdout: std::io::BufReader<std::process::ChildStdout>,
 }
@@ -1058,8 +1311,7 @@ impl Drop for BlobReader {
     fn drop(&mut self) {
         // End of input ends cat-file; reap it so no zombie is left.
         drop(self.stdin.take());
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        self.child.kill();
     }
 }
 
@@ -1073,26 +1325,30 @@ where
         .current_dir(dir)
         .env("GIT_DIR", dir)
         .stdin(Stdio::null());
-    output(cmd)
+    output(cmd, DEFAULT_TIMEOUT)
 }
 
-fn output(mut cmd: Command) -> Result<Vec<u8>> {
+/// The arguments of a git command, for logs and errors.
+fn describe(cmd: &Command) -> String {
+    let args: Vec<String> = cmd
+        .get_args()
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
+    args.join(" ")
+}
+
+/// Runs a local git command within `timeout`; its stdout on success.
+fn output(cmd: Command, timeout: Duration) -> Result<Vec<u8>> {
     let start = Instant::now();
-    let out = cmd.output()?;
-    let args = || -> String {
-        let args: Vec<String> = cmd
-            .get_args()
-            .map(|a| a.to_string_lossy().into_owned())
-            .collect();
-        args.join(" ")
-    };
-    tracing::trace!(git = %args(), elapsed = ?start.elapsed(), ok = out.status.success(), "git");
+    let args = describe(&cmd);
+    let out = proc::run_blocking(cmd, timeout, LOCAL_OUTPUT_LIMIT, &format!("git {args}"))?;
+    tracing::trace!(git = %args, elapsed = ?start.elapsed(), ok = out.status.success(), "git");
     if out.status.success() {
         return Ok(out.stdout);
     }
     Err(Error::Git {
-        args: args(),
-        stderr: String::from_utf8_lossy(&out.stderr).trim().to_owned(),
+        args,
+        stderr: out.stderr,
     })
 }
 

@@ -21,17 +21,23 @@
 //! * [`modfile`]: the small, lax go.mod reading the above needs (module
 //!   path, `go` directive, `retract` directives).
 //!
-//! Everything here is blocking (it runs git subprocesses and file I/O);
-//! async callers should run it on a blocking thread. The ground truth for
-//! every rule is the go command's source; see `docs/vcs.md`.
+//! * `proc`: running git so that a deadline kills its whole process group
+//!   and nothing outlives agora.
+//!
+//! Everything here is blocking (it runs git subprocesses and file I/O) except
+//! [`GitRepo::load_refs`], the fetch from the remote: async callers load the
+//! refs with it (no thread waits on a slow remote, and concurrent callers
+//! share one fetch), then run the rest on a blocking thread. The ground
+//! truth for every rule is the go command's source; see `docs/vcs.md`.
 
 pub mod git;
 pub mod modfile;
 pub mod module;
 pub mod modzip;
+mod proc;
 mod timefmt;
 
-pub use git::{GitEnvFn, GitRepo, Mirrors, RemoteEnv};
+pub use git::{Archive, GitEnvFn, GitRepo, Mirrors, RemoteEnv};
 pub use module::{DirectModule, Origin, RevInfo, Versions};
 pub use modzip::ZipSummary;
 
@@ -83,6 +89,18 @@ pub enum Error {
 }
 
 impl Error {
+    /// An error of class `kind` with message `msg` (for passing one
+    /// failure on to several callers).
+    pub fn from_kind(kind: ErrorKind, msg: String) -> Self {
+        match kind {
+            ErrorKind::NotFound => Error::NotFound(msg),
+            ErrorKind::Invalid => Error::Invalid(msg),
+            ErrorKind::Unavailable => Error::Unavailable(msg),
+            ErrorKind::Timeout => Error::Timeout(msg),
+            ErrorKind::Internal => Error::Io(std::io::Error::other(msg)),
+        }
+    }
+
     /// The class of this error.
     pub fn kind(&self) -> ErrorKind {
         match self {

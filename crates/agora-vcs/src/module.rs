@@ -10,7 +10,7 @@ use std::sync::Arc;
 use agora_core::zipcheck::{MAX_GO_MOD, MAX_LICENSE, MAX_ZIP_FILE};
 use agora_core::{path as modpath, pseudo, semver};
 
-use crate::git::{Commit, GitRepo, TreeEntry};
+use crate::git::{Archive, Commit, GitRepo, TreeEntry};
 use crate::modzip::{self, ZipSummary};
 use crate::{Error, Result, modfile, timefmt};
 
@@ -756,23 +756,39 @@ impl DirectModule {
                 dest,
             );
         }
-        let mut archive = tempfile::tempfile()?;
-        if !self.repo.archive(&rev, &subdir, true, &archive)? {
-            return Err(missing());
-        }
         // The go command refuses a git archive (compressed, as it runs git)
         // over MaxZipFile. Stored is never smaller than compressed by more
-        // than deflate's worst-case overhead, so only an archive near the
-        // limit needs the compressed size measured.
-        if archive.metadata()?.len() > MAX_ZIP_FILE - (MAX_ZIP_FILE >> 8) {
-            archive = tempfile::tempfile()?;
-            if !self.repo.archive(&rev, &subdir, false, &archive)? {
-                return Err(missing());
-            }
-            if archive.metadata()?.len() > MAX_ZIP_FILE {
-                return Err(Error::Invalid("downloaded zip file too large".into()));
+        // than deflate's worst-case overhead, so a stored archive is tried
+        // first only when the tree says it may fit (attributes can change
+        // sizes a little), and only an archive near the limit needs the
+        // compressed size measured. Either is cut off at the limit while it
+        // is written: a small repository can name one large blob many times.
+        let near = MAX_ZIP_FILE - (MAX_ZIP_FILE >> 8);
+        let mut archive = None;
+        if self.archive_estimate(&rev, &subdir)? <= near {
+            let file = self.repo.spool()?;
+            match self.repo.archive(&rev, &subdir, true, &file, near)? {
+                Archive::NoFiles => return Err(missing()),
+                Archive::Written => archive = Some(file),
+                Archive::TooLarge => {}
             }
         }
+        let archive = match archive {
+            Some(file) => file,
+            None => {
+                let file = self.repo.spool()?;
+                match self
+                    .repo
+                    .archive(&rev, &subdir, false, &file, MAX_ZIP_FILE)?
+                {
+                    Archive::NoFiles => return Err(missing()),
+                    Archive::Written => file,
+                    Archive::TooLarge => {
+                        return Err(Error::Invalid("downloaded zip file too large".into()));
+                    }
+                }
+            }
+        };
         let repo = Arc::clone(&self.repo);
         let mut root_license = || match repo.read_file(&rev, "LICENSE", MAX_LICENSE) {
             // What checkFiles says about the oversized file go would add.
@@ -833,6 +849,25 @@ impl DirectModule {
             return Ok(None);
         }
         Ok(Some((any || subdir.is_empty()).then_some(tree)))
+    }
+}
+
+impl DirectModule {
+    /// What a stored `git archive` of `subdir` at `rev` would roughly take:
+    /// the data of every blob under it, the names twice and the headers.
+    fn archive_estimate(&self, rev: &str, subdir: &str) -> Result<u64> {
+        let subdir = subdir.trim_matches('/');
+        let paths: Vec<String> = if subdir.is_empty() {
+            Vec::new()
+        } else {
+            vec![subdir.to_owned()]
+        };
+        Ok(self
+            .repo
+            .tree_entries(rev, &paths)?
+            .iter()
+            .map(|t| t.size + 2 * t.path.len() as u64 + 128)
+            .sum())
     }
 }
 

@@ -42,6 +42,22 @@ enum Command {
         #[command(subcommand)]
         command: ConfigCommand,
     },
+    /// Checksum database tools.
+    Sumdb {
+        #[command(subcommand)]
+        command: SumdbCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum SumdbCommand {
+    /// Generate a key pair for a private checksum database: prints the
+    /// signer key line (keep it secret), then the verifier key line (for
+    /// clients' GOSUMDB).
+    Keygen {
+        /// The database name, as clients write it in GOSUMDB.
+        name: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -54,10 +70,28 @@ enum ConfigCommand {
     },
 }
 
+/// Prints a fresh key pair in the go command's note key formats.
+fn sumdb_keygen(name: &str) -> ExitCode {
+    match agora_sumdb::note::generate_key(name) {
+        Ok((skey, vkey)) => {
+            println!("{skey}");
+            println!("{vkey}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("agora: sumdb keygen {name:?}: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let env = |k: &str| std::env::var(k).ok();
     match cli.command {
+        Command::Sumdb {
+            command: SumdbCommand::Keygen { name },
+        } => sumdb_keygen(&name),
         Command::Config {
             command: ConfigCommand::Show { config },
         } => match agora_config::load(config.as_deref(), &env) {
@@ -84,6 +118,11 @@ fn main() -> ExitCode {
             }
             let runtime = match tokio::runtime::Builder::new_multi_thread()
                 .enable_all()
+                // Blocking threads: one per upstream fetch permit (building a
+                // version from git holds one while its thread runs) and as
+                // many again for disk reads, rather than tokio's 512, which a
+                // flood of requests would grow into.
+                .max_blocking_threads(2 * loaded.settings.upstream.max_fetches)
                 .build()
             {
                 Ok(rt) => rt,
@@ -241,6 +280,7 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
         goinsecure: up.goinsecure.clone(),
         credentials: credentials(up)?,
         go_fetcher: go_fetcher(up)?,
+        max_fetches: up.max_fetches,
     })
     .context("building upstream client")?;
     let stasher = Stasher::new(storage.clone(), upstream.clone(), up.stash_timeout);
