@@ -112,6 +112,19 @@ command -v gcp-storage-emulator >/dev/null \
     || die "gcp-storage-emulator is installed but not on PATH"
 echo "gcp-storage-emulator $GCS_EMULATOR_VERSION"
 
+phase "SecantusDB (the MongoDB-wire server the storage compliance suite runs against)"
+# The agora-storage MongoDB tests start secantusd-py themselves on a free 127.0.0.1 port
+# (unless AGORA_TEST_MONGODB_URL names a mongod) and fail (never skip) without it.
+SECANTUSDB_VERSION=0.7.0b3
+if [ "$(python3 -m pip show SecantusDB 2>/dev/null | sed -n 's/^Version: //p')" != "$SECANTUSDB_VERSION" ] \
+    || ! command -v secantusd-py >/dev/null 2>&1; then
+    python3 -m pip --version >/dev/null 2>&1 || apt_install python3-pip
+    PIP_BREAK_SYSTEM_PACKAGES=1 PIP_ROOT_USER_ACTION=ignore PIP_DISABLE_PIP_VERSION_CHECK=1 \
+        python3 -m pip install "SecantusDB==$SECANTUSDB_VERSION"
+fi
+command -v secantusd-py >/dev/null || die "SecantusDB is installed but secantusd-py is not on PATH"
+echo "SecantusDB $SECANTUSDB_VERSION"
+
 phase "Azurite (the Azure Blob server the storage compliance suite runs against)"
 # Pinned to 3.35.0: 3.36 needs node >= 21, and Debian 12's node is 20. The agora-storage
 # tests start azurite-blob themselves (with --disableTelemetry, which keeps it offline) on a

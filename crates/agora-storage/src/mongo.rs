@@ -11,8 +11,11 @@
 //!                            agora_zip_id: ObjectId}      (database `athens`, collection `modules`)
 //!                           unique sparse index {base_url: 1, module: 1, version: 1}
 //! <database>.fs.files/.chunks  the zip, filename `<module with "/" → "_">_<version>.zip`,
-//!                           metadata {module, version}
+//!                           metadata {module, version}; indexes {filename: 1,
+//!                           uploadDate: 1} and unique {files_id: 1, n: 1}
 //! ```
+//!
+//! All three indexes are ensured at start-up, as Athens does (see [`MongoStorage::connect`]).
 //!
 //! `agora_zip_id` and the GridFS metadata are agora's additions; Athens ignores both.
 //!
@@ -79,6 +82,12 @@ const CHUNK_BATCH: u32 = 16;
 /// Server duplicate-key error code.
 const DUPLICATE_KEY: i32 = 11000;
 
+/// Server error code for a collection that does not exist.
+const NAMESPACE_NOT_FOUND: i32 = 26;
+
+/// The longest start-up waits to create the indexes before going on without them.
+const STARTUP_INDEX_WAIT: Duration = Duration::from_secs(10);
+
 /// How to reach the database, with Athens' `Storage.Mongo` meaning.
 #[derive(Clone)]
 pub struct MongoConfig {
@@ -142,6 +151,59 @@ fn version_document(module: &str, version: &str, new: &NewVersion, zip_id: Objec
         "info": binary(&new.info),
         ZIP_ID_FIELD: zip_id,
     }
+}
+
+/// Creates the index on `keys` unless the collection has one on the same keys already,
+/// whatever its options or name (what the GridFS spec and Athens' driver do): an index an
+/// older agora or the Rust driver made (`fs.chunks` without `unique`) or one an Athens
+/// database holds is left as it is, rather than failing with `IndexKeySpecsConflict`.
+async fn ensure_index(
+    coll: &Collection<Document>,
+    keys: Document,
+    options: Option<IndexOptions>,
+) -> Result<(), StorageError> {
+    let context = || format!("creating the {} index {keys}", coll.name());
+    let existing: Vec<IndexModel> = match coll.list_indexes().await {
+        Ok(cursor) => cursor
+            .try_collect()
+            .await
+            .map_err(|e| unavailable(&context(), e))?,
+        // No collection yet (MongoDB says NamespaceNotFound; some servers list nothing).
+        Err(e) if matches!(e.kind.as_ref(), DriverErrorKind::Command(c) if c.code == NAMESPACE_NOT_FOUND) => {
+            Vec::new()
+        }
+        Err(e) => return Err(unavailable(&context(), e)),
+    };
+    if existing.iter().any(|index| same_keys(&index.keys, &keys)) {
+        return Ok(());
+    }
+    coll.create_index(
+        IndexModel::builder()
+            .keys(keys.clone())
+            .options(options)
+            .build(),
+    )
+    .await
+    .map(|_| ())
+    .map_err(|e| unavailable(&context(), e))
+}
+
+/// The same fields in the same order and directions, `1` and `1.0` alike.
+fn same_keys(a: &Document, b: &Document) -> bool {
+    let number = |v: &Bson| match v {
+        Bson::Int32(n) => Some(f64::from(*n)),
+        Bson::Int64(n) => Some(*n as f64),
+        Bson::Double(n) => Some(*n),
+        _ => None,
+    };
+    a.len() == b.len()
+        && a.iter().zip(b.iter()).all(|((ka, va), (kb, vb))| {
+            ka == kb
+                && match (number(va), number(vb)) {
+                    (Some(x), Some(y)) => x == y,
+                    _ => va == vb,
+                }
+        })
 }
 
 fn binary(bytes: &[u8]) -> Binary {
@@ -221,7 +283,7 @@ impl MongoStorage {
     }
 
     /// Builds the backend. Nothing is contacted yet: the driver connects on first use,
-    /// and the unique index is created before the first write (and by `ready`).
+    /// and the indexes are created before the first write (and by `ready`).
     pub fn new(options: ClientOptions, config: &MongoConfig) -> Result<Self, StorageError> {
         let client = Client::with_options(options)
             .map_err(|e| unavailable("configuring the MongoDB client", e))?;
@@ -242,27 +304,47 @@ impl MongoStorage {
         })
     }
 
-    /// [`client_options`](Self::client_options) then [`new`](Self::new).
+    /// [`client_options`](Self::client_options) then [`new`](Self::new), then the
+    /// indexes, as Athens creates them at start-up. A server that cannot be reached
+    /// within `timeout` (at most [`STARTUP_INDEX_WAIT`]) does not stop the start: agora
+    /// then answers 503 until it is back, and the indexes are made before the first
+    /// write and by `ready`.
     pub async fn connect(config: &MongoConfig) -> Result<Self, StorageError> {
         let options = Self::client_options(config).await?;
-        Self::new(options, config)
+        let storage = Self::new(options, config)?;
+        let wait = config.timeout.min(STARTUP_INDEX_WAIT);
+        match tokio::time::timeout(wait, storage.ensure_indexes()).await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => warn!(error = %e, "MongoDB indexes not ensured at start-up"),
+            Err(_) => warn!("MongoDB indexes not ensured at start-up: no answer within {wait:?}"),
+        }
+        Ok(storage)
     }
 
-    /// Creates Athens' unique index once per process. The spec is exactly Athens'
-    /// (`{base_url, module, version}`, unique, sparse), so an Athens database that
-    /// already has it is left as it is.
-    async fn ensure_index(&self) -> Result<(), StorageError> {
+    /// Creates, once per process, the indexes Athens' start-up makes: its unique sparse
+    /// `{base_url, module, version}` on the collection (`base_url` is never written, so it
+    /// is unique on module and version; that is what makes `put` create-only), and the
+    /// GridFS spec's `fs.files {filename, uploadDate}` and unique `fs.chunks {files_id,
+    /// n}`. The Rust driver makes the GridFS pair only when it writes a full chunk into
+    /// an empty bucket, so without this a database of small zips scans every chunk on
+    /// each read.
+    async fn ensure_indexes(&self) -> Result<(), StorageError> {
         self.index
             .get_or_try_init(|| async {
-                let model = IndexModel::builder()
-                    .keys(doc! {"base_url": 1, "module": 1, "version": 1})
-                    .options(IndexOptions::builder().unique(true).sparse(true).build())
-                    .build();
-                self.modules
-                    .create_index(model)
-                    .await
-                    .map(|_| ())
-                    .map_err(|e| unavailable("creating the modules index", e))
+                // `sparse` is set before `unique` in the options the driver sends, the
+                // order Athens' Go driver uses: a server that compares options in order
+                // (SecantusDB) then sees Athens' own index as the same one.
+                let modules = IndexOptions::builder().sparse(true).unique(true).build();
+                ensure_index(
+                    &self.modules,
+                    doc! {"base_url": 1, "module": 1, "version": 1},
+                    Some(modules),
+                )
+                .await?;
+                let files: Collection<Document> = self.database.collection("fs.files");
+                ensure_index(&files, doc! {"filename": 1, "uploadDate": 1}, None).await?;
+                let unique = IndexOptions::builder().unique(true).build();
+                ensure_index(&self.chunks, doc! {"files_id": 1, "n": 1}, Some(unique)).await
             })
             .await
             .map(|_| ())
@@ -286,7 +368,27 @@ impl MongoStorage {
         module: &str,
         version: &str,
     ) -> Result<Option<FilesCollectionDocument>, StorageError> {
+        self.zip_file_other_than(doc, module, version, None).await
+    }
+
+    /// [`zip_file`](Self::zip_file), never answering with the file `ours`: a writer's own
+    /// fresh upload has the filename and metadata that an Athens document (no file id)
+    /// would be matched by, and must not pass for that document's zip.
+    async fn zip_file_other_than(
+        &self,
+        doc: &Document,
+        module: &str,
+        version: &str,
+        ours: Option<ObjectId>,
+    ) -> Result<Option<FilesCollectionDocument>, StorageError> {
         let context = || format!("finding the zip of {module}@{version}");
+        let mut by_name = doc! {
+            "filename": zip_filename(module, version),
+            "metadata.module": {"$in": [module, Bson::Null]},
+        };
+        if let Some(ours) = ours {
+            by_name.insert("_id", doc! {"$ne": ours});
+        }
         match doc.get(ZIP_ID_FIELD) {
             Some(Bson::ObjectId(id)) => self
                 .bucket
@@ -298,10 +400,7 @@ impl MongoStorage {
             ))),
             None => self
                 .bucket
-                .find_one(doc! {
-                    "filename": zip_filename(module, version),
-                    "metadata.module": {"$in": [module, Bson::Null]},
-                })
+                .find_one(by_name)
                 .sort(doc! {"uploadDate": -1, "_id": -1})
                 .await
                 .map_err(|e| unavailable(&context(), e)),
@@ -548,7 +647,7 @@ impl Storage for MongoStorage {
     ) -> Result<(), StorageError> {
         let (m, v) = (module.as_str(), version.as_str());
         let what = format!("{module}@{version}");
-        self.ensure_index().await?;
+        self.ensure_indexes().await?;
         // Athens checks first too; it saves uploading a zip only to throw it away.
         if self.present(module, version).await?.is_some() {
             return Err(StorageError::already_exists(what));
@@ -575,9 +674,13 @@ impl Storage for MongoStorage {
             return Ok(());
         }
         // Someone holds the key. A document whose zip is gone (Athens deletes the file
-        // before the document) is an incomplete version: replace it, once.
+        // before the document) is an incomplete version: replace it, once. Our own upload
+        // is already in GridFS under the same name, and is not that document's zip.
         if let Some(stored) = self.document(m, v).await?
-            && self.zip_file(&stored, m, v).await?.is_none()
+            && self
+                .zip_file_other_than(&stored, m, v, Some(id))
+                .await?
+                .is_none()
             && let Ok(old) = stored.get_object_id("_id")
         {
             self.modules
@@ -619,7 +722,7 @@ impl Storage for MongoStorage {
             .run_command(doc! {"ping": 1})
             .await
             .map_err(|e| unavailable("pinging MongoDB", e))?;
-        self.ensure_index().await
+        self.ensure_indexes().await
     }
 }
 

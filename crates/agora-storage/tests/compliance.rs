@@ -1004,14 +1004,12 @@ suite!(external, external_athens);
 #[cfg(feature = "mongo")]
 suite!(mongo);
 
-/// A MongoDB backend on a fresh database of the server at `AGORA_TEST_MONGODB_URL`, or
-/// `None` when the variable is unset: no MongoDB server can be installed on the build
-/// machines, and the suite never fakes one. The skip is written straight to the
-/// terminal (not through the test harness's capture) so every run shows it.
+/// A MongoDB backend on a fresh database of the server at `AGORA_TEST_MONGODB_URL`, or of
+/// a SecantusDB server the test binary starts on loopback when the variable is unset.
 #[cfg(feature = "mongo")]
-fn mongo() -> Option<Fixture> {
-    let (storage, config) = mongo_server::storage()?;
-    Some(Fixture {
+fn mongo() -> Fixture {
+    let (storage, config) = mongo_server::storage();
+    Fixture {
         backend: "",
         storage: Arc::new(storage),
         dir: tempfile::tempdir().unwrap(),
@@ -1019,13 +1017,11 @@ fn mongo() -> Option<Fixture> {
             _drop: mongo_server::DropDatabase(config),
         },
         listing_page: DEFAULT_LISTING_PAGE,
-    })
+    }
 }
 
 #[cfg(feature = "mongo")]
 mod mongo_server {
-    use std::io::Write;
-    use std::sync::Once;
     use std::sync::atomic::{AtomicU32, Ordering};
     use std::time::Duration;
 
@@ -1034,28 +1030,20 @@ mod mongo_server {
 
     pub const VAR: &str = "AGORA_TEST_MONGODB_URL";
 
-    /// The server URL, or `None` (said once per test binary) when it is not set.
-    pub fn url() -> Option<String> {
+    /// The server URL: `AGORA_TEST_MONGODB_URL` when set (a real `mongod`), else the test
+    /// binary's shared SecantusDB, started on first use (a test fails when it cannot
+    /// start).
+    pub fn url() -> String {
         match std::env::var(VAR) {
-            Ok(url) if !url.is_empty() => Some(url),
-            _ => {
-                static SAID: Once = Once::new();
-                SAID.call_once(|| {
-                    let _ = writeln!(
-                        std::io::stderr(),
-                        "NOT RUN: the MongoDB compliance tests (mongo::*, mongo_layout::*) \
-                         did not run because {VAR} is unset (no MongoDB server on this machine)"
-                    );
-                });
-                None
-            }
+            Ok(url) if !url.is_empty() => url,
+            _ => agora_testkit::mongo::shared_secantusdb().url(),
         }
     }
 
     /// A backend on a database no other test uses, and that database's name.
-    pub fn storage() -> Option<(MongoStorage, MongoConfig)> {
+    pub fn storage() -> (MongoStorage, MongoConfig) {
         static SEQ: AtomicU32 = AtomicU32::new(0);
-        let url = url()?;
+        let url = url();
         let nanos = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .unwrap()
@@ -1085,7 +1073,7 @@ mod mongo_server {
         })
         .join()
         .unwrap();
-        Some((MongoStorage::new(options, &config).unwrap(), config))
+        (MongoStorage::new(options, &config).unwrap(), config)
     }
 
     /// Drops the test's database when the test ends, passed or failed. Best effort: a
@@ -1230,7 +1218,7 @@ fn minio() -> Fixture {
 }
 
 /// MongoDB-only behaviour (Athens' documents and GridFS files, written and read by a raw
-/// client). Runs only with `AGORA_TEST_MONGODB_URL`, like the suite's `mongo` variant.
+/// client), against the same server as the suite's `mongo` variant.
 #[cfg(feature = "mongo")]
 mod mongo_layout {
     use super::*;
@@ -1277,9 +1265,7 @@ mod mongo_layout {
 
     #[tokio::test]
     async fn writes_athens_documents_and_gridfs_files() {
-        let Some((s, config)) = super::mongo_server::storage() else {
-            return;
-        };
+        let (s, config) = super::mongo_server::storage();
         let _drop = super::mongo_server::DropDatabase(config.clone());
         let dir = tempfile::tempdir().unwrap();
         let (md, ver) = (m("example.com/a/b"), v("v1.0.0"));
@@ -1320,25 +1306,102 @@ mod mongo_layout {
         );
     }
 
+    /// `(keys, unique, sparse)` of every index of `coll` but `_id`'s.
+    async fn indexes(db: &mongodb::Database, coll: &str) -> Vec<(Document, bool, bool)> {
+        use futures_util::TryStreamExt;
+        let models: Vec<mongodb::IndexModel> = db
+            .collection::<Document>(coll)
+            .list_indexes()
+            .await
+            .unwrap()
+            .try_collect()
+            .await
+            .unwrap();
+        models
+            .into_iter()
+            .filter(|i| i.keys != doc! {"_id": 1})
+            .map(|i| {
+                let o = i.options.unwrap_or_default();
+                (i.keys, o.unique == Some(true), o.sparse == Some(true))
+            })
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn start_up_creates_athens_and_gridfs_indexes() {
+        let (_, config) = super::mongo_server::storage();
+        let _drop = super::mongo_server::DropDatabase(config.clone());
+        // Nothing written yet: the indexes come from the constructor alone.
+        let _s = MongoStorage::connect(&config).await.unwrap();
+        let db = raw(&config).await;
+        assert_eq!(
+            indexes(&db, "modules").await,
+            vec![(doc! {"base_url": 1, "module": 1, "version": 1}, true, true)]
+        );
+        assert_eq!(
+            indexes(&db, "fs.files").await,
+            vec![(doc! {"filename": 1, "uploadDate": 1}, false, false)]
+        );
+        assert_eq!(
+            indexes(&db, "fs.chunks").await,
+            vec![(doc! {"files_id": 1, "n": 1}, true, false)]
+        );
+    }
+
+    #[tokio::test]
+    async fn start_up_keeps_indexes_athens_or_the_driver_made() {
+        let (_, config) = super::mongo_server::storage();
+        let _drop = super::mongo_server::DropDatabase(config.clone());
+        let db = raw(&config).await;
+        // Athens' index, with its options in the order Athens' driver sends them, and the
+        // non-unique chunks index the Rust driver creates on its own.
+        db.run_command(doc! {
+            "createIndexes": "modules",
+            "indexes": [{"key": {"base_url": 1, "module": 1, "version": 1},
+                         "name": "base_url_1_module_1_version_1",
+                         "sparse": true, "unique": true}],
+        })
+        .await
+        .unwrap();
+        db.run_command(doc! {
+            "createIndexes": "fs.chunks",
+            "indexes": [{"key": {"files_id": 1, "n": 1}, "name": "files_id_1_n_1"}],
+        })
+        .await
+        .unwrap();
+        let s = MongoStorage::connect(&config).await.unwrap();
+        s.ready().await.unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let (md, ver) = (m("example.com/kept"), v("v1.0.0"));
+        s.put(&md, &ver, new_version(dir.path(), "kept", b"zip", "v1.0.0"))
+            .await
+            .unwrap();
+        assert_eq!(read_zip(&s, &md, &ver, None).await, b"zip");
+        assert_eq!(
+            indexes(&db, "fs.chunks").await,
+            vec![(doc! {"files_id": 1, "n": 1}, false, false)]
+        );
+        assert_eq!(indexes(&db, "modules").await.len(), 1);
+        assert_eq!(indexes(&db, "fs.files").await.len(), 1);
+    }
+
     #[tokio::test]
     async fn serves_athens_data_and_resolves_filename_collisions() {
-        let Some((s, config)) = super::mongo_server::storage() else {
-            return;
-        };
+        let (s, config) = super::mongo_server::storage();
         let _drop = super::mongo_server::DropDatabase(config.clone());
         let db = raw(&config).await;
         athens_save(&db, "a.test/b_c", "v1.0.0", b"athens zip").await;
         // agora stores the colliding module: same filename, but found by id.
         let dir = tempfile::tempdir().unwrap();
         s.put(
-            &m("a.test_b/c"),
+            &m("a.test/b/c"),
             &v("v1.0.0"),
             new_version(dir.path(), "x", b"agora zip", "v1.0.0"),
         )
         .await
         .unwrap();
         assert_eq!(
-            read_zip(&s, &m("a.test_b/c"), &v("v1.0.0"), None).await,
+            read_zip(&s, &m("a.test/b/c"), &v("v1.0.0"), None).await,
             b"agora zip"
         );
         // Athens' document has no file id: the newest file of that name not marked as
@@ -1359,9 +1422,7 @@ mod mongo_layout {
 
     #[tokio::test]
     async fn incomplete_versions_are_absent_and_get_completed() {
-        let Some((s, config)) = super::mongo_server::storage() else {
-            return;
-        };
+        let (s, config) = super::mongo_server::storage();
         let _drop = super::mongo_server::DropDatabase(config.clone());
         let db = raw(&config).await;
         let dir = tempfile::tempdir().unwrap();
@@ -1397,9 +1458,7 @@ mod mongo_layout {
 
     #[tokio::test]
     async fn multi_chunk_zip_streams_in_ranges() {
-        let Some((s, config)) = super::mongo_server::storage() else {
-            return;
-        };
+        let (s, config) = super::mongo_server::storage();
         let _drop = super::mongo_server::DropDatabase(config);
         let dir = tempfile::tempdir().unwrap();
         let (md, ver) = (m("example.com/big"), v("v1.0.0"));

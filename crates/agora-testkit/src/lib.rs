@@ -16,9 +16,9 @@
 //!   normalise (`/../`, `%2e%2e`, 8 KiB paths) ([`http`]);
 //! * git work trees and the loopback git forge (`scripts/forge.py`: `go-import` pages and
 //!   `git http-backend`) ([`git`]);
-//! * the storage servers: moto (S3), Azurite (Azure Blob) and gcp-storage-emulator (GCS),
-//!   each under a shell watchdog that stops it when the test process exits ([`moto`],
-//!   [`azurite`], [`gcs`]);
+//! * the storage servers: moto (S3), Azurite (Azure Blob), gcp-storage-emulator (GCS) and
+//!   SecantusDB (MongoDB's wire protocol), each under a shell watchdog that stops it when the
+//!   test process exits ([`moto`], [`azurite`], [`gcs`], [`mongo`]);
 //! * the end-to-end storage scenarios every backend runs ([`storage_scenarios`]).
 //!
 //! Ground truth always comes from running the go command against the reference proxy
@@ -37,6 +37,7 @@ pub mod git;
 pub mod go;
 pub mod http;
 pub mod modules;
+pub mod mongo;
 pub mod moto;
 pub mod paths;
 pub mod process;
