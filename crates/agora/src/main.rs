@@ -256,8 +256,8 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
                 // Athens gives its Mongo client the global Timeout as connect timeout.
                 timeout: settings.upstream.timeout,
             };
-            // Contacts nothing (only mongodb+srv names are resolved): an unreachable
-            // server shows as 503s and a failing /readyz, not a failed start.
+            // Ensures the indexes, waiting at most min(timeout, 10 s) for the server: an
+            // unreachable one shows as 503s and a failing /readyz, not a failed start.
             Arc::new(
                 MongoStorage::connect(&config)
                     .await
