@@ -134,32 +134,7 @@ impl GoEnv {
         let mut args = vec!["mod", "download", "-json"];
         args.extend(specs.iter().map(String::as_str));
         let run = self.run(&args);
-        let objects = parse_json_stream(&run.stdout).unwrap_or_else(|e| {
-            panic!(
-                "`{}` printed unparsable JSON ({e}):\n{}\n{}",
-                run.cmdline, run.stdout, run.stderr
-            )
-        });
-        let mut by_spec = BTreeMap::new();
-        for obj in objects {
-            let d = Download::from_json(&obj);
-            let key = match &d.query {
-                Some(q) => format!("{}@{q}", d.path),
-                None => format!("{}@{}", d.path, d.version),
-            };
-            by_spec.insert(key, d);
-        }
-        for spec in specs {
-            assert!(
-                by_spec.contains_key(spec),
-                "`{}` printed no result for {spec} (exit {}):\nstdout:\n{}\nstderr:\n{}",
-                run.cmdline,
-                run.status,
-                run.stdout,
-                run.stderr
-            );
-        }
-        by_spec
+        downloads_by_spec(&run, specs)
     }
 
     /// `go list -m -e -json args…`, one JSON object per module, with this client's module
@@ -418,32 +393,7 @@ impl GoEnv {
         let mut args = vec!["mod", "download", "-json"];
         args.extend(specs.iter().map(String::as_str));
         let run = self.run_nosumdb(&args);
-        let objects = parse_json_stream(&run.stdout).unwrap_or_else(|e| {
-            panic!(
-                "`{}` printed unparsable JSON ({e}):\n{}\n{}",
-                run.cmdline, run.stdout, run.stderr
-            )
-        });
-        let mut by_spec = BTreeMap::new();
-        for obj in objects {
-            let d = Download::from_json(&obj);
-            let key = match &d.query {
-                Some(q) => format!("{}@{q}", d.path),
-                None => format!("{}@{}", d.path, d.version),
-            };
-            by_spec.insert(key, d);
-        }
-        for spec in specs {
-            assert!(
-                by_spec.contains_key(spec),
-                "`{}` printed no result for {spec} (exit {}):\nstdout:\n{}\nstderr:\n{}",
-                run.cmdline,
-                run.status,
-                run.stdout,
-                run.stderr
-            );
-        }
-        by_spec
+        downloads_by_spec(&run, specs)
     }
 
     /// `go list -m -e -json args…` (see [`GoEnv::run_nosumdb`]), one JSON object per
@@ -518,4 +468,35 @@ impl GoEnv {
         }
         (run, by_spec)
     }
+}
+
+/// The results of a `go mod download -json specs…` run, keyed by the spec each answers
+/// (`path@query` for a query, `path@version` otherwise); panics when one is missing.
+fn downloads_by_spec(run: &GoRun, specs: &[String]) -> BTreeMap<String, Download> {
+    let objects = parse_json_stream(&run.stdout).unwrap_or_else(|e| {
+        panic!(
+            "`{}` printed unparsable JSON ({e}):\n{}\n{}",
+            run.cmdline, run.stdout, run.stderr
+        )
+    });
+    let mut by_spec = BTreeMap::new();
+    for obj in objects {
+        let d = Download::from_json(&obj);
+        let key = match &d.query {
+            Some(q) => format!("{}@{q}", d.path),
+            None => format!("{}@{}", d.path, d.version),
+        };
+        by_spec.insert(key, d);
+    }
+    for spec in specs {
+        assert!(
+            by_spec.contains_key(spec),
+            "`{}` printed no result for {spec} (exit {}):\nstdout:\n{}\nstderr:\n{}",
+            run.cmdline,
+            run.status,
+            run.stdout,
+            run.stderr
+        );
+    }
+    by_spec
 }
