@@ -286,12 +286,6 @@ pub(crate) const ATHENS_KEYS: &[AthensKey] = &[
         "agora coordinates concurrent fetches within one process only",
     ),
     ignored(
-        "IndexType",
-        &["ATHENS_INDEX_TYPE"],
-        Default::Str(&["none", ""]),
-        "",
-    ),
-    ignored(
         "Storage.S3.UseDefaultConfiguration",
         &["AWS_USE_DEFAULT_CONFIGURATION"],
         Default::Bool(false),
@@ -339,12 +333,6 @@ pub(crate) const ATHENS_KEYS: &[AthensKey] = &[
     backend("Index.MySQL.Password"),
     backend("Index.MySQL.Database"),
     backend("Index.MySQL.Params"),
-    backend("Index.Postgres.Host"),
-    backend("Index.Postgres.Port"),
-    backend("Index.Postgres.User"),
-    backend("Index.Postgres.Password"),
-    backend("Index.Postgres.Database"),
-    backend("Index.Postgres.Params"),
 ];
 
 /// An Athens key: one declared with an agora setting, or one of [`ATHENS_KEYS`].

@@ -44,8 +44,9 @@ use std::path::{Path, PathBuf};
 pub use agora_core::goproxy::ProxyList;
 pub use error::{ConfigError, Setter, Source};
 pub use settings::{
-    AzureSettings, ExternalSettings, GcpSettings, LogFormat, LogLevel, LogSettings, MinioSettings,
-    MongoSettings, NetworkMode, S3Settings, Secret, ServerSettings, Settings, StorageSettings,
+    AzureSettings, CacheSettings, ExternalSettings, GcpSettings, IndexKind, IndexSettings,
+    LogFormat, LogLevel, LogSettings, MinioSettings, MongoSettings, NetworkMode,
+    PostgresIndexSettings, S3Settings, Secret, ServerSettings, Settings, StorageSettings,
     UpstreamSettings,
 };
 

@@ -11,6 +11,7 @@ use crate::settings::{
     MongoSettings, Paths, S3Settings, ServerSettings, Settings, StorageSettings, StorageTable,
     UpstreamSettings, spec as declared,
 };
+use crate::settings::{CacheSettings, IndexKind, IndexSettings, IndexTable, PostgresIndexSettings};
 use crate::show::Entry;
 use crate::spec::{Kind, Spec, Val};
 use crate::value::{self, StorageKind};
@@ -202,7 +203,11 @@ pub(crate) fn resolve(
             second: Box::new(second),
         });
     }
+    let cache = CacheSettings::resolve(&mut r)?;
+    let index = index(&mut r)?;
     let settings = Settings {
+        cache,
+        index,
         server,
         log,
         storage,
@@ -211,6 +216,33 @@ pub(crate) fn resolve(
         tmp_dir,
     };
     Ok((settings, r.entries))
+}
+
+/// The index type, then the PostgreSQL keys only when it is selected.
+fn index(r: &mut Resolver) -> Result<IndexSettings, ConfigError> {
+    let IndexTable { kind } = IndexTable::resolve(r)?;
+    Ok(match kind {
+        IndexKind::None => IndexSettings::None,
+        IndexKind::Memory => IndexSettings::Memory,
+        IndexKind::Postgres => {
+            let pg = PostgresIndexSettings::resolve(r)?;
+            if pg.port > usize::from(u16::MAX) {
+                let spec = declared("index.postgres.port").ok_or_else(internal)?;
+                let (key, origin) = r
+                    .setter(spec.key)
+                    .map_or((spec.key.to_owned(), Source::Default), |s| {
+                        (s.key, s.origin)
+                    });
+                return Err(ConfigError::Invalid {
+                    key,
+                    origin,
+                    value: pg.port.to_string(),
+                    reason: "expected a port from 1 to 65535".to_owned(),
+                });
+            }
+            IndexSettings::Postgres(pg)
+        }
+    })
 }
 
 /// The storage type, then the keys of the selected backend only: the others neither

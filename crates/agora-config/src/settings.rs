@@ -23,6 +23,7 @@ use crate::value::{
     Bool, Count, Format, GoProxy, Level, MinioEndpoint, Mode, Opt, OptPath, OptSecret, Path,
     PathPrefix, Patterns, PositiveSeconds, Seconds, StorageKind, StorageType, Url, VcsList,
 };
+use crate::value::{IndexType, PgParams};
 
 /// The complete effective configuration of one agora process.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -41,6 +42,10 @@ pub struct Settings {
     /// Spool directory for upstream downloads in progress. Key `tmp_dir`, env
     /// `AGORA_TMP_DIR`. Default `<data_dir>/tmp`.
     pub tmp_dir: PathBuf,
+    /// Reuse of upstream answers.
+    pub cache: CacheSettings,
+    /// The module index.
+    pub index: IndexSettings,
 }
 
 settings_group! {
@@ -640,6 +645,137 @@ settings_group! {
     }
 }
 
+settings_group! {
+    /// Reuse of upstream answers (`[cache]`), per replica and in memory.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub struct CacheSettings {
+        /// How long an upstream `list` or `@latest` answer is reused. 0 turns the cache off.
+        pub list_ttl: Duration as Seconds = {
+            key: "cache.list_ttl",
+            env: "AGORA_LIST_CACHE_TTL",
+            default: "60",
+        },
+        /// How long an upstream "not found" for `list`, `@latest` or a version query is
+        /// reused (errors never are). 0 turns it off.
+        pub negative_ttl: Duration as Seconds = {
+            key: "cache.negative_ttl",
+            env: "AGORA_NEGATIVE_CACHE_TTL",
+            default: "60",
+        },
+    }
+}
+
+settings_group! {
+    /// `[index] type`.
+    pub(crate) struct IndexTable {
+        /// Where the module index (`/index`) is kept: `none`, `memory` or `postgres`.
+        pub kind: IndexKind as IndexType = {
+            key: "index.type",
+            env: "AGORA_INDEX_TYPE",
+            athens: "IndexType",
+            athens_env: &["ATHENS_INDEX_TYPE"],
+            default: "none",
+            athens_default: Some("none"),
+        },
+    }
+}
+
+settings_group! {
+    /// `[index.postgres]`: the module index in a PostgreSQL database, with Athens'
+    /// `Index.Postgres` meaning.
+    #[derive(Debug, Clone, PartialEq, Eq)]
+    pub struct PostgresIndexSettings {
+        /// The server's host name or address.
+        pub host: String as Opt = required {
+            key: "index.postgres.host",
+            env: "AGORA_INDEX_POSTGRES_HOST",
+            athens: "Index.Postgres.Host",
+            athens_env: &["ATHENS_INDEX_POSTGRES_HOST"],
+            default: "localhost",
+        },
+        /// The server's port (1 to 65535).
+        pub port: usize as Count = {
+            key: "index.postgres.port",
+            env: "AGORA_INDEX_POSTGRES_PORT",
+            athens: "Index.Postgres.Port",
+            athens_env: &["ATHENS_INDEX_POSTGRES_PORT"],
+            default: "5432",
+        },
+        /// The user agora logs in as.
+        pub user: String as Opt = required {
+            key: "index.postgres.user",
+            env: "AGORA_INDEX_POSTGRES_USER",
+            athens: "Index.Postgres.User",
+            athens_env: &["ATHENS_INDEX_POSTGRES_USER"],
+            default: "postgres",
+        },
+        /// The user's password; none for trust or peer authentication.
+        pub password: Option<Secret> as OptSecret = {
+            key: "index.postgres.password",
+            env: "AGORA_INDEX_POSTGRES_PASSWORD",
+            athens: "Index.Postgres.Password",
+            athens_env: &["ATHENS_INDEX_POSTGRES_PASSWORD"],
+        },
+        /// The database, which must exist; agora creates its `indexes` table in it.
+        pub database: String as Opt = required {
+            key: "index.postgres.database",
+            env: "AGORA_INDEX_POSTGRES_DATABASE",
+            athens: "Index.Postgres.Database",
+            athens_env: &["ATHENS_INDEX_POSTGRES_DATABASE"],
+            default: "athens",
+        },
+        /// Connection parameters, normalised to `key=value` pairs separated by spaces:
+        /// `connect_timeout` (seconds), `sslmode` (`disable` or `prefer`; agora speaks no
+        /// TLS to PostgreSQL), `application_name`. Athens' environment form `k:v,k:v` and
+        /// its TOML table are accepted.
+        pub params: String as PgParams = {
+            key: "index.postgres.params",
+            env: "AGORA_INDEX_POSTGRES_PARAMS",
+            athens: "Index.Postgres.Params",
+            athens_env: &["ATHENS_INDEX_POSTGRES_PARAMS"],
+            default: "connect_timeout=30 sslmode=disable",
+        },
+    }
+}
+
+/// The kind of module index, as written (`index.type`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IndexKind {
+    /// No index: `/index` is always empty.
+    None,
+    /// In process memory; lost on restart and not shared between replicas.
+    Memory,
+    /// A PostgreSQL table shared by every replica.
+    Postgres,
+}
+
+impl IndexKind {
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            IndexKind::None => "none",
+            IndexKind::Memory => "memory",
+            IndexKind::Postgres => "postgres",
+        }
+    }
+}
+
+impl crate::show::Render for IndexKind {
+    fn render(&self) -> String {
+        format!("{:?}", self.as_str())
+    }
+}
+
+/// Where the module index is kept.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum IndexSettings {
+    /// No index.
+    None,
+    /// In process memory.
+    Memory,
+    /// In PostgreSQL (`[index.postgres]`).
+    Postgres(PostgresIndexSettings),
+}
+
 /// Every declared setting, grouped as `config show` lists them.
 static GROUPS: &[&[Spec]] = &[
     &Paths::SPECS,
@@ -654,6 +790,9 @@ static GROUPS: &[&[Spec]] = &[
     &ExternalSettings::SPECS,
     &MongoSettings::SPECS,
     &UpstreamSettings::SPECS,
+    &CacheSettings::SPECS,
+    &IndexTable::SPECS,
+    &PostgresIndexSettings::SPECS,
 ];
 
 /// Every declared setting, in `config show` order.

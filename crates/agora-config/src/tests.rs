@@ -81,6 +81,11 @@ fn defaults() -> Settings {
         },
         tmp_dir: data.join("tmp"),
         data_dir: data,
+        cache: crate::CacheSettings {
+            list_ttl: Duration::from_secs(60),
+            negative_ttl: Duration::from_secs(60),
+        },
+        index: crate::IndexSettings::None,
     }
 }
 
@@ -353,6 +358,8 @@ fn every_agora_env_name_is_wired() {
             external_base
         } else if key.starts_with("storage.mongo.") {
             mongo_base
+        } else if key.starts_with("index.postgres.") {
+            &[("AGORA_INDEX_TYPE", "postgres")]
         } else {
             &[]
         };
@@ -2212,4 +2219,82 @@ fn gcp_requires_a_bucket() {
         "{e}"
     );
     assert!(e.contains("ATHENS_STORAGE_GCP_BUCKET"), "{e}");
+}
+
+// ---------------------------------------------------------------------------------------
+// Caching and the module index
+
+#[test]
+fn index_and_cache_settings_from_athens_names() {
+    let loaded = load(
+        None,
+        &env_of(&[
+            ("ATHENS_INDEX_TYPE", "postgres"),
+            ("ATHENS_INDEX_POSTGRES_HOST", "db.internal"),
+            ("ATHENS_INDEX_POSTGRES_PORT", "5433"),
+            ("ATHENS_INDEX_POSTGRES_PASSWORD", "pw"),
+            (
+                "ATHENS_INDEX_POSTGRES_PARAMS",
+                "connect_timeout:5s,sslmode:disable",
+            ),
+            ("AGORA_LIST_CACHE_TTL", "0"),
+        ]),
+    )
+    .unwrap();
+    let crate::IndexSettings::Postgres(pg) = &loaded.settings.index else {
+        panic!("{:?}", loaded.settings.index)
+    };
+    assert_eq!(pg.host, "db.internal");
+    assert_eq!(pg.port, 5433);
+    assert_eq!(pg.user, "postgres");
+    assert_eq!(pg.database, "athens");
+    assert_eq!(pg.password.as_ref().map(crate::Secret::expose), Some("pw"));
+    assert_eq!(pg.params, "connect_timeout=5 sslmode=disable");
+    assert_eq!(loaded.settings.cache.list_ttl, Duration::ZERO);
+    assert_eq!(loaded.settings.cache.negative_ttl, Duration::from_secs(60));
+    assert!(!loaded.show().contains("pw"));
+}
+
+#[test]
+fn index_settings_refuse_what_agora_cannot_do() {
+    for (k, v) in [
+        ("ATHENS_INDEX_TYPE", "mysql"),
+        ("AGORA_INDEX_TYPE", "sqlite"),
+    ] {
+        let err = load(None, &env_of(&[(k, v)])).unwrap_err().to_string();
+        assert!(err.contains(k), "{err}");
+    }
+    for (k, v) in [
+        ("AGORA_INDEX_POSTGRES_PORT", "70000"),
+        ("AGORA_INDEX_POSTGRES_PARAMS", "sslmode=require"),
+        ("AGORA_INDEX_POSTGRES_PARAMS", "search_path=x"),
+    ] {
+        let err = load(None, &env_of(&[("AGORA_INDEX_TYPE", "postgres"), (k, v)]))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains(k), "{k}={v}: {err}");
+    }
+}
+
+#[test]
+fn athens_index_table_with_params_table() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("config.toml");
+    std::fs::write(
+        &path,
+        "IndexType = \"postgres\"\n[Index.Postgres]\nHost = \"pg\"\nPort = 5432\nUser = \"u\"\n\
+         Database = \"idx\"\n[Index.Postgres.Params]\nconnect_timeout = \"30s\"\nsslmode = \"disable\"\n",
+    )
+    .unwrap();
+    let loaded = load(Some(&path), &env_of(&[])).unwrap();
+    assert!(loaded.warnings.is_empty(), "{:?}", loaded.warnings);
+    let crate::IndexSettings::Postgres(pg) = &loaded.settings.index else {
+        panic!("{:?}", loaded.settings.index)
+    };
+    assert_eq!(
+        (pg.host.as_str(), pg.port, pg.user.as_str()),
+        ("pg", 5432, "u")
+    );
+    assert_eq!(pg.database, "idx");
+    assert_eq!(pg.params, "connect_timeout=30 sslmode=disable");
 }

@@ -518,6 +518,105 @@ impl Kind for VcsList {
     }
 }
 
+/// The module index type (`index.type`). Athens' `mysql` is refused: agora has no MySQL
+/// index.
+pub(crate) struct IndexType;
+impl Kind for IndexType {
+    type Value = crate::settings::IndexKind;
+    fn parse(s: &str) -> Result<crate::settings::IndexKind, String> {
+        use crate::settings::IndexKind;
+        match s.trim() {
+            "" | "none" => Ok(IndexKind::None),
+            "memory" => Ok(IndexKind::Memory),
+            "postgres" => Ok(IndexKind::Postgres),
+            "mysql" => Err("agora has no MySQL index; use postgres, memory or none".to_owned()),
+            _ => Err("expected none, memory or postgres".to_owned()),
+        }
+    }
+}
+
+/// PostgreSQL connection parameters, normalised to `k=v k=v`: from the libpq form
+/// (`k=v k=v`), Athens' environment form (`k:v,k:v`) or a TOML table. Athens' sample
+/// file writes `connect_timeout = "30s"`; the unit is dropped.
+pub(crate) struct PgParams;
+impl Kind for PgParams {
+    type Value = String;
+    fn parse(s: &str) -> Result<String, String> {
+        let s = s.trim();
+        let pairs: Vec<(String, String)> = if s.contains('=') {
+            s.split_whitespace()
+                .map(|p| split_param(p, '='))
+                .collect::<Result<_, _>>()?
+        } else {
+            s.split(',')
+                .map(str::trim)
+                .filter(|p| !p.is_empty())
+                .map(|p| split_param(p, ':'))
+                .collect::<Result<_, _>>()?
+        };
+        normalise_params(pairs)
+    }
+    fn parse_toml(v: &toml::Value) -> Result<String, String> {
+        match v {
+            toml::Value::String(s) => Self::parse(s),
+            toml::Value::Table(t) => {
+                let mut pairs = Vec::new();
+                for (k, v) in t {
+                    let v = match v {
+                        toml::Value::String(s) => s.clone(),
+                        toml::Value::Integer(i) => i.to_string(),
+                        _ => return Err(format!("{k}: expected a string or a number")),
+                    };
+                    pairs.push((k.clone(), v));
+                }
+                normalise_params(pairs)
+            }
+            _ => Err("expected a string or a table".to_owned()),
+        }
+    }
+}
+
+fn split_param(p: &str, sep: char) -> Result<(String, String), String> {
+    match p.split_once(sep) {
+        Some((k, v)) if !k.trim().is_empty() => Ok((k.trim().to_owned(), v.trim().to_owned())),
+        _ => Err(format!("{p:?} is not key{sep}value")),
+    }
+}
+
+fn normalise_params(pairs: Vec<(String, String)>) -> Result<String, String> {
+    let mut out = Vec::new();
+    for (k, mut v) in pairs {
+        match k.as_str() {
+            "connect_timeout" => {
+                if let Some(n) = v.strip_suffix('s') {
+                    v = n.to_owned();
+                }
+                if v.parse::<u64>().is_err() {
+                    return Err(format!("connect_timeout: {v:?} is not whole seconds"));
+                }
+            }
+            "sslmode" => {
+                if !matches!(v.as_str(), "disable" | "prefer") {
+                    return Err(format!(
+                        "sslmode {v:?}: agora speaks no TLS to PostgreSQL (disable or prefer)"
+                    ));
+                }
+            }
+            "application_name" => {}
+            other => {
+                return Err(format!(
+                    "{other}: unknown parameter (connect_timeout, sslmode, application_name)"
+                ));
+            }
+        }
+        if v.is_empty() || v.contains(char::is_whitespace) {
+            return Err(format!("{k}: the value must be one word"));
+        }
+        out.push(format!("{k}={v}"));
+    }
+    Ok(out.join(" "))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
