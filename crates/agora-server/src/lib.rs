@@ -33,6 +33,7 @@ pub mod error;
 #[cfg(test)]
 mod fake;
 pub mod layers;
+pub mod metrics;
 pub mod proxy;
 pub mod request;
 pub mod respond;
@@ -75,6 +76,7 @@ pub fn router(proxy: Proxy, options: &ServerOptions) -> Router {
         .with_state(state)
         .layer(from_fn(layers::access_log))
         .layer(from_fn(layers::request_id))
+        .layer(from_fn(metrics::http))
 }
 
 async fn dispatch(State(state): State<AppState>, req: Request) -> Response {
@@ -101,6 +103,7 @@ async fn handle(state: &AppState, req: Request) -> Response {
         "/healthz" => return ok_text("ok\n"),
         "/readyz" => return readyz(state).await,
         "/version" => return version(),
+        "/metrics" => return metrics::render(),
         "" | "/" => return ok_text("agora Go module proxy\n"),
         _ => {}
     }
