@@ -49,8 +49,13 @@ pub async fn access_log(req: Request, next: Next) -> Response {
         "request",
         id = %id,
         method = %req.method(),
-        path = %truncate(req.uri().path())
+        path = %truncate(req.uri().path()),
+        module = tracing::field::Empty,
+        version = tracing::field::Empty,
     );
+    if let Some(hook) = SPAN_HOOK.get() {
+        hook(req.headers(), &span);
+    }
     let resp = next.run(req).instrument(span.clone()).await;
     let status = resp.status();
     span.in_scope(|| {
@@ -64,6 +69,16 @@ pub async fn access_log(req: Request, next: Next) -> Response {
         }
     });
     resp
+}
+
+static SPAN_HOOK: std::sync::OnceLock<fn(&http::HeaderMap, &tracing::Span)> =
+    std::sync::OnceLock::new();
+
+/// Has [`access_log`] call `hook` with each request's headers and its new span,
+/// once per process: trace export uses it to continue an incoming
+/// `traceparent`, keeping OpenTelemetry out of this crate.
+pub fn set_span_hook(hook: fn(&http::HeaderMap, &tracing::Span)) {
+    let _ = SPAN_HOOK.set(hook);
 }
 
 /// A UUIDv4-shaped id without a system call per request: a random per-process

@@ -32,7 +32,9 @@ pub mod catalog;
 pub mod error;
 #[cfg(test)]
 mod fake;
+pub mod index;
 pub mod layers;
+pub mod metered;
 pub mod metrics;
 pub mod proxy;
 pub mod request;
@@ -40,6 +42,7 @@ pub mod respond;
 mod serve;
 pub mod stash;
 pub mod upstream;
+pub mod upstream_cache;
 
 pub use error::ApiError;
 pub use proxy::{NetworkMode, Proxy};
@@ -56,12 +59,15 @@ pub struct ServerOptions {
     /// A base path every proxy route lives under (Athens' PathPrefix), such as
     /// `/go`; empty for none.
     pub path_prefix: String,
+    /// The module index `/index` reads; `None` answers it empty.
+    pub index: Option<index::IndexHandle>,
 }
 
 #[derive(Clone)]
 struct AppState {
     proxy: Proxy,
     prefix: Arc<str>,
+    index: Option<index::IndexHandle>,
 }
 
 /// Builds the router.
@@ -70,6 +76,7 @@ pub fn router(proxy: Proxy, options: &ServerOptions) -> Router {
     let state = AppState {
         proxy,
         prefix: prefix.into(),
+        index: options.index.clone(),
     };
     Router::new()
         .fallback(dispatch)
@@ -110,6 +117,9 @@ async fn handle(state: &AppState, req: Request) -> Response {
     if !under_prefix {
         return error::no_such_endpoint();
     }
+    if path == "/index" {
+        return index::serve(state.index.as_ref(), req.uri()).await;
+    }
     if path == "/catalog" {
         return match catalog::catalog(state.proxy.storage().as_ref(), req.uri()).await {
             Ok(r) => r,
@@ -130,6 +140,16 @@ async fn handle(state: &AppState, req: Request) -> Response {
         Ok(None) => return error::no_such_endpoint(),
         Err(e) => return e.into_response(),
     };
+    let span = tracing::Span::current();
+    match &parsed {
+        ProxyRequest::List(m) | ProxyRequest::Latest(m) => {
+            span.record("module", m.as_str());
+        }
+        ProxyRequest::Artifact(m, v, _) => {
+            span.record("module", m.as_str());
+            span.record("version", v.as_str());
+        }
+    }
     let result = match &parsed {
         ProxyRequest::List(m) => state.proxy.list(m).await,
         ProxyRequest::Latest(m) => state.proxy.latest(m).await,

@@ -38,7 +38,9 @@ async fn timed<T>(
     let span = tracing::info_span!(target: TRACE_TARGET, "storage", op = op.as_str());
     let started = Instant::now();
     let result = f.instrument(span).await;
-    let failed = matches!(&result, Err(e) if e.kind() != ErrorKind::NotFound);
+    // A miss, or a version another writer stored first, is an answer, not a failure.
+    let failed = matches!(&result, Err(e)
+        if !matches!(e.kind(), ErrorKind::NotFound | ErrorKind::AlreadyExists));
     metrics().storage(op, started.elapsed(), failed);
     result
 }

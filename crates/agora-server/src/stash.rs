@@ -12,7 +12,9 @@
 //!   task is detached from the requests, so a client that disconnects does not
 //!   cancel a fetch others (or the next client) will need.
 //!
-//! [`Stasher::new`] stacks them as `SingleFlight<FetchAndStore>`. A lock
+//! [`Stasher::new`] stacks them as `SingleFlight<FetchAndStore>`, and
+//! [`Stasher::with_index`] puts [`Indexing`](crate::index::Indexing) between
+//! the two, so that every version stored is recorded in the module index. A lock
 //! shared between replicas (so that replicas on one storage fetch a version
 //! once) is one more layer between the two, `SingleFlight<Locked<FetchAndStore>>`,
 //! given to [`Stasher::from_stash`]: single flight keeps it to one lock
@@ -30,6 +32,7 @@ use futures_util::FutureExt;
 use futures_util::future::{BoxFuture, Shared};
 use tracing::{Instrument, info, info_span, warn};
 
+use crate::metrics::{FetchResult, metrics};
 use crate::upstream::Upstream;
 
 /// Why a stash failed.
@@ -70,6 +73,20 @@ impl Stasher {
     ) -> Self {
         Stasher::from_stash(SingleFlight::new(FetchAndStore::new(
             storage, upstream, timeout,
+        )))
+    }
+
+    /// [`Stasher::new`] with every stored version recorded in `index`:
+    /// `SingleFlight<Indexing<FetchAndStore>>`.
+    pub fn with_index(
+        storage: Arc<dyn Storage>,
+        upstream: impl Upstream + 'static,
+        timeout: Duration,
+        index: Arc<dyn agora_index::ModuleIndex>,
+    ) -> Self {
+        Stasher::from_stash(SingleFlight::new(crate::index::Indexing::new(
+            FetchAndStore::new(storage, upstream, timeout),
+            index,
         )))
     }
 
@@ -121,6 +138,23 @@ impl FetchAndStore {
         if self.storage.exists(module, version).await? {
             return Ok(());
         }
+        let _in_flight = metrics().fetch_in_flight();
+        let started = std::time::Instant::now();
+        let result = self.fetch_and_put(module, version).await;
+        let outcome = match &result {
+            Ok(()) => FetchResult::Ok,
+            Err(StashError::Upstream(e)) if e.is_not_found() => FetchResult::NotFound,
+            Err(_) => FetchResult::Error,
+        };
+        metrics().fetch(outcome, started.elapsed());
+        result
+    }
+
+    async fn fetch_and_put(
+        &self,
+        module: &ModulePath,
+        version: &Version,
+    ) -> Result<(), StashError> {
         let fetched =
             match tokio::time::timeout(self.timeout, self.upstream.fetch(module, version)).await {
                 Ok(r) => r?,
@@ -187,13 +221,17 @@ impl<S: Stash> SingleFlight<S> {
 impl<S: Stash> Stash for SingleFlight<S> {
     async fn stash(&self, module: &ModulePath, version: &Version) -> Result<(), Arc<StashError>> {
         let key = (module.clone(), version.clone());
+        let mut joined = false;
         let fut = {
             let mut map = self
                 .inflight
                 .lock()
                 .map_err(|_| Arc::new(StashError::Task("single-flight table poisoned".into())))?;
             match map.get(&key) {
-                Some(f) => f.clone(),
+                Some(f) => {
+                    joined = true;
+                    f.clone()
+                }
                 None => {
                     // Spawned while the table is locked, so the task's own
                     // removal of its entry cannot run before the insert below.
@@ -227,6 +265,7 @@ impl<S: Stash> Stash for SingleFlight<S> {
                 }
             }
         };
+        let _waiting = metrics().singleflight_wait(joined);
         fut.await
     }
 }

@@ -68,3 +68,36 @@ impl Upstream for agora_upstream::Upstream {
         agora_upstream::Upstream::go_mod(self, module, version).await
     }
 }
+
+/// Shares one upstream (and so one [`CachedUpstream`](crate::upstream_cache::CachedUpstream)
+/// table) between the proxy and the stash.
+#[async_trait]
+impl<U: Upstream + ?Sized> Upstream for std::sync::Arc<U> {
+    async fn list(&self, module: &ModulePath) -> Result<Vec<String>, UpstreamError> {
+        (**self).list(module).await
+    }
+
+    async fn latest(&self, module: &ModulePath) -> Result<(RevInfo, Bytes), UpstreamError> {
+        (**self).latest(module).await
+    }
+
+    async fn info(
+        &self,
+        module: &ModulePath,
+        query: &Version,
+    ) -> Result<(RevInfo, Bytes), UpstreamError> {
+        (**self).info(module, query).await
+    }
+
+    async fn fetch(
+        &self,
+        module: &ModulePath,
+        version: &Version,
+    ) -> Result<Fetched, UpstreamError> {
+        (**self).fetch(module, version).await
+    }
+
+    async fn go_mod(&self, module: &ModulePath, version: &Version) -> Result<Bytes, UpstreamError> {
+        (**self).go_mod(module, version).await
+    }
+}

@@ -5,7 +5,11 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use agora_config::{LogFormat, LogLevel, S3Settings, Settings, StorageSettings};
+use agora_config::{IndexSettings, LogFormat, LogLevel, S3Settings, Settings, StorageSettings};
+use agora_index::postgres::{PostgresConfig, PostgresIndex};
+use agora_server::index::IndexHandle;
+use agora_server::metered::MeteredStorage;
+use agora_server::upstream_cache::CachedUpstream;
 use agora_server::{Proxy, ServerOptions, Stasher};
 use agora_storage::Storage;
 use agora_storage::external::ExternalStorage;
@@ -283,12 +287,29 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
         max_fetches: up.max_fetches,
     })
     .context("building upstream client")?;
-    let stasher = Stasher::new(storage.clone(), upstream.clone(), up.stash_timeout);
+    // Timed below the in-memory caches, so the storage latency is the backend's.
+    let storage: Arc<dyn Storage> = Arc::new(MeteredStorage::new(storage));
+    let upstream = Arc::new(CachedUpstream::new(
+        upstream,
+        settings.cache.list_ttl,
+        settings.cache.negative_ttl,
+    ));
+    let index = module_index(&settings.index).await?;
+    let stasher = match &index {
+        Some(index) => Stasher::with_index(
+            storage.clone(),
+            upstream.clone(),
+            up.stash_timeout,
+            index.clone(),
+        ),
+        None => Stasher::new(storage.clone(), upstream.clone(), up.stash_timeout),
+    };
     let proxy = Proxy::new(storage.clone(), upstream, stasher, up.network_mode);
     let router = agora_server::router(
         proxy,
         &ServerOptions {
             path_prefix: settings.server.path_prefix.clone(),
+            index: index.map(IndexHandle),
         },
     );
 
@@ -313,6 +334,31 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
     .await?;
     info!("agora stopped");
     Ok(())
+}
+
+/// The module index `index.type` asks for; `None` for `none`. PostgreSQL must
+/// answer within its connect timeout, as Athens requires at startup too.
+async fn module_index(
+    settings: &IndexSettings,
+) -> anyhow::Result<Option<Arc<dyn agora_index::ModuleIndex>>> {
+    let index: Arc<dyn agora_index::ModuleIndex> = match settings {
+        IndexSettings::None => return Ok(None),
+        IndexSettings::Memory => Arc::new(agora_index::MemoryIndex::new()),
+        IndexSettings::Postgres(pg) => Arc::new(
+            PostgresIndex::connect(&PostgresConfig {
+                host: pg.host.clone(),
+                port: u16::try_from(pg.port).context("index.postgres.port")?,
+                user: pg.user.clone(),
+                password: pg.password.as_ref().map(|p| p.expose().to_owned()),
+                database: pg.database.clone(),
+                params: pg.params.clone(),
+            })
+            .await
+            .context("opening the module index (index.type = postgres)")?,
+        ),
+    };
+    info!(index = %index.describe(), "module index");
+    Ok(Some(index))
 }
 
 /// The credentials `direct` uses: the netrc file (read once, here, and never
