@@ -22,6 +22,8 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 use tracing::info;
 
+mod telemetry;
+
 #[derive(Parser)]
 #[command(
     name = "agora",
@@ -116,7 +118,7 @@ fn main() -> ExitCode {
                     return ExitCode::from(2);
                 }
             };
-            init_tracing(&loaded.settings);
+            let traces = init_tracing(&loaded.settings);
             for w in &loaded.warnings {
                 tracing::warn!("{w}");
             }
@@ -135,19 +137,44 @@ fn main() -> ExitCode {
                     return ExitCode::FAILURE;
                 }
             };
-            match runtime.block_on(serve(loaded.settings)) {
+            let code = match runtime.block_on(serve(loaded.settings)) {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(e) => {
                     tracing::error!("{e:#}");
                     eprintln!("agora: {e:#}");
                     ExitCode::FAILURE
                 }
+            };
+            drop(runtime);
+            // Sends the spans still batched; outside the runtime, because the
+            // exporter's blocking client runs one of its own.
+            if let Some(provider) = traces
+                && let Err(e) = provider.shutdown()
+            {
+                eprintln!("agora: flushing traces: {e}");
             }
+            code
         }
     }
 }
 
-fn init_tracing(settings: &Settings) {
+/// Logging to stderr, plus trace export when the OTEL_* variables ask for it
+/// (see `telemetry`); returns the tracer provider to flush at exit.
+fn init_tracing(settings: &Settings) -> Option<opentelemetry_sdk::trace::SdkTracerProvider> {
+    use tracing_subscriber::layer::SubscriberExt as _;
+    use tracing_subscriber::util::SubscriberInitExt as _;
+    // reqwest is built without a default TLS provider (the exporter's client
+    // too); pick ring, which builds without a C toolchain beyond cc.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let env = |k: &str| std::env::var(k).ok();
+    let (provider, tracer, export_error) = if telemetry::requested(&env) {
+        match telemetry::start() {
+            Ok((p, t)) => (Some(p), Some(t), None),
+            Err(e) => (None, None, Some(e)),
+        }
+    } else {
+        (None, None, None)
+    };
     let level = match settings.log.level {
         LogLevel::Trace => "trace",
         LogLevel::Debug => "debug",
@@ -157,9 +184,14 @@ fn init_tracing(settings: &Settings) {
     };
     // Our own crates log at the configured level; dependencies only warn,
     // so that debug logging stays readable.
-    let filter = tracing_subscriber::EnvFilter::new(format!(
+    let mut directives = format!(
         "warn,agora={level},agora_server={level},agora_storage={level},agora_upstream={level},agora_vcs={level},agora_core={level}"
-    ));
+    );
+    if tracer.is_some() {
+        // The spans that exist for export only; without export they stay off.
+        directives.push_str(",agora_otel=info");
+    }
+    let filter = tracing_subscriber::EnvFilter::new(directives);
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
@@ -171,9 +203,20 @@ fn init_tracing(settings: &Settings) {
             .flatten_event(true)
             .with_current_span(true)
             .with_span_list(false)
+            .finish()
+            .with(tracer.map(|t| tracing_opentelemetry::layer().with_tracer(t)))
             .init(),
-        LogFormat::Plain => builder.init(),
+        LogFormat::Plain => builder
+            .finish()
+            .with(tracer.map(|t| tracing_opentelemetry::layer().with_tracer(t)))
+            .init(),
     }
+    match (&provider, export_error) {
+        (Some(_), _) => tracing::info!("exporting traces over OTLP/HTTP"),
+        (None, Some(e)) => tracing::warn!("trace export is off: {e}"),
+        (None, None) => {}
+    }
+    provider
 }
 
 async fn serve(settings: Settings) -> anyhow::Result<()> {
