@@ -40,8 +40,10 @@ impl CachedStorage {
         artifact: Artifact,
     ) -> Result<Bytes, StorageError> {
         if let Some(body) = self.cache.get(module, version, artifact) {
+            crate::metrics::metrics().cache(crate::metrics::CacheKind::SmallFiles, true);
             return Ok(body);
         }
+        crate::metrics::metrics().cache(crate::metrics::CacheKind::SmallFiles, false);
         let body = if artifact == Artifact::Info {
             self.inner.info(module, version).await?
         } else {

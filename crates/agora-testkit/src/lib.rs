@@ -19,6 +19,8 @@
 //! * the storage servers: moto (S3), Azurite (Azure Blob), gcp-storage-emulator (GCS) and
 //!   SecantusDB (MongoDB's wire protocol), each under a shell watchdog that stops it when the
 //!   test process exits ([`moto`], [`azurite`], [`gcs`], [`mongo`]);
+//! * a throwaway PostgreSQL per test ([`postgres`]) and an OTLP/HTTP trace receiver
+//!   (`scripts/otlp_receiver.py`, [`otlp`]);
 //! * the end-to-end storage scenarios every backend runs ([`storage_scenarios`]).
 //!
 //! Ground truth always comes from running the go command against the reference proxy
@@ -39,7 +41,9 @@ pub mod http;
 pub mod modules;
 pub mod mongo;
 pub mod moto;
+pub mod otlp;
 pub mod paths;
+pub mod postgres;
 pub mod process;
 pub mod refproxy;
 pub mod snapshot;
@@ -53,7 +57,9 @@ pub use go::*;
 pub use http::*;
 pub use modules::*;
 pub use moto::*;
+pub use otlp::*;
 pub use paths::*;
+pub use postgres::*;
 pub use process::*;
 pub use refproxy::*;
 pub use snapshot::*;
