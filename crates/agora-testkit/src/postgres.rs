@@ -25,6 +25,7 @@ pub struct Postgres {
 
 impl Drop for Postgres {
     fn drop(&mut self) {
+        self.fast_shutdown();
         stop_guarded(&mut self.child);
     }
 }
@@ -136,8 +137,22 @@ impl Postgres {
         .success()
     }
 
+    /// `pg_ctl stop -m fast`: the guard's SIGTERM is PostgreSQL's "smart" shutdown,
+    /// which waits for every client (agora keeps its connection) to leave.
+    fn fast_shutdown(&self) {
+        if self.child.is_some() {
+            let _ = run_with_timeout(
+                as_postgres("pg_ctl")
+                    .args(["stop", "-m", "fast", "-w", "-t", "20", "-D"])
+                    .arg(self.dir.join("data")),
+                Duration::from_secs(30),
+            );
+        }
+    }
+
     /// Stops the server and waits until its port is closed.
     pub fn stop(&mut self) {
+        self.fast_shutdown();
         stop_guarded(&mut self.child);
         wait_port_closed("postgres", self.port);
     }
