@@ -125,6 +125,19 @@ fi
 command -v secantusd-py >/dev/null || die "SecantusDB is installed but secantusd-py is not on PATH"
 echo "SecantusDB $SECANTUSDB_VERSION"
 
+phase "PostgreSQL 15 and an OTLP receiver (module index and trace export tests)"
+# The agora-e2e module index tests run initdb and postgres from Debian's postgresql-15 on a
+# free 127.0.0.1 port per test; the trace test's receiver (crates/agora-testkit/scripts/
+# otlp_receiver.py) decodes OTLP protobuf with PyPI's opentelemetry-proto.
+[ -x /usr/lib/postgresql/15/bin/initdb ] || apt_install postgresql-15
+command -v setpriv >/dev/null || apt_install util-linux
+OTEL_PROTO_VERSION=1.45.2
+if [ "$(python3 -m pip show opentelemetry-proto 2>/dev/null | sed -n 's/^Version: //p')" != "$OTEL_PROTO_VERSION" ]; then
+    PIP_BREAK_SYSTEM_PACKAGES=1 PIP_ROOT_USER_ACTION=ignore PIP_DISABLE_PIP_VERSION_CHECK=1 \
+        python3 -m pip install "opentelemetry-proto==$OTEL_PROTO_VERSION"
+fi
+echo "postgres $(/usr/lib/postgresql/15/bin/postgres --version), opentelemetry-proto $OTEL_PROTO_VERSION"
+
 phase "Azurite (the Azure Blob server the storage compliance suite runs against)"
 # Pinned to 3.35.0: 3.36 needs node >= 21, and Debian 12's node is 20. The agora-storage
 # tests start azurite-blob themselves (with --disableTelemetry, which keeps it offline) on a

@@ -292,13 +292,21 @@ where
     F: FnOnce(&DirectModule) -> agora_vcs::Result<T> + Send + 'static,
     T: Send + 'static,
 {
+    use tracing::Instrument;
+    // Spans for trace export only: the target is off unless export is on.
+    let refs =
+        tracing::info_span!(target: "agora_otel", "vcs", module = %module, step = "git refs");
     dm.repo()
         .load_refs()
+        .instrument(refs)
         .await
         .map_err(|e| vcs_error(module.as_str(), e))?;
     let permit = permit(fetches).await?;
+    let work =
+        tracing::info_span!(target: "agora_otel", "vcs", module = %module, step = "git work");
     blocking(move || {
         let _permit = permit;
+        let _span = work.entered();
         f(&dm)
     })
     .await

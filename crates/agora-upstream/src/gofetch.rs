@@ -378,6 +378,26 @@ impl GoFetcher {
         netrc: Option<&str>,
         args: &[&str],
     ) -> Result<(GoTemp, Vec<u8>), UpstreamError> {
+        use tracing::Instrument;
+        // A span for trace export only: the target is off unless export is on.
+        let span = tracing::info_span!(
+            target: "agora_otel",
+            "vcs",
+            module = %module,
+            step = "go command",
+            args = %args.join(" ")
+        );
+        self.run_unspanned(module, netrc, args)
+            .instrument(span)
+            .await
+    }
+
+    async fn run_unspanned(
+        &self,
+        module: &ModulePath,
+        netrc: Option<&str>,
+        args: &[&str],
+    ) -> Result<(GoTemp, Vec<u8>), UpstreamError> {
         let _permit = self.workers.acquire().await.map_err(|_| {
             go_error(
                 module,
