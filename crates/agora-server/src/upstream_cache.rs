@@ -59,7 +59,7 @@ type Key = (Op, ModulePath, Option<Version>);
 #[derive(Clone)]
 enum Answer {
     List(Vec<String>),
-    Latest(RevInfo, Bytes),
+    Latest(Box<(RevInfo, Bytes)>),
     NotFound(UpstreamError),
 }
 
@@ -218,10 +218,10 @@ impl<U: Upstream> Upstream for CachedUpstream<U> {
             CacheKind::UpstreamLatest,
             self.inner.latest(module),
             |a| match a {
-                Answer::Latest(i, b) => Some((i, b)),
+                Answer::Latest(l) => Some(*l),
                 _ => None,
             },
-            |(i, b)| Some((Answer::Latest(i.clone(), b.clone()), b.len())),
+            |(i, b)| Some((Answer::Latest(Box::new((i.clone(), b.clone()))), b.len())),
         )
         .await
     }
