@@ -201,7 +201,7 @@ impl StorageOp {
 /// Which cache a lookup went to, as the `cache` label names it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CacheKind {
-    /// Stored `.info` and `.mod` bodies kept in memory.
+    /// Stored `.info`, `.mod` and small zips kept in memory.
     SmallFiles,
     /// Upstream `list` answers.
     UpstreamList,
