@@ -327,3 +327,47 @@ fn a_ttl_of_zero_asks_upstream_every_time() {
     assert_eq!(fwd.count("/mod/rsc.io/quote/@v/list"), 2);
     assert_eq!(fwd.count("/mod/example.com/nope/@v/list"), 2);
 }
+
+#[test]
+fn a_direct_fetch_traces_its_git_work() {
+    let _lock = git_forge_lock();
+    let t = TestDir::new("traces-direct");
+    let forge = GitForge::start(t.path());
+    let name = "traced";
+    let module = format!("{GIT_FORGE_HOST}/{name}");
+    let w = GitWork::new(&t.sub("corpus"), name);
+    w.write("go.mod", &format!("module {module}\n\ngo 1.21\n"))
+        .write("traced.go", "package traced\n");
+    w.commit("one");
+    w.tag("v1.0.0");
+    forge.publish(&w, name);
+    let receiver = OtlpReceiver::start(t.path());
+    let mut cfg = direct_agora_config(t.path());
+    cfg.extra_env.push((
+        "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT".into(),
+        format!("{}/v1/traces", receiver.endpoint()),
+    ));
+    let mut agora = Agora::start(&cfg);
+    let trace_id = "0af7651916cd43dd8448eb211c80319c";
+    let (resp, _) = http_request_with(
+        agora.addr,
+        "GET",
+        &format!("/{module}/@v/v1.0.0.zip"),
+        &[("traceparent", &format!("00-{trace_id}-b7ad6b7169203331-01"))],
+    )
+    .expect("GET with traceparent");
+    assert_eq!(resp.status, 200, "{}", resp.summary());
+    agora.stop();
+    let spans = receiver.spans();
+    let steps: Vec<&str> = spans
+        .iter()
+        .filter(|s| s["trace_id"] == trace_id && s["name"] == "vcs")
+        .filter_map(|s| s["attributes"]["step"].as_str())
+        .collect();
+    for step in ["git refs", "git work"] {
+        assert!(
+            steps.contains(&step),
+            "no vcs span for {step:?}: {spans:#?}"
+        );
+    }
+}
