@@ -662,8 +662,8 @@ settings_group! {
             env: "AGORA_LIST_CACHE_TTL",
             default: "60",
         },
-        /// How long an upstream "not found" for `list`, `@latest` or a version query is
-        /// reused (errors never are). 0 turns it off.
+        /// How long an upstream "not found" for `list`, `@latest`, a version query or a
+        /// version's files is reused (errors never are). 0 turns it off.
         pub negative_ttl: Duration as Seconds = {
             key: "cache.negative_ttl",
             env: "AGORA_NEGATIVE_CACHE_TTL",
