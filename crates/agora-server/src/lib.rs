@@ -40,12 +40,13 @@ pub mod request;
 pub mod respond;
 mod serve;
 pub mod stash;
+pub mod tls;
 pub mod upstream;
 
 pub use error::ApiError;
 pub use proxy::{NetworkMode, Proxy};
 pub use request::ProxyRequest;
-pub use serve::{ConnectionOptions, serve, serve_with};
+pub use serve::{ConnectionOptions, serve, serve_tls, serve_with};
 pub use stash::Stasher;
 pub use upstream::Upstream;
 

@@ -9,6 +9,7 @@
 
 use std::future::Future;
 use std::io;
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
@@ -16,6 +17,7 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
+use tokio_rustls::TlsAcceptor;
 use tracing::{debug, info, warn};
 
 /// Connection-level limits.
@@ -71,6 +73,39 @@ pub async fn serve_with<F>(
 where
     F: Future<Output = ()> + Send + 'static,
 {
+    serve_inner(listener, router, shutdown, grace, options, None).await
+}
+
+/// [`serve_with`] over TLS (see [`crate::tls::server_config`]). The handshake
+/// runs on the connection's own task and must finish within the header
+/// timeout, so a client that opens a connection and sends nothing is dropped
+/// then; a failed handshake ends that connection only.
+pub async fn serve_tls<F>(
+    listener: TcpListener,
+    router: Router,
+    shutdown: F,
+    grace: Duration,
+    options: &ConnectionOptions,
+    tls: Arc<rustls::ServerConfig>,
+) -> io::Result<()>
+where
+    F: Future<Output = ()> + Send + 'static,
+{
+    let acceptor = TlsAcceptor::from(tls);
+    serve_inner(listener, router, shutdown, grace, options, Some(acceptor)).await
+}
+
+async fn serve_inner<F>(
+    listener: TcpListener,
+    router: Router,
+    shutdown: F,
+    grace: Duration,
+    options: &ConnectionOptions,
+    tls: Option<TlsAcceptor>,
+) -> io::Result<()>
+where
+    F: Future<Output = ()> + Send + 'static,
+{
     let mut http = hyper::server::conn::http1::Builder::new();
     http.timer(TokioTimer::new())
         .header_read_timeout(options.header_timeout)
@@ -78,9 +113,9 @@ where
     let graceful = GracefulShutdown::new();
     let mut shutdown = std::pin::pin!(shutdown);
     loop {
-        let stream = tokio::select! {
+        let (stream, peer) = tokio::select! {
             accepted = listener.accept() => match accepted {
-                Ok((stream, _)) => stream,
+                Ok(accepted) => accepted,
                 Err(e) => {
                     accept_error(e).await;
                     continue;
@@ -94,6 +129,34 @@ where
             debug!(error = %e, "could not set TCP_NODELAY");
         }
         let service = TowerToHyperService::new(router.clone());
+        if let Some(acceptor) = &tls {
+            let (acceptor, http, watcher) = (acceptor.clone(), http.clone(), graceful.watcher());
+            let timeout = options.header_timeout;
+            tokio::spawn(async move {
+                let stream = match tokio::time::timeout(timeout, acceptor.accept(stream)).await {
+                    Ok(Ok(stream)) => stream,
+                    // rustls reports protocol failures (a client that distrusts the
+                    // certificate, plain HTTP on the TLS port) as InvalidData.
+                    Ok(Err(e)) if e.kind() == io::ErrorKind::InvalidData => {
+                        info!(%peer, error = %e, "TLS handshake failed");
+                        return;
+                    }
+                    Ok(Err(e)) => {
+                        debug!(%peer, error = %e, "TLS handshake failed");
+                        return;
+                    }
+                    Err(_) => {
+                        debug!(%peer, "TLS handshake timed out");
+                        return;
+                    }
+                };
+                let conn = http.serve_connection(TokioIo::new(stream), service);
+                if let Err(e) = watcher.watch(conn).await {
+                    debug!(error = %e, "connection ended with an error");
+                }
+            });
+            continue;
+        }
         let conn = http.serve_connection(TokioIo::new(stream), service);
         let conn = graceful.watch(conn);
         tokio::spawn(async move {
