@@ -341,7 +341,9 @@ impl Access {
         let current = stamp(path).ok();
         {
             let last = lock(&self.0.stamp);
-            if !force && current.is_some() && *last == current {
+            // A missing file compares equal to the last failed look, so it is
+            // reported once, not at every poll.
+            if !force && *last == current {
                 return false;
             }
         }
@@ -425,7 +427,7 @@ impl Access {
         let users = self.users();
         let Some(found) = users.users.get(user) else {
             // As slow as a wrong password, so timing does not reveal names.
-            self.verify(dummy_hash().clone(), password.to_owned()).await;
+            self.verify(None, password.to_owned()).await;
             return None;
         };
         let reader = Reader {
@@ -446,7 +448,10 @@ impl Access {
         {
             return Some(reader);
         }
-        if !self.verify(found.hash.clone(), password.to_owned()).await {
+        if !self
+            .verify(Some(found.hash.clone()), password.to_owned())
+            .await
+        {
             return None;
         }
         let mut verified = lock(&self.0.verified);
@@ -460,14 +465,18 @@ impl Access {
         Some(reader)
     }
 
-    /// A hash check on the blocking pool, at most one per core at a time.
-    async fn verify(&self, hash: Hash, password: String) -> bool {
+    /// A hash check on the blocking pool, at most one per core at a time;
+    /// `None` checks against a dummy hash (made there too, the first time).
+    async fn verify(&self, hash: Option<Hash>, password: String) -> bool {
         let Ok(_permit) = self.0.verifying.acquire().await else {
             return false;
         };
-        tokio::task::spawn_blocking(move || hash.verify(&password))
-            .await
-            .unwrap_or(false)
+        tokio::task::spawn_blocking(move || match &hash {
+            Some(h) => h.verify(&password),
+            None => dummy_hash().verify(&password),
+        })
+        .await
+        .unwrap_or(false)
     }
 }
 
@@ -506,11 +515,7 @@ pub(crate) struct Gate {
 pub(crate) async fn require(State(gate): State<Gate>, mut req: Request, next: Next) -> Response {
     let path = req.uri().path();
     let open = |p: &str| p == "/healthz" || p == "/readyz";
-    if open(path)
-        || (!gate.prefix.is_empty()
-            && path
-                .strip_prefix(&*gate.prefix)
-                .is_some_and(|rest| open(rest)))
+    if open(path) || (!gate.prefix.is_empty() && path.strip_prefix(&*gate.prefix).is_some_and(open))
     {
         return next.run(req).await;
     }
@@ -739,5 +744,66 @@ modules = []
         assert_eq!(basic_credentials(&h), None);
         h.insert(header::AUTHORIZATION, HeaderValue::from_static("Basic !!"));
         assert_eq!(basic_credentials(&h), None);
+    }
+
+    /// Only the health endpoints are open, at the root and under the prefix; the
+    /// handler sees who asked.
+    #[tokio::test]
+    async fn the_layer_challenges_all_but_health() {
+        use axum::Router;
+        use axum::middleware::from_fn_with_state;
+        use tower::ServiceExt;
+
+        let access = Access::new(Some(("u", "p")), None).unwrap();
+        let app = Router::new()
+            .fallback(|req: Request| async move {
+                req.extensions()
+                    .get::<Reader>()
+                    .map_or("anonymous".to_owned(), |r| r.name().to_owned())
+            })
+            .layer(from_fn_with_state(
+                Gate {
+                    access,
+                    prefix: Arc::from("/go"),
+                },
+                require,
+            ));
+        let call = |path: &str, auth: Option<&'static str>| {
+            let app = app.clone();
+            let mut req = http::Request::builder().uri(path.to_owned());
+            if let Some(a) = auth {
+                req = req.header(header::AUTHORIZATION, a);
+            }
+            async move {
+                let resp = app
+                    .oneshot(req.body(axum::body::Body::empty()).unwrap())
+                    .await
+                    .unwrap();
+                let status = resp.status().as_u16();
+                let challenge = resp.headers().contains_key(header::WWW_AUTHENTICATE);
+                let body = axum::body::to_bytes(resp.into_body(), 1024).await.unwrap();
+                (status, challenge, String::from_utf8(body.to_vec()).unwrap())
+            }
+        };
+        for open in ["/healthz", "/readyz", "/go/healthz", "/go/readyz"] {
+            assert_eq!(call(open, None).await, (200, false, "anonymous".into()));
+        }
+        for closed in [
+            "/",
+            "/version",
+            "/go/catalog",
+            "/go/healthzx",
+            "/x/healthz",
+            "/go",
+        ] {
+            let (status, challenge, _) = call(closed, None).await;
+            assert_eq!((status, challenge), (401, true), "{closed}");
+        }
+        // "u:p" and "u:q".
+        assert_eq!(
+            call("/go/catalog", Some("Basic dTpw")).await,
+            (200, false, "u".into())
+        );
+        assert_eq!(call("/go/catalog", Some("Basic dTpx")).await.0, 401);
     }
 }
