@@ -16,7 +16,8 @@
 //! - [`error::ApiError`] is the only place errors become statuses.
 //!
 //! [`serve`] takes a bound listener and a shutdown future, so tests can run
-//! the real server on port 0.
+//! the real server on port 0; [`serve_tls`] does the same over TLS, with its
+//! configuration read by [`tls`].
 
 use std::sync::Arc;
 
