@@ -36,62 +36,20 @@ impl TestCert {
              keyUsage=digitalSignature\nextendedKeyUsage=serverAuth\n",
         )
         .expect("write the extensions file");
-        let ec = [
-            "-newkey",
-            "ec",
-            "-pkeyopt",
-            "ec_paramgen_curve:prime256v1",
-            "-nodes",
+        // Run in `dir`, so every file name below is relative to it.
+        let ec = "-newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes";
+        let steps = [
+            format!("req -x509 {ec} -days 2 -subj /CN=agora-test-CA -keyout ca.key -out ca.pem"),
+            format!("req {ec} -subj /CN=127.0.0.1 -keyout key.pem -out leaf.csr"),
+            "x509 -req -in leaf.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 \
+             -extfile leaf.ext -out cert.pem"
+                .to_owned(),
         ];
-        let s = |p: PathBuf| p.to_string_lossy().into_owned();
-        let steps: Vec<Vec<String>> = vec![
-            [
-                &["req", "-x509"][..],
-                &ec[..],
-                &["-days", "2", "-subj", "/CN=agora test CA"],
-            ]
-            .concat()
-            .iter()
-            .map(|a| (*a).to_owned())
-            .chain([
-                "-keyout".into(),
-                s(p("ca.key")),
-                "-out".into(),
-                s(p("ca.pem")),
-            ])
-            .collect(),
-            [&["req"][..], &ec[..], &["-subj", "/CN=127.0.0.1"]]
-                .concat()
-                .iter()
-                .map(|a| (*a).to_owned())
-                .chain([
-                    "-keyout".into(),
-                    s(p("key.pem")),
-                    "-out".into(),
-                    s(p("leaf.csr")),
-                ])
-                .collect(),
-            vec![
-                "x509".into(),
-                "-req".into(),
-                "-in".into(),
-                s(p("leaf.csr")),
-                "-CA".into(),
-                s(p("ca.pem")),
-                "-CAkey".into(),
-                s(p("ca.key")),
-                "-CAcreateserial".into(),
-                "-days".into(),
-                "2".into(),
-                "-extfile".into(),
-                s(p("leaf.ext")),
-                "-out".into(),
-                s(p("cert.pem")),
-            ],
-        ];
-        for args in steps {
+        for step in steps {
+            let args: Vec<&str> = step.split_whitespace().collect();
             let out = Command::new("openssl")
                 .args(&args)
+                .current_dir(dir)
                 .output()
                 .expect("run openssl (scripts/test.sh installs it)");
             assert!(
