@@ -304,7 +304,7 @@ impl Access {
             None => (AuthFile::default(), None),
             Some(path) => {
                 let (users, stamp) =
-                    read_file(path).map_err(|e| format!("auth file {}: {e}", path.display()))?;
+                    read_file(path).map_err(|e| format!("{}: {e}", path.display()))?;
                 (users, Some(stamp))
             }
         };

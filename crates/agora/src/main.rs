@@ -182,11 +182,15 @@ fn main() -> ExitCode {
                     return ExitCode::FAILURE;
                 }
             };
+            let json = loaded.settings.log.format == LogFormat::Json;
             match runtime.block_on(serve(loaded.settings)) {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(e) => {
                     tracing::error!("{e:#}");
-                    eprintln!("agora: {e:#}");
+                    // In JSON mode every stderr line is an object: the log line says it.
+                    if !json {
+                        eprintln!("agora: {e:#}");
+                    }
                     ExitCode::FAILURE
                 }
             }
@@ -398,7 +402,7 @@ fn access(auth: &agora_config::AuthSettings) -> anyhow::Result<Option<agora_serv
         return Ok(None);
     }
     let access = agora_server::auth::Access::new(basic, auth.file.as_deref())
-        .map_err(|e| anyhow::anyhow!("auth.file: {e}"))?;
+        .map_err(|e| anyhow::anyhow!("reading the auth file (auth.file): {e}"))?;
     access.watch();
     info!(
         basic_user = basic.is_some(),
