@@ -366,3 +366,34 @@ fn json_logs_carry_each_request_with_its_id() {
         assert!(line["timestamp"].is_string(), "{line}");
     }
 }
+
+/// A broken auth file stops startup with the reason, never quoting a password in it.
+#[test]
+fn a_broken_auth_file_stops_startup() {
+    let t = TestDir::new("access-broken-file");
+    let users = t.path().join("users.toml");
+    fs::write(
+        &users,
+        "[[user]]\nname = \"alice\"\npassword = \"hunter2-plain\"\nmodules = [\"*\"]\n",
+    )
+    .unwrap();
+    let home = t.sub("home");
+    fs::create_dir_all(&home).unwrap();
+    let out = run_agora(
+        &home,
+        &["serve"],
+        &[
+            ("AGORA_STORAGE_TYPE", "memory"),
+            ("AGORA_LISTEN", "127.0.0.1:0"),
+            ("AGORA_AUTH_FILE", &path_str(&users)),
+        ],
+        Duration::from_secs(60),
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "started with a broken auth file");
+    assert!(
+        stderr.contains("auth.file") && stderr.contains("unknown field `password`"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("hunter2"), "{stderr}");
+}
