@@ -299,8 +299,10 @@ fn a_silent_client_is_dropped_by_the_tls_handshake_timeout() {
         agora.log_tail()
     );
 
-    // Plain HTTP on the TLS port fails that connection only.
-    let _ = http_get(agora.addr, "/healthz");
+    // Plain HTTP on the TLS port: a readable 400 on that connection only.
+    let plain = http_get(agora.addr, "/healthz").expect("plain HTTP to the TLS port");
+    assert_eq!(plain.status, 400, "{}", plain.summary());
+    assert!(plain.text().contains("HTTPS server"), "{}", plain.summary());
     let resp = get(&agora, &cert, "/healthz", None);
     assert_eq!(resp.status, 200, "{}", resp.summary());
 }
