@@ -399,3 +399,62 @@ fn a_broken_auth_file_stops_startup() {
     );
     assert!(!stderr.contains("hunter2"), "{stderr}");
 }
+
+/// SIGHUP re-reads the auth file even when polling cannot see a change (same size,
+/// inode and modification time).
+#[test]
+fn sighup_reloads_the_auth_file() {
+    let t = TestDir::new("access-sighup");
+    let home = t.sub("hash-home");
+    fs::create_dir_all(&home).unwrap();
+    let users = t.path().join("users.toml");
+    let alice_hash = hash(&home, "alice-pw", false);
+    let text = |modules: &str| {
+        format!(
+            "[[user]]\nname = \"alice\"\npassword_hash = \"{alice_hash}\"\nmodules = {modules}\n"
+        )
+    };
+    // Same length, so only the content differs.
+    let (before, after) = (text("[\"rsc.io/quote\"]"), text("[\"rsc.io/samp*\"]"));
+    assert_eq!(before.len(), after.len());
+    fs::write(&users, &before).unwrap();
+    let mut config = AgoraConfig::new(t.path(), ref_proxy().goproxy_url());
+    config
+        .extra_env
+        .push(("AGORA_AUTH_FILE".to_owned(), path_str(&users)));
+    let agora = Agora::start(&config);
+    let auth = basic("alice", "alice-pw");
+    let status = || {
+        http_request_with(
+            agora.addr,
+            "GET",
+            "/rsc.io/sampler/@v/list",
+            &[("Authorization", &auth)],
+        )
+        .expect("request")
+        .0
+        .status
+    };
+    assert_eq!(status(), 403);
+
+    let modified = fs::metadata(&users).unwrap().modified().unwrap();
+    let mut f = fs::OpenOptions::new().write(true).open(&users).unwrap();
+    f.write_all(after.as_bytes()).unwrap();
+    f.set_modified(modified).unwrap();
+    drop(f);
+    // Polling (every 2 s) does not notice.
+    std::thread::sleep(Duration::from_secs(3));
+    assert_eq!(status(), 403, "the file was re-read without SIGHUP");
+
+    let pid = agora.pid().expect("running").to_string();
+    let kill = std::process::Command::new("sh")
+        .args(["-c", "kill -HUP \"$1\"", "sh", &pid])
+        .status()
+        .expect("send SIGHUP");
+    assert!(kill.success());
+    assert!(
+        wait_until(Duration::from_secs(10), || status() == 200),
+        "SIGHUP did not reload the auth file:\n{}",
+        agora.log_tail()
+    );
+}
