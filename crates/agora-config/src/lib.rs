@@ -44,10 +44,10 @@ use std::path::{Path, PathBuf};
 pub use agora_core::goproxy::ProxyList;
 pub use error::{ConfigError, Setter, Source};
 pub use settings::{
-    AzureSettings, CacheSettings, ExternalSettings, GcpSettings, IndexKind, IndexSettings,
-    LogFormat, LogLevel, LogSettings, MinioSettings, MongoSettings, NetworkMode,
+    AuthSettings, AzureSettings, CacheSettings, ExternalSettings, GcpSettings, IndexKind,
+    IndexSettings, LogFormat, LogLevel, LogSettings, MinioSettings, MongoSettings, NetworkMode,
     PostgresIndexSettings, S3Settings, Secret, ServerSettings, Settings, StorageSettings,
-    UpstreamSettings,
+    TlsSettings, UpstreamSettings,
 };
 
 use layer::Layer;

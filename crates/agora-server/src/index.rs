@@ -65,8 +65,14 @@ impl<S: Stash> Stash for Indexing<S> {
     }
 }
 
-/// `GET /index`.
-pub async fn serve(index: Option<&IndexHandle>, uri: &Uri) -> Response {
+/// `GET /index`, keeping the lines whose module `visible` accepts (a user of
+/// an auth file sees only modules it may read; a page may then come out
+/// short, and a client following the index goes on from its last line).
+pub async fn serve(
+    index: Option<&IndexHandle>,
+    uri: &Uri,
+    visible: &(dyn Fn(&str) -> bool + Sync),
+) -> Response {
     let (since, limit) = match params(uri) {
         Ok(p) => p,
         Err(e) => return e.into_response(),
@@ -86,7 +92,7 @@ pub async fn serve(index: Option<&IndexHandle>, uri: &Uri) -> Response {
         },
     };
     let mut body = Vec::with_capacity(lines.len() * 96);
-    for l in &lines {
+    for l in lines.iter().filter(|l| visible(&l.path)) {
         // Field order as index.golang.org writes it (a JSON map would sort them).
         let (Ok(path), Ok(version)) = (
             serde_json::to_string(&l.path),

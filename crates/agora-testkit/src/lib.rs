@@ -21,7 +21,8 @@
 //!   test process exits ([`moto`], [`azurite`], [`gcs`], [`mongo`]);
 //! * a throwaway PostgreSQL per test ([`postgres`]) and an OTLP/HTTP trace receiver
 //!   (`scripts/otlp_receiver.py`, [`otlp`]);
-//! * the end-to-end storage scenarios every backend runs ([`storage_scenarios`]).
+//! * the end-to-end storage scenarios every backend runs ([`storage_scenarios`]);
+//! * a throwaway CA and server certificate, and an HTTPS client trusting it ([`tls`]).
 //!
 //! Ground truth always comes from running the go command against the reference proxy
 //! directly, in the same test run; nothing is hard-coded. A setup step that fails panics
@@ -48,6 +49,7 @@ pub mod process;
 pub mod refproxy;
 pub mod snapshot;
 pub mod storage_scenarios;
+pub mod tls;
 pub mod vcs_forge;
 
 pub use agora::*;
@@ -64,3 +66,4 @@ pub use process::*;
 pub use refproxy::*;
 pub use snapshot::*;
 pub use storage_scenarios::*;
+pub use tls::*;
