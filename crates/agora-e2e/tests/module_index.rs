@@ -201,3 +201,85 @@ fn memory_index_lists_what_this_process_stored() {
     fetch(&plain, "rsc.io/quote", "v1.5.2");
     assert!(index(&plain, "").is_empty());
 }
+
+/// With an auth file, `/index` (like `/catalog`) shows a user only the modules it may
+/// read, and `/metrics` is behind authentication like everything but the probes.
+#[test]
+fn index_lines_follow_the_readers_patterns() {
+    use base64::Engine;
+    let t = TestDir::new("index-access");
+    let home = t.sub("hash-home");
+    std::fs::create_dir_all(&home).unwrap();
+    let hash = |pw: &str| {
+        let out = run_agora(&home, &["auth", "hash", pw], &[], Duration::from_secs(60));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap().trim_end().to_owned()
+    };
+    let users = t.path().join("users.toml");
+    std::fs::write(
+        &users,
+        format!(
+            "[[user]]\nname = \"alice\"\npassword_hash = \"{}\"\nmodules = [\"rsc.io/quote\"]\n\n\
+             [[user]]\nname = \"ops\"\npassword_hash = \"{}\"\nmodules = [\"*\"]\n",
+            hash("alice-pw"),
+            hash("ops-pw")
+        ),
+    )
+    .unwrap();
+    let mut cfg = AgoraConfig::new(t.path(), ref_proxy().goproxy_url());
+    cfg.extra_env
+        .push(("AGORA_INDEX_TYPE".into(), "memory".into()));
+    cfg.extra_env
+        .push(("AGORA_AUTH_FILE".into(), users.display().to_string()));
+    let agora = Agora::start(&cfg);
+    let auth = |user: &str, pw: &str| {
+        format!(
+            "Basic {}",
+            base64::engine::general_purpose::STANDARD.encode(format!("{user}:{pw}"))
+        )
+    };
+    let get = |target: &str, who: Option<(&str, &str)>| {
+        let header = who.map(|(u, p)| auth(u, p));
+        let headers: Vec<(&str, &str)> = header
+            .as_deref()
+            .map(|h| ("Authorization", h))
+            .into_iter()
+            .collect();
+        http_request_with(agora.addr, "GET", target, &headers)
+            .expect("request")
+            .0
+    };
+    for (m, v) in [("rsc.io/quote", "v1.5.2"), ("rsc.io/sampler", "v1.3.0")] {
+        let target = format!("/{m}/@v/{v}.zip");
+        assert_eq!(
+            get(&target, Some(("ops", "ops-pw"))).status,
+            200,
+            "{target}"
+        );
+    }
+    let paths = |resp: HttpResponse| -> Vec<String> {
+        assert_eq!(resp.status, 200, "{}", resp.summary());
+        resp.text()
+            .lines()
+            .map(|l| {
+                let v: Value = serde_json::from_str(l).expect("JSON line");
+                v["Path"].as_str().unwrap_or_default().to_owned()
+            })
+            .collect()
+    };
+    assert_eq!(
+        paths(get("/index", Some(("ops", "ops-pw")))),
+        ["rsc.io/quote", "rsc.io/sampler"]
+    );
+    assert_eq!(
+        paths(get("/index", Some(("alice", "alice-pw")))),
+        ["rsc.io/quote"]
+    );
+    assert_eq!(get("/index", None).status, 401);
+    assert_eq!(get("/metrics", None).status, 401);
+    assert_eq!(get("/metrics", Some(("ops", "ops-pw"))).status, 200);
+}
