@@ -175,12 +175,6 @@ pub(crate) const ATHENS_KEYS: &[AthensKey] = &[
         Default::Str(&[":3001"]),
         "",
     ),
-    refused(
-        "FilterFile",
-        &["ATHENS_FILTER_FILE"],
-        Default::Str(&[""]),
-        "the filter file is NOT applied: every module is served",
-    ),
     ignored(
         "TraceExporter",
         &["ATHENS_TRACE_EXPORTER"],
@@ -206,12 +200,6 @@ pub(crate) const ATHENS_KEYS: &[AthensKey] = &[
         Default::Str(&["prometheus"]),
         "",
     ),
-    ignored(
-        "GlobalEndpoint",
-        &["ATHENS_GLOBAL_ENDPOINT"],
-        Default::Str(&["http://localhost:3001", ""]),
-        "",
-    ),
     refused(
         "BasicAuthUser",
         &["BASIC_AUTH_USER"],
@@ -231,12 +219,6 @@ pub(crate) const ATHENS_KEYS: &[AthensKey] = &[
         "",
     ),
     ignored("ForceSSL", &["PROXY_FORCE_SSL"], Default::Bool(false), ""),
-    refused(
-        "ValidatorHook",
-        &["ATHENS_PROXY_VALIDATOR"],
-        Default::Str(&[""]),
-        "the validator is NOT called: modules are served without validation",
-    ),
     ignored(
         "HGRCPath",
         &["ATHENS_HGRC_PATH"],
@@ -259,18 +241,6 @@ pub(crate) const ATHENS_KEYS: &[AthensKey] = &[
         "SumDBs",
         &["ATHENS_SUM_DBS"],
         Default::List(&["https://sum.golang.org"]),
-        "",
-    ),
-    ignored(
-        "DownloadMode",
-        &["ATHENS_DOWNLOAD_MODE"],
-        Default::Str(&["sync"]),
-        "agora behaves as DownloadMode = \"sync\"",
-    ),
-    ignored(
-        "DownloadURL",
-        &["ATHENS_DOWNLOAD_URL"],
-        Default::Str(&[""]),
         "",
     ),
     ignored(

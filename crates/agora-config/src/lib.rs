@@ -48,6 +48,7 @@ pub use settings::{
     MongoSettings, NetworkMode, S3Settings, Secret, ServerSettings, Settings, StorageSettings,
     UpstreamSettings,
 };
+pub use settings::{DownloadModeSetting, DownloadSettings, FilterSettings};
 
 use layer::Layer;
 use show::Entry;
