@@ -5,8 +5,12 @@
 //! - [`layers`] are what every request passes through first: its request
 //!   id, then its span and access-log line;
 //! - [`request`] parses and validates a request path into a [`ProxyRequest`];
+//! - [`policy`] then decides whether it is answered at all (Athens' filter
+//!   file and validator hook);
 //! - [`proxy`] answers it from storage, or from upstream through the
-//!   [`stash`] (single flight layered over fetch-and-store), reading
+//!   [`stash`] (single flight layered over fetch-and-store; Athens' download
+//!   modes decide whether a miss is fetched now, in the background, redirected
+//!   or refused), reading
 //!   `.info` and `.mod` through the [`cache`] layer;
 //! - [`upstream::Upstream`] is all the proxy and the stash ask of upstream,
 //!   so their logic is unit-tested against a fake;
@@ -33,6 +37,7 @@ pub mod error;
 #[cfg(test)]
 mod fake;
 pub mod layers;
+pub mod policy;
 pub mod proxy;
 pub mod request;
 pub mod respond;
@@ -41,6 +46,7 @@ pub mod stash;
 pub mod upstream;
 
 pub use error::ApiError;
+pub use policy::Policy;
 pub use proxy::{NetworkMode, Proxy};
 pub use request::ProxyRequest;
 pub use serve::{ConnectionOptions, serve, serve_with};
@@ -55,12 +61,15 @@ pub struct ServerOptions {
     /// A base path every proxy route lives under (Athens' PathPrefix), such as
     /// `/go`; empty for none.
     pub path_prefix: String,
+    /// The filter file and validator hook every module request passes first.
+    pub policy: Policy,
 }
 
 #[derive(Clone)]
 struct AppState {
     proxy: Proxy,
     prefix: Arc<str>,
+    policy: Policy,
 }
 
 /// Builds the router.
@@ -69,6 +78,7 @@ pub fn router(proxy: Proxy, options: &ServerOptions) -> Router {
     let state = AppState {
         proxy,
         prefix: prefix.into(),
+        policy: options.policy.clone(),
     };
     Router::new()
         .fallback(dispatch)
@@ -127,6 +137,9 @@ async fn handle(state: &AppState, req: Request) -> Response {
         Ok(None) => return error::no_such_endpoint(),
         Err(e) => return e.into_response(),
     };
+    if let Some(answer) = state.policy.check(&parsed).await {
+        return answer;
+    }
     let result = match &parsed {
         ProxyRequest::List(m) => state.proxy.list(m).await,
         ProxyRequest::Latest(m) => state.proxy.latest(m).await,
