@@ -373,7 +373,9 @@ fn bad_download_settings_stop_startup() {
     )
     .expect("write the bad file");
     let home = t.sub("home");
-    let cases: Vec<(Vec<(&str, String)>, Vec<String>)> = vec![
+    // Each case: its environment, and what stderr must name.
+    type Case<'a> = (Vec<(&'a str, String)>, Vec<String>);
+    let cases: Vec<Case> = vec![
         (
             vec![("ATHENS_DOWNLOAD_MODE", format!("file:{}", bad.display()))],
             vec![bad.display().to_string(), "line 4".into(), "fast".into()],

@@ -126,16 +126,16 @@ impl Policy {
                 }
             }
         }
-        if let (Some(validator), Some(version)) = (&self.validator, version) {
-            if let Err(e) = validator.validate(module.as_str(), version.as_str()).await {
-                return Some(e.into_response());
-            }
+        if let (Some(validator), Some(version)) = (&self.validator, version)
+            && let Err(e) = validator.validate(module.as_str(), version.as_str()).await
+        {
+            return Some(e.into_response());
         }
         None
     }
 }
 
-/// A redirect to `target` with an empty body. `None` when `target` cannot be a header
+/// A redirect to `target` with an empty body; a 500 when `target` cannot be a header
 /// value, which a checked URL joined with an escaped module path never is.
 pub(crate) fn redirect(status: StatusCode, target: &str) -> Response {
     match HeaderValue::from_str(target) {
