@@ -13,6 +13,7 @@ use tracing::{Instrument, info, info_span, warn};
 
 use crate::cache::CachedStorage;
 use crate::error::ApiError;
+use crate::request::ProxyRequest;
 use crate::respond;
 use crate::stash::{StashError, Stasher};
 use crate::upstream::Upstream;
@@ -243,14 +244,17 @@ impl Proxy {
         if mode.fetches_in_background() {
             self.fetch_in_background(module, version);
         }
-        let path = format!(
-            "/{}/@v/{}.{}",
-            module.escaped(),
-            version.escaped(),
-            artifact.extension()
-        );
         Some(if mode.redirects() {
-            let target = redirect_url(self.download.url_for(module.as_str()), &path);
+            let base = self.download.url_for(module.as_str());
+            if base.is_empty() {
+                // A relative Location would send the client back here (Athens does).
+                return Some(Err(ApiError::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    format!("download mode {mode} for {module} has no URL to redirect to"),
+                )));
+            }
+            let path = ProxyRequest::Artifact(module.clone(), version.clone(), artifact).path();
+            let target = redirect_url(base, &path);
             info!(%module, %version, %mode, %target, "not stored; redirecting");
             Ok(crate::policy::redirect(
                 StatusCode::MOVED_PERMANENTLY,
