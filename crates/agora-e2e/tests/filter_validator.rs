@@ -68,14 +68,14 @@ fn build_consumer(env: &GoEnv, dir: &Path) -> String {
 const FILTER: &str = "# agora e2e filter: only what the consumer needs, and one module sent away
 -
 + rsc.io/quote ~v1.5.1
-+ rsc.io/sampler
-+ golang.org/x/text
++ rsc.io/sampler ^v1.2.0
++ golang.org/x/text v0
 + rsc.io/testonly
-+ rsc.io/fortune v1
++ rsc.io/fortune <v0.9.9
 D rsc.io/breaker
 ";
 
-/// Every rule kind: the bare `-`, `+` with and without versions (`~`, a prefix), `-` by
+/// Every rule kind: the bare `-`, `+` with and without versions (`~`, `^`, `<`, a prefix), `-` by
 /// default for list and @latest, `D` as a 303 to the global endpoint without the path
 /// prefix; the go command builds what is included, follows `D` and reports the reason for
 /// what is excluded, and agora's upstream never hears of the excluded or direct modules.
@@ -102,9 +102,16 @@ fn filter_file_rules_end_to_end() {
         // ~v1.5.1 is v1.5.x from v1.5.1 on; a pre-release never matches an operator.
         ("/go/rsc.io/quote/@v/v1.4.0.info", 403),
         ("/go/rsc.io/quote/@v/v1.5.3-pre1.info", 403),
-        // "v1" means the prefix "v1.".
-        ("/go/rsc.io/fortune/@v/v1.0.0.mod", 200),
-        ("/go/rsc.io/fortune/@v/v0.0.1.mod", 403),
+        // ^v1.2.0 is v1.x from v1.2.0 on.
+        ("/go/rsc.io/sampler/@v/v1.3.0.info", 200),
+        ("/go/rsc.io/sampler/@v/v1.99.99.info", 200),
+        ("/go/rsc.io/sampler/@v/v1.0.0.info", 403),
+        // <v0.9.9 is anything below (Athens counts v0.9.9 itself too).
+        ("/go/rsc.io/fortune/@v/v0.0.1.mod", 200),
+        ("/go/rsc.io/fortune/@v/v1.0.0.mod", 403),
+        // "v0" means the prefix "v0.": decided before upstream is asked.
+        ("/go/golang.org/x/text/@v/v0.3.0.mod", 200),
+        ("/go/golang.org/x/text/@v/v1.0.0.mod", 403),
         // The bare "-": everything else.
         ("/go/rsc.io/needall/@v/v0.0.1.zip", 403),
         ("/go/rsc.io/needall/@v/list", 403),
