@@ -287,8 +287,14 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
     })
     .context("building upstream client")?;
     let stasher = Stasher::new(storage.clone(), upstream.clone(), up.stash_timeout);
-    let proxy = Proxy::new(storage.clone(), upstream, stasher, up.network_mode)
-        .with_download_modes(download_modes(&settings.download)?);
+    let proxy = Proxy::new(
+        storage.clone(),
+        upstream,
+        stasher,
+        up.network_mode,
+        settings.server.cache_bytes,
+    )
+    .with_download_modes(download_modes(&settings.download)?);
     let router = agora_server::router(
         proxy,
         &ServerOptions {
