@@ -48,6 +48,7 @@ pub use settings::{
     MinioSettings, MongoSettings, NetworkMode, S3Settings, Secret, ServerSettings, Settings,
     StorageSettings, TlsSettings, UpstreamSettings,
 };
+pub use settings::{DownloadModeSetting, DownloadSettings, FilterSettings};
 
 use layer::Layer;
 use show::Entry;

@@ -5,8 +5,11 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use agora_config::{LogFormat, LogLevel, S3Settings, Settings, StorageSettings};
-use agora_server::{Proxy, ServerOptions, Stasher};
+use agora_config::{
+    DownloadModeSetting, LogFormat, LogLevel, S3Settings, Settings, StorageSettings,
+};
+use agora_core::download_mode::DownloadFile;
+use agora_server::{Policy, Proxy, ServerOptions, Stasher};
 use agora_storage::Storage;
 use agora_storage::external::ExternalStorage;
 use agora_storage::fs::DiskStorage;
@@ -345,13 +348,15 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
         stasher,
         up.network_mode,
         settings.server.cache_bytes,
-    );
+    )
+    .with_download_modes(download_modes(&settings.download)?);
     let access = access(&settings.auth)?;
     let router = agora_server::router(
         proxy,
         &ServerOptions {
             path_prefix: settings.server.path_prefix.clone(),
             access,
+            policy: policy(&settings.filter)?,
         },
     );
     let tls = match (&settings.tls.cert_file, &settings.tls.key_file) {
@@ -496,6 +501,53 @@ fn go_fetcher(up: &agora_config::UpstreamSettings) -> anyhow::Result<GoFetcherCo
         "the go command fetches these repositories"
     );
     Ok(config)
+}
+
+/// The download modes: one for every module, or an Athens HCL file (a `file:` one is
+/// read here, once; errors name the file and line).
+fn download_modes(d: &agora_config::DownloadSettings) -> anyhow::Result<DownloadFile> {
+    let file = match &d.mode {
+        DownloadModeSetting::Mode(m) => DownloadFile::single(*m, d.url.clone().unwrap_or_default())
+            .map_err(|e| anyhow::anyhow!("download.mode {m}: {e}"))?,
+        DownloadModeSetting::File(path) => {
+            let text = std::fs::read_to_string(path).with_context(|| {
+                format!(
+                    "reading the download file {} (download.mode)",
+                    path.display()
+                )
+            })?;
+            DownloadFile::parse(&text)
+                .map_err(|e| anyhow::anyhow!("download file {}: {e}", path.display()))?
+        }
+        DownloadModeSetting::Custom { file, .. } => file.clone(),
+    };
+    if !file.is_always_sync() {
+        let blocks: Vec<String> = file
+            .paths
+            .iter()
+            .map(|p| format!("{} {}", p.pattern, p.mode))
+            .collect();
+        tracing::info!(default = %file.mode, ?blocks, "download modes");
+    }
+    Ok(file)
+}
+
+/// The filter file (read here, once) and the validator hook.
+fn policy(f: &agora_config::FilterSettings) -> anyhow::Result<Policy> {
+    let mut policy = Policy::new();
+    if let Some(path) = &f.file {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("reading the filter file {} (filter.file)", path.display()))?;
+        let filter = agora_core::filter::Filter::parse(&text)
+            .map_err(|e| anyhow::anyhow!("filter file {}: {e}", path.display()))?;
+        policy = policy.with_filter(filter, f.direct_url.clone())?;
+        tracing::info!(path = %path.display(), "filter file applied");
+    }
+    if let Some(url) = &f.validator {
+        policy = policy.with_validator(url.clone(), f.validator_timeout)?;
+        tracing::info!(validator = %url, "validator hook applied");
+    }
+    Ok(policy)
 }
 
 async fn shutdown_signal() {
