@@ -161,7 +161,7 @@ impl FetchAndStore {
             {
                 warn!(%want, got = %fetched.h1, "zip hash differs from the expected one; not stored");
                 return Err(StashError::Checksum(format!(
-                    "{module}@{version}: checksum mismatch: zip is {} but go.sum has {want}",
+                    "checksum mismatch: zip is {} but go.sum has {want}",
                     fetched.h1
                 )));
             }
@@ -170,7 +170,7 @@ impl FetchAndStore {
                 if want != got {
                     warn!(%want, %got, "go.mod hash differs from the expected one; not stored");
                     return Err(StashError::Checksum(format!(
-                        "{module}@{version}: checksum mismatch: go.mod is {got} but go.sum has {want}"
+                        "checksum mismatch: go.mod is {got} but go.sum has {want}"
                     )));
                 }
             }
@@ -468,7 +468,7 @@ mod tests {
         ));
         let err = wrong.ensure(&m, &v).await.unwrap_err();
         assert!(
-            matches!(&*err, StashError::Checksum(msg) if msg.contains("h1:other") && msg.contains("example.com/m@v1.0.0")),
+            matches!(&*err, StashError::Checksum(msg) if msg.contains("h1:other")),
             "{err:?}"
         );
         assert!(!storage.exists(&m, &v).await.unwrap());
