@@ -339,7 +339,7 @@ fn init_tracing(settings: &Settings) {
         // Log lines go above an admin command's progress bar, not through it.
         .with_writer(admin::progress::LogWriter)
         // Colour codes only for a person at a terminal, never in log files.
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()));
+        .with_ansi(admin::progress::stderr_draws());
     match settings.log.format {
         LogFormat::Json => builder
             .json()

@@ -326,7 +326,11 @@ async fn export_tar(
         for (module, lines) in lists.iter() {
             if let Some(m) = modules.get(module) {
                 let text = list_text(lines);
-                append(&mut tar, &format!("{}/@v/list", m.escaped()), text.as_bytes())?;
+                append(
+                    &mut tar,
+                    &format!("{}/@v/list", m.escaped()),
+                    text.as_bytes(),
+                )?;
             }
         }
         let out = tar.into_inner()?.into_inner().map_err(|e| e.into_error())?;

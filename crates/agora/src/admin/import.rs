@@ -65,7 +65,11 @@ pub async fn run(
     // A module cache given by its root ($GOMODCACHE) is read where the
     // go command keeps the protocol's files.
     let download = args.dir.join("cache").join("download");
-    let root = if download.is_dir() { download } else { args.dir.clone() };
+    let root = if download.is_dir() {
+        download
+    } else {
+        args.dir.clone()
+    };
     let (found, mod_only) = find_versions(&root, &mut failures)?;
     let progress = Progress::start("import", found.len() as u64);
     std::fs::create_dir_all(&settings.tmp_dir)

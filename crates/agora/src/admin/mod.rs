@@ -123,8 +123,7 @@ pub async fn spool_zip(
                 agora_core::zipcheck::MAX_ZIP_FILE
             );
         }
-        std::fs::create_dir_all(dir)
-            .with_context(|| format!("creating {}", dir.display()))?;
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
         let tmp = tempfile::Builder::new()
             .prefix(".agora-spool-")
             .tempfile_in(dir)
@@ -160,7 +159,10 @@ pub async fn spool_zip(
 pub async fn delete(storage: Arc<dyn Storage>, spec: &str) -> anyhow::Result<bool> {
     let (module, version) = parse_spec(spec)?;
     if !storage.exists(&module, &version).await? {
-        eprintln!("delete: {module}@{version} is not stored in {}", storage.describe());
+        eprintln!(
+            "delete: {module}@{version} is not stored in {}",
+            storage.describe()
+        );
         return Ok(false);
     }
     storage
@@ -168,7 +170,10 @@ pub async fn delete(storage: Arc<dyn Storage>, spec: &str) -> anyhow::Result<boo
         .await
         .with_context(|| format!("deleting {module}@{version}"))?;
     tracing::info!(%module, %version, storage = %storage.describe(), "deleted");
-    eprintln!("delete: deleted {module}@{version} from {}", storage.describe());
+    eprintln!(
+        "delete: deleted {module}@{version} from {}",
+        storage.describe()
+    );
     Ok(true)
 }
 

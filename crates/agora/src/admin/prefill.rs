@@ -144,9 +144,7 @@ pub async fn run(
         }
     }
     let bytes = progress.bytes();
-    if let Ok(p) = Arc::try_unwrap(progress) {
-        p.finish();
-    }
+    progress.finish();
     if capped {
         eprintln!(
             "prefill: stopped at --max-versions {}; some versions were not fetched",

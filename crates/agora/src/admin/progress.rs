@@ -34,7 +34,7 @@ pub struct Progress {
     started: Instant,
     bar: Option<ProgressBar>,
     stop: Arc<AtomicBool>,
-    ticker: Option<JoinHandle<()>>,
+    ticker: Mutex<Option<JoinHandle<()>>>,
 }
 
 impl Progress {
@@ -45,7 +45,7 @@ impl Progress {
         counters.total.store(total, Ordering::Relaxed);
         let started = Instant::now();
         let stop = Arc::new(AtomicBool::new(false));
-        let bar = std::io::stderr().is_terminal().then(|| {
+        let bar = stderr_draws().then(|| {
             let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
             let style = ProgressStyle::with_template(
                 "{prefix} [{elapsed_precise}] {bar:30.cyan/blue} {pos}/{len} {msg}",
@@ -75,7 +75,7 @@ impl Progress {
             started,
             bar,
             stop,
-            ticker,
+            ticker: Mutex::new(ticker),
         };
         if p.bar.is_none() {
             p.plain_line();
@@ -121,10 +121,16 @@ impl Progress {
     }
 
     /// Stops the display; the last state stays on screen (or is printed
-    /// once more as a plain line).
-    pub fn finish(mut self) {
-        self.stop_ticker();
-        match self.bar.take() {
+    /// once more as a plain line). Only the first call does anything.
+    pub fn finish(&self) {
+        if self.stop.swap(true, Ordering::Relaxed) {
+            return;
+        }
+        if let Some(t) = self.ticker.lock().ok().and_then(|mut t| t.take()) {
+            t.thread().unpark();
+            let _ = t.join();
+        }
+        match &self.bar {
             Some(bar) => {
                 bar.set_message(status(&self.counters, self.started));
                 bar.finish();
@@ -135,22 +141,11 @@ impl Progress {
             *active = None;
         }
     }
-
-    fn stop_ticker(&mut self) {
-        self.stop.store(true, Ordering::Relaxed);
-        if let Some(t) = self.ticker.take() {
-            t.thread().unpark();
-            let _ = t.join();
-        }
-    }
 }
 
 impl Drop for Progress {
     fn drop(&mut self) {
-        self.stop_ticker();
-        if let Ok(mut active) = ACTIVE.lock() {
-            *active = None;
-        }
+        self.finish();
     }
 }
 
@@ -211,6 +206,13 @@ fn plain(what: &str, c: &Counters, started: Instant) -> String {
         rate(bytes, started),
         started.elapsed().as_secs()
     )
+}
+
+/// Whether stderr is a terminal that a bar (and colour) can be drawn on:
+/// indicatif draws nothing on one whose type is unknown or `dumb`, so
+/// those get plain lines, like a pipe.
+pub fn stderr_draws() -> bool {
+    std::io::stderr().is_terminal() && !ProgressDrawTarget::stderr().is_hidden()
 }
 
 /// The tracing writer of every command: stderr, with each log line printed

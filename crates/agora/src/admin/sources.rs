@@ -134,7 +134,11 @@ pub fn kind_of(path: &Path, text: &str) -> InputKind {
         .filter(|l| !l.is_empty());
     match lines.next() {
         Some(l) if l.starts_with("module ") || l.starts_with("module\t") => InputKind::GoMod,
-        Some(l) if l.split_whitespace().nth(2).is_some_and(|h| h.starts_with("h1:")) => {
+        Some(l)
+            if l.split_whitespace()
+                .nth(2)
+                .is_some_and(|h| h.starts_with("h1:")) =>
+        {
             InputKind::GoSum
         }
         _ => InputKind::List,
@@ -150,7 +154,8 @@ fn strip_comment(line: &str) -> &str {
 
 fn unquote(s: &str) -> String {
     let s = s.trim();
-    if s.len() >= 2 && (s.starts_with('"') && s.ends_with('"') || s.starts_with('`') && s.ends_with('`'))
+    if s.len() >= 2
+        && (s.starts_with('"') && s.ends_with('"') || s.starts_with('`') && s.ends_with('`'))
     {
         s[1..s.len() - 1].to_owned()
     } else {
@@ -208,16 +213,10 @@ pub fn list_lines(text: &str, origin: &str) -> anyhow::Result<Vec<(String, Strin
             continue;
         }
         let Some((m, v)) = line.split_once('@') else {
-            bail!(
-                "{origin}:{}: expected module@version, got {line:?}",
-                n + 1
-            );
+            bail!("{origin}:{}: expected module@version, got {line:?}", n + 1);
         };
         if m.is_empty() || v.is_empty() || v.contains(char::is_whitespace) {
-            bail!(
-                "{origin}:{}: expected module@version, got {line:?}",
-                n + 1
-            );
+            bail!("{origin}:{}: expected module@version, got {line:?}", n + 1);
         }
         out.push((m.to_owned(), v.to_owned()));
     }
@@ -283,7 +282,11 @@ mod tests {
         assert_eq!(kind_of(p, "a@v1.0.0\n"), InputKind::List);
         assert_eq!(kind_of(Path::new("/x/go.sum"), ""), InputKind::GoSum);
         assert_eq!(
-            list_lines("# c\nrsc.io/quote@latest\n\nrsc.io/sampler@v1.3.0 // c\n", "l").unwrap(),
+            list_lines(
+                "# c\nrsc.io/quote@latest\n\nrsc.io/sampler@v1.3.0 // c\n",
+                "l"
+            )
+            .unwrap(),
             [
                 ("rsc.io/quote".to_owned(), "latest".to_owned()),
                 ("rsc.io/sampler".to_owned(), "v1.3.0".to_owned())

@@ -122,9 +122,10 @@ async fn check(
         bail!("zip is {} but go.sum has {want}", checked.h1);
     }
     let note = match &checked.go_mod {
-        Some(inner) if inner.as_slice() != go_mod.as_ref() => {
-            Some("the .mod differs from the go.mod inside the zip (the go command accepts this)".to_owned())
-        }
+        Some(inner) if inner.as_slice() != go_mod.as_ref() => Some(
+            "the .mod differs from the go.mod inside the zip (the go command accepts this)"
+                .to_owned(),
+        ),
         _ => None,
     };
     Ok((size, note))
