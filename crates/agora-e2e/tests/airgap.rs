@@ -59,13 +59,13 @@ fn stderr(out: &Output) -> String {
 /// from the reference proxy and checked against the test checksum database).
 fn program(t: &TestDir, name: &str) -> PathBuf {
     let dir = t.sub(name);
-    fs::create_dir_all(&dir).unwrap();
-    fs::write(dir.join("go.mod"), GO_MOD).unwrap();
-    fs::write(dir.join("main.go"), MAIN_GO).unwrap();
+    fs::create_dir_all(&dir).expect("set up the test files");
+    fs::write(dir.join("go.mod"), GO_MOD).expect("set up the test files");
+    fs::write(dir.join("main.go"), MAIN_GO).expect("set up the test files");
     let go = GoEnv::direct(t.path(), &format!("{name}-truth"));
     go.run_in(&["mod", "tidy"], &dir)
         .expect_success("go mod tidy at the reference proxy");
-    let sum = fs::read_to_string(dir.join("go.sum")).unwrap();
+    let sum = fs::read_to_string(dir.join("go.sum")).expect("set up the test files");
     for (m, v) in GRAPH {
         assert!(
             sum.contains(&format!("{m} {v} h1:")),
@@ -77,9 +77,9 @@ fn program(t: &TestDir, name: &str) -> PathBuf {
 
 /// A copy of the program (no go.sum changes) for a fresh client to build.
 fn copy_program(from: &Path, to: &Path) {
-    fs::create_dir_all(to).unwrap();
+    fs::create_dir_all(to).expect("set up the test files");
     for f in ["go.mod", "go.sum", "main.go"] {
-        fs::copy(from.join(f), to.join(f)).unwrap();
+        fs::copy(from.join(f), to.join(f)).expect("set up the test files");
     }
 }
 
@@ -435,14 +435,14 @@ fn import_from_a_module_cache_refuses_damaged_versions() {
 }
 
 fn copy_tree(from: &Path, to: &Path) {
-    fs::create_dir_all(to).unwrap();
-    for e in fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
+    fs::create_dir_all(to).expect("set up the test files");
+    for e in fs::read_dir(from).expect("set up the test files") {
+        let e = e.expect("set up the test files");
         let target = to.join(e.file_name());
-        if e.file_type().unwrap().is_dir() {
+        if e.file_type().expect("set up the test files").is_dir() {
             copy_tree(&e.path(), &target);
         } else {
-            fs::copy(e.path(), &target).unwrap();
+            fs::copy(e.path(), &target).expect("set up the test files");
         }
     }
 }
