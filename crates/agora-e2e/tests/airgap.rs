@@ -28,20 +28,26 @@ const GRAPH: &[(&str, &str)] = &[
 
 /// Runs `agora args…` on the disk store at `root` with upstream `upstream`.
 fn admin(t: &TestDir, root: &Path, upstream: &str, args: &[&str]) -> Output {
-    let data = t.sub("admin-data");
-    let root_s = root.display().to_string();
-    let data_s = data.display().to_string();
-    let out = run_agora(
-        &t.sub("admin-home"),
-        args,
-        &[
-            ("ATHENS_STORAGE_TYPE", "disk"),
-            ("ATHENS_DISK_STORAGE_ROOT", &root_s),
-            ("AGORA_DATA_DIR", &data_s),
-            ("AGORA_GOPROXY", upstream),
-        ],
-        ADMIN_TIMEOUT,
-    );
+    let storage = [
+        ("ATHENS_STORAGE_TYPE".to_owned(), "disk".to_owned()),
+        (
+            "ATHENS_DISK_STORAGE_ROOT".to_owned(),
+            root.display().to_string(),
+        ),
+    ];
+    admin_on(t, &storage, upstream, args)
+}
+
+/// Runs `agora args…` on the storage `storage` (environment) names.
+fn admin_on(t: &TestDir, storage: &[(String, String)], upstream: &str, args: &[&str]) -> Output {
+    let data = t.sub("admin-data").display().to_string();
+    let mut env: Vec<(&str, &str)> = storage
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    env.push(("AGORA_DATA_DIR", &data));
+    env.push(("AGORA_GOPROXY", upstream));
+    let out = run_agora(&t.sub("admin-home"), args, &env, ADMIN_TIMEOUT);
     eprintln!(
         "--- agora {} (exit {:?}):\n{}",
         args.join(" "),
@@ -604,4 +610,64 @@ fn progress_is_a_bar_on_a_terminal_and_plain_lines_on_a_pipe() {
         screen.contains("FAILED example.com/nonexistent@v1.0.0"),
         "{screen}"
     );
+}
+
+/// The commands go through the storage trait, so they work on a bucket as on a disk: a
+/// moto S3 bucket in Athens' layout is prefilled, verified, exported, has a version
+/// deleted and imported back, and serves a build offline.
+#[test]
+fn the_commands_work_on_an_s3_bucket() {
+    let t = TestDir::new("airgap-s3");
+    let prog = program(&t, "prog");
+    let moto = shared_moto();
+    let bucket = moto.create_bucket("e2e-airgap");
+    let env = BucketLayout::S3.agora_env(moto.addr(), &bucket);
+    let sum = prog.join("go.sum").display().to_string();
+    let out = admin_on(&t, &env, &ref_proxy().goproxy_url(), &["prefill", &sum]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let keys = moto.keys(&bucket);
+    for (m, v) in GRAPH {
+        let key = BucketLayout::S3.key(m, v, "zip");
+        assert!(keys.contains(&key), "{key} not in {keys:?}");
+    }
+    let out = admin_on(&t, &env, "off", &["verify", "--go-sum", &sum]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("4 versions intact, 0 damaged"),
+        "{}",
+        stderr(&out)
+    );
+
+    let tree = t.sub("tree");
+    let out = admin_on(&t, &env, "off", &["export", &tree.display().to_string()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    build_through(&t, &prog, "s3tree", &format!("file://{}", tree.display()));
+
+    let out = admin_on(&t, &env, "off", &["delete", "rsc.io/sampler@v1.3.0"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let keys = moto.keys(&bucket);
+    assert!(
+        !keys
+            .iter()
+            .any(|k| k.starts_with("rsc.io/sampler/@v/v1.3.0.")),
+        "{keys:?}"
+    );
+    let out = admin_on(
+        &t,
+        &env,
+        "off",
+        &["import", &tree.display().to_string(), "--go-sum", &sum],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("1 versions stored") && stderr(&out).contains("3 already stored"),
+        "{}",
+        stderr(&out)
+    );
+
+    let mut cfg = BucketLayout::S3.agora_config(&t.sub("serve"), "off", moto.addr(), &bucket);
+    cfg.network_mode = Some("offline".into());
+    let agora = Agora::start(&cfg);
+    assert_offline_answers(&agora);
+    build_through(&t, &prog, "s3offline", &agora.goproxy_url());
 }
