@@ -671,3 +671,105 @@ fn the_commands_work_on_an_s3_bucket() {
     assert_offline_answers(&agora);
     build_through(&t, &prog, "s3offline", &agora.goproxy_url());
 }
+
+/// Rewrites the module zip at `path` with one file's content changed: a zip the module zip
+/// rules accept, whose `h1:` differs from the logged one.
+fn swap_zip_content(path: &Path) {
+    let script = "import sys, zipfile\n\
+                  src = sys.argv[1]\n\
+                  entries = [(i, zipfile.ZipFile(src).read(i.filename)) for i in zipfile.ZipFile(src).infolist()]\n\
+                  with zipfile.ZipFile(src, 'w', zipfile.ZIP_DEFLATED) as z:\n\
+                  \x20   for i, data in entries:\n\
+                  \x20       if i.filename.endswith('.go'):\n\
+                  \x20           data += b'\\n// changed\\n'\n\
+                  \x20       z.writestr(i.filename, data)\n";
+    let out = run_with_timeout(
+        std::process::Command::new("python3")
+            .arg("-c")
+            .arg(script)
+            .arg(path),
+        Duration::from_secs(30),
+    );
+    assert!(
+        out.status.success(),
+        "rewriting {}: {}",
+        path.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// `--sumdb` (the test checksum database of the reference proxy): a version whose zip
+/// passes the zip rules but is not the one the database logged is refused by `import` and
+/// named by `verify`; the others are proved against the signed log and stored.
+#[test]
+fn import_and_verify_check_the_checksum_database() {
+    let t = TestDir::new("airgap-sumdb");
+    let prog = program(&t, "prog");
+    let root = t.sub("store");
+    let out = admin(
+        &t,
+        &root,
+        &ref_proxy().goproxy_url(),
+        &["prefill", &prog.join("go.sum").display().to_string()],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let tree = t.sub("tree");
+    let out = admin(&t, &root, "off", &["export", &tree.display().to_string()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let sumdb = format!("{SUMDB_KEY} {}", ref_proxy().sumdb_url());
+
+    swap_zip_content(&tree.join("rsc.io/sampler/@v/v1.3.0.zip"));
+    let fresh = t.sub("store-fresh");
+    let out = admin(
+        &t,
+        &fresh,
+        "off",
+        &["import", &tree.display().to_string(), "--sumdb", &sumdb],
+    );
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("FAILED rsc.io/sampler@v1.3.0: refused: checksum mismatch: zip is h1:")
+            && err.contains(
+                "but the checksum database has h1:HLGR/BgEtI3r0uymSP/nl2uPLsUnNJX8toRyhfpBTII="
+            ),
+        "{err}"
+    );
+    assert!(err.contains("3 versions stored"), "{err}");
+    assert_stored(&fresh, "rsc.io/sampler", "v1.3.0", false);
+    assert_stored(&fresh, "rsc.io/quote", "v1.5.2", true);
+
+    let out = admin(&t, &root, "off", &["verify", "--sumdb", &sumdb]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("4 versions intact"),
+        "{}",
+        stderr(&out)
+    );
+    fs::copy(
+        tree.join("rsc.io/sampler/@v/v1.3.0.zip"),
+        athens_version_dir(&root, "rsc.io/sampler", "v1.3.0").join("source.zip"),
+    )
+    .expect("replace the stored zip");
+    // The zip rules alone find nothing wrong with it; the checksum database does.
+    let out = admin(&t, &root, "off", &["verify"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = admin(&t, &root, "off", &["verify", "--sumdb", &sumdb]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("FAILED rsc.io/sampler@v1.3.0: damaged: checksum mismatch: zip is"),
+        "{err}"
+    );
+    // GONOSUMDB keeps a module from being looked up at all.
+    let storage = [
+        ("ATHENS_STORAGE_TYPE".to_owned(), "disk".to_owned()),
+        (
+            "ATHENS_DISK_STORAGE_ROOT".to_owned(),
+            root.display().to_string(),
+        ),
+        ("AGORA_GONOSUMDB".to_owned(), "rsc.io/sampler".to_owned()),
+    ];
+    let out = admin_on(&t, &storage, "off", &["verify", "--sumdb", &sumdb]);
+    assert!(out.status.success(), "{}", stderr(&out));
+}

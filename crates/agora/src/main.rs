@@ -85,6 +85,11 @@ enum Command {
         /// go.sum files whose hashes the versions must match.
         #[arg(long = "go-sum")]
         go_sums: Vec<PathBuf>,
+        /// A checksum database to check every version against, in GOSUMDB
+        /// syntax ("<name>+<hash>+<key> [<url>]", or sum.golang.org);
+        /// modules GONOSUMDB (or GOPRIVATE) names are not looked up.
+        #[arg(long)]
+        sumdb: Option<String>,
         /// Versions checked at once.
         #[arg(long, short = 'j', default_value_t = 4)]
         jobs: usize,
@@ -99,6 +104,10 @@ enum Command {
         /// go.sum files whose hashes the stored versions must match.
         #[arg(long = "go-sum")]
         go_sums: Vec<PathBuf>,
+        /// A checksum database to check every version against, in GOSUMDB
+        /// syntax; modules GONOSUMDB (or GOPRIVATE) names are not looked up.
+        #[arg(long)]
+        sumdb: Option<String>,
         /// Versions read at once.
         #[arg(long, short = 'j', default_value_t = 4)]
         jobs: usize,
@@ -212,20 +221,28 @@ fn main() -> ExitCode {
             config,
             dir,
             go_sums,
+            sumdb,
             jobs,
         } => admin_command(config, move |settings, storage| async move {
-            let args = admin::import::Args { dir, go_sums, jobs };
+            let args = admin::import::Args {
+                dir,
+                go_sums,
+                sumdb,
+                jobs,
+            };
             admin::import::run(&settings, storage, args).await
         }),
         Command::Verify {
             config,
             patterns,
             go_sums,
+            sumdb,
             jobs,
         } => admin_command(config, move |settings, storage| async move {
             let args = admin::verify::Args {
                 patterns,
                 go_sums,
+                sumdb,
                 jobs,
             };
             admin::verify::run(&settings, storage, args).await

@@ -4,7 +4,8 @@
 //!
 //! Each version is checked before it is stored: its zip by the module zip
 //! rules, its `.info` parsed and naming the version, its zip and go.mod
-//! hashes against the `--go-sum` files given, and, in a module cache,
+//! hashes against the `--go-sum` files given and the checksum database
+//! (`--sumdb`, its answer proved against the signed log), and, in a module cache,
 //! against the `.ziphash` the go command wrote. A version that fails is
 //! refused and named; the rest are stored. The go command's own files
 //! (`.lock`, `.partial`, `.ziphash`, `list`) are not versions and are
@@ -24,6 +25,7 @@ use futures_util::StreamExt;
 use super::Failures;
 use super::progress::Progress;
 use super::sources::{self, GoSum};
+use super::sumdb::SumDb;
 
 /// What `agora import` was asked to do.
 pub struct Args {
@@ -31,6 +33,8 @@ pub struct Args {
     pub dir: PathBuf,
     /// go.sum files whose hashes versions must match.
     pub go_sums: Vec<PathBuf>,
+    /// The checksum database to check against (GOSUMDB syntax).
+    pub sumdb: Option<String>,
     /// Versions checked at once.
     pub jobs: usize,
 }
@@ -61,6 +65,7 @@ pub async fn run(
         sums.add(&sources::read_input(f)?, &f.display().to_string())?;
     }
     let sums = Arc::new(sums);
+    let sumdb = super::sumdb_client(settings, args.sumdb.as_deref())?;
     let mut failures = Failures::default();
     // A module cache given by its root ($GOMODCACHE) is read where the
     // go command keeps the protocol's files.
@@ -78,11 +83,12 @@ pub async fn run(
     let (mut stored, mut present) = (0u64, 0u64);
     let mut work = futures_util::stream::iter(found.into_iter().map(|f| {
         let (storage, sums, tmp) = (storage.clone(), sums.clone(), settings.tmp_dir.clone());
+        let sumdb = sumdb.clone();
         progress.begin();
         async move {
             let what = format!("{}@{}", f.module, f.version);
             let in_sum = sums.zip(f.module.as_str(), f.version.as_str()).is_some();
-            (what, in_sum, import_one(storage, sums, f, tmp).await)
+            (what, in_sum, import_one(storage, sums, sumdb, f, tmp).await)
         }
     }))
     .buffer_unordered(args.jobs.max(1));
@@ -214,6 +220,7 @@ fn with_ext(base: &Path, ext: &str) -> PathBuf {
 async fn import_one(
     storage: Arc<dyn Storage>,
     sums: Arc<GoSum>,
+    sumdb: Option<Arc<SumDb>>,
     f: Found,
     tmp_dir: PathBuf,
 ) -> anyhow::Result<(Outcome, u64)> {
@@ -256,10 +263,14 @@ async fn import_one(
             .into_temp_path();
         std::fs::copy(&zip_path, &tmp)
             .with_context(|| format!("copying {}", zip_path.display()))?;
-        Ok((info, go_mod, tmp, zip.size))
+        Ok((info, go_mod, tmp, zip.size, zip.h1))
     })
     .await??;
-    let (info, go_mod, tmp, size) = checked;
+    let (info, go_mod, tmp, size, h1) = checked;
+    if let Some(db) = &sumdb {
+        let answer = db.lookup(&module, &version).await?;
+        super::sumdb::check(&answer, &h1, &agora_core::dirhash::hash_go_mod(&go_mod))?;
+    }
     let new = NewVersion {
         info: info.into(),
         go_mod: go_mod.into(),

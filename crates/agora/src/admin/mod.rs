@@ -22,6 +22,7 @@ pub mod import;
 pub mod prefill;
 pub mod progress;
 pub mod sources;
+pub mod sumdb;
 pub mod verify;
 
 /// What went wrong with which versions; printed as the command's summary.
@@ -54,6 +55,26 @@ impl Failures {
             eprintln!("{verb}: FAILED {what}: {why}");
         }
     }
+}
+
+/// The checksum database client `--sumdb` asks for, skipping the modules
+/// GONOSUMDB (or, unset, GOPRIVATE) names.
+pub fn sumdb_client(
+    settings: &agora_config::Settings,
+    spec: Option<&str>,
+) -> anyhow::Result<Option<Arc<sumdb::SumDb>>> {
+    let Some(spec) = spec.filter(|s| *s != "off") else {
+        return Ok(None);
+    };
+    let up = &settings.upstream;
+    let nosumdb = if up.gonosumdb.is_empty() {
+        &up.goprivate
+    } else {
+        &up.gonosumdb
+    };
+    Ok(Some(Arc::new(sumdb::SumDb::new(
+        spec, nosumdb, up.timeout,
+    )?)))
 }
 
 /// A `MODULE@VERSION` argument, checked.

@@ -1,7 +1,8 @@
 //! `agora verify [PATTERN...]`: re-reads every stored version and names
 //! each damaged one: a zip that breaks the module zip rules (or cannot be
 //! read whole), an `.info` that does not parse or names another version,
-//! a go.mod or zip whose hash differs from the `--go-sum` files given.
+//! a go.mod or zip whose hash differs from the `--go-sum` files given or
+//! from the checksum database (`--sumdb`).
 //!
 //! A `.mod` that differs from the go.mod inside the zip is reported but
 //! not counted as damage: the go command hashes the two separately and
@@ -27,6 +28,8 @@ pub struct Args {
     pub patterns: Vec<String>,
     /// go.sum files whose hashes stored versions must match.
     pub go_sums: Vec<PathBuf>,
+    /// The checksum database to check against (GOSUMDB syntax).
+    pub sumdb: Option<String>,
     /// Versions read at once.
     pub jobs: usize,
 }
@@ -42,18 +45,19 @@ pub async fn run(
         sums.add(&sources::read_input(f)?, &f.display().to_string())?;
     }
     let sums = Arc::new(sums);
+    let sumdb = super::sumdb_client(settings, args.sumdb.as_deref())?;
     let versions = stored_versions(storage.as_ref(), &args.patterns).await?;
     let progress = Progress::start("verify", versions.len() as u64);
     let mut failures = Failures::default();
     let mut notes = Vec::new();
     let mut good = 0u64;
     let mut work = futures_util::stream::iter(versions.into_iter().map(|(m, v)| {
-        let (storage, sums) = (storage.clone(), sums.clone());
+        let (storage, sums, sumdb) = (storage.clone(), sums.clone(), sumdb.clone());
         let (tmp, timeout) = (settings.tmp_dir.clone(), settings.upstream.stash_timeout);
         progress.begin();
         async move {
             let what = format!("{m}@{v}");
-            (what, check(storage, sums, m, v, tmp, timeout).await)
+            (what, check(storage, sums, sumdb, m, v, tmp, timeout).await)
         }
     }))
     .buffer_unordered(args.jobs.max(1));
@@ -89,6 +93,7 @@ pub async fn run(
 async fn check(
     storage: Arc<dyn Storage>,
     sums: Arc<GoSum>,
+    sumdb: Option<Arc<super::sumdb::SumDb>>,
     module: ModulePath,
     version: Version,
     tmp_dir: PathBuf,
@@ -120,6 +125,14 @@ async fn check(
         && want != checked.h1
     {
         bail!("zip is {} but go.sum has {want}", checked.h1);
+    }
+    if let Some(db) = &sumdb {
+        let answer = db.lookup(&module, &version).await?;
+        super::sumdb::check(
+            &answer,
+            &checked.h1,
+            &agora_core::dirhash::hash_go_mod(&go_mod),
+        )?;
     }
     let note = match &checked.go_mod {
         Some(inner) if inner.as_slice() != go_mod.as_ref() => Some(
