@@ -773,3 +773,53 @@ fn import_and_verify_check_the_checksum_database() {
     let out = admin_on(&t, &storage, "off", &["verify", "--sumdb", &sumdb]);
     assert!(out.status.success(), "{}", stderr(&out));
 }
+
+/// `prefill --sumdb`: rsc.io/badfile1@v1.0.0 is a well-formed module whose zip is not the
+/// one the reference proxy's checksum database logged (the go command refuses it with a
+/// SECURITY ERROR). With the database it is refused before it is stored; a good version is
+/// proved and stored; without the database only the zip rules apply and it is stored.
+#[test]
+fn prefill_checks_the_checksum_database_before_storing() {
+    let t = TestDir::new("airgap-prefill-sumdb");
+    let upstream = ref_proxy().goproxy_url();
+    let list = t.path().join("wanted.txt");
+    fs::write(&list, "rsc.io/badfile1@v1.0.0\nrsc.io/quote@v1.5.2\n").expect("write the list");
+    let list = list.display().to_string();
+    let sumdb = format!("{SUMDB_KEY} {}", ref_proxy().sumdb_url());
+    let root = t.sub("store");
+    let out = admin(&t, &root, &upstream, &["prefill", "--sumdb", &sumdb, &list]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("FAILED rsc.io/badfile1@v1.0.0: checksum mismatch: zip is h1:"),
+        "{err}"
+    );
+    assert_stored(&root, "rsc.io/badfile1", "v1.0.0", false);
+    assert_stored(&root, "rsc.io/quote", "v1.5.2", true);
+
+    let plain = t.sub("store-plain");
+    let out = admin(&t, &plain, &upstream, &["prefill", &list]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_stored(&plain, "rsc.io/badfile1", "v1.0.0", true);
+    // Now stored, it is checked in storage: verify names it, and so does prefill.
+    let out = admin(&t, &plain, "off", &["verify", "--sumdb", &sumdb]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("FAILED rsc.io/badfile1@v1.0.0: damaged: checksum mismatch"),
+        "{}",
+        stderr(&out)
+    );
+    let out = admin(
+        &t,
+        &plain,
+        &upstream,
+        &["prefill", "--sumdb", &sumdb, &list],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stderr(&out)
+            .contains("FAILED rsc.io/badfile1@v1.0.0: checksum mismatch: the stored zip is"),
+        "{}",
+        stderr(&out)
+    );
+}

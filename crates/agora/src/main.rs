@@ -58,6 +58,11 @@ enum Command {
         /// Stop after this many versions (bounds a --deps walk).
         #[arg(long, default_value_t = 10_000)]
         max_versions: usize,
+        /// A checksum database every fetched version must match, in GOSUMDB
+        /// syntax ("<name>+<hash>+<key> [<url>]", or sum.golang.org);
+        /// modules GONOSUMDB (or GOPRIVATE) names are not looked up.
+        #[arg(long)]
+        sumdb: Option<String>,
     },
     /// Write stored versions as a GOPROXY file tree (GOPROXY=file:///DIR).
     Export {
@@ -193,12 +198,14 @@ fn main() -> ExitCode {
             deps,
             jobs,
             max_versions,
+            sumdb,
         } => admin_command(config, move |settings, storage| async move {
             let args = admin::prefill::Args {
                 files,
                 deps,
                 jobs,
                 max_versions,
+                sumdb,
             };
             admin::prefill::run(&settings, storage, args).await
         }),

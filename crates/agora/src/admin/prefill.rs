@@ -2,20 +2,21 @@
 //! files or `module@version` lists name into storage, through the same
 //! upstream chain and single-flight stash as a request, `--jobs` at a time.
 //!
-//! A go.sum line's `h1:` is checked against the fetched zip (or go.mod)
-//! before the version is stored; a version already stored is checked
-//! against it too. With `--deps`, the go.mod of every fetched version is
+//! A go.sum line's `h1:` (and, with `--sumdb`, the checksum database's
+//! record, proved against its signed log) is checked against the fetched
+//! zip and go.mod before the version is stored; a version already stored is
+//! checked against them too. With `--deps`, the go.mod of every fetched version is
 //! read from storage and its requirements are fetched in turn, as the go
 //! command loads a module graph, up to `--max-versions`.
 
-use std::collections::{HashSet, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use agora_config::Settings;
 use agora_core::{ModulePath, Version};
 use agora_server::Stasher;
-use agora_server::stash::{FetchAndStore, SingleFlight};
+use agora_server::stash::{Checksums, FetchAndStore, SingleFlight};
 use agora_storage::Storage;
 use futures_util::StreamExt;
 use futures_util::stream::FuturesUnordered;
@@ -34,6 +35,47 @@ pub struct Args {
     pub jobs: usize,
     /// The most versions one run fetches (bounds a `--deps` walk).
     pub max_versions: usize,
+    /// The checksum database every fetched version must match (GOSUMDB syntax).
+    pub sumdb: Option<String>,
+}
+
+/// The hashes a version must have: go.sum lines, and what the checksum
+/// database logged for it (looked up just before it is fetched).
+struct Expected {
+    gosum: GoSum,
+    logged: Mutex<HashMap<(String, String), (Option<String>, Option<String>)>>,
+}
+
+impl Expected {
+    fn zip(&self, module: &str, version: &str) -> Option<String> {
+        if let Some(h) = self.gosum.zip(module, version) {
+            return Some(h.to_owned());
+        }
+        let logged = self.logged.lock().ok()?;
+        logged
+            .get(&(module.to_owned(), version.to_owned()))
+            .and_then(|(z, _)| z.clone())
+    }
+
+    fn go_mod(&self, module: &str, version: &str) -> Option<String> {
+        if let Some(h) = self.gosum.go_mod(module, version) {
+            return Some(h.to_owned());
+        }
+        let logged = self.logged.lock().ok()?;
+        logged
+            .get(&(module.to_owned(), version.to_owned()))
+            .and_then(|(_, m)| m.clone())
+    }
+}
+
+impl Checksums for Expected {
+    fn zip_h1(&self, module: &ModulePath, version: &Version) -> Option<String> {
+        self.zip(module.as_str(), version.as_str())
+    }
+
+    fn go_mod_h1(&self, module: &ModulePath, version: &Version) -> Option<String> {
+        self.go_mod(module.as_str(), version.as_str())
+    }
 }
 
 /// One version (or query) to fetch; `walk` follows its requirements.
@@ -72,7 +114,11 @@ pub async fn run(
             });
         }
     }
-    let sums = Arc::new(sums);
+    let sums = Arc::new(Expected {
+        gosum: sums,
+        logged: Mutex::new(HashMap::new()),
+    });
+    let sumdb = super::sumdb_client(settings, args.sumdb.as_deref())?;
     let upstream = crate::build_upstream(settings)?;
     let stasher = Stasher::from_stash(SingleFlight::new(
         FetchAndStore::new(
@@ -97,6 +143,7 @@ pub async fn run(
         upstream,
         stasher,
         sums,
+        sumdb,
         tmp_dir: settings.tmp_dir.clone(),
         timeout: settings.upstream.stash_timeout,
         progress: progress.clone(),
@@ -166,7 +213,8 @@ struct Ctx {
     storage: Arc<dyn Storage>,
     upstream: agora_upstream::Upstream,
     stasher: Stasher,
-    sums: Arc<GoSum>,
+    sums: Arc<Expected>,
+    sumdb: Option<Arc<super::sumdb::SumDb>>,
     tmp_dir: PathBuf,
     timeout: std::time::Duration,
     progress: Arc<Progress>,
@@ -187,6 +235,19 @@ impl Ctx {
             let (info, _) = self.upstream.info(&module, &query).await?;
             Version::from_trusted(&info.version)
         };
+        if let Some(db) = &self.sumdb
+            && let super::sumdb::Answer::Hashes(zip, go_mod) = db.lookup(&module, &version).await?
+        {
+            let (m, v) = (module.as_str(), version.as_str());
+            if let (Some(a), Some(b)) = (self.sums.gosum.zip(m, v), zip.as_deref())
+                && a != b
+            {
+                anyhow::bail!("go.sum has {a} but the checksum database has {b}");
+            }
+            if let Ok(mut logged) = self.sums.logged.lock() {
+                logged.insert((m.to_owned(), v.to_owned()), (zip, go_mod));
+            }
+        }
         let existed = self.storage.exists(&module, &version).await?;
         self.stasher
             .ensure(&module, &version)
@@ -216,6 +277,7 @@ impl Ctx {
 
     async fn check_stored(&self, module: &ModulePath, version: &Version) -> anyhow::Result<()> {
         if let Some(want) = self.sums.go_mod(module.as_str(), version.as_str()) {
+            let want = want.as_str();
             let got =
                 agora_core::dirhash::hash_go_mod(&self.storage.go_mod(module, version).await?);
             if got != want {
@@ -227,6 +289,7 @@ impl Ctx {
         let Some(want) = self.sums.zip(module.as_str(), version.as_str()) else {
             return Ok(());
         };
+        let want = want.as_str();
         let (zip, _) = spool_zip(
             self.storage.as_ref(),
             module,
