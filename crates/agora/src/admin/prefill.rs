@@ -39,11 +39,14 @@ pub struct Args {
     pub sumdb: Option<String>,
 }
 
+/// A module version, and the (zip, go.mod) hashes the checksum database logged for it.
+type Logged = HashMap<(String, String), (Option<String>, Option<String>)>;
+
 /// The hashes a version must have: go.sum lines, and what the checksum
 /// database logged for it (looked up just before it is fetched).
 struct Expected {
     gosum: GoSum,
-    logged: Mutex<HashMap<(String, String), (Option<String>, Option<String>)>>,
+    logged: Mutex<Logged>,
 }
 
 impl Expected {
