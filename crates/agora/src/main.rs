@@ -39,8 +39,8 @@ enum Command {
         #[arg(long, short = 'c', alias = "config_file")]
         config: Option<PathBuf>,
     },
-    /// Fetch the versions that go.sum files, go.mod files or lists of
-    /// module@version lines name into storage, through the upstream chain.
+    /// Fetch the versions go.sum, go.mod or module@version files name into
+    /// storage, through the upstream chain.
     Prefill {
         /// An agora or Athens config.toml, as for serve.
         #[arg(long, short = 'c', alias = "config_file")]
