@@ -199,6 +199,9 @@ async fn export_dir(
                 bytes += write_if_changed(&dir.join(format!("{v}.info")), &read.info)?;
                 bytes += write_if_changed(&dir.join(format!("{v}.mod")), &read.go_mod)?;
                 if let Some((tmp, size)) = read.zip.take() {
+                    // On disk before the rename, so a crash never leaves a
+                    // renamed but empty zip.
+                    std::fs::File::open(&tmp)?.sync_all()?;
                     tmp.persist(&zip_path)
                         .with_context(|| format!("renaming into {}", zip_path.display()))?;
                     bytes += size;
