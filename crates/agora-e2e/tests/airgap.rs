@@ -242,6 +242,26 @@ fn prefill_walks_a_go_mod_and_resolves_latest() {
     for (m, v) in &GRAPH[..3] {
         assert_stored(&root, m, v, true);
     }
+    // The walk is bounded: past --max-versions it stops, says so and fails.
+    let capped = t.sub("store-capped");
+    let out = admin(
+        &t,
+        &capped,
+        &upstream,
+        &[
+            "prefill",
+            "--deps",
+            "--max-versions",
+            "2",
+            &gomod.display().to_string(),
+        ],
+    );
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("stopped at --max-versions 2"), "{err}");
+    assert_stored(&capped, "rsc.io/quote", "v1.5.2", true);
+    assert_stored(&capped, "rsc.io/sampler", "v1.3.0", true);
+    assert_stored(&capped, GRAPH[0].0, GRAPH[0].1, false);
     // A list with @latest and an unknown module: the one failure is named.
     let list = t.path().join("wanted.txt");
     fs::write(
@@ -388,6 +408,10 @@ fn import_from_a_module_cache_refuses_damaged_versions() {
         "h1:CCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCC=\n",
     )
     .unwrap();
+    // What an interrupted go command leaves behind is not a version.
+    fs::write(damaged.join("rsc.io/quote/@v/v1.9.9.partial"), "half a zip")
+        .expect("write a .partial file");
+    fs::write(damaged.join("rsc.io/quote/@v/v1.9.9.lock"), "").expect("write a .lock file");
     let root = t.sub("store-damaged");
     let out = admin(
         &t,
