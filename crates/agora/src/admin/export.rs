@@ -53,8 +53,9 @@ pub async fn run(
     storage: Arc<dyn Storage>,
     args: Args,
 ) -> anyhow::Result<bool> {
-    let versions = stored_versions(storage.as_ref(), &args.patterns).await?;
-    let progress = Progress::start("export", versions.len() as u64);
+    // Shown from the start: listing a large bucket takes a while.
+    let progress = Progress::start("export", 0);
+    let versions = stored_versions(storage.as_ref(), &args.patterns, &progress).await?;
     let mut failures = Failures::default();
     // module -> version -> list line
     let mut lists: BTreeMap<String, BTreeMap<String, String>> = BTreeMap::new();

@@ -75,8 +75,8 @@ pub async fn run(
     } else {
         args.dir.clone()
     };
-    let (found, mod_only) = find_versions(&root, &mut failures)?;
-    let progress = Progress::start("import", found.len() as u64);
+    let progress = Progress::start("import", 0);
+    let (found, mod_only) = find_versions(&root, &mut failures, &progress)?;
     std::fs::create_dir_all(&settings.tmp_dir)
         .with_context(|| format!("creating {}", settings.tmp_dir.display()))?;
     let mut unchecked = 0u64;
@@ -133,7 +133,11 @@ pub async fn run(
 /// Every `<module>/@v/<version>.zip` under `root`; names that are no
 /// module or version are refused (into `failures`), versions with a go.mod
 /// and no zip are counted.
-fn find_versions(root: &Path, failures: &mut Failures) -> anyhow::Result<(Vec<Found>, u64)> {
+fn find_versions(
+    root: &Path,
+    failures: &mut Failures,
+    progress: &Progress,
+) -> anyhow::Result<(Vec<Found>, u64)> {
     let mut found = Vec::new();
     let mut mod_only = 0u64;
     let mut stack = vec![root.to_path_buf()];
@@ -169,6 +173,7 @@ fn find_versions(root: &Path, failures: &mut Failures) -> anyhow::Result<(Vec<Fo
                 .filter_map(|e| e.file_name().into_string().ok())
                 .collect();
             names.sort();
+            let before = found.len();
             for name in &names {
                 if let Some(stem) = name.strip_suffix(".mod")
                     && !names.iter().any(|n| n == &format!("{stem}.zip"))
@@ -190,6 +195,7 @@ fn find_versions(root: &Path, failures: &mut Failures) -> anyhow::Result<(Vec<Fo
                     ),
                 }
             }
+            progress.add_total((found.len() - before) as u64);
         }
     }
     Ok((found, mod_only))

@@ -101,10 +101,12 @@ pub fn selected(patterns: &[String], module: &str, version: &str) -> bool {
         })
 }
 
-/// Every stored version that `patterns` select, walking the catalog.
+/// Every stored version that `patterns` select, walking the catalog; each
+/// page's selected versions are added to `progress`'s total as they come.
 pub async fn stored_versions(
     storage: &dyn Storage,
     patterns: &[String],
+    progress: &progress::Progress,
 ) -> anyhow::Result<Vec<(ModulePath, Version)>> {
     let mut out = Vec::new();
     let mut token = String::new();
@@ -113,11 +115,13 @@ pub async fn stored_versions(
             .catalog(&token, 1000)
             .await
             .with_context(|| format!("listing {}", storage.describe()))?;
+        let before = out.len();
         out.extend(
             page.versions
                 .into_iter()
                 .filter(|(m, v)| selected(patterns, m.as_str(), v.as_str())),
         );
+        progress.add_total((out.len() - before) as u64);
         match page.next {
             Some(next) => token = next,
             None => break,

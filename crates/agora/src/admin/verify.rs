@@ -46,8 +46,9 @@ pub async fn run(
     }
     let sums = Arc::new(sums);
     let sumdb = super::sumdb_client(settings, args.sumdb.as_deref())?;
-    let versions = stored_versions(storage.as_ref(), &args.patterns).await?;
-    let progress = Progress::start("verify", versions.len() as u64);
+    // Shown from the start: listing a large bucket takes a while.
+    let progress = Progress::start("verify", 0);
+    let versions = stored_versions(storage.as_ref(), &args.patterns, &progress).await?;
     let mut failures = Failures::default();
     let mut notes = Vec::new();
     let mut good = 0u64;
