@@ -5,7 +5,9 @@
 //!
 //! - [`FetchAndStore`] is the step itself: look in storage once more, fetch
 //!   from upstream within the stash timeout, store (a version someone else
-//!   stored meanwhile counts as success);
+//!   stored meanwhile counts as success); given [`Checksums`] (`agora
+//!   prefill` gives go.sum lines and checksum database records), it refuses
+//!   a fetched version whose hashes differ before storing anything;
 //! - [`SingleFlight`] wraps any `Stash` with in-process single flight: the
 //!   first request for a missing `module@version` starts it on its own task,
 //!   and every request that arrives while it runs waits on the same task. The
