@@ -116,6 +116,8 @@ SECTION=$(mktemp)
     echo "under \`/usr/bin/time -v\`: wall time, user+system CPU, and peak RSS (the kernel's"
     echo "high-water mark of the whole process). The machine is shared with other builds (load"
     echo "average $LOAD_START at the start, $LOAD_END at the end): read the times as orders of magnitude."
+    echo "A fresh export's wall time is mostly waiting on disk: every file is fsynced before it is"
+    echo "renamed into the tree (three per version), which the CPU column does not count."
     echo
     echo "| command | wall time | CPU | peak RSS | result |"
     echo "|---|---|---|---|---|"
