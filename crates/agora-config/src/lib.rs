@@ -49,6 +49,7 @@ pub use settings::{
     PostgresIndexSettings, S3Settings, Secret, ServerSettings, Settings, StorageSettings,
     TlsSettings, UpstreamSettings,
 };
+pub use settings::{DownloadModeSetting, DownloadSettings, FilterSettings};
 
 use layer::Layer;
 use show::Entry;

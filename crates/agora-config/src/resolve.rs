@@ -12,6 +12,7 @@ use crate::settings::{
     StorageTable, TlsSettings, UpstreamSettings, spec as declared,
 };
 use crate::settings::{CacheSettings, IndexKind, IndexSettings, IndexTable, PostgresIndexSettings};
+use crate::settings::{DownloadModeSetting, DownloadSettings, FilterSettings};
 use crate::show::Entry;
 use crate::spec::{Kind, Spec, Val};
 use crate::value::{self, StorageKind};
@@ -221,6 +222,8 @@ pub(crate) fn resolve(
     )?;
     let cache = CacheSettings::resolve(&mut r)?;
     let index = index(&mut r)?;
+    let download = download(&mut r)?;
+    let filter = FilterSettings::resolve(&mut r)?;
     let settings = Settings {
         cache,
         index,
@@ -232,6 +235,8 @@ pub(crate) fn resolve(
         tmp_dir,
         tls,
         auth,
+        download,
+        filter,
     };
     Ok((settings, r.entries))
 }
@@ -350,4 +355,26 @@ fn storage(r: &mut Resolver, warnings: &mut Vec<String>) -> Result<StorageSettin
         StorageKind::External => StorageSettings::External(ExternalSettings::resolve(r)?),
         StorageKind::Mongo => StorageSettings::Mongo(MongoSettings::resolve(r)?),
     })
+}
+
+/// The download settings; a redirecting mode needs somewhere to redirect to (Athens would
+/// answer a relative `Location` that sends the client back to the proxy).
+fn download(r: &mut Resolver) -> Result<DownloadSettings, ConfigError> {
+    let d = DownloadSettings::resolve(r)?;
+    if let DownloadModeSetting::Mode(m) = d.mode
+        && m.redirects()
+        && d.url.is_none()
+    {
+        let setter = r.setter("download.mode");
+        let names = declared("download.url").map_or_else(String::new, |s| s.names());
+        return Err(ConfigError::Invalid {
+            key: setter
+                .as_ref()
+                .map_or_else(|| "download.mode".to_owned(), |s| s.key.clone()),
+            origin: setter.map_or(Source::Default, |s| s.origin),
+            value: value::quote(m.as_str()),
+            reason: format!("mode {m} redirects, so it needs a URL: set {names}"),
+        });
+    }
+    Ok(d)
 }

@@ -174,6 +174,8 @@ impl From<&StashError> for ApiError {
             StashError::Upstream(e) => ApiError::from(e),
             StashError::Storage(e) => ApiError::from(e),
             StashError::Task(msg) => ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, msg.clone()),
+            // Upstream sent content other than what was vouched for.
+            StashError::Checksum(msg) => ApiError::new(StatusCode::BAD_GATEWAY, msg.clone()),
         }
     }
 }

@@ -6,8 +6,12 @@
 //!   id, then its span and access-log line; then [`auth`] (when configured)
 //!   checks its credentials;
 //! - [`request`] parses and validates a request path into a [`ProxyRequest`];
+//! - [`policy`] then decides whether it is answered at all (Athens' filter
+//!   file and validator hook);
 //! - [`proxy`] answers it from storage, or from upstream through the
-//!   [`stash`] (single flight layered over fetch-and-store), reading
+//!   [`stash`] (single flight layered over fetch-and-store; Athens' download
+//!   modes decide whether a miss is fetched now, in the background, redirected
+//!   or refused), reading
 //!   `.info` and `.mod` through the [`cache`] layer;
 //! - [`upstream::Upstream`] is all the proxy and the stash ask of upstream,
 //!   so their logic is unit-tested against a fake;
@@ -39,6 +43,7 @@ pub mod index;
 pub mod layers;
 pub mod metered;
 pub mod metrics;
+pub mod policy;
 pub mod proxy;
 pub mod request;
 pub mod respond;
@@ -49,6 +54,7 @@ pub mod upstream;
 pub mod upstream_cache;
 
 pub use error::ApiError;
+pub use policy::Policy;
 pub use proxy::{NetworkMode, Proxy};
 pub use request::ProxyRequest;
 pub use serve::{ConnectionOptions, serve, serve_tls, serve_with};
@@ -67,6 +73,8 @@ pub struct ServerOptions {
     pub index: Option<index::IndexHandle>,
     /// Who may read what; `None` serves everyone everything.
     pub access: Option<auth::Access>,
+    /// The filter file and validator hook every module request passes first.
+    pub policy: Policy,
 }
 
 #[derive(Clone)]
@@ -74,6 +82,7 @@ struct AppState {
     proxy: Proxy,
     prefix: Arc<str>,
     index: Option<index::IndexHandle>,
+    policy: Policy,
 }
 
 /// Builds the router.
@@ -84,6 +93,7 @@ pub fn router(proxy: Proxy, options: &ServerOptions) -> Router {
         proxy,
         prefix: prefix.clone(),
         index: options.index.clone(),
+        policy: options.policy.clone(),
     };
     let mut router = Router::new().fallback(dispatch).with_state(state);
     if let Some(access) = &options.access {
@@ -175,6 +185,9 @@ async fn handle(state: &AppState, req: Request) -> Response {
         if !reader.may_read(module.as_str()) {
             return auth::forbidden(reader, module.as_str());
         }
+    }
+    if let Some(answer) = state.policy.check(&parsed).await {
+        return answer;
     }
     let result = match &parsed {
         ProxyRequest::List(m) => state.proxy.list(m).await,
