@@ -20,6 +20,7 @@ use agora_upstream::{Credentials, GoFetcherConfig, Upstream, UpstreamConfig};
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use tracing::info;
+use tracing_subscriber::fmt::writer::BoxMakeWriter;
 
 mod admin;
 
@@ -321,7 +322,8 @@ fn main() -> ExitCode {
                     return ExitCode::from(2);
                 }
             };
-            init_tracing(&loaded.settings);
+            // Held until main returns: dropping it writes out the lines still queued.
+            let _log_flush = init_tracing(&loaded.settings, LogOutput::Background);
             for w in &loaded.warnings {
                 tracing::warn!("{w}");
             }
@@ -372,7 +374,7 @@ where
             return ExitCode::from(2);
         }
     };
-    init_tracing(&loaded.settings);
+    init_tracing(&loaded.settings, LogOutput::AboveProgress);
     for w in &loaded.warnings {
         tracing::warn!("{w}");
     }
@@ -403,7 +405,20 @@ where
     }
 }
 
-fn init_tracing(settings: &Settings) {
+/// Where log lines go.
+enum LogOutput {
+    /// `serve`: a background thread writes them, so a request never waits on
+    /// a write to stderr (every request has an info line). Nothing is dropped:
+    /// when the thread falls far behind, loggers wait for it.
+    Background,
+    /// The admin commands: straight to stderr, above the progress bar.
+    AboveProgress,
+}
+
+fn init_tracing(
+    settings: &Settings,
+    output: LogOutput,
+) -> Option<tracing_appender::non_blocking::WorkerGuard> {
     let level = match settings.log.level {
         LogLevel::Trace => "trace",
         LogLevel::Debug => "debug",
@@ -416,10 +431,22 @@ fn init_tracing(settings: &Settings) {
     let filter = tracing_subscriber::EnvFilter::new(format!(
         "warn,agora={level},agora_server={level},agora_storage={level},agora_upstream={level},agora_vcs={level},agora_core={level}"
     ));
+    let (writer, guard) = match output {
+        LogOutput::Background => {
+            // Buffered: the thread writes whatever queued up in one go.
+            let out = std::io::BufWriter::new(std::io::stderr());
+            let (writer, guard) = tracing_appender::non_blocking::NonBlockingBuilder::default()
+                .lossy(false)
+                .thread_name("agora-log")
+                .finish(out);
+            (BoxMakeWriter::new(writer), Some(guard))
+        }
+        // Log lines go above an admin command's progress bar, not through it.
+        LogOutput::AboveProgress => (BoxMakeWriter::new(admin::progress::LogWriter), None),
+    };
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        // Log lines go above an admin command's progress bar, not through it.
-        .with_writer(admin::progress::LogWriter)
+        .with_writer(writer)
         // Colour codes only for a person at a terminal, never in log files.
         .with_ansi(admin::progress::stderr_draws());
     match settings.log.format {
@@ -431,6 +458,7 @@ fn init_tracing(settings: &Settings) {
             .init(),
         LogFormat::Plain => builder.init(),
     }
+    guard
 }
 
 async fn serve(settings: Settings) -> anyhow::Result<()> {
