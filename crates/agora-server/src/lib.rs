@@ -12,6 +12,8 @@
 //!   so their logic is unit-tested against a fake;
 //! - [`respond`] sets content types, validators, caching headers and ranges;
 //! - [`catalog`] answers Athens' `/catalog` (every stored version, paged);
+//! - [`sumdb`] proxies checksum databases under `/sumdb/` and verifies
+//!   fetched versions against one before the stash stores them;
 //! - [`error::ApiError`] is the only place errors become statuses.
 //!
 //! [`serve`] takes a bound listener and a shutdown future, so tests can run
@@ -38,6 +40,7 @@ pub mod request;
 pub mod respond;
 mod serve;
 pub mod stash;
+pub mod sumdb;
 pub mod upstream;
 
 pub use error::ApiError;
@@ -55,12 +58,15 @@ pub struct ServerOptions {
     /// A base path every proxy route lives under (Athens' PathPrefix), such as
     /// `/go`; empty for none.
     pub path_prefix: String,
+    /// The checksum databases served under `/sumdb/`; `None` answers 404 there.
+    pub sumdb: Option<sumdb::SumDbs>,
 }
 
 #[derive(Clone)]
 struct AppState {
     proxy: Proxy,
     prefix: Arc<str>,
+    sumdb: Option<sumdb::SumDbs>,
 }
 
 /// Builds the router.
@@ -69,6 +75,7 @@ pub fn router(proxy: Proxy, options: &ServerOptions) -> Router {
     let state = AppState {
         proxy,
         prefix: prefix.into(),
+        sumdb: options.sumdb.clone(),
     };
     Router::new()
         .fallback(dispatch)
@@ -106,6 +113,12 @@ async fn handle(state: &AppState, req: Request) -> Response {
     }
     if !under_prefix {
         return error::no_such_endpoint();
+    }
+    if let Some(rest) = path.strip_prefix("/sumdb/") {
+        return match &state.sumdb {
+            Some(dbs) => dbs.handle(rest).await,
+            None => error::no_such_endpoint(),
+        };
     }
     if path == "/catalog" {
         return match catalog::catalog(state.proxy.storage().as_ref(), req.uri()).await {

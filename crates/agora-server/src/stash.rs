@@ -30,6 +30,7 @@ use futures_util::FutureExt;
 use futures_util::future::{BoxFuture, Shared};
 use tracing::{Instrument, info, info_span, warn};
 
+use crate::sumdb::SumDbs;
 use crate::upstream::Upstream;
 
 /// Why a stash failed.
@@ -41,6 +42,10 @@ pub enum StashError {
     /// Storage could not take or confirm it.
     #[error(transparent)]
     Storage(#[from] StorageError),
+    /// The checksum database refused the version, or could not be asked:
+    /// nothing of it may be served, not even its `.info` or `.mod` alone.
+    #[error("{0}")]
+    Checksum(UpstreamError),
     /// The fetch task died.
     #[error("fetch task failed: {0}")]
     Task(String),
@@ -95,6 +100,7 @@ pub struct FetchAndStore {
     storage: Arc<dyn Storage>,
     upstream: Arc<dyn Upstream>,
     timeout: Duration,
+    sumdb: Option<SumDbs>,
 }
 
 impl FetchAndStore {
@@ -108,7 +114,16 @@ impl FetchAndStore {
             storage,
             upstream: Arc::new(upstream),
             timeout,
+            sumdb: None,
         }
+    }
+
+    /// Checks every fetched version against `sumdb`'s verifying database
+    /// before it is stored.
+    #[must_use]
+    pub fn verifying(mut self, sumdb: SumDbs) -> Self {
+        self.sumdb = Some(sumdb);
+        self
     }
 
     async fn fetch_and_store(
@@ -132,6 +147,16 @@ impl FetchAndStore {
                     .into());
                 }
             };
+        // The h1 is the spooled zip's, taken by the zip checks as they read
+        // the file (or as agora wrote it): no second pass over the zip.
+        // A refused version returns here, and its spool file goes with
+        // `fetched`.
+        if let Some(sumdb) = &self.sumdb {
+            sumdb
+                .verify(module, version, &fetched.h1, &fetched.go_mod)
+                .await
+                .map_err(StashError::Checksum)?;
+        }
         let new = NewVersion {
             info: fetched.info,
             go_mod: fetched.go_mod,

@@ -6,6 +6,8 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use agora_config::{LogFormat, LogLevel, S3Settings, Settings, StorageSettings};
+use agora_server::stash::{FetchAndStore, SingleFlight};
+use agora_server::sumdb::{SumDbConfig, SumDbs};
 use agora_server::{Proxy, ServerOptions, Stasher};
 use agora_storage::Storage;
 use agora_storage::external::ExternalStorage;
@@ -283,12 +285,18 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
         max_fetches: up.max_fetches,
     })
     .context("building upstream client")?;
-    let stasher = Stasher::new(storage.clone(), upstream.clone(), up.stash_timeout);
+    let sumdb = sumdb(&settings, storage.clone())?;
+    let mut fetch_and_store = FetchAndStore::new(storage.clone(), upstream.clone(), up.stash_timeout);
+    if sumdb.verifying_with().is_some() {
+        fetch_and_store = fetch_and_store.verifying(sumdb.clone());
+    }
+    let stasher = Stasher::from_stash(SingleFlight::new(fetch_and_store));
     let proxy = Proxy::new(storage.clone(), upstream, stasher, up.network_mode);
     let router = agora_server::router(
         proxy,
         &ServerOptions {
             path_prefix: settings.server.path_prefix.clone(),
+            sumdb: Some(sumdb),
         },
     );
 
@@ -313,6 +321,35 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
     .await?;
     info!("agora stopped");
     Ok(())
+}
+
+/// The checksum databases: proxied under `/sumdb/`, and the one fetched
+/// versions are checked against (GONOSUMDB, else GOPRIVATE, exempts modules).
+fn sumdb(settings: &Settings, storage: Arc<dyn Storage>) -> anyhow::Result<SumDbs> {
+    let up = &settings.upstream;
+    let nosum = if up.gonosumdb.is_empty() {
+        up.goprivate.clone()
+    } else {
+        up.gonosumdb.clone()
+    };
+    let dbs = SumDbs::new(
+        &SumDbConfig {
+            athens_urls: settings.sumdb.athens_urls.clone(),
+            entries: settings.sumdb.databases.clone(),
+            nosum,
+            verify: settings.sumdb.verify,
+            timeout: up.timeout,
+        },
+        storage,
+    )
+    .map_err(anyhow::Error::msg)
+    .context("configuring checksum databases (sumdb.*)")?;
+    info!(
+        proxied = %dbs.names().join(","),
+        verifying_with = dbs.verifying_with().unwrap_or("none"),
+        "checksum databases"
+    );
+    Ok(dbs)
 }
 
 /// The credentials `direct` uses: the netrc file (read once, here, and never
