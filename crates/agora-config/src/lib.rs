@@ -45,9 +45,9 @@ use std::path::{Path, PathBuf};
 pub use agora_core::goproxy::ProxyList;
 pub use error::{ConfigError, Setter, Source};
 pub use settings::{
-    AzureSettings, ExternalSettings, GcpSettings, LogFormat, LogLevel, LogSettings, MinioSettings,
-    MongoSettings, NetworkMode, S3Settings, Secret, ServerSettings, Settings, StorageSettings,
-    SumdbSettings, UpstreamSettings,
+    AuthSettings, AzureSettings, ExternalSettings, GcpSettings, LogFormat, LogLevel, LogSettings,
+    MinioSettings, MongoSettings, NetworkMode, S3Settings, Secret, ServerSettings, Settings,
+    StorageSettings, SumdbSettings, TlsSettings, UpstreamSettings,
 };
 
 use layer::Layer;

@@ -27,20 +27,18 @@ pub struct Proxy {
     network_mode: NetworkMode,
 }
 
-/// Bytes of `.info` and `.mod` bodies kept in memory.
-const SMALL_CACHE_BYTES: usize = 16 << 20;
-
 impl Proxy {
     /// Wires storage, upstream and the stasher together. Reads go through a
-    /// [`CachedStorage`] over `storage`.
+    /// [`CachedStorage`] over `storage` keeping at most `cache_bytes`.
     pub fn new(
         storage: Arc<dyn Storage>,
         upstream: impl Upstream + 'static,
         stasher: Stasher,
         network_mode: NetworkMode,
+        cache_bytes: usize,
     ) -> Self {
         Proxy {
-            storage: Arc::new(CachedStorage::new(storage, SMALL_CACHE_BYTES)),
+            storage: Arc::new(CachedStorage::new(storage, cache_bytes)),
             upstream: Arc::new(upstream),
             stasher,
             network_mode,
@@ -349,7 +347,7 @@ mod tests {
         let upstream = FakeUpstream::default();
         let stasher = Stasher::new(storage.clone(), upstream.clone(), Duration::from_secs(10));
         Setup {
-            proxy: Proxy::new(storage.clone(), upstream.clone(), stasher, mode),
+            proxy: Proxy::new(storage.clone(), upstream.clone(), stasher, mode, 1 << 20),
             upstream,
             storage,
         }
