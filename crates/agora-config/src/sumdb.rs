@@ -143,8 +143,10 @@ mod tests {
     fn gosumdb_entries_keep_the_whole_url() {
         let k = "localhost.localdev/sumdb+00000c67+AcTrnkbUA+TU4heY3hkjiSES/DSQniBqIeQ/YppAUtK6";
         assert_eq!(
-            SumDbEntries::parse(&format!("{k} http://127.0.0.1:1/mod/sumdb-direct/,sum.golang.org"))
-                .unwrap(),
+            SumDbEntries::parse(&format!(
+                "{k} http://127.0.0.1:1/mod/sumdb-direct/,sum.golang.org"
+            ))
+            .unwrap(),
             [
                 format!("{k} http://127.0.0.1:1/mod/sumdb-direct"),
                 "sum.golang.org https://sum.golang.org".to_owned()

@@ -66,7 +66,10 @@ fn go_client_verifies_through_agora() {
         format!("/sumdb/{DB}/lookup/rsc.io/quote@v1.5.2"),
         format!("/sumdb/{DB}/tile/8/0/"),
     ] {
-        assert!(log.contains(&path), "the go client did not ask agora for {path}:\n{log}");
+        assert!(
+            log.contains(&path),
+            "the go client did not ask agora for {path}:\n{log}"
+        );
     }
     assert!(
         log.contains("verified against the checksum database"),
@@ -220,7 +223,11 @@ fn gonosum_patterns_refuse_lookups_and_skip_verification() {
     );
     let resp = agora.get(&format!("/sumdb/{DB}/lookup/rsc.io/quote@v1.5.2"));
     assert_eq!(resp.status, 403, "{}", resp.summary());
-    assert!(resp.text().contains("GONOSUMDB/GOPRIVATE"), "{}", resp.text());
+    assert!(
+        resp.text().contains("GONOSUMDB/GOPRIVATE"),
+        "{}",
+        resp.text()
+    );
     // Other modules are looked up.
     let resp = agora.get(&format!("/sumdb/{DB}/lookup/golang.org/x/text@v0.3.0"));
     assert_eq!(resp.status, 200, "{}", resp.summary());

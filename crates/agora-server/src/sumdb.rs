@@ -257,7 +257,11 @@ impl SumDbs {
         };
         let db = Arc::clone(db);
         let result = match sub {
-            "supported" => Ok(answer(StatusCode::OK, "text/plain; charset=utf-8", Bytes::new())),
+            "supported" => Ok(answer(
+                StatusCode::OK,
+                "text/plain; charset=utf-8",
+                Bytes::new(),
+            )),
             "latest" => self.latest(&db).await,
             s if s.starts_with("lookup/") => self.lookup(&db, s).await,
             s if s.starts_with("tile/") => self.tile(&db, s).await,
@@ -436,8 +440,11 @@ impl SumDbs {
         }
         match self.inner.storage.put_blob(&db.tile_key(tile), data).await {
             Ok(()) => {}
-            Err(e) if matches!(e.kind(), StorageKind::AlreadyExists | StorageKind::Unsupported) => {
-            }
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    StorageKind::AlreadyExists | StorageKind::Unsupported
+                ) => {}
             Err(e) => warn!(error = %e, "caching a tile failed"),
         }
     }
@@ -479,7 +486,9 @@ impl SumDbs {
             let status = resp.status();
             let success = status.is_success();
             if status.is_server_error() || !(success || status.is_client_error()) {
-                return Err(unavailable(format!("checksum database answered {status} for {url}")));
+                return Err(unavailable(format!(
+                    "checksum database answered {status} for {url}"
+                )));
             }
             let cap = if success { limit } else { MAX_ERROR_BODY };
             let mut resp = resp;
@@ -613,8 +622,12 @@ impl SumDbs {
                 )));
             }
         };
-        let lookup = records::parse_lookup(&body)
-            .map_err(|e| bad(format!("verifying {m}@{v}: checksum database {}: {e}", db.name)))?;
+        let lookup = records::parse_lookup(&body).map_err(|e| {
+            bad(format!(
+                "verifying {m}@{v}: checksum database {}: {e}",
+                db.name
+            ))
+        })?;
         let tree = self.open_tree(db, &lookup.tree_note)?;
         self.accept_tree(db, tree).await?;
         let this = self.clone();
@@ -633,7 +646,12 @@ impl SumDbs {
         })
         .await
         .map_err(|e| unavailable(format!("inclusion proof task: {e}")))?
-        .map_err(|e| bad(format!("verifying {m}@{v}: checksum database {}: {e}", db.name)))?;
+        .map_err(|e| {
+            bad(format!(
+                "verifying {m}@{v}: checksum database {}: {e}",
+                db.name
+            ))
+        })?;
         let (want_zip, want_mod) = lookup.hashes_for(m, v);
         let got_mod = dirhash::hash_go_mod(go_mod);
         for (what, got, want) in [

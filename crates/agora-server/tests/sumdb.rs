@@ -3,6 +3,8 @@
 //! mismatch, a forked log, a note signed by another key), full tiles kept in
 //! storage and read once, and GONOSUMDB lookups refused.
 
+#![allow(clippy::unwrap_used)]
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::sync::{Arc, Mutex};
@@ -254,15 +256,24 @@ async fn a_note_signed_by_another_key_is_refused() {
 async fn gonosumdb_modules_are_neither_looked_up_nor_verified() {
     let (signer, vkey) = signer();
     let (url, server) = serve(Log::new(20, None), signer);
-    let dbs = sumdbs(&url, &vkey, "example.com/m1", Arc::new(MemoryStorage::new()));
-    let resp = dbs.handle(&format!("{NAME}/lookup/example.com/m1@v1.0.0")).await;
+    let dbs = sumdbs(
+        &url,
+        &vkey,
+        "example.com/m1",
+        Arc::new(MemoryStorage::new()),
+    );
+    let resp = dbs
+        .handle(&format!("{NAME}/lookup/example.com/m1@v1.0.0"))
+        .await;
     assert_eq!(resp.status(), 403);
     assert!(matches!(
         verify(&dbs, 1, "h1:wrong").await,
         Ok(Verified::Skipped(_))
     ));
     assert!(server.seen.lock().unwrap().is_empty());
-    let resp = dbs.handle(&format!("{NAME}/lookup/example.com/m2@v1.0.0")).await;
+    let resp = dbs
+        .handle(&format!("{NAME}/lookup/example.com/m2@v1.0.0"))
+        .await;
     assert_eq!(resp.status(), 200);
     let resp = dbs.handle("other.example/supported").await;
     assert_eq!(resp.status(), 404);

@@ -387,8 +387,7 @@ pub fn check_blob_key(key: &str) -> Result<(), StorageError> {
             !e.is_empty()
                 && e != "."
                 && e != ".."
-                && e
-                    .bytes()
+                && e.bytes()
                     .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'+' | b'-'))
         });
     if ok {
