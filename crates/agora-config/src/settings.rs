@@ -832,5 +832,13 @@ settings_group! {
             env: "AGORA_SUMDB_VERIFY",
             default: "true",
         },
+        /// A file holding a signer key (`agora sumdb keygen NAME`): agora then keeps a
+        /// checksum database NAME of the private modules it stores (those matching
+        /// GONOSUMDB, else GOPRIVATE) and serves it under `/sumdb/NAME/`. `None` when unset
+        /// or empty.
+        pub private_key_file: Option<PathBuf> as OptPath = {
+            key: "sumdb.private_key_file",
+            env: "AGORA_PRIVATE_SUMDB_KEY_FILE",
+        },
     }
 }

@@ -84,6 +84,7 @@ fn defaults() -> Settings {
             athens_urls: vec!["https://sum.golang.org".to_owned()],
             databases: Vec::new(),
             verify: true,
+            private_key_file: None,
         },
         tmp_dir: data.join("tmp"),
         data_dir: data,
@@ -126,6 +127,7 @@ const AGORA_KEYS: &[&str] = &[
     "sumdb.athens_urls",
     "sumdb.databases",
     "sumdb.verify",
+    "sumdb.private_key_file",
 ];
 
 /// The keys of the S3, MinIO, Azure and external tables, which exist only when that storage

@@ -240,3 +240,132 @@ fn gonosum_patterns_refuse_lookups_and_skip_verification() {
         fwd.requests()
     );
 }
+
+#[test]
+fn agora_refuses_what_the_go_command_refuses() {
+    // The reference proxy's test database holds another hash for this zip than the one
+    // it serves; the go command refuses it ("checksum mismatch", these two hashes).
+    let t = tempfile::tempdir().expect("tempdir");
+    let agora = verifying_agora(
+        t.path(),
+        &ref_proxy().goproxy_url(),
+        &ref_proxy().sumdb_url(),
+        &[],
+    );
+    let resp = agora.get("/rsc.io/badfile1/@v/v1.0.0.zip");
+    let text = resp.text();
+    assert_eq!(resp.status, 502, "{}", resp.summary());
+    for want in [
+        "checksum mismatch",
+        "h1:SWLA6Nvezi6az7Z6pjhXuBt/JUxhLQHnath/4gCrwXg=",
+        "h1:uEjVkkSjxbXitVDTJ8ea8qHta+VQNl6XYnxv2odSgAI=",
+    ] {
+        assert!(text.contains(want), "{want} not in {text}");
+    }
+    assert!(!stored(&agora, "rsc.io/badfile1", "v1.0.0"));
+}
+
+/// `agora sumdb keygen NAME`: (signer key, verifier key).
+fn keygen(home: &Path, name: &str) -> (String, String) {
+    let out = agora_testkit::run_agora(
+        home,
+        &["sumdb", "keygen", name],
+        &[],
+        std::time::Duration::from_secs(20),
+    );
+    assert!(out.status.success(), "keygen failed");
+    let text = String::from_utf8(out.stdout).expect("utf-8");
+    let mut lines = text.lines();
+    (
+        lines.next().expect("signer").to_owned(),
+        lines.next().expect("verifier").to_owned(),
+    )
+}
+
+fn go_download(client: &GoEnv, gosumdb: &str, spec: &str) -> (bool, String) {
+    let mut cmd = client.command(&["mod", "download", "-json", spec], &client.work);
+    cmd.env("GOSUMDB", gosumdb).env_remove("GONOSUMDB");
+    let out = run_with_timeout(&mut cmd, GO_TIMEOUT);
+    (
+        out.status.success(),
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ),
+    )
+}
+
+#[test]
+fn the_private_database_is_verified_by_the_go_client() {
+    const PRIVATE: &str = "sum.private.test";
+    let t = tempfile::tempdir().expect("tempdir");
+    let (skey, vkey) = keygen(t.path(), PRIVATE);
+    let key_file = t.path().join("private-sumdb.key");
+    std::fs::write(&key_file, format!("{skey}\n")).expect("key file");
+    let mut cfg = AgoraConfig::new(t.path(), ref_proxy().goproxy_url());
+    cfg.extra_env = vec![
+        ("AGORA_SUMDB_VERIFY".into(), "true".into()),
+        (
+            "AGORA_SUM_DBS".into(),
+            format!("{SUMDB_KEY} {}", ref_proxy().sumdb_url()),
+        ),
+        // rsc.io/quote is "private" to agora: not checked against the public database,
+        // logged in its own.
+        ("AGORA_GONOSUMDB".into(), "rsc.io/quote".into()),
+        (
+            "AGORA_PRIVATE_SUMDB_KEY_FILE".into(),
+            key_file.display().to_string(),
+        ),
+    ];
+    let mut agora = Agora::start(&cfg);
+    let client = GoEnv::via(t.path(), "private", &agora);
+    let (ok, out) = go_download(&client, &vkey, "rsc.io/quote@v1.5.2");
+    assert!(ok, "{out}\n{}", agora.log_tail());
+    let log = agora.log();
+    assert!(
+        log.contains(&format!("/sumdb/{PRIVATE}/lookup/rsc.io/quote@v1.5.2")),
+        "{log}"
+    );
+    assert!(
+        log.contains("logged in the private checksum database"),
+        "{log}"
+    );
+
+    // A key of the same name that did not sign the log: the go client refuses it.
+    let (_, other_vkey) = keygen(t.path(), PRIVATE);
+    let stranger = GoEnv::via(t.path(), "stranger", &agora);
+    let (ok, out) = go_download(&stranger, &other_vkey, "rsc.io/quote@v1.5.2");
+    assert!(!ok, "a log signed by another key was accepted:\n{out}");
+
+    // The log survives a restart and grows: the first client (which keeps the tree it
+    // verified) checks the new tree against it.
+    agora.stop();
+    let agora = Agora::start(&cfg);
+    let client = GoEnv {
+        goproxy: agora.goproxy_url(),
+        ..client
+    };
+    let (ok, out) = go_download(&client, &vkey, "rsc.io/quote@v1.5.1");
+    assert!(ok, "{out}\n{}", agora.log_tail());
+
+    // A rewritten entry: the next tree is not an extension of the one the client holds.
+    drop(agora);
+    let record = cfg
+        .storage_root
+        .join(".agora-blobs/psumdb")
+        .join(PRIVATE)
+        .join("record/0");
+    let text = std::fs::read_to_string(&record).expect("record 0");
+    let forged = text.replacen("h1:", "h1:X", 1);
+    std::fs::remove_file(&record).expect("remove");
+    std::fs::write(&record, forged).expect("rewrite");
+    let agora = Agora::start(&cfg);
+    let client = GoEnv {
+        goproxy: agora.goproxy_url(),
+        ..client
+    };
+    let (ok, out) = go_download(&client, &vkey, "rsc.io/quote@v1.5.0");
+    assert!(!ok, "a rewritten log was accepted:\n{out}");
+    assert!(out.contains("SECURITY ERROR"), "{out}");
+}

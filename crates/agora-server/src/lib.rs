@@ -38,6 +38,7 @@ pub mod error;
 #[cfg(test)]
 mod fake;
 pub mod layers;
+pub mod private_sumdb;
 pub mod proxy;
 pub mod request;
 pub mod respond;

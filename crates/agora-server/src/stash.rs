@@ -156,6 +156,9 @@ impl FetchAndStore {
                 .verify(module, version, &fetched.h1, &fetched.go_mod)
                 .await
                 .map_err(StashError::Checksum)?;
+            sumdb
+                .log_private(module, version, &fetched.h1, &fetched.go_mod)
+                .await?;
         }
         let new = NewVersion {
             info: fetched.info,

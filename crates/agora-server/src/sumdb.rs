@@ -33,6 +33,7 @@ use sha2::{Digest, Sha256};
 use tracing::{info, warn};
 
 use crate::ApiError;
+use crate::private_sumdb::PrivateLog;
 use agora_upstream::{ErrorKind as UpstreamKind, UpstreamError};
 
 /// The go command's built-in key for sum.golang.org (`modfetch/key.go`).
@@ -131,6 +132,7 @@ struct Inner {
 #[derive(Clone)]
 pub struct SumDbs {
     inner: Arc<Inner>,
+    private: Option<Arc<PrivateLog>>,
 }
 
 impl std::fmt::Debug for SumDbs {
@@ -215,6 +217,7 @@ impl SumDbs {
             .build()
             .map_err(|e| format!("building the checksum database client: {e}"))?;
         Ok(SumDbs {
+            private: None,
             inner: Arc::new(Inner {
                 dbs,
                 verify_db,
@@ -226,14 +229,53 @@ impl SumDbs {
         })
     }
 
+    /// Serves `log` under `/sumdb/NAME/` too, and logs in it every version
+    /// of a module matching the GONOSUMDB (else GOPRIVATE) patterns that
+    /// the stash stores.
+    #[must_use]
+    pub fn with_private_log(mut self, log: Arc<PrivateLog>) -> Self {
+        self.private = Some(log);
+        self
+    }
+
+    /// Logs a fetched version of a private module in the private database
+    /// (before it is stored, so nothing private is stored unlogged). Other
+    /// modules, or no private database: nothing to do.
+    pub async fn log_private(
+        &self,
+        module: &ModulePath,
+        version: &Version,
+        zip_h1: &str,
+        go_mod: &[u8],
+    ) -> Result<(), agora_storage::StorageError> {
+        let Some(log) = &self.private else {
+            return Ok(());
+        };
+        if self.inner.nosum.is_empty() || !match_prefix_patterns(&self.inner.nosum, module.as_str())
+        {
+            return Ok(());
+        }
+        log.append(
+            module.as_str(),
+            version.as_str(),
+            zip_h1,
+            &dirhash::hash_go_mod(go_mod),
+        )
+        .await
+    }
+
     /// The database fetched versions are verified against, if any.
     pub fn verifying_with(&self) -> Option<&str> {
         self.inner.verify_db.as_ref().map(|d| d.name.as_str())
     }
 
-    /// The names proxied under `/sumdb/`.
+    /// The names served under `/sumdb/`.
     pub fn names(&self) -> Vec<&str> {
-        self.inner.dbs.iter().map(|d| d.name.as_str()).collect()
+        let mut names: Vec<&str> = self.inner.dbs.iter().map(|d| d.name.as_str()).collect();
+        if let Some(p) = &self.private {
+            names.push(p.name());
+        }
+        names
     }
 
     fn find<'a>(&'a self, rest: &'a str) -> Option<(&'a Arc<Db>, &'a str)> {
@@ -252,6 +294,22 @@ impl SumDbs {
 
     /// Answers `/sumdb/REST` (REST as in the request, still percent-encoded).
     pub async fn handle(&self, rest: &str) -> Response {
+        if let Some(log) = &self.private
+            && let Some(sub) = rest
+                .strip_prefix(log.name())
+                .and_then(|r| r.strip_prefix('/'))
+        {
+            return log.handle(sub).await.unwrap_or_else(|e| {
+                if e.status().is_server_error() {
+                    warn!(
+                        status = e.status().as_u16(),
+                        reason = e.detail(),
+                        "private checksum database error"
+                    );
+                }
+                e.into_response()
+            });
+        }
         let Some((db, sub)) = self.find(rest) else {
             return crate::error::no_such_endpoint();
         };
@@ -735,7 +793,7 @@ impl TileReader for Tiles<'_> {
     }
 }
 
-fn answer(status: StatusCode, ctype: &'static str, body: Bytes) -> Response {
+pub(crate) fn answer(status: StatusCode, ctype: &'static str, body: Bytes) -> Response {
     let mut resp = Response::new(Body::from(body));
     *resp.status_mut() = status;
     resp.headers_mut()
@@ -749,7 +807,7 @@ fn note_answer(body: Bytes) -> Response {
     answer(StatusCode::OK, "text/plain; charset=utf-8", body)
 }
 
-fn tile_answer(body: Bytes, full: bool) -> Response {
+pub(crate) fn tile_answer(body: Bytes, full: bool) -> Response {
     let mut resp = answer(StatusCode::OK, "application/octet-stream", body);
     if full {
         resp.headers_mut().insert(

@@ -340,12 +340,9 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
         max_fetches: up.max_fetches,
     })
     .context("building upstream client")?;
-    let sumdb = sumdb(&settings, storage.clone())?;
-    let mut fetch_and_store =
-        FetchAndStore::new(storage.clone(), upstream.clone(), up.stash_timeout);
-    if sumdb.verifying_with().is_some() {
-        fetch_and_store = fetch_and_store.verifying(sumdb.clone());
-    }
+    let sumdb = sumdb(&settings, storage.clone()).await?;
+    let fetch_and_store = FetchAndStore::new(storage.clone(), upstream.clone(), up.stash_timeout)
+        .verifying(sumdb.clone());
     let stasher = Stasher::from_stash(SingleFlight::new(fetch_and_store));
     let proxy = Proxy::new(
         storage.clone(),
@@ -408,7 +405,7 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
 
 /// The checksum databases: proxied under `/sumdb/`, and the one fetched
 /// versions are checked against (GONOSUMDB, else GOPRIVATE, exempts modules).
-fn sumdb(settings: &Settings, storage: Arc<dyn Storage>) -> anyhow::Result<SumDbs> {
+async fn sumdb(settings: &Settings, storage: Arc<dyn Storage>) -> anyhow::Result<SumDbs> {
     let up = &settings.upstream;
     let nosum = if up.gonosumdb.is_empty() {
         up.goprivate.clone()
@@ -423,10 +420,28 @@ fn sumdb(settings: &Settings, storage: Arc<dyn Storage>) -> anyhow::Result<SumDb
             verify: settings.sumdb.verify,
             timeout: up.timeout,
         },
-        storage,
+        storage.clone(),
     )
     .map_err(anyhow::Error::msg)
     .context("configuring checksum databases (sumdb.*)")?;
+    let dbs = match &settings.sumdb.private_key_file {
+        None => dbs,
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("reading sumdb.private_key_file {}", path.display()))?;
+            let signer = agora_sumdb::note::Signer::parse(text.trim())
+                .map_err(|e| anyhow::anyhow!("sumdb.private_key_file {}: {e}", path.display()))?;
+            let log = agora_server::private_sumdb::PrivateLog::open(signer, storage)
+                .await
+                .map_err(|e| anyhow::anyhow!("opening the private checksum database: {e}"))?;
+            info!(
+                name = log.name(),
+                verifier_key = %log.verifier_key(),
+                "private checksum database"
+            );
+            dbs.with_private_log(Arc::new(log))
+        }
+    };
     info!(
         proxied = %dbs.names().join(","),
         verifying_with = dbs.verifying_with().unwrap_or("none"),
