@@ -486,6 +486,11 @@ impl Storage for ObjectStorage {
     async fn put_blob(&self, key: &str, data: Bytes) -> Result<(), StorageError> {
         crate::check_blob_key(key)?;
         let path = object_path(&format!("{}/{key}", crate::BLOB_PREFIX))?;
+        // The condition below is what makes it create-only; this GET keeps a blob
+        // from being replaced on a server that ignores it (gcp-storage-emulator).
+        if self.get_small(&path).await?.is_some() {
+            return Err(StorageError::already_exists(format!("blob {key}")));
+        }
         let opts = PutOptions {
             mode: PutMode::Create,
             ..PutOptions::default()
