@@ -56,12 +56,6 @@ pub(crate) enum Kind {
         default: Default,
         note: &'static str,
     },
-    /// Not implemented, and ignoring it would weaken security (authentication,
-    /// filtering, validation): a non-default value stops startup instead.
-    Refused {
-        default: Default,
-        note: &'static str,
-    },
     /// A sub-setting of a storage, single-flight or index backend. It only matters when that
     /// backend is selected, and selecting one is already an error (storage) or a warning
     /// (`SingleFlightType`, `IndexType`), so the sub-settings are accepted silently.
@@ -105,19 +99,6 @@ const fn backend(path: &'static str) -> AthensKey {
         path,
         env: &[],
         kind: Kind::Backend,
-    }
-}
-
-const fn refused(
-    path: &'static str,
-    env: &'static [&'static str],
-    default: Default,
-    note: &'static str,
-) -> AthensKey {
-    AthensKey {
-        path,
-        env,
-        kind: Kind::Refused { default, note },
     }
 }
 
@@ -170,12 +151,6 @@ pub(crate) const ATHENS_KEYS: &[AthensKey] = &[
         Default::Str(&[":3001"]),
         "",
     ),
-    refused(
-        "FilterFile",
-        &["ATHENS_FILTER_FILE"],
-        Default::Str(&[""]),
-        "the filter file is NOT applied: every module is served",
-    ),
     ignored(
         "TraceExporter",
         &["ATHENS_TRACE_EXPORTER"],
@@ -202,41 +177,17 @@ pub(crate) const ATHENS_KEYS: &[AthensKey] = &[
         "",
     ),
     ignored(
-        "GlobalEndpoint",
-        &["ATHENS_GLOBAL_ENDPOINT"],
-        Default::Str(&["http://localhost:3001", ""]),
-        "",
-    ),
-    ignored(
         "HomeTemplatePath",
         &["ATHENS_HOME_TEMPLATE_PATH"],
         Default::Str(&["/var/lib/athens/home.html"]),
         "",
     ),
     ignored("ForceSSL", &["PROXY_FORCE_SSL"], Default::Bool(false), ""),
-    refused(
-        "ValidatorHook",
-        &["ATHENS_PROXY_VALIDATOR"],
-        Default::Str(&[""]),
-        "the validator is NOT called: modules are served without validation",
-    ),
     ignored(
         "HGRCPath",
         &["ATHENS_HGRC_PATH"],
         Default::Str(&[""]),
         "agora does not install an .hgrc file",
-    ),
-    ignored(
-        "DownloadMode",
-        &["ATHENS_DOWNLOAD_MODE"],
-        Default::Str(&["sync"]),
-        "agora behaves as DownloadMode = \"sync\"",
-    ),
-    ignored(
-        "DownloadURL",
-        &["ATHENS_DOWNLOAD_URL"],
-        Default::Str(&[""]),
-        "",
     ),
     ignored(
         "RobotsFile",
@@ -573,17 +524,6 @@ pub(crate) fn file(
 
     for (key, v, spelled) in &found {
         let Known::Other(key) = key else { continue };
-        if let Kind::Refused { default, note } = key.kind
-            && !toml_is_default(v, default)
-        {
-            return Err(ConfigError::Refused {
-                key: key.path.to_owned(),
-                origin: Source::File {
-                    path: path.to_path_buf(),
-                },
-                reason: note,
-            });
-        }
         if let Kind::Ignored { default, note } = key.kind
             && !toml_is_default(v, default)
         {
@@ -726,21 +666,6 @@ pub(crate) fn env(
     }
 
     for key in ATHENS_KEYS {
-        if let Kind::Refused { default, note } = key.kind {
-            for name in key.env {
-                if let Some(raw) = env(name)
-                    && !env_is_default(&raw, default)
-                {
-                    return Err(ConfigError::Refused {
-                        key: (*name).to_owned(),
-                        origin: Source::Env {
-                            name: (*name).to_owned(),
-                        },
-                        reason: note,
-                    });
-                }
-            }
-        }
         if let Kind::Ignored { default, note } = key.kind {
             for name in key.env {
                 if let Some(raw) = env(name)

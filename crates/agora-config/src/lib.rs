@@ -49,6 +49,7 @@ pub use settings::{
     MinioSettings, MongoSettings, NetworkMode, S3Settings, Secret, ServerSettings, Settings,
     StorageSettings, SumdbSettings, TlsSettings, UpstreamSettings,
 };
+pub use settings::{DownloadModeSetting, DownloadSettings, FilterSettings};
 
 use layer::Layer;
 use show::Entry;

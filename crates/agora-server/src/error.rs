@@ -171,9 +171,11 @@ impl From<UpstreamError> for ApiError {
 impl From<&StashError> for ApiError {
     fn from(e: &StashError) -> Self {
         match e {
-            StashError::Upstream(e) | StashError::Checksum(e) => ApiError::from(e),
+            StashError::Upstream(e) | StashError::SumDb(e) => ApiError::from(e),
             StashError::Storage(e) => ApiError::from(e),
             StashError::Task(msg) => ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, msg.clone()),
+            // Upstream sent content other than what was vouched for.
+            StashError::Checksum(msg) => ApiError::new(StatusCode::BAD_GATEWAY, msg.clone()),
         }
     }
 }

@@ -6,8 +6,12 @@
 //!   id, then its span and access-log line; then [`auth`] (when configured)
 //!   checks its credentials;
 //! - [`request`] parses and validates a request path into a [`ProxyRequest`];
+//! - [`policy`] then decides whether it is answered at all (Athens' filter
+//!   file and validator hook);
 //! - [`proxy`] answers it from storage, or from upstream through the
-//!   [`stash`] (single flight layered over fetch-and-store), reading
+//!   [`stash`] (single flight layered over fetch-and-store; Athens' download
+//!   modes decide whether a miss is fetched now, in the background, redirected
+//!   or refused), reading
 //!   `.info` and `.mod` through the [`cache`] layer;
 //! - [`upstream::Upstream`] is all the proxy and the stash ask of upstream,
 //!   so their logic is unit-tested against a fake;
@@ -38,6 +42,7 @@ pub mod error;
 #[cfg(test)]
 mod fake;
 pub mod layers;
+pub mod policy;
 pub mod private_sumdb;
 pub mod proxy;
 pub mod request;
@@ -49,6 +54,7 @@ pub mod tls;
 pub mod upstream;
 
 pub use error::ApiError;
+pub use policy::Policy;
 pub use proxy::{NetworkMode, Proxy};
 pub use request::ProxyRequest;
 pub use serve::{ConnectionOptions, serve, serve_tls, serve_with};
@@ -65,6 +71,8 @@ pub struct ServerOptions {
     pub path_prefix: String,
     /// Who may read what; `None` serves everyone everything.
     pub access: Option<auth::Access>,
+    /// The filter file and validator hook every module request passes first.
+    pub policy: Policy,
     /// The checksum databases served under `/sumdb/`; `None` answers 404 there.
     pub sumdb: Option<sumdb::SumDbs>,
 }
@@ -73,6 +81,7 @@ pub struct ServerOptions {
 struct AppState {
     proxy: Proxy,
     prefix: Arc<str>,
+    policy: Policy,
     sumdb: Option<sumdb::SumDbs>,
 }
 
@@ -83,6 +92,7 @@ pub fn router(proxy: Proxy, options: &ServerOptions) -> Router {
     let state = AppState {
         proxy,
         prefix: prefix.clone(),
+        policy: options.policy.clone(),
         sumdb: options.sumdb.clone(),
     };
     let mut router = Router::new().fallback(dispatch).with_state(state);
@@ -165,6 +175,9 @@ async fn handle(state: &AppState, req: Request) -> Response {
         if !reader.may_read(module.as_str()) {
             return auth::forbidden(reader, module.as_str());
         }
+    }
+    if let Some(answer) = state.policy.check(&parsed).await {
+        return answer;
     }
     let result = match &parsed {
         ProxyRequest::List(m) => state.proxy.list(m).await,

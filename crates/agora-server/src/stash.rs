@@ -5,7 +5,9 @@
 //!
 //! - [`FetchAndStore`] is the step itself: look in storage once more, fetch
 //!   from upstream within the stash timeout, store (a version someone else
-//!   stored meanwhile counts as success);
+//!   stored meanwhile counts as success); given [`Checksums`] (`agora
+//!   prefill` gives go.sum lines and checksum database records), it refuses
+//!   a fetched version whose hashes differ before storing anything;
 //! - [`SingleFlight`] wraps any `Stash` with in-process single flight: the
 //!   first request for a missing `module@version` starts it on its own task,
 //!   and every request that arrives while it runs waits on the same task. The
@@ -42,13 +44,27 @@ pub enum StashError {
     /// Storage could not take or confirm it.
     #[error(transparent)]
     Storage(#[from] StorageError),
+    /// The fetched version's hashes are not the ones the caller expected
+    /// (a go.sum line); nothing was stored.
+    #[error("{0}")]
+    Checksum(String),
     /// The checksum database refused the version, or could not be asked:
     /// nothing of it may be served, not even its `.info` or `.mod` alone.
     #[error("{0}")]
-    Checksum(UpstreamError),
+    SumDb(UpstreamError),
     /// The fetch task died.
     #[error("fetch task failed: {0}")]
     Task(String),
+}
+
+/// The `h1:` hashes a version must have, where the caller knows them (from
+/// go.sum files, say). [`FetchAndStore`] checks a fetched version against
+/// them before it stores it, so a mismatch never reaches storage.
+pub trait Checksums: Send + Sync + 'static {
+    /// The expected `h1:` of the zip of `module@version`, if known.
+    fn zip_h1(&self, module: &ModulePath, version: &Version) -> Option<String>;
+    /// The expected `h1:` of its go.mod (a go.sum `/go.mod` line), if known.
+    fn go_mod_h1(&self, module: &ModulePath, version: &Version) -> Option<String>;
 }
 
 /// Makes sure a canonical version is stored. The error is shared, because
@@ -100,6 +116,7 @@ pub struct FetchAndStore {
     storage: Arc<dyn Storage>,
     upstream: Arc<dyn Upstream>,
     timeout: Duration,
+    checksums: Option<Arc<dyn Checksums>>,
     sumdb: Option<SumDbs>,
 }
 
@@ -114,15 +131,23 @@ impl FetchAndStore {
             storage,
             upstream: Arc::new(upstream),
             timeout,
+            checksums: None,
             sumdb: None,
         }
     }
 
     /// Checks every fetched version against `sumdb`'s verifying database
-    /// before it is stored.
+    /// before it is stored, and logs private ones in its private database.
     #[must_use]
     pub fn verifying(mut self, sumdb: SumDbs) -> Self {
         self.sumdb = Some(sumdb);
+        self
+    }
+
+    /// Refuses (and does not store) a fetched version whose zip or go.mod
+    /// hash differs from what `checksums` expects.
+    pub fn with_checksums(mut self, checksums: Arc<dyn Checksums>) -> Self {
+        self.checksums = Some(checksums);
         self
     }
 
@@ -147,6 +172,26 @@ impl FetchAndStore {
                     .into());
                 }
             };
+        if let Some(sums) = &self.checksums {
+            if let Some(want) = sums.zip_h1(module, version)
+                && want != fetched.h1
+            {
+                warn!(%want, got = %fetched.h1, "zip hash differs from the expected one; not stored");
+                return Err(StashError::Checksum(format!(
+                    "checksum mismatch: zip is {} but go.sum has {want}",
+                    fetched.h1
+                )));
+            }
+            if let Some(want) = sums.go_mod_h1(module, version) {
+                let got = agora_core::dirhash::hash_go_mod(&fetched.go_mod);
+                if want != got {
+                    warn!(%want, %got, "go.mod hash differs from the expected one; not stored");
+                    return Err(StashError::Checksum(format!(
+                        "checksum mismatch: go.mod is {got} but go.sum has {want}"
+                    )));
+                }
+            }
+        }
         // The h1 is the spooled zip's, taken by the zip checks as they read
         // the file (or as agora wrote it): no second pass over the zip.
         // A refused version returns here, and its spool file goes with
@@ -155,7 +200,7 @@ impl FetchAndStore {
             sumdb
                 .verify(module, version, &fetched.h1, &fetched.go_mod)
                 .await
-                .map_err(StashError::Checksum)?;
+                .map_err(StashError::SumDb)?;
             sumdb
                 .log_private(module, version, &fetched.h1, &fetched.go_mod)
                 .await?;
@@ -428,5 +473,41 @@ mod tests {
         stasher.ensure(&m, &v).await.unwrap();
         assert!(storage.exists(&m, &v).await.unwrap());
         assert_eq!(upstream.calls().len(), 2);
+    }
+
+    struct Sums(Option<String>);
+
+    impl Checksums for Sums {
+        fn zip_h1(&self, _: &ModulePath, _: &Version) -> Option<String> {
+            self.0.clone()
+        }
+        fn go_mod_h1(&self, _: &ModulePath, _: &Version) -> Option<String> {
+            None
+        }
+    }
+
+    #[tokio::test]
+    async fn a_hash_other_than_the_expected_one_is_not_stored() {
+        let storage: Arc<dyn Storage> = Arc::new(MemoryStorage::new());
+        let upstream = FakeUpstream::default();
+        upstream.add(M, "v1.0.0");
+        let (m, v) = key();
+        let wrong = Stasher::from_stash(SingleFlight::new(
+            FetchAndStore::new(storage.clone(), upstream.clone(), Duration::from_secs(10))
+                .with_checksums(Arc::new(Sums(Some("h1:other".into())))),
+        ));
+        let err = wrong.ensure(&m, &v).await.unwrap_err();
+        assert!(
+            matches!(&*err, StashError::Checksum(msg) if msg.contains("h1:other")),
+            "{err:?}"
+        );
+        assert!(!storage.exists(&m, &v).await.unwrap());
+        // The fake's zips hash to "h1:fake": the expected hash is stored.
+        let right = Stasher::from_stash(SingleFlight::new(
+            FetchAndStore::new(storage.clone(), upstream.clone(), Duration::from_secs(10))
+                .with_checksums(Arc::new(Sums(Some("h1:fake".into())))),
+        ));
+        right.ensure(&m, &v).await.unwrap();
+        assert!(storage.exists(&m, &v).await.unwrap());
     }
 }

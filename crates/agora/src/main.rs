@@ -5,10 +5,13 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use agora_config::{LogFormat, LogLevel, S3Settings, Settings, StorageSettings};
+use agora_config::{
+    DownloadModeSetting, LogFormat, LogLevel, S3Settings, Settings, StorageSettings,
+};
+use agora_core::download_mode::DownloadFile;
 use agora_server::stash::{FetchAndStore, SingleFlight};
 use agora_server::sumdb::{SumDbConfig, SumDbs};
-use agora_server::{Proxy, ServerOptions, Stasher};
+use agora_server::{Policy, Proxy, ServerOptions, Stasher};
 use agora_storage::Storage;
 use agora_storage::external::ExternalStorage;
 use agora_storage::fs::DiskStorage;
@@ -19,6 +22,8 @@ use agora_upstream::{Credentials, GoFetcherConfig, Upstream, UpstreamConfig};
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use tracing::info;
+
+mod admin;
 
 #[derive(Parser)]
 #[command(
@@ -38,6 +43,92 @@ enum Command {
         /// An agora or Athens config.toml; without one, defaults and environment apply.
         #[arg(long, short = 'c', alias = "config_file")]
         config: Option<PathBuf>,
+    },
+    /// Fetch the versions go.sum, go.mod or module@version files name into
+    /// storage, through the upstream chain.
+    Prefill {
+        /// An agora or Athens config.toml, as for serve.
+        #[arg(long, short = 'c', alias = "config_file")]
+        config: Option<PathBuf>,
+        /// go.sum files (every version, its h1: checked), go.mod files (their
+        /// requirements) or text files of module@version lines (@latest allowed).
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// Also fetch the module graph below go.mod and list entries.
+        #[arg(long)]
+        deps: bool,
+        /// Versions fetched at once.
+        #[arg(long, short = 'j', default_value_t = 8)]
+        jobs: usize,
+        /// Stop after this many versions (bounds a --deps walk).
+        #[arg(long, default_value_t = 10_000)]
+        max_versions: usize,
+        /// A checksum database every fetched version must match, in GOSUMDB
+        /// syntax ("<name>+<hash>+<key> [<url>]", or sum.golang.org);
+        /// modules GONOSUMDB (or GOPRIVATE) names are not looked up.
+        #[arg(long)]
+        sumdb: Option<String>,
+    },
+    /// Write stored versions as a GOPROXY file tree (GOPROXY=file:///DIR).
+    Export {
+        /// An agora or Athens config.toml, as for serve.
+        #[arg(long, short = 'c', alias = "config_file")]
+        config: Option<PathBuf>,
+        /// The directory to write (with --tar, the tar file).
+        target: PathBuf,
+        /// Module path globs (GOPRIVATE syntax) or module@version; none: all.
+        patterns: Vec<String>,
+        /// Write one tar file of the tree instead of a directory.
+        #[arg(long)]
+        tar: bool,
+        /// Versions read at once.
+        #[arg(long, short = 'j', default_value_t = 8)]
+        jobs: usize,
+    },
+    /// Store every version of a GOPROXY file tree or a go module cache.
+    Import {
+        /// An agora or Athens config.toml, as for serve.
+        #[arg(long, short = 'c', alias = "config_file")]
+        config: Option<PathBuf>,
+        /// A GOPROXY file tree, a module cache's cache/download, or $GOMODCACHE.
+        dir: PathBuf,
+        /// go.sum files whose hashes the versions must match.
+        #[arg(long = "go-sum")]
+        go_sums: Vec<PathBuf>,
+        /// A checksum database to check every version against, in GOSUMDB
+        /// syntax ("<name>+<hash>+<key> [<url>]", or sum.golang.org);
+        /// modules GONOSUMDB (or GOPRIVATE) names are not looked up.
+        #[arg(long)]
+        sumdb: Option<String>,
+        /// Versions checked at once.
+        #[arg(long, short = 'j', default_value_t = 4)]
+        jobs: usize,
+    },
+    /// Re-read stored versions and name every damaged one.
+    Verify {
+        /// An agora or Athens config.toml, as for serve.
+        #[arg(long, short = 'c', alias = "config_file")]
+        config: Option<PathBuf>,
+        /// Module path globs (GOPRIVATE syntax) or module@version; none: all.
+        patterns: Vec<String>,
+        /// go.sum files whose hashes the stored versions must match.
+        #[arg(long = "go-sum")]
+        go_sums: Vec<PathBuf>,
+        /// A checksum database to check every version against, in GOSUMDB
+        /// syntax; modules GONOSUMDB (or GOPRIVATE) names are not looked up.
+        #[arg(long)]
+        sumdb: Option<String>,
+        /// Versions read at once.
+        #[arg(long, short = 'j', default_value_t = 4)]
+        jobs: usize,
+    },
+    /// Remove one version from storage.
+    Delete {
+        /// An agora or Athens config.toml, as for serve.
+        #[arg(long, short = 'c', alias = "config_file")]
+        config: Option<PathBuf>,
+        /// MODULE@VERSION, the version canonical.
+        spec: String,
     },
     /// Inspect configuration.
     Config {
@@ -157,6 +248,73 @@ fn main() -> ExitCode {
                 ExitCode::from(2)
             }
         },
+        Command::Prefill {
+            config,
+            files,
+            deps,
+            jobs,
+            max_versions,
+            sumdb,
+        } => admin_command(config, move |settings, storage| async move {
+            let args = admin::prefill::Args {
+                files,
+                deps,
+                jobs,
+                max_versions,
+                sumdb,
+            };
+            admin::prefill::run(&settings, storage, args).await
+        }),
+        Command::Export {
+            config,
+            target,
+            patterns,
+            tar,
+            jobs,
+        } => admin_command(config, move |settings, storage| async move {
+            let args = admin::export::Args {
+                target,
+                patterns,
+                tar,
+                jobs,
+            };
+            admin::export::run(&settings, storage, args).await
+        }),
+        Command::Import {
+            config,
+            dir,
+            go_sums,
+            sumdb,
+            jobs,
+        } => admin_command(config, move |settings, storage| async move {
+            let args = admin::import::Args {
+                dir,
+                go_sums,
+                sumdb,
+                jobs,
+            };
+            admin::import::run(&settings, storage, args).await
+        }),
+        Command::Verify {
+            config,
+            patterns,
+            go_sums,
+            sumdb,
+            jobs,
+        } => admin_command(config, move |settings, storage| async move {
+            let args = admin::verify::Args {
+                patterns,
+                go_sums,
+                sumdb,
+                jobs,
+            };
+            admin::verify::run(&settings, storage, args).await
+        }),
+        Command::Delete { config, spec } => {
+            admin_command(config, move |_settings, storage| async move {
+                admin::delete(storage, &spec).await
+            })
+        }
         Command::Serve { config } => {
             let loaded = match agora_config::load(config.as_deref(), &env) {
                 Ok(l) => l,
@@ -200,6 +358,53 @@ fn main() -> ExitCode {
     }
 }
 
+/// Runs an admin command with the settings and storage `serve` would have:
+/// exit 0 when it reports success, 1 when it reports a failure (named in
+/// its summary), 2 when it could not run at all.
+fn admin_command<F, Fut>(config: Option<PathBuf>, run: F) -> ExitCode
+where
+    F: FnOnce(Settings, Arc<dyn Storage>) -> Fut,
+    Fut: std::future::Future<Output = anyhow::Result<bool>>,
+{
+    let env = |k: &str| std::env::var(k).ok();
+    let loaded = match agora_config::load(config.as_deref(), &env) {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("agora: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    init_tracing(&loaded.settings);
+    for w in &loaded.warnings {
+        tracing::warn!("{w}");
+    }
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .max_blocking_threads(2 * loaded.settings.upstream.max_fetches)
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("agora: starting runtime: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let settings = loaded.settings;
+    let result = runtime.block_on(async move {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let storage = build_storage(&settings).await?;
+        run(settings, storage).await
+    });
+    match result {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::FAILURE,
+        Err(e) => {
+            eprintln!("agora: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
 fn init_tracing(settings: &Settings) {
     let level = match settings.log.level {
         LogLevel::Trace => "trace",
@@ -215,9 +420,10 @@ fn init_tracing(settings: &Settings) {
     ));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
+        // Log lines go above an admin command's progress bar, not through it.
+        .with_writer(admin::progress::LogWriter)
         // Colour codes only for a person at a terminal, never in log files.
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()));
+        .with_ansi(admin::progress::stderr_draws());
     match settings.log.format {
         LogFormat::Json => builder
             .json()
@@ -241,6 +447,125 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
             socket.display()
         );
     }
+    let storage = build_storage(&settings).await?;
+    let up = &settings.upstream;
+    let upstream = build_upstream(&settings)?;
+    let sumdb = sumdb(&settings, storage.clone()).await?;
+    let fetch_and_store = FetchAndStore::new(storage.clone(), upstream.clone(), up.stash_timeout)
+        .verifying(sumdb.clone());
+    let stasher = Stasher::from_stash(SingleFlight::new(fetch_and_store));
+    let proxy = Proxy::new(
+        storage.clone(),
+        upstream,
+        stasher,
+        up.network_mode,
+        settings.server.cache_bytes,
+    )
+    .with_download_modes(download_modes(&settings.download)?);
+    let access = access(&settings.auth)?;
+    let router = agora_server::router(
+        proxy,
+        &ServerOptions {
+            path_prefix: settings.server.path_prefix.clone(),
+            access,
+            policy: policy(&settings.filter)?,
+            sumdb: Some(sumdb),
+        },
+    );
+    let tls = match (&settings.tls.cert_file, &settings.tls.key_file) {
+        (Some(cert), Some(key)) => Some(
+            agora_server::tls::server_config(cert, key)
+                .map_err(|e| anyhow::anyhow!("tls.cert_file, tls.key_file: {e}"))?,
+        ),
+        _ => None,
+    };
+
+    let listener = tokio::net::TcpListener::bind(&settings.server.listen)
+        .await
+        .with_context(|| format!("listening on {}", settings.server.listen))?;
+    info!(
+        addr = %listener.local_addr().map(|a| a.to_string()).unwrap_or_default(),
+        scheme = if tls.is_some() { "https" } else { "http" },
+        storage = %storage.describe(),
+        upstream = %up.goproxy,
+        "agora listening"
+    );
+    let connections = agora_server::ConnectionOptions {
+        header_timeout: settings.server.header_timeout,
+    };
+    let grace = settings.server.shutdown_timeout;
+    match tls {
+        Some(tls) => {
+            agora_server::serve_tls(
+                listener,
+                router,
+                shutdown_signal(),
+                grace,
+                &connections,
+                tls,
+            )
+            .await?;
+        }
+        None => {
+            agora_server::serve_with(listener, router, shutdown_signal(), grace, &connections)
+                .await?;
+        }
+    }
+    info!("agora stopped");
+    Ok(())
+}
+
+/// The checksum databases: proxied under `/sumdb/`, the one fetched versions
+/// are checked against (GONOSUMDB, else GOPRIVATE, exempts modules), and
+/// agora's private one when it has a key.
+async fn sumdb(settings: &Settings, storage: Arc<dyn Storage>) -> anyhow::Result<SumDbs> {
+    let up = &settings.upstream;
+    let nosum = if up.gonosumdb.is_empty() {
+        up.goprivate.clone()
+    } else {
+        up.gonosumdb.clone()
+    };
+    let dbs = SumDbs::new(
+        &SumDbConfig {
+            athens_urls: settings.sumdb.athens_urls.clone(),
+            entries: settings.sumdb.databases.clone(),
+            nosum,
+            verify: settings.sumdb.verify,
+            timeout: up.timeout,
+        },
+        storage.clone(),
+    )
+    .map_err(anyhow::Error::msg)
+    .context("configuring checksum databases (sumdb.*)")?;
+    let dbs = match &settings.sumdb.private_key_file {
+        None => dbs,
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("reading sumdb.private_key_file {}", path.display()))?;
+            let signer = agora_sumdb::note::Signer::parse(text.trim())
+                .map_err(|e| anyhow::anyhow!("sumdb.private_key_file {}: {e}", path.display()))?;
+            let log = agora_server::private_sumdb::PrivateLog::open(signer, storage)
+                .await
+                .map_err(|e| anyhow::anyhow!("opening the private checksum database: {e}"))?;
+            info!(
+                name = log.name(),
+                verifier_key = %log.verifier_key(),
+                "private checksum database"
+            );
+            dbs.with_private_log(Arc::new(log))
+        }
+    };
+    info!(
+        proxied = %dbs.names().join(","),
+        verifying_with = dbs.verifying_with().unwrap_or("none"),
+        "checksum databases"
+    );
+    Ok(dbs)
+}
+
+/// The storage `settings` name, built the same way for `serve` and every
+/// admin command.
+pub(crate) async fn build_storage(settings: &Settings) -> anyhow::Result<Arc<dyn Storage>> {
     let storage: Arc<dyn Storage> = match &settings.storage {
         StorageSettings::Disk { root } => Arc::new(
             DiskStorage::open(root)
@@ -322,6 +647,11 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
             )
         }
     };
+    Ok(storage)
+}
+
+/// The upstream chain `settings` name, shared by `serve` and `prefill`.
+pub(crate) fn build_upstream(settings: &Settings) -> anyhow::Result<Upstream> {
     let up = &settings.upstream;
     let gonoproxy = if up.gonoproxy.is_empty() {
         up.goprivate.clone()
@@ -340,114 +670,7 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
         max_fetches: up.max_fetches,
     })
     .context("building upstream client")?;
-    let sumdb = sumdb(&settings, storage.clone()).await?;
-    let fetch_and_store = FetchAndStore::new(storage.clone(), upstream.clone(), up.stash_timeout)
-        .verifying(sumdb.clone());
-    let stasher = Stasher::from_stash(SingleFlight::new(fetch_and_store));
-    let proxy = Proxy::new(
-        storage.clone(),
-        upstream,
-        stasher,
-        up.network_mode,
-        settings.server.cache_bytes,
-    );
-    let access = access(&settings.auth)?;
-    let router = agora_server::router(
-        proxy,
-        &ServerOptions {
-            path_prefix: settings.server.path_prefix.clone(),
-            access,
-            sumdb: Some(sumdb),
-        },
-    );
-    let tls = match (&settings.tls.cert_file, &settings.tls.key_file) {
-        (Some(cert), Some(key)) => Some(
-            agora_server::tls::server_config(cert, key)
-                .map_err(|e| anyhow::anyhow!("tls.cert_file, tls.key_file: {e}"))?,
-        ),
-        _ => None,
-    };
-
-    let listener = tokio::net::TcpListener::bind(&settings.server.listen)
-        .await
-        .with_context(|| format!("listening on {}", settings.server.listen))?;
-    info!(
-        addr = %listener.local_addr().map(|a| a.to_string()).unwrap_or_default(),
-        scheme = if tls.is_some() { "https" } else { "http" },
-        storage = %storage.describe(),
-        upstream = %up.goproxy,
-        "agora listening"
-    );
-    let connections = agora_server::ConnectionOptions {
-        header_timeout: settings.server.header_timeout,
-    };
-    let grace = settings.server.shutdown_timeout;
-    match tls {
-        Some(tls) => {
-            agora_server::serve_tls(
-                listener,
-                router,
-                shutdown_signal(),
-                grace,
-                &connections,
-                tls,
-            )
-            .await?;
-        }
-        None => {
-            agora_server::serve_with(listener, router, shutdown_signal(), grace, &connections)
-                .await?;
-        }
-    }
-    info!("agora stopped");
-    Ok(())
-}
-
-/// The checksum databases: proxied under `/sumdb/`, and the one fetched
-/// versions are checked against (GONOSUMDB, else GOPRIVATE, exempts modules).
-async fn sumdb(settings: &Settings, storage: Arc<dyn Storage>) -> anyhow::Result<SumDbs> {
-    let up = &settings.upstream;
-    let nosum = if up.gonosumdb.is_empty() {
-        up.goprivate.clone()
-    } else {
-        up.gonosumdb.clone()
-    };
-    let dbs = SumDbs::new(
-        &SumDbConfig {
-            athens_urls: settings.sumdb.athens_urls.clone(),
-            entries: settings.sumdb.databases.clone(),
-            nosum,
-            verify: settings.sumdb.verify,
-            timeout: up.timeout,
-        },
-        storage.clone(),
-    )
-    .map_err(anyhow::Error::msg)
-    .context("configuring checksum databases (sumdb.*)")?;
-    let dbs = match &settings.sumdb.private_key_file {
-        None => dbs,
-        Some(path) => {
-            let text = std::fs::read_to_string(path)
-                .with_context(|| format!("reading sumdb.private_key_file {}", path.display()))?;
-            let signer = agora_sumdb::note::Signer::parse(text.trim())
-                .map_err(|e| anyhow::anyhow!("sumdb.private_key_file {}: {e}", path.display()))?;
-            let log = agora_server::private_sumdb::PrivateLog::open(signer, storage)
-                .await
-                .map_err(|e| anyhow::anyhow!("opening the private checksum database: {e}"))?;
-            info!(
-                name = log.name(),
-                verifier_key = %log.verifier_key(),
-                "private checksum database"
-            );
-            dbs.with_private_log(Arc::new(log))
-        }
-    };
-    info!(
-        proxied = %dbs.names().join(","),
-        verifying_with = dbs.verifying_with().unwrap_or("none"),
-        "checksum databases"
-    );
-    Ok(dbs)
+    Ok(upstream)
 }
 
 /// Client authentication, when configured: the basic user and the auth file
@@ -549,6 +772,53 @@ fn go_fetcher(up: &agora_config::UpstreamSettings) -> anyhow::Result<GoFetcherCo
         "the go command fetches these repositories"
     );
     Ok(config)
+}
+
+/// The download modes: one for every module, or an Athens HCL file (a `file:` one is
+/// read here, once; errors name the file and line).
+fn download_modes(d: &agora_config::DownloadSettings) -> anyhow::Result<DownloadFile> {
+    let file = match &d.mode {
+        DownloadModeSetting::Mode(m) => DownloadFile::single(*m, d.url.clone().unwrap_or_default())
+            .map_err(|e| anyhow::anyhow!("download.mode {m}: {e}"))?,
+        DownloadModeSetting::File(path) => {
+            let text = std::fs::read_to_string(path).with_context(|| {
+                format!(
+                    "reading the download file {} (download.mode)",
+                    path.display()
+                )
+            })?;
+            DownloadFile::parse(&text)
+                .map_err(|e| anyhow::anyhow!("download file {}: {e}", path.display()))?
+        }
+        DownloadModeSetting::Custom { file, .. } => file.clone(),
+    };
+    if !file.is_always_sync() {
+        let blocks: Vec<String> = file
+            .paths
+            .iter()
+            .map(|p| format!("{} {}", p.pattern, p.mode))
+            .collect();
+        tracing::info!(default = %file.mode, ?blocks, "download modes");
+    }
+    Ok(file)
+}
+
+/// The filter file (read here, once) and the validator hook.
+fn policy(f: &agora_config::FilterSettings) -> anyhow::Result<Policy> {
+    let mut policy = Policy::new();
+    if let Some(path) = &f.file {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("reading the filter file {} (filter.file)", path.display()))?;
+        let filter = agora_core::filter::Filter::parse(&text)
+            .map_err(|e| anyhow::anyhow!("filter file {}: {e}", path.display()))?;
+        policy = policy.with_filter(filter, f.direct_url.clone())?;
+        tracing::info!(path = %path.display(), "filter file applied");
+    }
+    if let Some(url) = &f.validator {
+        policy = policy.with_validator(url.clone(), f.validator_timeout)?;
+        tracing::info!(validator = %url, "validator hook applied");
+    }
+    Ok(policy)
 }
 
 async fn shutdown_signal() {
