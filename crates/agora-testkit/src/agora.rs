@@ -160,7 +160,12 @@ impl Agora {
             .env("ATHENS_DISK_STORAGE_ROOT", &config.storage_root)
             .env("AGORA_DATA_DIR", &config.data_dir)
             .env("AGORA_GOPROXY", &config.upstream)
-            .env("ATHENS_LOG_LEVEL", "debug");
+            .env("ATHENS_LOG_LEVEL", "debug")
+            // The test upstreams (the reference proxy, the loopback forges)
+            // are in no checksum database agora could reach offline; the
+            // sumdb tests turn verification on against the reference
+            // proxy's test database through extra_env.
+            .env("AGORA_SUMDB_VERIFY", "false");
         if let Some(mode) = &config.network_mode {
             cmd.env("ATHENS_NETWORK_MODE", mode);
         }

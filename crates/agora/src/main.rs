@@ -9,6 +9,8 @@ use agora_config::{
     DownloadModeSetting, LogFormat, LogLevel, S3Settings, Settings, StorageSettings,
 };
 use agora_core::download_mode::DownloadFile;
+use agora_server::stash::{FetchAndStore, SingleFlight};
+use agora_server::sumdb::{SumDbConfig, SumDbs};
 use agora_server::{Policy, Proxy, ServerOptions, Stasher};
 use agora_storage::Storage;
 use agora_storage::external::ExternalStorage;
@@ -476,7 +478,10 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
     let storage = build_storage(&settings).await?;
     let up = &settings.upstream;
     let upstream = build_upstream(&settings)?;
-    let stasher = Stasher::new(storage.clone(), upstream.clone(), up.stash_timeout);
+    let sumdb = sumdb(&settings, storage.clone()).await?;
+    let fetch_and_store = FetchAndStore::new(storage.clone(), upstream.clone(), up.stash_timeout)
+        .verifying(sumdb.clone());
+    let stasher = Stasher::from_stash(SingleFlight::new(fetch_and_store));
     let proxy = Proxy::new(
         storage.clone(),
         upstream,
@@ -492,6 +497,7 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
             path_prefix: settings.server.path_prefix.clone(),
             access,
             policy: policy(&settings.filter)?,
+            sumdb: Some(sumdb),
         },
     );
     let tls = match (&settings.tls.cert_file, &settings.tls.key_file) {
@@ -535,6 +541,54 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
     }
     info!("agora stopped");
     Ok(())
+}
+
+/// The checksum databases: proxied under `/sumdb/`, the one fetched versions
+/// are checked against (GONOSUMDB, else GOPRIVATE, exempts modules), and
+/// agora's private one when it has a key.
+async fn sumdb(settings: &Settings, storage: Arc<dyn Storage>) -> anyhow::Result<SumDbs> {
+    let up = &settings.upstream;
+    let nosum = if up.gonosumdb.is_empty() {
+        up.goprivate.clone()
+    } else {
+        up.gonosumdb.clone()
+    };
+    let dbs = SumDbs::new(
+        &SumDbConfig {
+            athens_urls: settings.sumdb.athens_urls.clone(),
+            entries: settings.sumdb.databases.clone(),
+            nosum,
+            verify: settings.sumdb.verify,
+            timeout: up.timeout,
+        },
+        storage.clone(),
+    )
+    .map_err(anyhow::Error::msg)
+    .context("configuring checksum databases (sumdb.*)")?;
+    let dbs = match &settings.sumdb.private_key_file {
+        None => dbs,
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("reading sumdb.private_key_file {}", path.display()))?;
+            let signer = agora_sumdb::note::Signer::parse(text.trim())
+                .map_err(|e| anyhow::anyhow!("sumdb.private_key_file {}: {e}", path.display()))?;
+            let log = agora_server::private_sumdb::PrivateLog::open(signer, storage)
+                .await
+                .map_err(|e| anyhow::anyhow!("opening the private checksum database: {e}"))?;
+            info!(
+                name = log.name(),
+                verifier_key = %log.verifier_key(),
+                "private checksum database"
+            );
+            dbs.with_private_log(Arc::new(log))
+        }
+    };
+    info!(
+        proxied = %dbs.names().join(","),
+        verifying_with = dbs.verifying_with().unwrap_or("none"),
+        "checksum databases"
+    );
+    Ok(dbs)
 }
 
 /// The storage `settings` name, built the same way for `serve` and every
