@@ -111,3 +111,95 @@ fn mongo_outage_is_503_and_service_resumes() {
     let t = TestDir::new("mongo-outage");
     storage_outage_is_503_and_service_resumes(&t, &mut Database::new(&t, "athens"));
 }
+
+/// Two agora processes on one database, many clients asking both for the same uncached
+/// versions at once: every answer is the reference's bytes, each version is stored once
+/// (one document, one GridFS file: a losing writer's upload is not left behind), and both
+/// processes serve the stored bytes afterwards with the upstream gone.
+#[test]
+fn mongo_two_processes_racing_one_version_store_it_once() {
+    let t = TestDir::new("mongo-race");
+    let db = Database::new(&t, "athens");
+    let upstream = ref_proxy().goproxy_url();
+    let mut a = Agora::start(&db.agora_config(&t.sub("a"), &upstream));
+    let mut b = Agora::start(&db.agora_config(&t.sub("b"), &upstream));
+    let versions = [
+        ("rsc.io/quote", "v1.5.2"),
+        ("rsc.io/sampler", "v1.3.0"),
+        ("golang.org/x/text", "v0.0.0-20170915032832-14c0d48ead0c"),
+    ];
+    let want: Vec<Vec<u8>> = versions
+        .iter()
+        .map(|(m, v)| ref_proxy().fetch(&format!("/{m}/@v/{v}.zip")))
+        .collect();
+    let (addr_a, addr_b) = (a.addr, b.addr);
+    let answers: Vec<(usize, HttpResponse)> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..24)
+            .map(|i| {
+                let which = i % versions.len();
+                let (m, v) = versions[which];
+                let addr = if i % 2 == 0 { addr_a } else { addr_b };
+                s.spawn(move || {
+                    let resp =
+                        http_get(addr, &format!("/{m}/@v/{v}.zip")).expect("GET through agora");
+                    (which, resp)
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    for (which, resp) in &answers {
+        assert_eq!(resp.status, 200, "{}", resp.summary());
+        assert!(
+            resp.body == want[*which],
+            "{}: bytes differ from the reference",
+            versions[*which].0
+        );
+    }
+
+    let contents = db.contents();
+    let stray: Vec<&String> = contents
+        .keys()
+        .filter(|k| k.starts_with("fs.files/"))
+        .collect();
+    assert!(
+        stray.is_empty(),
+        "GridFS files no document refers to: {stray:?}"
+    );
+    for ((m, v), zip) in versions.iter().zip(&want) {
+        let key = db.key(m, v, "zip");
+        assert_eq!(
+            contents.get(&key),
+            Some(zip),
+            "{key} stored as the reference's bytes"
+        );
+    }
+    let counts = db.db.pymongo(
+        &db.name,
+        "print(json.dumps([[d['_id']['m'], d['_id']['v'], d['n']] for d in db.modules.aggregate(\
+         [{'$group': {'_id': {'m': '$module', 'v': '$version'}, 'n': {'$sum': 1}}}])]))",
+        &[],
+    );
+    let counts: Vec<(String, String, u64)> = serde_json::from_str(counts.trim()).unwrap();
+    assert_eq!(counts.len(), versions.len(), "{counts:?}");
+    assert!(
+        counts.iter().all(|(_, _, n)| *n == 1),
+        "one document per version: {counts:?}"
+    );
+
+    // Stored once, served by both from the database alone.
+    a.stop();
+    b.stop();
+    for dir in ["a", "b"] {
+        let mut agora = Agora::start(&db.agora_config(&t.sub(dir), "off"));
+        for ((m, v), zip) in versions.iter().zip(&want) {
+            let resp = agora.get(&format!("/{m}/@v/{v}.zip"));
+            assert_eq!(resp.status, 200, "{}", resp.summary());
+            assert!(
+                resp.body == *zip,
+                "{m}@{v} from the database after the race"
+            );
+        }
+        agora.stop();
+    }
+}
