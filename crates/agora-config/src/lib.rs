@@ -35,6 +35,7 @@ mod resolve;
 mod settings;
 mod show;
 mod spec;
+mod sumdb;
 #[cfg(test)]
 mod tests;
 mod value;
@@ -47,7 +48,7 @@ pub use settings::{
     AuthSettings, AzureSettings, CacheSettings, ExternalSettings, GcpSettings, IndexKind,
     IndexSettings, LogFormat, LogLevel, LogSettings, MinioSettings, MongoSettings, NetworkMode,
     PostgresIndexSettings, S3Settings, Secret, ServerSettings, Settings, StorageSettings,
-    TlsSettings, UpstreamSettings,
+    SumdbSettings, TlsSettings, UpstreamSettings,
 };
 pub use settings::{DownloadModeSetting, DownloadSettings, FilterSettings};
 

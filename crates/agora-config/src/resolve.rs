@@ -191,6 +191,7 @@ pub(crate) fn resolve(
     let log = LogSettings::resolve(&mut r)?;
     let storage = storage(&mut r, warnings)?;
     let upstream = UpstreamSettings::resolve(&mut r)?;
+    let sumdb = crate::settings::SumdbSettings::resolve(&mut r)?;
     // Athens refuses these together too.
     if upstream.netrc_path.is_some()
         && upstream.github_token.is_some()
@@ -231,6 +232,7 @@ pub(crate) fn resolve(
         log,
         storage,
         upstream,
+        sumdb,
         data_dir,
         tmp_dir,
         tls,

@@ -80,6 +80,12 @@ fn defaults() -> Settings {
             go_fetcher_workers: 10,
             max_fetches: 32,
         },
+        sumdb: crate::SumdbSettings {
+            athens_urls: vec!["https://sum.golang.org".to_owned()],
+            databases: Vec::new(),
+            verify: true,
+            private_key_file: None,
+        },
         tmp_dir: data.join("tmp"),
         data_dir: data,
         cache: crate::CacheSettings {
@@ -139,6 +145,10 @@ const AGORA_KEYS: &[&str] = &[
     "filter.direct_url",
     "filter.validator",
     "filter.validator_timeout",
+    "sumdb.athens_urls",
+    "sumdb.databases",
+    "sumdb.verify",
+    "sumdb.private_key_file",
 ];
 
 /// The keys of the S3, MinIO, Azure and external tables, which exist only when that storage
@@ -1004,7 +1014,7 @@ fn athens_keys_agora_ignores_are_accepted_with_warnings() {
         }
     );
     let w = loaded.warnings.join("\n");
-    for set in ["GoEnv", "SingleFlightType", "SumDBs"] {
+    for set in ["GoEnv", "SingleFlightType"] {
         let prefix = format!("Athens setting {set} ({set} in file {})", path.display());
         assert!(w.contains(&prefix), "{set} not reported:\n{w}");
     }
@@ -1024,7 +1034,7 @@ fn athens_keys_agora_ignores_are_accepted_with_warnings() {
     ] {
         assert!(!w.contains(quiet), "{quiet} reported:\n{w}");
     }
-    assert_eq!(loaded.warnings.len(), 5, "{w}");
+    assert_eq!(loaded.warnings.len(), 4, "{w}");
     // GoGetWorkers is agora's go fetcher's worker count.
     assert_eq!(loaded.settings.upstream.go_fetcher_workers, 5);
     // Values, secrets included, are never echoed.

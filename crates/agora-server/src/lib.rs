@@ -17,6 +17,8 @@
 //!   so their logic is unit-tested against a fake;
 //! - [`respond`] sets content types, validators, caching headers and ranges;
 //! - [`catalog`] answers Athens' `/catalog` (every stored version, paged);
+//! - [`sumdb`] proxies checksum databases under `/sumdb/` and verifies
+//!   fetched versions against one before the stash stores them;
 //! - [`error::ApiError`] is the only place errors become statuses.
 //!
 //! [`serve`] takes a bound listener and a shutdown future, so tests can run
@@ -44,11 +46,13 @@ pub mod layers;
 pub mod metered;
 pub mod metrics;
 pub mod policy;
+pub mod private_sumdb;
 pub mod proxy;
 pub mod request;
 pub mod respond;
 mod serve;
 pub mod stash;
+pub mod sumdb;
 pub mod tls;
 pub mod upstream;
 pub mod upstream_cache;
@@ -75,6 +79,8 @@ pub struct ServerOptions {
     pub access: Option<auth::Access>,
     /// The filter file and validator hook every module request passes first.
     pub policy: Policy,
+    /// The checksum databases served under `/sumdb/`; `None` answers 404 there.
+    pub sumdb: Option<sumdb::SumDbs>,
 }
 
 #[derive(Clone)]
@@ -83,6 +89,7 @@ struct AppState {
     prefix: Arc<str>,
     index: Option<index::IndexHandle>,
     policy: Policy,
+    sumdb: Option<sumdb::SumDbs>,
 }
 
 /// Builds the router.
@@ -94,6 +101,7 @@ pub fn router(proxy: Proxy, options: &ServerOptions) -> Router {
         prefix: prefix.clone(),
         index: options.index.clone(),
         policy: options.policy.clone(),
+        sumdb: options.sumdb.clone(),
     };
     let mut router = Router::new().fallback(dispatch).with_state(state);
     if let Some(access) = &options.access {
@@ -139,6 +147,12 @@ async fn handle(state: &AppState, req: Request) -> Response {
     }
     if !under_prefix {
         return error::no_such_endpoint();
+    }
+    if let Some(rest) = path.strip_prefix("/sumdb/") {
+        return match &state.sumdb {
+            Some(dbs) => dbs.handle(rest).await,
+            None => error::no_such_endpoint(),
+        };
     }
     let reader = req.extensions().get::<auth::Reader>();
     if path == "/index" {

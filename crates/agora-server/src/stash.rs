@@ -35,6 +35,7 @@ use futures_util::future::{BoxFuture, Shared};
 use tracing::{Instrument, info, info_span, warn};
 
 use crate::metrics::{FetchResult, metrics};
+use crate::sumdb::SumDbs;
 use crate::upstream::Upstream;
 
 /// Why a stash failed.
@@ -50,6 +51,10 @@ pub enum StashError {
     /// (a go.sum line); nothing was stored.
     #[error("{0}")]
     Checksum(String),
+    /// The checksum database refused the version, or could not be asked:
+    /// nothing of it may be served, not even its `.info` or `.mod` alone.
+    #[error("{0}")]
+    SumDb(UpstreamError),
     /// The fetch task died.
     #[error("fetch task failed: {0}")]
     Task(String),
@@ -129,6 +134,7 @@ pub struct FetchAndStore {
     upstream: Arc<dyn Upstream>,
     timeout: Duration,
     checksums: Option<Arc<dyn Checksums>>,
+    sumdb: Option<SumDbs>,
 }
 
 impl FetchAndStore {
@@ -143,7 +149,16 @@ impl FetchAndStore {
             upstream: Arc::new(upstream),
             timeout,
             checksums: None,
+            sumdb: None,
         }
+    }
+
+    /// Checks every fetched version against `sumdb`'s verifying database
+    /// before it is stored, and logs private ones in its private database.
+    #[must_use]
+    pub fn verifying(mut self, sumdb: SumDbs) -> Self {
+        self.sumdb = Some(sumdb);
+        self
     }
 
     /// Refuses (and does not store) a fetched version whose zip or go.mod
@@ -210,6 +225,19 @@ impl FetchAndStore {
                     )));
                 }
             }
+        }
+        // The h1 is the spooled zip's, taken by the zip checks as they read
+        // the file (or as agora wrote it): no second pass over the zip.
+        // A refused version returns here, and its spool file goes with
+        // `fetched`.
+        if let Some(sumdb) = &self.sumdb {
+            sumdb
+                .verify(module, version, &fetched.h1, &fetched.go_mod)
+                .await
+                .map_err(StashError::SumDb)?;
+            sumdb
+                .log_private(module, version, &fetched.h1, &fetched.go_mod)
+                .await?;
         }
         let new = NewVersion {
             info: fetched.info,

@@ -10,8 +10,10 @@ use agora_config::{
 };
 use agora_core::download_mode::DownloadFile;
 use agora_index::postgres::{PostgresConfig, PostgresIndex};
-use agora_server::index::IndexHandle;
+use agora_server::index::{IndexHandle, Indexing};
 use agora_server::metered::MeteredStorage;
+use agora_server::stash::{FetchAndStore, SingleFlight};
+use agora_server::sumdb::{SumDbConfig, SumDbs};
 use agora_server::upstream_cache::CachedUpstream;
 use agora_server::{Policy, Proxy, ServerOptions, Stasher};
 use agora_storage::Storage;
@@ -24,6 +26,7 @@ use agora_upstream::{Credentials, GoFetcherConfig, Upstream, UpstreamConfig};
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use tracing::info;
+use tracing_subscriber::fmt::writer::BoxMakeWriter;
 
 mod admin;
 mod telemetry;
@@ -326,7 +329,8 @@ fn main() -> ExitCode {
                     return ExitCode::from(2);
                 }
             };
-            let traces = init_tracing(&loaded.settings);
+            // Held until main returns: dropping it writes out the lines still queued.
+            let (_log_flush, traces) = init_tracing(&loaded.settings, LogOutput::Background);
             for w in &loaded.warnings {
                 tracing::warn!("{w}");
             }
@@ -388,7 +392,7 @@ where
     };
     // Admin commands export no traces worth keeping; the provider (when the
     // OTEL_* variables ask for one) is dropped with the process.
-    let _traces = init_tracing(&loaded.settings);
+    let (_log_flush, _traces) = init_tracing(&loaded.settings, LogOutput::AboveProgress);
     for w in &loaded.warnings {
         tracing::warn!("{w}");
     }
@@ -419,9 +423,26 @@ where
     }
 }
 
+/// Where log lines go.
+enum LogOutput {
+    /// `serve`: a background thread writes them, so a request never waits on
+    /// a write to stderr (every request has an info line). Nothing is dropped:
+    /// when the thread falls far behind, loggers wait for it.
+    Background,
+    /// The admin commands: straight to stderr, above the progress bar.
+    AboveProgress,
+}
+
 /// Logging to stderr, plus trace export when the OTEL_* variables ask for it
-/// (see `telemetry`); returns the tracer provider to flush at exit.
-fn init_tracing(settings: &Settings) -> Option<opentelemetry_sdk::trace::SdkTracerProvider> {
+/// (see `telemetry`). Returns the log writer's guard and the tracer provider
+/// to flush at exit.
+fn init_tracing(
+    settings: &Settings,
+    output: LogOutput,
+) -> (
+    Option<tracing_appender::non_blocking::WorkerGuard>,
+    Option<opentelemetry_sdk::trace::SdkTracerProvider>,
+) {
     use tracing_subscriber::layer::SubscriberExt as _;
     use tracing_subscriber::util::SubscriberInitExt as _;
     // reqwest is built without a default TLS provider (the exporter's client
@@ -453,10 +474,22 @@ fn init_tracing(settings: &Settings) -> Option<opentelemetry_sdk::trace::SdkTrac
         directives.push_str(",agora_otel=info");
     }
     let filter = tracing_subscriber::EnvFilter::new(directives);
+    let (writer, guard) = match output {
+        LogOutput::Background => {
+            // Buffered: the thread writes whatever queued up in one go.
+            let out = std::io::BufWriter::new(std::io::stderr());
+            let (writer, guard) = tracing_appender::non_blocking::NonBlockingBuilder::default()
+                .lossy(false)
+                .thread_name("agora-log")
+                .finish(out);
+            (BoxMakeWriter::new(writer), Some(guard))
+        }
+        // Log lines go above an admin command's progress bar, not through it.
+        LogOutput::AboveProgress => (BoxMakeWriter::new(admin::progress::LogWriter), None),
+    };
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        // Log lines go above an admin command's progress bar, not through it.
-        .with_writer(admin::progress::LogWriter)
+        .with_writer(writer)
         // Colour codes only for a person at a terminal, never in log files.
         .with_ansi(admin::progress::stderr_draws());
     match settings.log.format {
@@ -478,7 +511,7 @@ fn init_tracing(settings: &Settings) -> Option<opentelemetry_sdk::trace::SdkTrac
         (None, Some(e)) => tracing::warn!("trace export is off: {e}"),
         (None, None) => {}
     }
-    provider
+    (guard, provider)
 }
 
 async fn serve(settings: Settings) -> anyhow::Result<()> {
@@ -502,15 +535,16 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
         settings.cache.list_ttl,
         settings.cache.negative_ttl,
     ));
+    let sumdb = sumdb(&settings, storage.clone()).await?;
+    let fetch_and_store = FetchAndStore::new(storage.clone(), upstream.clone(), up.stash_timeout)
+        .verifying(sumdb.clone());
     let index = module_index(&settings.index).await?;
     let stasher = match &index {
-        Some(index) => Stasher::with_index(
-            storage.clone(),
-            upstream.clone(),
-            up.stash_timeout,
+        Some(index) => Stasher::from_stash(SingleFlight::new(Indexing::new(
+            fetch_and_store,
             index.clone(),
-        ),
-        None => Stasher::new(storage.clone(), upstream.clone(), up.stash_timeout),
+        ))),
+        None => Stasher::from_stash(SingleFlight::new(fetch_and_store)),
     };
     let proxy = Proxy::new(
         storage.clone(),
@@ -527,6 +561,7 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
             path_prefix: settings.server.path_prefix.clone(),
             access,
             policy: policy(&settings.filter)?,
+            sumdb: Some(sumdb),
             index: index.map(IndexHandle),
         },
     );
@@ -571,6 +606,54 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
     }
     info!("agora stopped");
     Ok(())
+}
+
+/// The checksum databases: proxied under `/sumdb/`, the one fetched versions
+/// are checked against (GONOSUMDB, else GOPRIVATE, exempts modules), and
+/// agora's private one when it has a key.
+async fn sumdb(settings: &Settings, storage: Arc<dyn Storage>) -> anyhow::Result<SumDbs> {
+    let up = &settings.upstream;
+    let nosum = if up.gonosumdb.is_empty() {
+        up.goprivate.clone()
+    } else {
+        up.gonosumdb.clone()
+    };
+    let dbs = SumDbs::new(
+        &SumDbConfig {
+            athens_urls: settings.sumdb.athens_urls.clone(),
+            entries: settings.sumdb.databases.clone(),
+            nosum,
+            verify: settings.sumdb.verify,
+            timeout: up.timeout,
+        },
+        storage.clone(),
+    )
+    .map_err(anyhow::Error::msg)
+    .context("configuring checksum databases (sumdb.*)")?;
+    let dbs = match &settings.sumdb.private_key_file {
+        None => dbs,
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("reading sumdb.private_key_file {}", path.display()))?;
+            let signer = agora_sumdb::note::Signer::parse(text.trim())
+                .map_err(|e| anyhow::anyhow!("sumdb.private_key_file {}: {e}", path.display()))?;
+            let log = agora_server::private_sumdb::PrivateLog::open(signer, storage)
+                .await
+                .map_err(|e| anyhow::anyhow!("opening the private checksum database: {e}"))?;
+            info!(
+                name = log.name(),
+                verifier_key = %log.verifier_key(),
+                "private checksum database"
+            );
+            dbs.with_private_log(Arc::new(log))
+        }
+    };
+    info!(
+        proxied = %dbs.names().join(","),
+        verifying_with = dbs.verifying_with().unwrap_or("none"),
+        "checksum databases"
+    );
+    Ok(dbs)
 }
 
 /// The storage `settings` name, built the same way for `serve` and every
