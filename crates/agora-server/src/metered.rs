@@ -91,4 +91,14 @@ impl Storage for MeteredStorage {
     async fn catalog(&self, token: &str, page_size: usize) -> Result<CatalogPage, StorageError> {
         timed(StorageOp::Catalog, self.inner.catalog(token, page_size)).await
     }
+
+    // Blobs (the private checksum database's tiles and records) pass through
+    // untimed: a layer that dropped them would make the backend look blob-less.
+    async fn get_blob(&self, key: &str) -> Result<Bytes, StorageError> {
+        self.inner.get_blob(key).await
+    }
+
+    async fn put_blob(&self, key: &str, data: Bytes) -> Result<(), StorageError> {
+        self.inner.put_blob(key, data).await
+    }
 }
