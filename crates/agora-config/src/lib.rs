@@ -48,6 +48,9 @@ pub use settings::{
     MongoSettings, NetworkMode, S3Settings, Secret, ServerSettings, Settings, StorageSettings,
     UpstreamSettings,
 };
+pub use settings::{
+    EtcdLockSettings, LockSettings, RedisLockSettings, RedisSentinelSettings, SingleFlightSettings,
+};
 
 use layer::Layer;
 use show::Entry;

@@ -7,9 +7,10 @@ use std::path::{Path, PathBuf};
 use crate::error::{ConfigError, Setter, Source};
 use crate::layer::{Layer, Sourced};
 use crate::settings::{
-    AzureSettings, DiskTable, ExternalSettings, GcpSettings, LogSettings, MinioSettings,
-    MongoSettings, Paths, S3Settings, ServerSettings, Settings, StorageSettings, StorageTable,
-    UpstreamSettings, spec as declared,
+    AzureSettings, DiskTable, EtcdLockSettings, ExternalSettings, GcpSettings, LockSettings,
+    LogSettings, MinioSettings, MongoSettings, Paths, RedisLockSettings, RedisSentinelSettings,
+    S3Settings, ServerSettings, Settings, SingleFlightSettings, SingleFlightTable, StorageSettings,
+    StorageTable, UpstreamSettings, spec as declared,
 };
 use crate::show::Entry;
 use crate::spec::{Kind, Spec, Val};
@@ -189,6 +190,7 @@ pub(crate) fn resolve(
     let log = LogSettings::resolve(&mut r)?;
     let storage = storage(&mut r, warnings)?;
     let upstream = UpstreamSettings::resolve(&mut r)?;
+    let single_flight = single_flight(&mut r, &storage)?;
     // Athens refuses these together too.
     if upstream.netrc_path.is_some()
         && upstream.github_token.is_some()
@@ -207,6 +209,7 @@ pub(crate) fn resolve(
         log,
         storage,
         upstream,
+        single_flight,
         data_dir,
         tmp_dir,
     };
@@ -277,4 +280,50 @@ fn storage(r: &mut Resolver, warnings: &mut Vec<String>) -> Result<StorageSettin
         StorageKind::External => StorageSettings::External(ExternalSettings::resolve(r)?),
         StorageKind::Mongo => StorageSettings::Mongo(MongoSettings::resolve(r)?),
     })
+}
+
+/// The single-flight type, then the keys of the selected lock only. A lock kept in the
+/// storage itself needs that storage.
+fn single_flight(
+    r: &mut Resolver,
+    storage: &StorageSettings,
+) -> Result<SingleFlightSettings, ConfigError> {
+    let SingleFlightTable { kind, ttl, timeout } = SingleFlightTable::resolve(r)?;
+    let lock = match kind.as_str() {
+        "redis" => LockSettings::Redis(RedisLockSettings::resolve(r)?),
+        "redis-sentinel" => LockSettings::RedisSentinel(RedisSentinelSettings::resolve(r)?),
+        "etcd" => LockSettings::Etcd(EtcdLockSettings::resolve(r)?),
+        "memory" => LockSettings::Memory,
+        store => {
+            let (name, fits) = match store {
+                "gcp" => ("gcp", matches!(storage, StorageSettings::Gcp(_))),
+                "azureblob" => ("azureblob", matches!(storage, StorageSettings::Azure(_))),
+                _ => (
+                    "s3",
+                    matches!(storage, StorageSettings::S3(_) | StorageSettings::Minio(_)),
+                ),
+            };
+            if !fits {
+                let (key, origin) = r
+                    .setter("single_flight.type")
+                    .map(|s| (s.key, s.origin))
+                    .unwrap_or_else(|| ("single_flight.type".to_owned(), Source::Default));
+                let needs = match name {
+                    "gcp" => "gcp",
+                    "azureblob" => "azure (azureblob)",
+                    _ => "s3 or minio",
+                };
+                return Err(ConfigError::Invalid {
+                    key,
+                    origin,
+                    value: format!("{name:?}"),
+                    reason: format!(
+                        "this lock lives in the storage bucket, so it needs storage type {needs}"
+                    ),
+                });
+            }
+            LockSettings::Storage(name)
+        }
+    };
+    Ok(SingleFlightSettings { lock, ttl, timeout })
 }
