@@ -33,6 +33,7 @@ pub mod error;
 #[cfg(test)]
 mod fake;
 pub mod layers;
+mod locked;
 pub mod proxy;
 pub mod request;
 pub mod respond;

@@ -14,8 +14,8 @@
 //!
 //! [`Stasher::new`] stacks them as `SingleFlight<FetchAndStore>`. A lock
 //! shared between replicas (so that replicas on one storage fetch a version
-//! once) is one more layer between the two, `SingleFlight<Locked<FetchAndStore>>`,
-//! given to [`Stasher::from_stash`]: single flight keeps it to one lock
+//! once) is one more layer between the two, `SingleFlight<Locked<FetchAndStore>>`
+//! ([`Stasher::with_lock`], [`Locked`]): single flight keeps it to one lock
 //! request per process.
 
 use std::collections::HashMap;
@@ -30,6 +30,7 @@ use futures_util::FutureExt;
 use futures_util::future::{BoxFuture, Shared};
 use tracing::{Instrument, info, info_span, warn};
 
+pub use crate::locked::{LockOptions, Locked};
 use crate::upstream::Upstream;
 
 /// Why a stash failed.
@@ -44,6 +45,9 @@ pub enum StashError {
     /// The fetch task died.
     #[error("fetch task failed: {0}")]
     Task(String),
+    /// The lock shared between replicas failed or could not be reached.
+    #[error("single-flight lock: {0}")]
+    Lock(#[from] agora_lock::LockError),
 }
 
 /// Makes sure a canonical version is stored. The error is shared, because
@@ -71,6 +75,20 @@ impl Stasher {
         Stasher::from_stash(SingleFlight::new(FetchAndStore::new(
             storage, upstream, timeout,
         )))
+    }
+
+    /// Single flight over a lock shared between replicas ([`Locked`]) over
+    /// fetch-and-store: one lock request per process and version, one fetch per
+    /// version across the replicas sharing `lock`.
+    pub fn with_lock(
+        storage: Arc<dyn Storage>,
+        upstream: impl Upstream + 'static,
+        timeout: Duration,
+        lock: Arc<dyn agora_lock::Lock>,
+        options: LockOptions,
+    ) -> Self {
+        let fetch = FetchAndStore::new(storage.clone(), upstream, timeout);
+        Stasher::from_stash(SingleFlight::new(Locked::new(fetch, storage, lock, options)))
     }
 
     /// Any stack of layers, such as one with a cross-replica lock in it.

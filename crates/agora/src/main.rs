@@ -18,6 +18,8 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 use tracing::info;
 
+mod lock;
+
 #[derive(Parser)]
 #[command(
     name = "agora",
@@ -184,19 +186,24 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
             socket.display()
         );
     }
+    // The bucket of an object storage, for a lock object kept in it.
+    let mut bucket: Option<&ObjectStorage> = None;
+    let object_storage: ObjectStorage;
     let storage: Arc<dyn Storage> = match &settings.storage {
         StorageSettings::Disk { root } => Arc::new(
             DiskStorage::open(root)
                 .with_context(|| format!("opening disk storage at {}", root.display()))?,
         ),
         StorageSettings::Memory => Arc::new(MemoryStorage::new()),
-        StorageSettings::S3(s3) => Arc::new(
-            ObjectStorage::s3(s3, Layout::S3)
+        StorageSettings::S3(s3) => {
+            object_storage = ObjectStorage::s3(s3, Layout::S3)
                 .context("configuring S3 storage")?
-                .with_claim_wait(settings.upstream.stash_timeout),
-        ),
-        StorageSettings::Minio(mn) => Arc::new(
-            ObjectStorage::s3(
+                .with_claim_wait(settings.upstream.stash_timeout);
+            bucket = Some(&object_storage);
+            Arc::new(object_storage.clone())
+        }
+        StorageSettings::Minio(mn) => {
+            object_storage = ObjectStorage::s3(
                 &S3Settings {
                     bucket: mn.bucket.clone(),
                     region: mn.region.clone(),
@@ -209,8 +216,10 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
                 Layout::Minio,
             )
             .context("configuring MinIO storage")?
-            .with_claim_wait(settings.upstream.stash_timeout),
-        ),
+            .with_claim_wait(settings.upstream.stash_timeout);
+            bucket = Some(&object_storage);
+            Arc::new(object_storage.clone())
+        }
         StorageSettings::Azure(az) => {
             let mut config = match &az.connection_string {
                 Some(conn) => AzureConfig::from_connection_string(conn.expose(), &az.container)
@@ -229,20 +238,22 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
             if let Some(key) = &az.account_key {
                 config.account_key = Some(key.expose().to_owned());
             }
-            Arc::new(
-                ObjectStorage::azure(&config)
-                    .context("configuring Azure Blob storage")?
-                    .with_claim_wait(settings.upstream.stash_timeout),
-            )
+            object_storage = ObjectStorage::azure(&config)
+                .context("configuring Azure Blob storage")?
+                .with_claim_wait(settings.upstream.stash_timeout);
+            bucket = Some(&object_storage);
+            Arc::new(object_storage.clone())
         }
-        StorageSettings::Gcp(gcp) => Arc::new(
-            ObjectStorage::gcs(&GcsConfig {
+        StorageSettings::Gcp(gcp) => {
+            object_storage = ObjectStorage::gcs(&GcsConfig {
                 bucket: gcp.bucket.clone(),
                 json_key: gcp.json_key.as_ref().map(|k| k.expose().to_owned()),
                 emulator_host: gcp.emulator_host.clone(),
             })
-            .context("configuring Google Cloud Storage")?,
-        ),
+            .context("configuring Google Cloud Storage")?;
+            bucket = Some(&object_storage);
+            Arc::new(object_storage.clone())
+        }
         StorageSettings::External(ext) => {
             Arc::new(ExternalStorage::new(&ext.url).context("configuring external storage")?)
         }
@@ -283,7 +294,19 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
         max_fetches: up.max_fetches,
     })
     .context("building upstream client")?;
-    let stasher = Stasher::new(storage.clone(), upstream.clone(), up.stash_timeout);
+    let stasher = match lock::single_flight(&settings.single_flight, bucket).await? {
+        Some((lock, options)) => {
+            info!(lock = %lock.describe(), "replicas share a single-flight lock");
+            Stasher::with_lock(
+                storage.clone(),
+                upstream.clone(),
+                up.stash_timeout,
+                lock,
+                options,
+            )
+        }
+        None => Stasher::new(storage.clone(), upstream.clone(), up.stash_timeout),
+    };
     let proxy = Proxy::new(storage.clone(), upstream, stasher, up.network_mode);
     let router = agora_server::router(
         proxy,

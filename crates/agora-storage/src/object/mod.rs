@@ -113,4 +113,9 @@ impl ObjectStorage {
     pub fn layout(&self) -> Layout {
         self.layout
     }
+
+    /// The bucket's client, for a lock object kept in the same bucket (`agora-lock`).
+    pub fn object_store(&self) -> Arc<dyn ObjectStore> {
+        self.store.clone()
+    }
 }
