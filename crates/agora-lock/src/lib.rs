@@ -51,8 +51,11 @@ pub trait Lock: Send + Sync + 'static {
 
     /// Takes the lock `name` for `ttl` if nobody holds it (or its holder's TTL ran out).
     /// `Ok(None)` when someone else holds it.
-    async fn try_acquire(&self, name: &str, ttl: Duration)
-    -> Result<Option<Box<dyn Held>>, LockError>;
+    async fn try_acquire(
+        &self,
+        name: &str,
+        ttl: Duration,
+    ) -> Result<Option<Box<dyn Held>>, LockError>;
 }
 
 /// A lock this process holds.

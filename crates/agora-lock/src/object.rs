@@ -26,9 +26,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use async_trait::async_trait;
 use object_store::path::Path;
-use object_store::{
-    ObjectStore, ObjectStoreExt, PutMode, PutOptions, PutPayload, UpdateVersion,
-};
+use object_store::{ObjectStore, ObjectStoreExt, PutMode, PutOptions, PutPayload, UpdateVersion};
 use serde::{Deserialize, Serialize};
 
 use crate::{Held, Lock, LockError, OP_TIMEOUT, bounded, token};
@@ -191,7 +189,11 @@ impl ObjectHeld {
 impl Held for ObjectHeld {
     async fn renew(&mut self, ttl: Duration) -> Result<bool, LockError> {
         let mode = PutMode::Update(self.version.clone());
-        match self.lock().write(&self.path, &self.token, ttl, mode).await? {
+        match self
+            .lock()
+            .write(&self.path, &self.token, ttl, mode)
+            .await?
+        {
             Some(v) => {
                 self.version = v;
                 Ok(true)

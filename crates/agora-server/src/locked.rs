@@ -68,7 +68,11 @@ impl<S: Stash> Locked<S> {
         }
     }
 
-    async fn exists(&self, module: &ModulePath, version: &Version) -> Result<bool, Arc<StashError>> {
+    async fn exists(
+        &self,
+        module: &ModulePath,
+        version: &Version,
+    ) -> Result<bool, Arc<StashError>> {
         self.storage
             .exists(module, version)
             .await

@@ -88,7 +88,9 @@ impl Stasher {
         options: LockOptions,
     ) -> Self {
         let fetch = FetchAndStore::new(storage.clone(), upstream, timeout);
-        Stasher::from_stash(SingleFlight::new(Locked::new(fetch, storage, lock, options)))
+        Stasher::from_stash(SingleFlight::new(Locked::new(
+            fetch, storage, lock, options,
+        )))
     }
 
     /// Any stack of layers, such as one with a cross-replica lock in it.

@@ -19,6 +19,7 @@
 //! * the storage servers: moto (S3), Azurite (Azure Blob), gcp-storage-emulator (GCS) and
 //!   SecantusDB (MongoDB's wire protocol), each under a shell watchdog that stops it when the
 //!   test process exits ([`moto`], [`azurite`], [`gcs`], [`mongo`]);
+//! * the lock servers replicas share: redis, redis with a sentinel, etcd ([`coord`]);
 //! * the end-to-end storage scenarios every backend runs ([`storage_scenarios`]).
 //!
 //! Ground truth always comes from running the go command against the reference proxy
@@ -31,6 +32,7 @@
 
 pub mod agora;
 pub mod azurite;
+pub mod coord;
 pub mod forwarder;
 pub mod gcs;
 pub mod git;
@@ -47,6 +49,7 @@ pub mod storage_scenarios;
 pub mod vcs_forge;
 
 pub use agora::*;
+pub use coord::*;
 pub use forwarder::*;
 pub use git::*;
 pub use go::*;
