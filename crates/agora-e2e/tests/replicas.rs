@@ -32,18 +32,60 @@ const SPECS: &[(&str, &str)] = &[
 
 const EXTS: &[&str] = &["zip", "info", "mod", "zip"];
 
-/// Three replicas on a fresh bucket of the shared moto, with `lock_env` selecting the lock.
-fn replicas(t: &TestDir, upstream: &str, lock_env: &[(String, String)]) -> (Vec<Agora>, String) {
-    let moto = shared_moto();
-    let bucket = moto.create_bucket("replicas");
+/// Where the replicas store: a fresh bucket of the shared moto (S3), GCS emulator or
+/// Azurite.
+#[derive(Clone, Copy)]
+enum Store {
+    S3,
+    Gcs,
+    Azure,
+}
+
+impl Store {
+    /// The environment selecting a fresh bucket, and the bucket's name.
+    fn env(self) -> (Vec<(String, String)>, String) {
+        match self {
+            Store::S3 => {
+                let moto = shared_moto();
+                let bucket = moto.create_bucket("replicas");
+                (BucketLayout::S3.agora_env(moto.addr(), &bucket), bucket)
+            }
+            Store::Gcs => {
+                let emu = agora_testkit::gcs::shared();
+                let bucket = emu.bucket();
+                let e = env(&[
+                    ("ATHENS_STORAGE_TYPE", "gcp"),
+                    ("ATHENS_STORAGE_GCP_BUCKET", &bucket),
+                    ("STORAGE_EMULATOR_HOST", &emu.host()),
+                ]);
+                (e, bucket)
+            }
+            Store::Azure => {
+                let az = agora_testkit::azurite::shared();
+                let container = az.container();
+                let e = env(&[
+                    ("ATHENS_STORAGE_TYPE", "azureblob"),
+                    ("AZURE_STORAGE_CONNECTION_STRING", &az.connection_string()),
+                    ("ATHENS_AZURE_CONTAINER_NAME", &container),
+                ]);
+                (e, container)
+            }
+        }
+    }
+}
+
+/// Three replicas on a fresh bucket of `store`, with `lock_env` selecting the lock.
+fn replicas(
+    t: &TestDir,
+    upstream: &str,
+    store: Store,
+    lock_env: &[(String, String)],
+) -> (Vec<Agora>, String) {
+    let (store_env, bucket) = store.env();
     let agoras = (0..3)
         .map(|i| {
-            let mut cfg = BucketLayout::S3.agora_config(
-                &t.sub(&format!("replica{i}")),
-                upstream,
-                moto.addr(),
-                &bucket,
-            );
+            let mut cfg = AgoraConfig::new(&t.sub(&format!("replica{i}")), upstream);
+            cfg.extra_env.extend(store_env.iter().cloned());
             cfg.extra_env.extend(lock_env.iter().cloned());
             Agora::start(&cfg)
         })
@@ -59,14 +101,14 @@ fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
 }
 
 /// The concurrent scenario: 72 requests, 3 replicas, 5 versions.
-fn one_fetch_per_version(name: &str, lock_env: &[(String, String)]) {
+fn one_fetch_per_version(name: &str, store: Store, lock_env: &[(String, String)]) {
     let t = TestDir::new(name);
     let fwd = Forwarder::to_ref_proxy();
     for ext in [".zip", ".info", ".mod"] {
         let delay = if ext == ".zip" { 1200 } else { 300 };
         fwd.set_behavior(ext, Behavior::Delay(Duration::from_millis(delay)));
     }
-    let (agoras, _bucket) = replicas(&t, &fwd.goproxy_url(), lock_env);
+    let (agoras, _bucket) = replicas(&t, &fwd.goproxy_url(), store, lock_env);
     let mut want = BTreeMap::new();
     for (path, version) in SPECS {
         for ext in ["zip", "info", "mod"] {
@@ -152,6 +194,7 @@ fn redis_lock_fetches_each_version_once_across_replicas() {
     let redis = Redis::start(Some("s3cret"));
     one_fetch_per_version(
         "replicas-redis",
+        Store::S3,
         &env(&[
             ("ATHENS_SINGLE_FLIGHT_TYPE", "redis"),
             ("ATHENS_REDIS_ENDPOINT", &redis.endpoint()),
@@ -171,6 +214,7 @@ fn redis_sentinel_lock_fetches_each_version_once_across_replicas() {
     );
     one_fetch_per_version(
         "replicas-sentinel",
+        Store::S3,
         &env(&[
             ("ATHENS_SINGLE_FLIGHT_TYPE", "redis-sentinel"),
             (
@@ -190,6 +234,7 @@ fn etcd_lock_fetches_each_version_once_across_replicas() {
     let etcd = Etcd::start(t.path());
     one_fetch_per_version(
         "replicas-etcd",
+        Store::S3,
         &env(&[
             ("ATHENS_SINGLE_FLIGHT_TYPE", "etcd"),
             ("ATHENS_ETCD_ENDPOINTS", &etcd.addr.to_string()),
@@ -199,7 +244,11 @@ fn etcd_lock_fetches_each_version_once_across_replicas() {
 
 #[test]
 fn bucket_lock_fetches_each_version_once_across_replicas() {
-    one_fetch_per_version("replicas-s3", &env(&[("AGORA_SINGLE_FLIGHT_TYPE", "s3")]));
+    one_fetch_per_version(
+        "replicas-s3",
+        Store::S3,
+        &env(&[("AGORA_SINGLE_FLIGHT_TYPE", "s3")]),
+    );
 }
 
 /// The holder of the lock is killed mid-fetch: another replica completes within the TTL.
@@ -212,7 +261,7 @@ fn holder_killed(name: &str, lock_env: &[(String, String)]) {
     let want = ref_proxy().fetch(&target);
     let mut lock_env = lock_env.to_vec();
     lock_env.extend(env(&[("AGORA_SINGLE_FLIGHT_TTL", &TTL.to_string())]));
-    let (mut agoras, bucket) = replicas(&t, &fwd.goproxy_url(), &lock_env);
+    let (mut agoras, bucket) = replicas(&t, &fwd.goproxy_url(), Store::S3, &lock_env);
     fwd.set_behavior(".zip", Behavior::Stall { fraction: 0.5 });
     let holder_addr = agoras[0].addr;
     let hung = {
@@ -312,6 +361,7 @@ fn an_unreachable_lock_server_is_503_not_404() {
     let (agoras, _bucket) = replicas(
         &t,
         &fwd.goproxy_url(),
+        Store::S3,
         &env(&[
             ("ATHENS_SINGLE_FLIGHT_TYPE", "redis"),
             ("ATHENS_REDIS_ENDPOINT", &redis.endpoint()),
@@ -330,4 +380,68 @@ fn an_unreachable_lock_server_is_503_not_404() {
     );
     // Stored versions do not need the lock.
     assert_eq!(agoras[2].get(&stored).status, 200);
+}
+
+#[test]
+fn gcs_bucket_lock_fetches_each_version_once_across_replicas() {
+    one_fetch_per_version(
+        "replicas-gcs",
+        Store::Gcs,
+        &env(&[("ATHENS_SINGLE_FLIGHT_TYPE", "gcp")]),
+    );
+}
+
+#[test]
+fn azure_container_lock_fetches_each_version_once_across_replicas() {
+    one_fetch_per_version(
+        "replicas-azure",
+        Store::Azure,
+        &env(&[("ATHENS_SINGLE_FLIGHT_TYPE", "azureblob")]),
+    );
+}
+
+/// The zip's `ETag` is its content hash, the same on disk and in a bucket, on the replica
+/// that stored it and on one that did not; `If-None-Match` and `If-Range` take it.
+#[test]
+fn zip_etag_comes_from_the_content_on_every_backend() {
+    use sha2::{Digest, Sha256};
+    let t = TestDir::new("replicas-etag");
+    let fwd = Forwarder::to_ref_proxy();
+    let target = artifact_target("rsc.io/quote", "v1.5.2", "zip");
+    let want = ref_proxy().fetch(&target);
+    let digest = Sha256::digest(&want);
+    let hex: String = digest[..16].iter().map(|b| format!("{b:02x}")).collect();
+    let expected = format!("\"{hex}\"");
+    let disk = Agora::start(&AgoraConfig::new(&t.sub("disk"), fwd.goproxy_url()));
+    let (bucket_replicas, _bucket) = replicas(
+        &t,
+        &fwd.goproxy_url(),
+        Store::S3,
+        &env(&[("AGORA_SINGLE_FLIGHT_TYPE", "s3")]),
+    );
+    // Disk stores it; the first bucket replica stores it; the second only reads it.
+    for (name, agora) in [
+        ("disk", &disk),
+        ("bucket, stored here", &bucket_replicas[0]),
+        ("bucket, stored elsewhere", &bucket_replicas[1]),
+    ] {
+        let resp = agora.get(&target);
+        assert_eq!(resp.status, 200, "{name}: {}", resp.summary());
+        assert!(resp.body == want, "{name}: bytes differ");
+        assert_eq!(resp.header("etag"), Some(expected.as_str()), "{name}");
+        let again = http_request_with(agora.addr, "GET", &target, &[("If-None-Match", &expected)])
+            .expect("conditional GET")
+            .0;
+        assert_eq!(again.status, 304, "{name}: {}", again.summary());
+        let ranged = http_request_with(
+            agora.addr,
+            "GET",
+            &target,
+            &[("Range", "bytes=0-9"), ("If-Range", &expected)],
+        )
+        .expect("ranged GET")
+        .0;
+        assert_eq!(ranged.status, 206, "{name}: {}", ranged.summary());
+        assert_eq!(ranged.body, want[..10], "{name}");
+    }
 }

@@ -11,6 +11,7 @@
 //! - [`upstream::Upstream`] is all the proxy and the stash ask of upstream,
 //!   so their logic is unit-tested against a fake;
 //! - [`respond`] sets content types, validators, caching headers and ranges;
+//!   [`ziptag`] gives zips entity tags from their content;
 //! - [`catalog`] answers Athens' `/catalog` (every stored version, paged);
 //! - [`error::ApiError`] is the only place errors become statuses.
 //!
@@ -40,6 +41,7 @@ pub mod respond;
 mod serve;
 pub mod stash;
 pub mod upstream;
+pub mod ziptag;
 
 pub use error::ApiError;
 pub use proxy::{NetworkMode, Proxy};

@@ -15,6 +15,7 @@ use crate::error::ApiError;
 use crate::respond;
 use crate::stash::{StashError, Stasher};
 use crate::upstream::Upstream;
+use crate::ziptag::ZipTags;
 
 pub use agora_core::NetworkMode;
 
@@ -25,6 +26,7 @@ pub struct Proxy {
     upstream: Arc<dyn Upstream>,
     stasher: Stasher,
     network_mode: NetworkMode,
+    zip_tags: Arc<ZipTags>,
 }
 
 /// Bytes of `.info` and `.mod` bodies kept in memory.
@@ -42,6 +44,7 @@ impl Proxy {
         Proxy {
             storage: Arc::new(CachedStorage::new(storage, SMALL_CACHE_BYTES)),
             upstream: Arc::new(upstream),
+            zip_tags: stasher.zip_tags(),
             stasher,
             network_mode,
         }
@@ -281,6 +284,10 @@ impl Proxy {
             Artifact::Mod => "text/plain; charset=utf-8",
             Artifact::Zip => {
                 let zip = self.storage.zip(module, version).await?;
+                let zip = self
+                    .zip_tags
+                    .content_tagged(self.storage.as_ref(), module, version, zip)
+                    .await?;
                 return Ok(respond::immutable(
                     respond::zip(zip, method, headers).await?,
                 ));

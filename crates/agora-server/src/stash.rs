@@ -32,6 +32,7 @@ use tracing::{Instrument, info, info_span, warn};
 
 pub use crate::locked::{LockOptions, Locked};
 use crate::upstream::Upstream;
+use crate::ziptag::ZipTags;
 
 /// Why a stash failed.
 #[derive(Debug, thiserror::Error)]
@@ -62,6 +63,8 @@ pub trait Stash: Send + Sync + 'static {
 #[derive(Clone)]
 pub struct Stasher {
     stash: Arc<dyn Stash>,
+    /// The zip tags of what this process stores, for serving it.
+    zip_tags: Arc<ZipTags>,
 }
 
 impl Stasher {
@@ -72,9 +75,12 @@ impl Stasher {
         upstream: impl Upstream + 'static,
         timeout: Duration,
     ) -> Self {
-        Stasher::from_stash(SingleFlight::new(FetchAndStore::new(
-            storage, upstream, timeout,
-        )))
+        let zip_tags = Arc::new(ZipTags::default());
+        let fetch = FetchAndStore::new(storage, upstream, timeout).with_zip_tags(zip_tags.clone());
+        Stasher {
+            stash: Arc::new(SingleFlight::new(fetch)),
+            zip_tags,
+        }
     }
 
     /// Single flight over a lock shared between replicas ([`Locked`]) over
@@ -97,7 +103,13 @@ impl Stasher {
     pub fn from_stash(stash: impl Stash) -> Self {
         Stasher {
             stash: Arc::new(stash),
+            zip_tags: Arc::new(ZipTags::default()),
         }
+    }
+
+    /// The content tags of zips (those this stasher stored, and those hashed since).
+    pub fn zip_tags(&self) -> Arc<ZipTags> {
+        self.zip_tags.clone()
     }
 
     /// Makes sure `module@version` (canonical) is stored, fetching it if needed.
@@ -115,6 +127,7 @@ pub struct FetchAndStore {
     storage: Arc<dyn Storage>,
     upstream: Arc<dyn Upstream>,
     timeout: Duration,
+    zip_tags: Option<Arc<ZipTags>>,
 }
 
 impl FetchAndStore {
@@ -128,7 +141,15 @@ impl FetchAndStore {
             storage,
             upstream: Arc::new(upstream),
             timeout,
+            zip_tags: None,
         }
+    }
+
+    /// Remembers the content tag of every zip it stores in `tags`.
+    #[must_use]
+    pub fn with_zip_tags(mut self, tags: Arc<ZipTags>) -> Self {
+        self.zip_tags = Some(tags);
+        self
     }
 
     async fn fetch_and_store(
@@ -158,6 +179,11 @@ impl FetchAndStore {
             zip: fetched.zip.to_path_buf(),
         };
         let result = self.storage.put(module, version, new).await;
+        if result.is_ok()
+            && let Some(tags) = &self.zip_tags
+        {
+            tags.stored(module, version, &fetched.zip).await;
+        }
         // The spool file is removed when `fetched.zip` drops, after the put.
         drop(fetched.zip);
         match result {
