@@ -32,12 +32,13 @@ const SPECS: &[(&str, &str)] = &[
 
 const EXTS: &[&str] = &["zip", "info", "mod", "zip"];
 
-/// Where the replicas store: a fresh bucket of the shared moto (S3), GCS emulator or
-/// Azurite.
+/// Where the replicas store: a fresh bucket of the shared moto (S3) or Azurite. (Neither
+/// GCS emulator here enforces generation preconditions on the resumable uploads OpenDAL
+/// makes conditional writes with, so the GCS lock is checked on the wire instead, in
+/// agora-lock's tests.)
 #[derive(Clone, Copy)]
 enum Store {
     S3,
-    Gcs,
     Azure,
 }
 
@@ -49,16 +50,6 @@ impl Store {
                 let moto = shared_moto();
                 let bucket = moto.create_bucket("replicas");
                 (BucketLayout::S3.agora_env(moto.addr(), &bucket), bucket)
-            }
-            Store::Gcs => {
-                let emu = agora_testkit::gcs::shared();
-                let bucket = emu.bucket();
-                let e = env(&[
-                    ("ATHENS_STORAGE_TYPE", "gcp"),
-                    ("ATHENS_STORAGE_GCP_BUCKET", &bucket),
-                    ("STORAGE_EMULATOR_HOST", &emu.host()),
-                ]);
-                (e, bucket)
             }
             Store::Azure => {
                 let az = agora_testkit::azurite::shared();
@@ -380,15 +371,6 @@ fn an_unreachable_lock_server_is_503_not_404() {
     );
     // Stored versions do not need the lock.
     assert_eq!(agoras[2].get(&stored).status, 200);
-}
-
-#[test]
-fn gcs_bucket_lock_fetches_each_version_once_across_replicas() {
-    one_fetch_per_version(
-        "replicas-gcs",
-        Store::Gcs,
-        &env(&[("ATHENS_SINGLE_FLIGHT_TYPE", "gcp")]),
-    );
 }
 
 #[test]

@@ -4,7 +4,8 @@
 //! This crate owns the [`Lock`] trait (take a named lock for a while, renew it, release
 //! it) and its backends: redis and redis behind sentinels ([`redis`]), etcd through its
 //! v3 JSON gateway ([`etcd`]), and a lock object in the storage bucket written with
-//! conditional writes on S3, Google Cloud Storage and Azure Blob ([`object`]). How the
+//! conditional writes on S3 and Azure Blob ([`object`]) and with generation
+//! preconditions on Google Cloud Storage ([`gcs`]). How the
 //! lock wraps a fetch (waiting, renewing, re-checking storage) is `agora-server`'s
 //! `stash::Locked`; nothing here knows about modules.
 //!
@@ -18,6 +19,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 
 pub mod etcd;
+pub mod gcs;
 pub mod object;
 pub mod redis;
 

@@ -1,8 +1,7 @@
 //! A lock object in the storage bucket itself, for deployments with no lock server: S3
-//! (`If-None-Match: *` and `If-Match` on PutObject), Google Cloud Storage (generation
-//! preconditions: `ifGenerationMatch=0` to create, the object's generation to replace)
-//! and Azure Blob (the same ETag conditions), all through the storage's own
-//! `object_store` client.
+//! (`If-None-Match: *` and `If-Match` on PutObject) and Azure Blob (the same ETag
+//! conditions), through the storage's own `object_store` client. Google Cloud Storage
+//! keeps the same object with generation preconditions in [`crate::gcs`].
 //!
 //! The lock for `<name>` is the object `.agora-locks/<name>` (a leading dot: no module
 //! path can start there, and agora's catalog passes it over) holding
@@ -37,10 +36,30 @@ pub const PREFIX: &str = ".agora-locks";
 /// A lock object's content, at most this many bytes read.
 const MAX_LOCK_OBJECT: usize = 4096;
 
+/// A lock object's content (shared with [`crate::gcs`]).
 #[derive(Serialize, Deserialize)]
-struct Content {
-    token: String,
-    expires_ms: u64,
+pub(crate) struct Content {
+    pub(crate) token: String,
+    pub(crate) expires_ms: u64,
+}
+
+impl Content {
+    /// Unreadable content is a broken lock: it reads as expired, so it gets replaced.
+    pub(crate) fn parse(bytes: &[u8]) -> Content {
+        serde_json::from_slice(bytes).unwrap_or(Content {
+            token: String::new(),
+            expires_ms: 0,
+        })
+    }
+}
+
+/// The content of a lock held with `token` for `ttl` from now.
+pub(crate) fn encode(token: &str, ttl: Duration) -> Result<Vec<u8>, LockError> {
+    let content = Content {
+        token: token.to_owned(),
+        expires_ms: now_ms().saturating_add(u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX)),
+    };
+    serde_json::to_vec(&content).map_err(|e| LockError::new("encoding a lock object", e))
 }
 
 /// Locks kept as objects in a bucket.
@@ -59,20 +78,14 @@ impl ObjectLock {
     }
 }
 
-fn now_ms() -> u64 {
+pub(crate) fn now_ms() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
 }
 
 fn payload(token: &str, ttl: Duration) -> Result<PutPayload, LockError> {
-    let content = Content {
-        token: token.to_owned(),
-        expires_ms: now_ms().saturating_add(u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX)),
-    };
-    serde_json::to_vec(&content)
-        .map(PutPayload::from)
-        .map_err(|e| LockError::new("encoding a lock object", e))
+    encode(token, ttl).map(PutPayload::from)
 }
 
 /// A conditional write that lost: the object exists, or changed since it was read.
@@ -102,11 +115,7 @@ impl ObjectLock {
             return Err(LockError::new(context, "larger than a lock object can be"));
         }
         let bytes = bounded(&context, got.bytes()).await?;
-        // Unreadable content is a broken lock: treat it as expired, so it gets replaced.
-        let content = serde_json::from_slice(&bytes).unwrap_or(Content {
-            token: String::new(),
-            expires_ms: 0,
-        });
+        let content = Content::parse(&bytes);
         Ok(Some((content, version)))
     }
 

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use agora_config::{LockSettings, SingleFlightSettings};
 use agora_lock::Lock;
 use agora_lock::etcd::EtcdLock;
+use agora_lock::gcs::GcsLock;
 use agora_lock::object::ObjectLock;
 use agora_lock::redis::{RedisLock, SentinelConfig};
 use agora_server::stash::LockOptions;
@@ -58,7 +59,10 @@ pub async fn single_flight(
             let Some(bucket) = bucket else {
                 anyhow::bail!("single_flight.type {kind:?} needs object storage");
             };
-            Arc::new(ObjectLock::new(bucket.object_store(), bucket.describe()))
+            match bucket.gcs_operator() {
+                Some(op) => Arc::new(GcsLock::new(op, bucket.describe())),
+                None => Arc::new(ObjectLock::new(bucket.object_store(), bucket.describe())),
+            }
         }
     };
     Ok(Some((lock, options)))
