@@ -85,10 +85,16 @@ impl<S: Stash> Locked<S> {
         mut held: Box<dyn Held>,
         module: &ModulePath,
         version: &Version,
+        started: Instant,
     ) -> Result<(), Arc<StashError>> {
+        let waited_ms = started.elapsed().as_millis();
         let result = match self.exists(module, version).await {
-            Ok(true) => Ok(()),
+            Ok(true) => {
+                info!(waited_ms, "stored by another replica");
+                Ok(())
+            }
             Ok(false) => {
+                info!(waited_ms, "took the single-flight lock");
                 let inner = self.inner.clone();
                 let (m, v) = (module.clone(), version.clone());
                 let mut task = tokio::spawn(async move { inner.stash(&m, &v).await });
@@ -132,21 +138,15 @@ impl<S: Stash> Stash for Locked<S> {
         let mut pause = FIRST_PAUSE;
         loop {
             match self.lock.try_acquire(&name, self.options.ttl).await {
-                Ok(Some(held)) => {
-                    let waited_ms = started.elapsed().as_millis();
-                    info!(waited_ms, "took the single-flight lock");
-                    return self.holding(held, module, version).await;
-                }
+                Ok(Some(held)) => return self.holding(held, module, version, started).await,
                 Ok(None) => {}
                 Err(e) => return Err(Arc::new(StashError::Lock(e))),
             }
-            if self.exists(module, version).await? {
-                let waited_ms = started.elapsed().as_millis();
-                info!(waited_ms, "stored by another replica");
-                return Ok(());
-            }
             let elapsed = started.elapsed();
             if elapsed >= self.options.wait {
+                if self.exists(module, version).await? {
+                    return Ok(());
+                }
                 warn!(
                     waited_secs = elapsed.as_secs(),
                     "another replica still holds the lock; fetching without it"
@@ -155,6 +155,12 @@ impl<S: Stash> Stash for Locked<S> {
             }
             tokio::time::sleep(pause.min(self.options.wait - elapsed)).await;
             pause = (pause * 2).min(MAX_PAUSE);
+            // Storage first: the holder stores the version before it frees the lock.
+            if self.exists(module, version).await? {
+                let waited_ms = started.elapsed().as_millis();
+                info!(waited_ms, "stored by another replica");
+                return Ok(());
+            }
         }
     }
 }
