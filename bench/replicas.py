@@ -264,6 +264,7 @@ def main():
         "|---|---|---|---|---|---|---|",
     ]
     for (lt, mean, mx, failed, n, w50, w99, l50, l99) in rows:
+        w50, w99 = ("—", "—") if n == 0 else (w50, w99)
         lines.append(f"| `{lt}` | {mean:.2f} / {mx} | {failed} | {n} | {w50} | {w99} "
                      f"| {l50:.0f} / {l99:.0f} |")
     lines += [
@@ -271,7 +272,7 @@ def main():
         "A wait is what a replica that did not fetch spent between its storage miss and "
         "finding the version stored by the replica holding the lock (agora's `waited_ms` "
         "on \"stored by another replica\"); `memory` has no waits across replicas, since "
-        "each replica fetches for itself.",
+        "each replica fetches for itself. A wait is about the holder's whole fetch (the upstream delays, .info, .mod and .zip in turn, then the upload to moto) plus the polling step (50 ms doubling to 1 s), so waiters answer at most a second or so after the holder, with one fetch instead of three.",
         "<!-- replicas:end -->",
     ]
     section = "\n".join(lines) + "\n"

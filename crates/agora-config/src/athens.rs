@@ -64,9 +64,10 @@ pub(crate) enum Kind {
         default: Default,
         note: &'static str,
     },
-    /// A sub-setting of a storage, single-flight or index backend. It only matters when that
-    /// backend is selected, and selecting one is already an error (storage) or a warning
-    /// (`SingleFlightType`, `IndexType`), so the sub-settings are accepted silently.
+    /// A sub-setting of a backend agora lacks (or of one whose keys agora reads under
+    /// other names, such as `SingleFlight.RedisSentinel.LockConfig`). It only matters when
+    /// that backend is selected, and selecting one is already an error (storage) or a
+    /// warning (`IndexType`), so the sub-settings are accepted silently.
     Backend,
 }
 

@@ -427,3 +427,27 @@ fn zip_etag_comes_from_the_content_on_every_backend() {
         assert_eq!(ranged.body, want[..10], "{name}");
     }
 }
+
+/// A TTL of 1 s under upstream answers of 1.2 s: only renewal keeps the lock held through
+/// each fetch, so the upstream still sees every artifact once.
+#[test]
+fn locks_are_renewed_through_fetches_longer_than_their_ttl() {
+    let redis = Redis::start(None);
+    one_fetch_per_version(
+        "replicas-renew-redis",
+        Store::S3,
+        &env(&[
+            ("ATHENS_SINGLE_FLIGHT_TYPE", "redis"),
+            ("ATHENS_REDIS_ENDPOINT", &redis.endpoint()),
+            ("AGORA_SINGLE_FLIGHT_TTL", "1"),
+        ]),
+    );
+    one_fetch_per_version(
+        "replicas-renew-s3",
+        Store::S3,
+        &env(&[
+            ("AGORA_SINGLE_FLIGHT_TYPE", "s3"),
+            ("AGORA_SINGLE_FLIGHT_TTL", "1"),
+        ]),
+    );
+}
