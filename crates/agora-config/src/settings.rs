@@ -20,8 +20,8 @@ use agora_core::goproxy::ProxyList;
 use crate::spec::{Spec, settings_group};
 use crate::value::Listen as ListenAddr;
 use crate::value::{
-    Bool, Count, Format, GoProxy, Level, MinioEndpoint, Mode, Opt, OptPath, OptSecret, Path,
-    PathPrefix, Patterns, PositiveSeconds, Seconds, StorageKind, StorageType, Url, VcsList,
+    Bool, ByteSize, Count, Format, GoProxy, Level, MinioEndpoint, Mode, Opt, OptPath, OptSecret,
+    Path, PathPrefix, Patterns, PositiveSeconds, Seconds, StorageKind, StorageType, Url, VcsList,
 };
 use crate::value::{Endpoints, Index, SingleFlightType};
 
@@ -102,6 +102,13 @@ settings_group! {
             key: "server.header_timeout",
             env: "AGORA_HEADER_TIMEOUT",
             default: "30",
+        },
+        /// Bytes of stored artifacts kept in memory once read: `.info`, `.mod` and zips of at
+        /// most 512 KiB (and at most an eighth of the budget). 0 keeps nothing.
+        pub cache_bytes: usize as ByteSize = {
+            key: "server.cache_bytes",
+            env: "AGORA_CACHE_BYTES",
+            default: "16MiB",
         },
         /// Listen on this Unix socket instead of TCP (Athens `UnixSocket`). `None` means TCP.
         /// Parsed and validated here; whether the binary supports it is its own decision.

@@ -54,6 +54,7 @@ fn defaults() -> Settings {
             path_prefix: String::new(),
             shutdown_timeout: Duration::from_secs(60),
             header_timeout: Duration::from_secs(30),
+            cache_bytes: 16 << 20,
             unix_socket: None,
         },
         log: crate::LogSettings {
@@ -89,13 +90,14 @@ fn defaults() -> Settings {
     }
 }
 
-const AGORA_KEYS: [&str; 24] = [
+const AGORA_KEYS: [&str; 25] = [
     "data_dir",
     "tmp_dir",
     "server.listen",
     "server.path_prefix",
     "server.shutdown_timeout",
     "server.header_timeout",
+    "server.cache_bytes",
     "server.unix_socket",
     "log.level",
     "log.format",

@@ -467,6 +467,41 @@ impl Kind for PositiveSeconds {
     }
 }
 
+/// A size in bytes, zero allowed: a whole number, optionally with a `KiB`, `MiB` or `GiB`
+/// suffix (memory budgets).
+pub(crate) struct ByteSize;
+impl Kind for ByteSize {
+    type Value = usize;
+    fn parse(s: &str) -> Result<usize, String> {
+        byte_size(s)
+    }
+    fn parse_toml(v: &toml::Value) -> Result<usize, String> {
+        match v {
+            toml::Value::Integer(i) if *i >= 0 => {
+                usize::try_from(*i).map_err(|_| "too large".to_owned())
+            }
+            toml::Value::String(s) => byte_size(s),
+            _ => Err(BYTE_SIZE_EXPECTED.to_owned()),
+        }
+    }
+}
+
+const BYTE_SIZE_EXPECTED: &str =
+    "expected a whole number of bytes, optionally with a KiB, MiB or GiB suffix";
+
+pub(crate) fn byte_size(s: &str) -> Result<usize, String> {
+    let t = s.trim();
+    let (digits, shift) = [("GiB", 30), ("MiB", 20), ("KiB", 10)]
+        .iter()
+        .find_map(|(suffix, shift)| t.strip_suffix(suffix).map(|d| (d.trim_end(), *shift)))
+        .unwrap_or((t, 0));
+    let n = digits
+        .parse::<usize>()
+        .map_err(|_| BYTE_SIZE_EXPECTED.to_owned())?;
+    n.checked_mul(1 << shift)
+        .ok_or_else(|| "too large".to_owned())
+}
+
 /// A count greater than 0 (workers, concurrent fetches).
 pub(crate) struct Count;
 impl Kind for Count {
@@ -633,6 +668,19 @@ mod tests {
         ] {
             assert!(listen(bad).is_err(), "{bad:?} accepted");
         }
+    }
+
+    #[test]
+    fn byte_size_forms() {
+        assert_eq!(byte_size("0"), Ok(0));
+        assert_eq!(byte_size(" 4096 "), Ok(4096));
+        assert_eq!(byte_size("16MiB"), Ok(16 << 20));
+        assert_eq!(byte_size("3 KiB"), Ok(3 << 10));
+        assert_eq!(byte_size("1GiB"), Ok(1 << 30));
+        assert!(byte_size("-1").is_err());
+        assert!(byte_size("16MB").is_err());
+        assert!(byte_size("MiB").is_err());
+        assert!(byte_size("99999999999999999999GiB").is_err());
     }
 
     #[test]

@@ -1,8 +1,11 @@
 //! A caching [`Storage`] layer: [`CachedStorage`] keeps small stored
-//! artifacts (`.info`, `.mod`) in memory and passes everything else through.
+//! artifacts (`.info`, `.mod`, zips of at most [`MAX_ZIP_BYTES`]) in memory
+//! under one byte budget and passes everything else through.
 //!
 //! A stored version never changes, so its small files can be kept in memory
-//! once read, which takes the disk (and the blocking pool) off the hot path.
+//! once read, which takes the disk (and the blocking pool) off the hot path:
+//! most module zips are a few KiB, and a kept one is answered as one buffer
+//! without a read copy or a hop to the blocking pool.
 //! The one way a cached entry goes stale is an operator deleting a version
 //! behind agora's back; entries then linger until evicted, which is the
 //! price of not asking storage on every request. A delete made through this
@@ -17,6 +20,19 @@ use async_trait::async_trait;
 use bytes::Bytes;
 
 type Key = (ModulePath, Version, Artifact);
+
+/// The largest zip kept in memory (also at most an eighth of the budget):
+/// module zips are mostly far smaller, and a big one streams from storage
+/// at the disk's speed anyway.
+pub const MAX_ZIP_BYTES: usize = 512 << 10;
+
+/// A kept body; a zip keeps the entity tag its backend gave it, so a ranged
+/// download resumed across an eviction still matches.
+#[derive(Clone)]
+struct Entry {
+    body: Bytes,
+    zip_tag: Option<Arc<str>>,
+}
 
 /// A [`Storage`] that answers `info` and `go_mod` from memory once read.
 pub struct CachedStorage {
@@ -39,15 +55,23 @@ impl CachedStorage {
         version: &Version,
         artifact: Artifact,
     ) -> Result<Bytes, StorageError> {
-        if let Some(body) = self.cache.get(module, version, artifact) {
-            return Ok(body);
+        if let Some(entry) = self.cache.get(module, version, artifact) {
+            return Ok(entry.body);
         }
         let body = if artifact == Artifact::Info {
             self.inner.info(module, version).await?
         } else {
             self.inner.go_mod(module, version).await?
         };
-        self.cache.insert(module, version, artifact, body.clone());
+        self.cache.insert(
+            module,
+            version,
+            artifact,
+            Entry {
+                body: body.clone(),
+                zip_tag: None,
+            },
+        );
         Ok(body)
     }
 }
@@ -75,7 +99,22 @@ impl Storage for CachedStorage {
     }
 
     async fn zip(&self, module: &ModulePath, version: &Version) -> Result<ZipObject, StorageError> {
-        self.inner.zip(module, version).await
+        if let Some(entry) = self.cache.get(module, version, Artifact::Zip) {
+            let tag = entry.zip_tag.as_deref().unwrap_or_default().to_owned();
+            return Ok(ZipObject::whole(tag, entry.body));
+        }
+        let zip = self.inner.zip(module, version).await?;
+        if zip.size > self.cache.entry_limit(MAX_ZIP_BYTES) as u64 {
+            return Ok(zip);
+        }
+        let tag = zip.tag.clone();
+        let body = zip.read_whole().await?;
+        let entry = Entry {
+            body: body.clone(),
+            zip_tag: Some(Arc::from(tag.as_str())),
+        };
+        self.cache.insert(module, version, Artifact::Zip, entry);
+        Ok(ZipObject::whole(tag, body))
     }
 
     async fn put(
@@ -112,7 +151,7 @@ struct SmallCache {
 
 #[derive(Default)]
 struct Inner {
-    map: HashMap<Key, Bytes>,
+    map: HashMap<Key, Entry>,
     order: VecDeque<Key>,
     bytes: usize,
 }
@@ -125,7 +164,13 @@ impl SmallCache {
         }
     }
 
-    fn get(&self, module: &ModulePath, version: &Version, artifact: Artifact) -> Option<Bytes> {
+    /// The largest body worth keeping: `cap`, and at most an eighth of the
+    /// budget so one entry never flushes the rest.
+    fn entry_limit(&self, cap: usize) -> usize {
+        cap.min(self.budget / 8)
+    }
+
+    fn get(&self, module: &ModulePath, version: &Version, artifact: Artifact) -> Option<Entry> {
         let inner = self.inner.lock().ok()?;
         inner
             .map
@@ -134,9 +179,9 @@ impl SmallCache {
     }
 
     /// Remembers an artifact, evicting the oldest entries over budget.
-    fn insert(&self, module: &ModulePath, version: &Version, artifact: Artifact, body: Bytes) {
-        let size = body.len();
-        if size > self.budget / 8 {
+    fn insert(&self, module: &ModulePath, version: &Version, artifact: Artifact, entry: Entry) {
+        let size = entry.body.len();
+        if size > self.entry_limit(usize::MAX) {
             return;
         }
         let Ok(mut inner) = self.inner.lock() else {
@@ -151,22 +196,22 @@ impl SmallCache {
                 break;
             };
             if let Some(e) = inner.map.remove(&old) {
-                inner.bytes -= e.len();
+                inner.bytes -= e.body.len();
             }
         }
         inner.bytes += size;
         inner.order.push_back(key.clone());
-        inner.map.insert(key, body);
+        inner.map.insert(key, entry);
     }
 
     fn remove(&self, module: &ModulePath, version: &Version) {
         let Ok(mut inner) = self.inner.lock() else {
             return;
         };
-        for artifact in [Artifact::Info, Artifact::Mod] {
+        for artifact in [Artifact::Info, Artifact::Mod, Artifact::Zip] {
             let key = (module.clone(), version.clone(), artifact);
             if let Some(e) = inner.map.remove(&key) {
-                inner.bytes -= e.len();
+                inner.bytes -= e.body.len();
                 inner.order.retain(|k| *k != key);
             }
         }
@@ -183,7 +228,10 @@ mod tests {
     fn evicts_oldest_over_budget() {
         let c = SmallCache::new(800);
         let m = ModulePath::new("example.com/m").unwrap();
-        let e = |n: usize| Bytes::from(vec![0u8; n]);
+        let e = |n: usize| Entry {
+            body: Bytes::from(vec![0u8; n]),
+            zip_tag: None,
+        };
         for i in 0..10 {
             c.insert(
                 &m,
@@ -255,5 +303,83 @@ mod tests {
         backend.put(&m, &v, new).await.unwrap();
         cached.delete(&m, &v).await.unwrap();
         assert!(cached.go_mod(&m, &v).await.unwrap_err().is_not_found());
+    }
+
+    async fn put_zip(storage: &dyn Storage, m: &ModulePath, v: &Version, zip: &[u8]) {
+        let file = tempfile::NamedTempFile::new().unwrap();
+        std::fs::write(file.path(), zip).unwrap();
+        let new = NewVersion {
+            info: Bytes::from_static(b"{}"),
+            go_mod: Bytes::from_static(b"module example.com/m\n"),
+            zip: file.path().to_path_buf(),
+        };
+        storage.put(m, v, new).await.unwrap();
+    }
+
+    async fn body(zip: ZipObject) -> Vec<u8> {
+        use futures_util::StreamExt;
+        let size = zip.size;
+        let mut s = zip.stream(0..size).await.unwrap();
+        let mut out = Vec::new();
+        while let Some(c) = s.next().await {
+            out.extend_from_slice(&c.unwrap());
+        }
+        out
+    }
+
+    #[tokio::test]
+    async fn small_zips_are_kept_whole_and_big_ones_stream() {
+        let dir = tempfile::tempdir().unwrap();
+        let backend: Arc<dyn Storage> =
+            Arc::new(agora_storage::fs::DiskStorage::open(dir.path()).unwrap());
+        let cached = CachedStorage::new(backend.clone(), 8 << 20);
+        let m = ModulePath::new("example.com/m").unwrap();
+        let (small, big) = (
+            Version::from_trusted("v1.0.0"),
+            Version::from_trusted("v1.1.0"),
+        );
+        let small_zip: Vec<u8> = (0..4096u32).map(|i| (i % 251) as u8).collect();
+        let big_zip = vec![7u8; MAX_ZIP_BYTES + 1];
+        put_zip(&*backend, &m, &small, &small_zip).await;
+        put_zip(&*backend, &m, &big, &big_zip).await;
+
+        let first = cached.zip(&m, &small).await.unwrap();
+        let tag = first.tag.clone();
+        assert_eq!(first.as_whole().map(|b| b.len()), Some(small_zip.len()));
+        assert_eq!(body(first).await, small_zip);
+        let big_obj = cached.zip(&m, &big).await.unwrap();
+        assert!(
+            big_obj.as_whole().is_none(),
+            "over the entry limit: streamed"
+        );
+        assert_eq!(body(big_obj).await, big_zip);
+
+        // Gone from disk behind the cache's back: the kept zip still answers,
+        // with the tag the backend gave it.
+        std::fs::remove_dir_all(dir.path().join("example.com")).unwrap();
+        let again = cached.zip(&m, &small).await.unwrap();
+        assert_eq!(again.tag, tag);
+        assert_eq!(body(again).await, small_zip);
+        assert!(cached.zip(&m, &big).await.unwrap_err().is_not_found());
+
+        // A delete through the cache evicts the zip too.
+        put_zip(&*backend, &m, &small, &small_zip).await;
+        cached.delete(&m, &small).await.unwrap();
+        assert!(cached.zip(&m, &small).await.unwrap_err().is_not_found());
+    }
+
+    #[tokio::test]
+    async fn a_zero_budget_keeps_nothing() {
+        let backend = Arc::new(MemoryStorage::new());
+        let cached = CachedStorage::new(backend.clone(), 0);
+        let (m, v) = (
+            ModulePath::new("example.com/m").unwrap(),
+            Version::from_trusted("v1.0.0"),
+        );
+        put_zip(&*backend, &m, &v, b"zip").await;
+        assert_eq!(body(cached.zip(&m, &v).await.unwrap()).await, b"zip");
+        backend.delete(&m, &v).await.unwrap();
+        assert!(cached.zip(&m, &v).await.unwrap_err().is_not_found());
+        assert!(cached.info(&m, &v).await.unwrap_err().is_not_found());
     }
 }

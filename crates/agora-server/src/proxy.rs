@@ -29,20 +29,18 @@ pub struct Proxy {
     zip_tags: Arc<ZipTags>,
 }
 
-/// Bytes of `.info` and `.mod` bodies kept in memory.
-const SMALL_CACHE_BYTES: usize = 16 << 20;
-
 impl Proxy {
     /// Wires storage, upstream and the stasher together. Reads go through a
-    /// [`CachedStorage`] over `storage`.
+    /// [`CachedStorage`] over `storage` keeping at most `cache_bytes`.
     pub fn new(
         storage: Arc<dyn Storage>,
         upstream: impl Upstream + 'static,
         stasher: Stasher,
         network_mode: NetworkMode,
+        cache_bytes: usize,
     ) -> Self {
         Proxy {
-            storage: Arc::new(CachedStorage::new(storage, SMALL_CACHE_BYTES)),
+            storage: Arc::new(CachedStorage::new(storage, cache_bytes)),
             upstream: Arc::new(upstream),
             zip_tags: stasher.zip_tags(),
             stasher,
@@ -356,7 +354,7 @@ mod tests {
         let upstream = FakeUpstream::default();
         let stasher = Stasher::new(storage.clone(), upstream.clone(), Duration::from_secs(10));
         Setup {
-            proxy: Proxy::new(storage.clone(), upstream.clone(), stasher, mode),
+            proxy: Proxy::new(storage.clone(), upstream.clone(), stasher, mode, 1 << 20),
             upstream,
             storage,
         }

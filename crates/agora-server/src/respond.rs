@@ -78,6 +78,10 @@ pub async fn zip(
     let len = span.end - span.start;
     let body = if method == Method::HEAD {
         Body::empty()
+    } else if let Some(bytes) = zip.as_whole() {
+        // One buffer of known length: hyper writes it with the head in one
+        // go, where a stream would cost another poll and often another write.
+        Body::from(bytes.slice(span.start as usize..span.end as usize))
     } else {
         Body::from_stream(zip.stream(span.clone()).await?)
     };

@@ -120,6 +120,19 @@ impl ZipTags {
                 return Ok(zip);
             }
             let backend_tag = zip.tag.clone();
+            if let Some(bytes) = zip.as_whole() {
+                // In memory already (a small zip, from the cache): no second read.
+                let tag = tag_of(&Sha256::digest(bytes));
+                self.remember(
+                    key,
+                    Entry {
+                        backend_tag: Some(backend_tag),
+                        tag: tag.clone(),
+                    },
+                );
+                zip.tag = tag;
+                return Ok(zip);
+            }
             let size = zip.size;
             let mut stream = zip.stream(0..size).await?;
             let mut hasher = Sha256::new();

@@ -663,7 +663,7 @@ fn open_zip(dir: &Path, info: &Path, version: &Version) -> Result<ZipObject, Sto
     if size <= CHUNK as u64 {
         let bytes = read_chunk(&mut file, size as usize)
             .map_err(|e| StorageError::io(format!("reading {}", path.display()), e))?;
-        return Ok(ZipObject::new(size, tag, Box::new(SmallZip(bytes))));
+        return Ok(ZipObject::whole(tag, bytes));
     }
     Ok(ZipObject::new(size, tag, Box::new(FileZip { file })))
 }
@@ -709,20 +709,6 @@ fn read_chunk(file: &mut std::fs::File, len: usize) -> io::Result<Bytes> {
         ));
     }
     Ok(Bytes::from_owner(PooledChunk(buf)))
-}
-
-/// A zip small enough to have been read whole when it was opened.
-struct SmallZip(Bytes);
-
-#[async_trait]
-impl ZipSource for SmallZip {
-    async fn stream(self: Box<Self>, range: Range<u64>) -> Result<ByteStream, StorageError> {
-        let len = self.0.len() as u64;
-        let start = range.start.min(len) as usize;
-        let end = range.end.min(len) as usize;
-        let part = self.0.slice(start..end.max(start));
-        Ok(Box::pin(stream::once(async move { Ok(part) })))
-    }
 }
 
 struct FileZip {

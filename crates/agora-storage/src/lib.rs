@@ -160,18 +160,85 @@ pub struct ZipObject {
     /// backend's idea of an object version, e.g. mtime and size); used as the
     /// HTTP entity tag, so ranged downloads never mix two different zips.
     pub tag: String,
-    source: Box<dyn ZipSource>,
+    body: ZipBody,
+}
+
+enum ZipBody {
+    /// Already in memory: answered as one buffer, which the HTTP layer
+    /// writes together with the response head.
+    Whole(Bytes),
+    Source(Box<dyn ZipSource>),
 }
 
 impl ZipObject {
     /// Wraps a backend-specific source.
     pub fn new(size: u64, tag: String, source: Box<dyn ZipSource>) -> Self {
-        ZipObject { size, tag, source }
+        ZipObject {
+            size,
+            tag,
+            body: ZipBody::Source(source),
+        }
+    }
+
+    /// A zip whose bytes are already in memory.
+    pub fn whole(tag: String, bytes: Bytes) -> Self {
+        ZipObject {
+            size: bytes.len() as u64,
+            tag,
+            body: ZipBody::Whole(bytes),
+        }
+    }
+
+    /// The bytes, when they are already in memory.
+    pub fn as_whole(&self) -> Option<&Bytes> {
+        match &self.body {
+            ZipBody::Whole(b) => Some(b),
+            ZipBody::Source(_) => None,
+        }
     }
 
     /// Streams `range` (already clamped to `0..size` by the caller).
     pub async fn stream(self, range: Range<u64>) -> Result<ByteStream, StorageError> {
-        self.source.stream(range).await
+        match self.body {
+            ZipBody::Whole(b) => {
+                let len = b.len() as u64;
+                let (start, end) = (range.start.min(len), range.end.min(len));
+                let part = b.slice(start as usize..end.max(start) as usize);
+                Ok(Box::pin(futures_util::stream::once(
+                    async move { Ok(part) },
+                )))
+            }
+            ZipBody::Source(source) => source.stream(range).await,
+        }
+    }
+
+    /// Reads the whole zip into one buffer of exactly its size, for callers
+    /// that keep small zips (the size was checked by the caller). A source
+    /// that gives more or fewer bytes than its size is damage.
+    pub async fn read_whole(self) -> Result<Bytes, StorageError> {
+        let size = self.size;
+        if let ZipBody::Whole(b) = &self.body {
+            // A copy of exactly the size: a backend's buffer may be larger.
+            return Ok(Bytes::copy_from_slice(b));
+        }
+        let mut buf = Vec::with_capacity(size as usize);
+        let mut stream = self.stream(0..size).await?;
+        while let Some(chunk) = futures_util::StreamExt::next(&mut stream).await {
+            let chunk = chunk.map_err(|e| StorageError::io("reading zip", e))?;
+            if buf.len() + chunk.len() > size as usize {
+                return Err(StorageError::corrupt(format!(
+                    "zip is longer than its recorded size {size}"
+                )));
+            }
+            buf.extend_from_slice(&chunk);
+        }
+        if buf.len() as u64 != size {
+            return Err(StorageError::corrupt(format!(
+                "zip is {} bytes, shorter than its recorded size {size}",
+                buf.len()
+            )));
+        }
+        Ok(Bytes::from(buf))
     }
 }
 

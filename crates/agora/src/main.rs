@@ -307,7 +307,13 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
         }
         None => Stasher::new(storage.clone(), upstream.clone(), up.stash_timeout),
     };
-    let proxy = Proxy::new(storage.clone(), upstream, stasher, up.network_mode);
+    let proxy = Proxy::new(
+        storage.clone(),
+        upstream,
+        stasher,
+        up.network_mode,
+        settings.server.cache_bytes,
+    );
     let router = agora_server::router(
         proxy,
         &ServerOptions {
