@@ -93,10 +93,20 @@ fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
 
 /// The concurrent scenario: 72 requests, 3 replicas, 5 versions.
 fn one_fetch_per_version(name: &str, store: Store, lock_env: &[(String, String)]) {
+    one_fetch_per_version_with(name, store, lock_env, 1200);
+}
+
+/// The same, with upstream `.zip` answers delayed by `zip_delay_ms`.
+fn one_fetch_per_version_with(
+    name: &str,
+    store: Store,
+    lock_env: &[(String, String)],
+    zip_delay_ms: u64,
+) {
     let t = TestDir::new(name);
     let fwd = Forwarder::to_ref_proxy();
     for ext in [".zip", ".info", ".mod"] {
-        let delay = if ext == ".zip" { 1200 } else { 300 };
+        let delay = if ext == ".zip" { zip_delay_ms } else { 300 };
         fwd.set_behavior(ext, Behavior::Delay(Duration::from_millis(delay)));
     }
     let (agoras, _bucket) = replicas(&t, &fwd.goproxy_url(), store, lock_env);
@@ -428,26 +438,29 @@ fn zip_etag_comes_from_the_content_on_every_backend() {
     }
 }
 
-/// A TTL of 1 s under upstream answers of 1.2 s: only renewal keeps the lock held through
-/// each fetch, so the upstream still sees every artifact once.
+/// A TTL of 2 s under fetches of about 3.6 s (a 3 s `.zip` answer): only renewal, every
+/// third of the TTL, keeps each lock held through its fetch, so the upstream still sees
+/// every artifact once. (With renewal switched off this fails with duplicate fetches.)
 #[test]
 fn locks_are_renewed_through_fetches_longer_than_their_ttl() {
     let redis = Redis::start(None);
-    one_fetch_per_version(
+    one_fetch_per_version_with(
         "replicas-renew-redis",
         Store::S3,
         &env(&[
             ("ATHENS_SINGLE_FLIGHT_TYPE", "redis"),
             ("ATHENS_REDIS_ENDPOINT", &redis.endpoint()),
-            ("AGORA_SINGLE_FLIGHT_TTL", "1"),
+            ("AGORA_SINGLE_FLIGHT_TTL", "2"),
         ]),
+        3000,
     );
-    one_fetch_per_version(
+    one_fetch_per_version_with(
         "replicas-renew-s3",
         Store::S3,
         &env(&[
             ("AGORA_SINGLE_FLIGHT_TYPE", "s3"),
-            ("AGORA_SINGLE_FLIGHT_TTL", "1"),
+            ("AGORA_SINGLE_FLIGHT_TTL", "2"),
         ]),
+        3000,
     );
 }

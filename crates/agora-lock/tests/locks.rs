@@ -2,6 +2,7 @@
 //! (moto) and Azurite take a lock once, renew it, free it, let it expire, and never let a
 //! holder whose lock expired renew or release its successor's. GCS is checked on the wire
 //! (see `gcs_lock_writes_carry_generation_preconditions`).
+#![allow(clippy::unwrap_used)]
 
 use std::sync::Arc;
 use std::time::Duration;
