@@ -1,5 +1,5 @@
 //! Every lock against its real server: redis, redis behind a sentinel, etcd, an S3 bucket
-//! (moto) and Azurite take a lock once, renew it, free it, let it expire, and never let a
+//! (moto) and an Azure container (Azurite) take a lock once, renew it, free it, let it expire, and never let a
 //! holder whose lock expired renew or release its successor's. GCS is checked on the wire
 //! (see `gcs_lock_writes_carry_generation_preconditions`).
 #![allow(clippy::unwrap_used)]
@@ -151,6 +151,25 @@ async fn s3_bucket() {
     )
     .unwrap();
     let lock = ObjectLock::new(storage.object_store(), "moto");
+    contract(
+        Arc::new(lock),
+        "example.com/m@v1.0.0",
+        Duration::from_secs(1),
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn azure_container() {
+    let az = agora_testkit::azurite::shared();
+    let container = az.container();
+    let config = agora_storage::object::AzureConfig::from_connection_string(
+        &az.connection_string(),
+        &container,
+    )
+    .unwrap();
+    let storage = ObjectStorage::azure(&config).unwrap();
+    let lock = ObjectLock::new(storage.object_store(), "azurite");
     contract(
         Arc::new(lock),
         "example.com/m@v1.0.0",
