@@ -281,6 +281,13 @@ pub(crate) const ATHENS_KEYS: &[AthensKey] = &[
         "",
     ),
     ignored(
+        "SingleFlight.Redis.Cluster",
+        &["ATHENS_REDIS_CLUSTER"],
+        Default::Bool(false),
+        "agora's redis lock talks to one node: on a cluster, a lock key another node owns \
+         fails with MOVED (503)",
+    ),
+    ignored(
         "SingleFlight.Redis.LockConfig.MaxRetries",
         &["ATHENS_REDIS_LOCK_MAX_RETRIES"],
         Default::Int(10),
@@ -317,7 +324,6 @@ pub(crate) const ATHENS_KEYS: &[AthensKey] = &[
     backend("Storage.CDN.Endpoint"),
     backend("Storage.AzureBlob.ManagedIdentityResourceId"),
     backend("Storage.AzureBlob.CredentialScope"),
-    backend("SingleFlight.Redis.Cluster"),
     backend("SingleFlight.RedisSentinel.LockConfig.TTL"),
     backend("SingleFlight.RedisSentinel.LockConfig.Timeout"),
     backend("SingleFlight.RedisSentinel.LockConfig.MaxRetries"),
