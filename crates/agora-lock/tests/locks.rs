@@ -112,6 +112,49 @@ async fn redis_sentinel() {
     assert!(err.contains("no master named"), "{err}");
 }
 
+/// After a failover (here: the sentinel told to watch another master, the old one
+/// stopped) the lock asks the sentinel again and works on the new master.
+#[tokio::test]
+async fn redis_sentinel_follows_a_new_master() {
+    let t = TestDir::new("lock-sentinel-failover");
+    let mut s = RedisSentinel::start(&t.sub("s"), "mymaster", Some("m"), None);
+    let lock = RedisLock::sentinel(&SentinelConfig {
+        endpoints: vec![s.addr.to_string()],
+        master_name: "mymaster".into(),
+        password: Some("m".into()),
+        ..SentinelConfig::default()
+    })
+    .unwrap();
+    let held = lock
+        .try_acquire("example.com/m@v1.0.0", Duration::from_secs(30))
+        .await
+        .unwrap();
+    assert!(held.is_some());
+    let new_master = Redis::start(Some("m"));
+    let port = new_master.addr.port();
+    for cmd in [
+        "SENTINEL REMOVE mymaster".to_owned(),
+        format!("SENTINEL MONITOR mymaster 127.0.0.1 {port} 1"),
+        "SENTINEL SET mymaster auth-pass m".to_owned(),
+    ] {
+        let reply = agora_testkit::redis_command(s.addr, &cmd).unwrap();
+        assert!(reply.starts_with("+OK"), "{cmd}: {reply}");
+    }
+    s.master.stop();
+    // The old connection fails once at most; then the new master, where the lock is free.
+    let mut last = None;
+    for _ in 0..3 {
+        match lock
+            .try_acquire("example.com/m@v1.0.0", Duration::from_secs(30))
+            .await
+        {
+            Ok(Some(_)) => return,
+            other => last = Some(other.map(|h| h.is_some())),
+        }
+    }
+    panic!("never took the lock on the new master: {last:?}");
+}
+
 /// reqwest is built without a TLS provider; the binary installs ring, and so do these.
 fn tls() {
     let _ = rustls::crypto::ring::default_provider().install_default();
