@@ -124,9 +124,6 @@ const fn refused(
     }
 }
 
-const NOT_PROTECTED: &str = "agora has no client authentication yet, so the proxy is NOT \
-                             protected by basic auth";
-
 /// Every key of Athens' `Config` struct (gomods/athens `pkg/config`) that is not declared
 /// with an agora setting, plus the dead `Storage.CDN.Endpoint` that config.dev.toml still
 /// contains.
@@ -213,18 +210,6 @@ pub(crate) const ATHENS_KEYS: &[AthensKey] = &[
         Default::Str(&["http://localhost:3001", ""]),
         "",
     ),
-    refused(
-        "BasicAuthUser",
-        &["BASIC_AUTH_USER"],
-        Default::Str(&[""]),
-        NOT_PROTECTED,
-    ),
-    refused(
-        "BasicAuthPass",
-        &["BASIC_AUTH_PASS"],
-        Default::Str(&[""]),
-        NOT_PROTECTED,
-    ),
     ignored(
         "HomeTemplatePath",
         &["ATHENS_HOME_TEMPLATE_PATH"],
@@ -243,18 +228,6 @@ pub(crate) const ATHENS_KEYS: &[AthensKey] = &[
         &["ATHENS_HGRC_PATH"],
         Default::Str(&[""]),
         "agora does not install an .hgrc file",
-    ),
-    ignored(
-        "TLSCertFile",
-        &["ATHENS_TLSCERT_FILE"],
-        Default::Str(&[""]),
-        "agora serves plain HTTP; terminate TLS in front of it",
-    ),
-    ignored(
-        "TLSKeyFile",
-        &["ATHENS_TLSKEY_FILE"],
-        Default::Str(&[""]),
-        "agora serves plain HTTP; terminate TLS in front of it",
     ),
     ignored(
         "SumDBs",

@@ -153,6 +153,18 @@ pub enum ConfigError {
         /// The second setting, as set.
         second: Box<Setter>,
     },
+    /// Half of a pair that only works together is set: a TLS certificate without its
+    /// key, a basic-auth user without a password. Athens then silently serves without
+    /// TLS or without authentication; agora refuses instead.
+    #[error("{set} is set but {missing} is not; set both (it is set by {names})")]
+    Incomplete {
+        /// The half that is set.
+        set: Box<Setter>,
+        /// agora's key of the missing half.
+        missing: &'static str,
+        /// The ways to set the missing half.
+        names: String,
+    },
     /// The selected storage needs a setting that is not set.
     #[error(
         "{key} must be set when the storage type is {storage_type} (storage type set in {}); \

@@ -44,9 +44,9 @@ use std::path::{Path, PathBuf};
 pub use agora_core::goproxy::ProxyList;
 pub use error::{ConfigError, Setter, Source};
 pub use settings::{
-    AzureSettings, ExternalSettings, GcpSettings, LogFormat, LogLevel, LogSettings, MinioSettings,
-    MongoSettings, NetworkMode, S3Settings, Secret, ServerSettings, Settings, StorageSettings,
-    UpstreamSettings,
+    AuthSettings, AzureSettings, ExternalSettings, GcpSettings, LogFormat, LogLevel, LogSettings,
+    MinioSettings, MongoSettings, NetworkMode, S3Settings, Secret, ServerSettings, Settings,
+    StorageSettings, TlsSettings, UpstreamSettings,
 };
 pub use settings::{
     EtcdLockSettings, LockSettings, RedisLockSettings, RedisSentinelSettings, SingleFlightSettings,

@@ -7,10 +7,11 @@ use std::path::{Path, PathBuf};
 use crate::error::{ConfigError, Setter, Source};
 use crate::layer::{Layer, Sourced};
 use crate::settings::{
-    AzureSettings, DiskTable, EtcdLockSettings, ExternalSettings, GcpSettings, LockSettings,
-    LogSettings, MinioSettings, MongoSettings, Paths, RedisLockSettings, RedisSentinelSettings,
-    S3Settings, ServerSettings, Settings, SingleFlightSettings, SingleFlightTable, StorageSettings,
-    StorageTable, UpstreamSettings, spec as declared,
+    AuthSettings, AzureSettings, DiskTable, EtcdLockSettings, ExternalSettings, GcpSettings,
+    LockSettings, LogSettings, MinioSettings, MongoSettings, Paths, RedisLockSettings,
+    RedisSentinelSettings, S3Settings, ServerSettings, Settings, SingleFlightSettings,
+    SingleFlightTable, StorageSettings, StorageTable, TlsSettings, UpstreamSettings,
+    spec as declared,
 };
 use crate::show::Entry;
 use crate::spec::{Kind, Spec, Val};
@@ -204,6 +205,22 @@ pub(crate) fn resolve(
             second: Box::new(second),
         });
     }
+    let tls = TlsSettings::resolve(&mut r)?;
+    both(
+        &r,
+        tls.cert_file.is_some(),
+        "tls.cert_file",
+        tls.key_file.is_some(),
+        "tls.key_file",
+    )?;
+    let auth = AuthSettings::resolve(&mut r)?;
+    both(
+        &r,
+        auth.basic_user.is_some(),
+        "auth.basic_user",
+        auth.basic_password.is_some(),
+        "auth.basic_password",
+    )?;
     let settings = Settings {
         server,
         log,
@@ -212,8 +229,33 @@ pub(crate) fn resolve(
         single_flight,
         data_dir,
         tmp_dir,
+        tls,
+        auth,
     };
     Ok((settings, r.entries))
+}
+
+/// Settings that only work as a pair: one set without the other is an error naming both.
+fn both(
+    r: &Resolver,
+    a_set: bool,
+    a: &'static str,
+    b_set: bool,
+    b: &'static str,
+) -> Result<(), ConfigError> {
+    let (set, missing) = match (a_set, b_set) {
+        (true, false) => (a, b),
+        (false, true) => (b, a),
+        _ => return Ok(()),
+    };
+    match (r.setter(set), declared(missing)) {
+        (Some(setter), Some(spec)) => Err(ConfigError::Incomplete {
+            set: Box::new(setter),
+            missing,
+            names: spec.names(),
+        }),
+        _ => Err(internal()),
+    }
 }
 
 /// The storage type, then the keys of the selected backend only: the others neither

@@ -44,6 +44,10 @@ pub struct Settings {
     /// Spool directory for upstream downloads in progress. Key `tmp_dir`, env
     /// `AGORA_TMP_DIR`. Default `<data_dir>/tmp`.
     pub tmp_dir: PathBuf,
+    /// HTTPS on the listen address.
+    pub tls: TlsSettings,
+    /// Who may read what.
+    pub auth: AuthSettings,
 }
 
 settings_group! {
@@ -664,6 +668,8 @@ static GROUPS: &[&[Spec]] = &[
     &ExternalSettings::SPECS,
     &MongoSettings::SPECS,
     &UpstreamSettings::SPECS,
+    &TlsSettings::SPECS,
+    &AuthSettings::SPECS,
     &SingleFlightTable::SPECS,
     &RedisLockSettings::SPECS,
     &RedisSentinelSettings::SPECS,
@@ -720,6 +726,57 @@ impl fmt::Debug for Secret {
 impl fmt::Display for Secret {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("<redacted>")
+    }
+}
+
+settings_group! {
+    /// HTTPS on the listen address (`[tls]`). Both files or neither: half a pair stops
+    /// startup (Athens silently serves plain HTTP then).
+    #[derive(Debug, Clone, PartialEq, Eq, Default)]
+    pub struct TlsSettings {
+        /// A PEM file: the server certificate, then any intermediates.
+        pub cert_file: Option<PathBuf> as OptPath = {
+            key: "tls.cert_file",
+            env: "AGORA_TLS_CERT_FILE",
+            athens: "TLSCertFile",
+            athens_env: &["ATHENS_TLSCERT_FILE"],
+        },
+        /// A PEM file holding the certificate's private key (PKCS#8, PKCS#1 or SEC1).
+        pub key_file: Option<PathBuf> as OptPath = {
+            key: "tls.key_file",
+            env: "AGORA_TLS_KEY_FILE",
+            athens: "TLSKeyFile",
+            athens_env: &["ATHENS_TLSKEY_FILE"],
+        },
+    }
+}
+
+settings_group! {
+    /// Client authentication and per-user access (`[auth]`). With none of these set,
+    /// every client reads everything.
+    #[derive(Debug, Clone, PartialEq, Eq, Default)]
+    pub struct AuthSettings {
+        /// Athens' single basic-auth user, who may read every module. Set together with
+        /// `basic_password`.
+        pub basic_user: Option<String> as Opt = {
+            key: "auth.basic_user",
+            env: "AGORA_BASIC_AUTH_USER",
+            athens: "BasicAuthUser",
+            athens_env: &["BASIC_AUTH_USER"],
+        },
+        /// That user's password (a secret).
+        pub basic_password: Option<Secret> as OptSecret = {
+            key: "auth.basic_password",
+            env: "AGORA_BASIC_AUTH_PASS",
+            athens: "BasicAuthPass",
+            athens_env: &["BASIC_AUTH_PASS"],
+        },
+        /// A TOML file of `[[user]]` tables (`name`, `password_hash`, `modules`), re-read
+        /// when it changes or on SIGHUP.
+        pub file: Option<PathBuf> as OptPath = {
+            key: "auth.file",
+            env: "AGORA_AUTH_FILE",
+        },
     }
 }
 

@@ -87,10 +87,12 @@ fn defaults() -> Settings {
         },
         tmp_dir: data.join("tmp"),
         data_dir: data,
+        tls: crate::TlsSettings::default(),
+        auth: crate::AuthSettings::default(),
     }
 }
 
-const AGORA_KEYS: [&str; 25] = [
+const AGORA_KEYS: &[&str] = &[
     "data_dir",
     "tmp_dir",
     "server.listen",
@@ -116,6 +118,11 @@ const AGORA_KEYS: [&str; 25] = [
     "upstream.go_binary",
     "upstream.go_fetcher_vcs",
     "upstream.go_fetcher_workers",
+    "tls.cert_file",
+    "tls.key_file",
+    "auth.basic_user",
+    "auth.basic_password",
+    "auth.file",
 ];
 
 /// The keys of the S3, MinIO, Azure and external tables, which exist only when that storage
@@ -369,10 +376,22 @@ fn every_agora_env_name_is_wired() {
             &[("AGORA_SINGLE_FLIGHT_TYPE", "redis-sentinel")]
         } else if key.starts_with("single_flight.etcd.") {
             &[("AGORA_SINGLE_FLIGHT_TYPE", "etcd")]
+        } else if key.starts_with("tls.") {
+            // Set as a pair; the other half comes from agora's name.
+            &[("AGORA_TLS_CERT_FILE", "/c"), ("AGORA_TLS_KEY_FILE", "/k")]
+        } else if key.starts_with("auth.basic_") {
+            &[
+                ("AGORA_BASIC_AUTH_USER", "u"),
+                ("AGORA_BASIC_AUTH_PASS", "p"),
+            ]
         } else {
             &[]
         };
         let value = match *key {
+            "tls.cert_file" => "/c",
+            "tls.key_file" => "/k",
+            "auth.basic_user" => "u",
+            "auth.basic_password" => "p",
             k if k.ends_with(".bucket") => "b",
             k if k.ends_with(".region") => "eu-west-1",
             "storage.s3.endpoint" => "http://127.0.0.1:9000",
@@ -1057,8 +1076,6 @@ fn athens_env_names_agora_ignores_are_reported() {
 fn athens_security_settings_agora_lacks_stop_startup() {
     let dir = tempfile::tempdir().unwrap();
     for (key, value) in [
-        ("BasicAuthUser", "\"admin\""),
-        ("BasicAuthPass", "\"s3cret-value\""),
         ("FilterFile", "\"/etc/athens/filter\""),
         ("ValidatorHook", "\"http://validator\""),
     ] {
@@ -1074,12 +1091,7 @@ fn athens_security_settings_agora_lacks_stop_startup() {
         );
         assert!(!err.contains("s3cret"), "{err}");
     }
-    for name in [
-        "BASIC_AUTH_USER",
-        "BASIC_AUTH_PASS",
-        "ATHENS_FILTER_FILE",
-        "ATHENS_PROXY_VALIDATOR",
-    ] {
+    for name in ["ATHENS_FILTER_FILE", "ATHENS_PROXY_VALIDATOR"] {
         let err = load(None, &env_of(&[(name, "x")])).unwrap_err().to_string();
         assert!(err.contains(name) && err.contains("(env)"), "{err}");
     }
@@ -1087,9 +1099,70 @@ fn athens_security_settings_agora_lacks_stop_startup() {
     let path = write(
         &dir,
         "config.toml",
-        "StorageType = \"memory\"\nBasicAuthUser = \"\"\nFilterFile = \"\"\n",
+        "StorageType = \"memory\"\nFilterFile = \"\"\n",
     );
-    load(Some(&path), &env_of(&[("BASIC_AUTH_PASS", "")])).unwrap();
+    load(Some(&path), &env_of(&[("ATHENS_PROXY_VALIDATOR", "")])).unwrap();
+}
+
+/// Athens' basic-auth and TLS keys and names set agora's; half a pair stops startup
+/// (Athens would then serve without auth or without TLS), and the password never shows.
+#[test]
+fn athens_basic_auth_and_tls_map_and_come_in_pairs() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(
+        &dir,
+        "config.toml",
+        "StorageType = \"memory\"\nBasicAuthUser = \"admin\"\nBasicAuthPass = \"s3cret-value\"\n\
+         TLSCertFile = \"/etc/tls/cert.pem\"\nTLSKeyFile = \"/etc/tls/key.pem\"\n",
+    );
+    let loaded = load(Some(&path), &env_of(&[])).unwrap();
+    let auth = &loaded.settings.auth;
+    assert_eq!(auth.basic_user.as_deref(), Some("admin"));
+    assert_eq!(
+        auth.basic_password.as_ref().map(crate::Secret::expose),
+        Some("s3cret-value")
+    );
+    assert_eq!(
+        loaded.settings.tls.cert_file.as_deref(),
+        Some(std::path::Path::new("/etc/tls/cert.pem"))
+    );
+    let shown = loaded.show();
+    assert!(
+        shown.contains("auth.basic_password = \"<redacted>\""),
+        "{shown}"
+    );
+    assert!(!shown.contains("s3cret"), "{shown}");
+
+    let env = env_of(&[
+        ("BASIC_AUTH_USER", "u"),
+        ("BASIC_AUTH_PASS", "p"),
+        ("ATHENS_TLSCERT_FILE", "/c"),
+        ("ATHENS_TLSKEY_FILE", "/k"),
+        ("AGORA_AUTH_FILE", "/etc/agora/users.toml"),
+    ]);
+    let s = load(None, &env).unwrap().settings;
+    assert_eq!(s.auth.basic_user.as_deref(), Some("u"));
+    assert_eq!(s.tls.key_file.as_deref(), Some(std::path::Path::new("/k")));
+    assert_eq!(
+        s.auth.file.as_deref(),
+        Some(std::path::Path::new("/etc/agora/users.toml"))
+    );
+
+    for (set, missing) in [
+        ("BASIC_AUTH_USER", "auth.basic_password"),
+        ("BASIC_AUTH_PASS", "auth.basic_user"),
+        ("ATHENS_TLSCERT_FILE", "tls.key_file"),
+        ("AGORA_TLS_KEY_FILE", "tls.cert_file"),
+    ] {
+        let err = load(None, &env_of(&[(set, "s3cret")]))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains(set) && err.contains(&format!("but {missing} is not")),
+            "{err}"
+        );
+        assert!(!err.contains("s3cret") || !set.contains("PASS"), "{err}");
+    }
 }
 
 #[test]

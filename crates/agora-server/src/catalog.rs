@@ -26,17 +26,23 @@ pub const DEFAULT_PAGE_SIZE: usize = 1000;
 /// The largest page served; larger requests get pages of this size (and a `next`).
 pub const MAX_PAGE_SIZE: usize = 10_000;
 
-/// Answers a `/catalog` request (GET or HEAD; the server leaves out the body of HEAD).
+/// Answers a `/catalog` request (GET or HEAD; the server leaves out the body of HEAD),
+/// listing only the modules `visible` lets through (the requesting user's).
 ///
 /// # Errors
 /// 400 for a bad `pagesize` or token, 501 when the backend cannot enumerate its
 /// contents, 503 when it cannot be read.
-pub async fn catalog(storage: &dyn Storage, uri: &Uri) -> Result<Response, ApiError> {
+pub async fn catalog(
+    storage: &dyn Storage,
+    uri: &Uri,
+    visible: &(dyn Fn(&str) -> bool + Sync),
+) -> Result<Response, ApiError> {
     let (token, page_size) = params(uri)?;
     let page = storage.catalog(&token, page_size).await?;
     let modules: Vec<serde_json::Value> = page
         .versions
         .iter()
+        .filter(|(m, _)| visible(m.as_str()))
         .map(|(m, v)| json!({ "module": m.as_str(), "version": v.as_str() }))
         .collect();
     // serde_json's map is sorted, which happens to be Athens' field order.
@@ -128,7 +134,7 @@ mod tests {
     }
 
     async fn get(s: &dyn Storage, target: &str) -> (StatusCode, Option<String>, String) {
-        let resp = match catalog(s, &target.parse().unwrap()).await {
+        let resp = match catalog(s, &target.parse().unwrap(), &|_| true).await {
             Ok(r) => r,
             Err(e) => e.into_response(),
         };
@@ -165,6 +171,27 @@ mod tests {
         );
         let (_, _, body) = get(&MemoryStorage::new(), "/catalog").await;
         assert_eq!(body, "{\"modules\":[]}\n");
+    }
+
+    /// A user's page holds only its modules, and still leads on to the rest.
+    #[tokio::test]
+    async fn lists_only_visible_modules() {
+        let s = stored(&[
+            ("a.test/b", "v1.0.0"),
+            ("a.test/b-c", "v0.1.0"),
+            ("a.test/d", "v0.2.0"),
+        ])
+        .await;
+        let visible = |m: &str| m != "a.test/b-c";
+        let resp = catalog(&s, &"/catalog?pagesize=2".parse().unwrap(), &visible)
+            .await
+            .unwrap();
+        let body = resp.into_body().collect().await.unwrap().to_bytes();
+        assert_eq!(
+            body,
+            "{\"modules\":[{\"module\":\"a.test/b\",\"version\":\"v1.0.0\"}],\
+             \"next\":\"a.test/b-c|v0.1.0\"}\n"
+        );
     }
 
     #[tokio::test]

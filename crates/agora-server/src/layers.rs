@@ -7,8 +7,8 @@ use std::time::Instant;
 use axum::extract::Request;
 use axum::middleware::Next;
 use axum::response::Response;
-use http::{HeaderName, HeaderValue, StatusCode};
-use tracing::{Instrument, debug, info, info_span, warn};
+use http::{HeaderName, HeaderValue};
+use tracing::{Instrument, info, info_span, warn};
 
 /// Athens' request-id header, honoured when a client or load balancer sends it.
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("athens-request-id");
@@ -37,7 +37,10 @@ pub async fn request_id(mut req: Request, next: Next) -> Response {
 }
 
 /// One span per request, named by its [`RequestId`], and one log line when it
-/// ends (a warning for a server error, info for a client error other than 404).
+/// ends: a warning for a server error, info otherwise (Athens logs every request
+/// at info too), with the method, path, status, duration and request id as
+/// fields of the line itself, so a JSON log line stands on its own. The auth
+/// layer fills in the span's `user`.
 pub async fn access_log(req: Request, next: Next) -> Response {
     let started = Instant::now();
     let id = req
@@ -49,18 +52,26 @@ pub async fn access_log(req: Request, next: Next) -> Response {
         "request",
         id = %id,
         method = %req.method(),
-        path = %truncate(req.uri().path())
+        path = %truncate(req.uri().path()),
+        user = tracing::field::Empty,
     );
+    let method = req.method().clone();
+    let path = truncate(req.uri().path()).to_owned();
     let resp = next.run(req).instrument(span.clone()).await;
     let status = resp.status();
     span.in_scope(|| {
         let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
-        if status.is_server_error() {
-            warn!(status = status.as_u16(), elapsed_ms, "request failed");
-        } else if status.is_client_error() && status != StatusCode::NOT_FOUND {
-            info!(status = status.as_u16(), elapsed_ms, "request rejected");
+        let status = status.as_u16();
+        let method = method.as_str();
+        let path = path.as_str();
+        let request_id = id.as_str();
+        if (500..600).contains(&status) {
+            warn!(
+                method,
+                path, status, elapsed_ms, request_id, "request failed"
+            );
         } else {
-            debug!(status = status.as_u16(), elapsed_ms, "request");
+            info!(method, path, status, elapsed_ms, request_id, "request");
         }
     });
     resp

@@ -3,7 +3,8 @@
 //!
 //! Layout:
 //! - [`layers`] are what every request passes through first: its request
-//!   id, then its span and access-log line;
+//!   id, then its span and access-log line; then [`auth`] (when configured)
+//!   checks its credentials;
 //! - [`request`] parses and validates a request path into a [`ProxyRequest`];
 //! - [`proxy`] answers it from storage, or from upstream through the
 //!   [`stash`] (single flight layered over fetch-and-store), reading
@@ -16,18 +17,20 @@
 //! - [`error::ApiError`] is the only place errors become statuses.
 //!
 //! [`serve`] takes a bound listener and a shutdown future, so tests can run
-//! the real server on port 0.
+//! the real server on port 0; [`serve_tls`] does the same over TLS, with its
+//! configuration read by [`tls`].
 
 use std::sync::Arc;
 
 use axum::Router;
 use axum::body::Body;
 use axum::extract::{Request, State};
-use axum::middleware::from_fn;
+use axum::middleware::{from_fn, from_fn_with_state};
 use axum::response::{IntoResponse, Response};
 use http::{HeaderValue, Method, header};
 use tracing::warn;
 
+pub mod auth;
 pub mod cache;
 pub mod catalog;
 pub mod error;
@@ -40,13 +43,14 @@ pub mod request;
 pub mod respond;
 mod serve;
 pub mod stash;
+pub mod tls;
 pub mod upstream;
 pub mod ziptag;
 
 pub use error::ApiError;
 pub use proxy::{NetworkMode, Proxy};
 pub use request::ProxyRequest;
-pub use serve::{ConnectionOptions, serve, serve_with};
+pub use serve::{ConnectionOptions, serve, serve_tls, serve_with};
 pub use stash::Stasher;
 pub use upstream::Upstream;
 
@@ -58,6 +62,8 @@ pub struct ServerOptions {
     /// A base path every proxy route lives under (Athens' PathPrefix), such as
     /// `/go`; empty for none.
     pub path_prefix: String,
+    /// Who may read what; `None` serves everyone everything.
+    pub access: Option<auth::Access>,
 }
 
 #[derive(Clone)]
@@ -69,13 +75,20 @@ struct AppState {
 /// Builds the router.
 pub fn router(proxy: Proxy, options: &ServerOptions) -> Router {
     let prefix = options.path_prefix.trim_end_matches('/').to_owned();
+    let prefix: Arc<str> = prefix.into();
     let state = AppState {
         proxy,
-        prefix: prefix.into(),
+        prefix: prefix.clone(),
     };
-    Router::new()
-        .fallback(dispatch)
-        .with_state(state)
+    let mut router = Router::new().fallback(dispatch).with_state(state);
+    if let Some(access) = &options.access {
+        let gate = auth::Gate {
+            access: access.clone(),
+            prefix,
+        };
+        router = router.layer(from_fn_with_state(gate, auth::require));
+    }
+    router
         .layer(from_fn(layers::access_log))
         .layer(from_fn(layers::request_id))
 }
@@ -110,8 +123,12 @@ async fn handle(state: &AppState, req: Request) -> Response {
     if !under_prefix {
         return error::no_such_endpoint();
     }
+    let reader = req.extensions().get::<auth::Reader>();
     if path == "/catalog" {
-        return match catalog::catalog(state.proxy.storage().as_ref(), req.uri()).await {
+        // A user sees only the modules it may read; a page may come out short
+        // (even empty) with a `next`, which catalog clients follow anyway.
+        let visible = |m: &str| reader.is_none_or(|r| r.may_read(m));
+        return match catalog::catalog(state.proxy.storage().as_ref(), req.uri(), &visible).await {
             Ok(r) => r,
             Err(e) => {
                 if e.status().is_server_error() {
@@ -130,6 +147,14 @@ async fn handle(state: &AppState, req: Request) -> Response {
         Ok(None) => return error::no_such_endpoint(),
         Err(e) => return e.into_response(),
     };
+    if let Some(reader) = reader {
+        let module = match &parsed {
+            ProxyRequest::List(m) | ProxyRequest::Latest(m) | ProxyRequest::Artifact(m, _, _) => m,
+        };
+        if !reader.may_read(module.as_str()) {
+            return auth::forbidden(reader, module.as_str());
+        }
+    }
     let result = match &parsed {
         ProxyRequest::List(m) => state.proxy.list(m).await,
         ProxyRequest::Latest(m) => state.proxy.latest(m).await,

@@ -9,13 +9,18 @@
 
 use std::future::Future;
 use std::io;
+use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
+use hyper::server::conn::http1;
 use hyper_util::rt::{TokioIo, TokioTimer};
-use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::server::graceful::{GracefulShutdown, Watcher};
 use hyper_util::service::TowerToHyperService;
-use tokio::net::TcpListener;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio_rustls::TlsAcceptor;
 use tracing::{debug, info, warn};
 
 /// Connection-level limits.
@@ -71,16 +76,49 @@ pub async fn serve_with<F>(
 where
     F: Future<Output = ()> + Send + 'static,
 {
-    let mut http = hyper::server::conn::http1::Builder::new();
+    serve_inner(listener, router, shutdown, grace, options, None).await
+}
+
+/// [`serve_with`] over TLS (see [`crate::tls::server_config`]). The handshake
+/// runs on the connection's own task and must finish within the header
+/// timeout, so a client that opens a connection and sends nothing is dropped
+/// then; a failed handshake ends that connection only.
+pub async fn serve_tls<F>(
+    listener: TcpListener,
+    router: Router,
+    shutdown: F,
+    grace: Duration,
+    options: &ConnectionOptions,
+    tls: Arc<rustls::ServerConfig>,
+) -> io::Result<()>
+where
+    F: Future<Output = ()> + Send + 'static,
+{
+    let acceptor = TlsAcceptor::from(tls);
+    serve_inner(listener, router, shutdown, grace, options, Some(acceptor)).await
+}
+
+async fn serve_inner<F>(
+    listener: TcpListener,
+    router: Router,
+    shutdown: F,
+    grace: Duration,
+    options: &ConnectionOptions,
+    tls: Option<TlsAcceptor>,
+) -> io::Result<()>
+where
+    F: Future<Output = ()> + Send + 'static,
+{
+    let mut http = http1::Builder::new();
     http.timer(TokioTimer::new())
         .header_read_timeout(options.header_timeout)
         .keep_alive(true);
     let graceful = GracefulShutdown::new();
     let mut shutdown = std::pin::pin!(shutdown);
     loop {
-        let stream = tokio::select! {
+        let (stream, peer) = tokio::select! {
             accepted = listener.accept() => match accepted {
-                Ok((stream, _)) => stream,
+                Ok(accepted) => accepted,
                 Err(e) => {
                     accept_error(e).await;
                     continue;
@@ -94,6 +132,14 @@ where
             debug!(error = %e, "could not set TCP_NODELAY");
         }
         let service = TowerToHyperService::new(router.clone());
+        if let Some(acceptor) = &tls {
+            let (acceptor, http, watcher) = (acceptor.clone(), http.clone(), graceful.watcher());
+            let timeout = options.header_timeout;
+            tokio::spawn(tls_connection(
+                acceptor, stream, peer, timeout, http, service, watcher,
+            ));
+            continue;
+        }
         let conn = http.serve_connection(TokioIo::new(stream), service);
         let conn = graceful.watch(conn);
         tokio::spawn(async move {
@@ -117,6 +163,65 @@ where
     }
     Ok(())
 }
+
+/// One TLS connection: the handshake (or a 400 for plain HTTP) within
+/// `timeout`, then HTTP/1.1 under the graceful-shutdown watcher.
+async fn tls_connection(
+    acceptor: TlsAcceptor,
+    stream: TcpStream,
+    peer: SocketAddr,
+    timeout: Duration,
+    http: http1::Builder,
+    service: TowerToHyperService<Router>,
+    watcher: Watcher,
+) {
+    let handshake = async {
+        // Plain HTTP on the HTTPS port gets a readable answer, as from Go's
+        // server, rather than a dropped connection.
+        let mut first = [0u8; 1];
+        if stream.peek(&mut first).await? == 1 && first[0] != TLS_HANDSHAKE {
+            let mut stream = stream;
+            // Take in the request first: closing with unread data would
+            // reset the connection before the client reads the answer.
+            let _ = stream.read(&mut [0u8; 4096]).await;
+            let _ = stream.write_all(PLAIN_HTTP_ANSWER).await;
+            let _ = stream.shutdown().await;
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                "plain HTTP sent to the HTTPS port",
+            ));
+        }
+        acceptor.accept(stream).await
+    };
+    let stream = match tokio::time::timeout(timeout, handshake).await {
+        Ok(Ok(stream)) => stream,
+        // rustls reports protocol failures (a client that distrusts the
+        // certificate, plain HTTP on the TLS port) as InvalidData.
+        Ok(Err(e)) if e.kind() == io::ErrorKind::InvalidData => {
+            info!(%peer, error = %e, "TLS handshake failed");
+            return;
+        }
+        Ok(Err(e)) => {
+            debug!(%peer, error = %e, "TLS handshake failed");
+            return;
+        }
+        Err(_) => {
+            debug!(%peer, "TLS handshake timed out");
+            return;
+        }
+    };
+    let conn = http.serve_connection(TokioIo::new(stream), service);
+    if let Err(e) = watcher.watch(conn).await {
+        debug!(error = %e, "connection ended with an error");
+    }
+}
+
+/// The first byte of a TLS connection: a handshake record.
+const TLS_HANDSHAKE: u8 = 0x16;
+
+const PLAIN_HTTP_ANSWER: &[u8] = b"HTTP/1.0 400 Bad Request\r\n\
+Content-Type: text/plain; charset=utf-8\r\nConnection: close\r\n\r\n\
+Client sent an HTTP request to an HTTPS server.\n";
 
 /// Errors from `accept` concern one connection (the peer reset it before we
 /// took it) or the process (out of file descriptors). Neither ends the

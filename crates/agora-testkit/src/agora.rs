@@ -31,6 +31,9 @@ pub struct AgoraConfig {
     /// A program (and its arguments) that runs agora: agora's path and `serve` follow
     /// them. Empty: agora is started directly.
     pub launcher: Vec<String>,
+    /// When agora serves HTTPS (set its TLS variables in `extra_env`): the CA file its
+    /// certificate is checked against, for the readiness probe and [`Agora::goproxy_url`].
+    pub tls_ca: Option<PathBuf>,
 }
 
 impl AgoraConfig {
@@ -45,6 +48,7 @@ impl AgoraConfig {
             log_path: dir.join("agora.log"),
             home: dir.join("agora-home"),
             launcher: Vec::new(),
+            tls_ca: None,
         };
         for d in [&cfg.storage_root, &cfg.data_dir, &cfg.home] {
             fs::create_dir_all(d).expect("create an agora directory");
@@ -80,6 +84,14 @@ fn read_log_from(path: &Path, offset: u64) -> String {
         s = String::from_utf8_lossy(&buf).into_owned();
     }
     s
+}
+
+/// `GET /readyz`, over TLS when the config says agora serves it.
+fn ready_probe(addr: SocketAddr, config: &AgoraConfig) -> std::io::Result<HttpResponse> {
+    match &config.tls_ca {
+        Some(ca) => https_request(addr, ca, "GET", "/readyz", &[]),
+        None => http_get(addr, "/readyz"),
+    }
 }
 
 pub(crate) fn tail(text: &str, lines: usize) -> String {
@@ -184,7 +196,7 @@ impl Agora {
                     tail(&log, 200)
                 );
             }
-            match http_get(addr, "/readyz") {
+            match ready_probe(addr, config) {
                 Ok(resp) if resp.status == 200 => break,
                 Ok(resp) => last = resp.summary(),
                 Err(e) => last = e.to_string(),
@@ -202,9 +214,14 @@ impl Agora {
         Ok(agora)
     }
 
-    /// The GOPROXY URL for clients.
+    /// The GOPROXY URL for clients (`https://` when it serves TLS).
     pub fn goproxy_url(&self) -> String {
-        format!("http://{}", self.addr)
+        let scheme = if self.config.tls_ca.is_some() {
+            "https"
+        } else {
+            "http"
+        };
+        format!("{scheme}://{}", self.addr)
     }
 
     /// This instance's part of the log.
@@ -354,7 +371,7 @@ impl Agora {
                     tail(&agora.log(), 200)
                 );
             }
-            match http_get(addr, "/readyz") {
+            match ready_probe(addr, config) {
                 Ok(resp) if resp.status == 200 => return agora,
                 Ok(resp) => last = resp.summary(),
                 Err(e) => last = e.to_string(),

@@ -20,7 +20,8 @@
 //!   SecantusDB (MongoDB's wire protocol), each under a shell watchdog that stops it when the
 //!   test process exits ([`moto`], [`azurite`], [`gcs`], [`mongo`]);
 //! * the lock servers replicas share: redis, redis with a sentinel, etcd ([`coord`]);
-//! * the end-to-end storage scenarios every backend runs ([`storage_scenarios`]).
+//! * the end-to-end storage scenarios every backend runs ([`storage_scenarios`]);
+//! * a throwaway CA and server certificate, and an HTTPS client trusting it ([`tls`]).
 //!
 //! Ground truth always comes from running the go command against the reference proxy
 //! directly, in the same test run; nothing is hard-coded. A setup step that fails panics
@@ -46,6 +47,7 @@ pub mod process;
 pub mod refproxy;
 pub mod snapshot;
 pub mod storage_scenarios;
+pub mod tls;
 pub mod vcs_forge;
 
 pub use agora::*;
@@ -61,3 +63,4 @@ pub use process::*;
 pub use refproxy::*;
 pub use snapshot::*;
 pub use storage_scenarios::*;
+pub use tls::*;

@@ -49,6 +49,54 @@ enum Command {
         #[command(subcommand)]
         command: SumdbCommand,
     },
+    /// Client access tools.
+    Auth {
+        #[command(subcommand)]
+        command: AuthCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum AuthCommand {
+    /// Print an argon2id hash of PASSWORD for the auth file's `password_hash`,
+    /// as one line on stdout.
+    Hash {
+        /// The password; `-` reads it from the first line of standard input
+        /// (which keeps it out of the shell history and the process list).
+        password: String,
+    },
+}
+
+/// Prints the hash of a password given as an argument or on stdin.
+fn auth_hash(password: &str) -> ExitCode {
+    let password = if password == "-" {
+        use std::io::BufRead;
+        let mut line = String::new();
+        // A password is a line, not a file: read at most 4 KiB.
+        let read = std::io::BufReader::new(std::io::Read::take(std::io::stdin().lock(), 4096))
+            .read_line(&mut line);
+        if let Err(e) = read {
+            eprintln!("agora: auth hash: reading the password from stdin: {e}");
+            return ExitCode::from(2);
+        }
+        line.trim_end_matches(['\n', '\r']).to_owned()
+    } else {
+        password.to_owned()
+    };
+    if password.is_empty() {
+        eprintln!("agora: auth hash: the password is empty");
+        return ExitCode::from(2);
+    }
+    match agora_server::auth::hash_password(&password) {
+        Ok(hash) => {
+            println!("{hash}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("agora: auth hash: {e}");
+            ExitCode::FAILURE
+        }
+    }
 }
 
 #[derive(Subcommand)]
@@ -94,6 +142,9 @@ fn main() -> ExitCode {
         Command::Sumdb {
             command: SumdbCommand::Keygen { name },
         } => sumdb_keygen(&name),
+        Command::Auth {
+            command: AuthCommand::Hash { password },
+        } => auth_hash(&password),
         Command::Config {
             command: ConfigCommand::Show { config },
         } => match agora_config::load(config.as_deref(), &env) {
@@ -133,11 +184,15 @@ fn main() -> ExitCode {
                     return ExitCode::FAILURE;
                 }
             };
+            let json = loaded.settings.log.format == LogFormat::Json;
             match runtime.block_on(serve(loaded.settings)) {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(e) => {
                     tracing::error!("{e:#}");
-                    eprintln!("agora: {e:#}");
+                    // In JSON mode every stderr line is an object: the log line says it.
+                    if !json {
+                        eprintln!("agora: {e:#}");
+                    }
                     ExitCode::FAILURE
                 }
             }
@@ -314,34 +369,77 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
         up.network_mode,
         settings.server.cache_bytes,
     );
+    let access = access(&settings.auth)?;
     let router = agora_server::router(
         proxy,
         &ServerOptions {
             path_prefix: settings.server.path_prefix.clone(),
+            access,
         },
     );
+    let tls = match (&settings.tls.cert_file, &settings.tls.key_file) {
+        (Some(cert), Some(key)) => Some(
+            agora_server::tls::server_config(cert, key)
+                .map_err(|e| anyhow::anyhow!("tls.cert_file, tls.key_file: {e}"))?,
+        ),
+        _ => None,
+    };
 
     let listener = tokio::net::TcpListener::bind(&settings.server.listen)
         .await
         .with_context(|| format!("listening on {}", settings.server.listen))?;
     info!(
         addr = %listener.local_addr().map(|a| a.to_string()).unwrap_or_default(),
+        scheme = if tls.is_some() { "https" } else { "http" },
         storage = %storage.describe(),
         upstream = %up.goproxy,
         "agora listening"
     );
-    agora_server::serve_with(
-        listener,
-        router,
-        shutdown_signal(),
-        settings.server.shutdown_timeout,
-        &agora_server::ConnectionOptions {
-            header_timeout: settings.server.header_timeout,
-        },
-    )
-    .await?;
+    let connections = agora_server::ConnectionOptions {
+        header_timeout: settings.server.header_timeout,
+    };
+    let grace = settings.server.shutdown_timeout;
+    match tls {
+        Some(tls) => {
+            agora_server::serve_tls(
+                listener,
+                router,
+                shutdown_signal(),
+                grace,
+                &connections,
+                tls,
+            )
+            .await?;
+        }
+        None => {
+            agora_server::serve_with(listener, router, shutdown_signal(), grace, &connections)
+                .await?;
+        }
+    }
     info!("agora stopped");
     Ok(())
+}
+
+/// Client authentication, when configured: the basic user and the auth file
+/// (read now; a broken one stops startup), then watched for changes.
+fn access(auth: &agora_config::AuthSettings) -> anyhow::Result<Option<agora_server::auth::Access>> {
+    let basic = match (&auth.basic_user, &auth.basic_password) {
+        (Some(user), Some(password)) => Some((user.as_str(), password.expose())),
+        _ => None,
+    };
+    if basic.is_none() && auth.file.is_none() {
+        return Ok(None);
+    }
+    let access = agora_server::auth::Access::new(basic, auth.file.as_deref())
+        .map_err(|e| anyhow::anyhow!("reading the auth file (auth.file): {e}"))?;
+    access.watch();
+    info!(
+        basic_user = basic.is_some(),
+        file = %auth.file.as_deref().map(|p| p.display().to_string()).unwrap_or_default(),
+        file_users = access.file_users(),
+        "client authentication required"
+    );
+    Ok(Some(access))
 }
 
 /// The credentials `direct` uses: the netrc file (read once, here, and never
