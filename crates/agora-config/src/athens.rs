@@ -58,12 +58,6 @@ pub(crate) enum Kind {
         default: Default,
         note: &'static str,
     },
-    /// Not implemented, and ignoring it would weaken security (authentication,
-    /// filtering, validation): a non-default value stops startup instead.
-    Refused {
-        default: Default,
-        note: &'static str,
-    },
     /// A sub-setting of a backend agora lacks (or of one whose keys agora reads under
     /// other names, such as `SingleFlight.RedisSentinel.LockConfig`). It only matters when
     /// that backend is selected, and selecting one is already an error (storage) or a
@@ -108,19 +102,6 @@ const fn backend(path: &'static str) -> AthensKey {
         path,
         env: &[],
         kind: Kind::Backend,
-    }
-}
-
-const fn refused(
-    path: &'static str,
-    env: &'static [&'static str],
-    default: Default,
-    note: &'static str,
-) -> AthensKey {
-    AthensKey {
-        path,
-        env,
-        kind: Kind::Refused { default, note },
     }
 }
 
@@ -173,12 +154,6 @@ pub(crate) const ATHENS_KEYS: &[AthensKey] = &[
         Default::Str(&[":3001"]),
         "",
     ),
-    refused(
-        "FilterFile",
-        &["ATHENS_FILTER_FILE"],
-        Default::Str(&[""]),
-        "the filter file is NOT applied: every module is served",
-    ),
     ignored(
         "TraceExporter",
         &["ATHENS_TRACE_EXPORTER"],
@@ -205,24 +180,12 @@ pub(crate) const ATHENS_KEYS: &[AthensKey] = &[
         "",
     ),
     ignored(
-        "GlobalEndpoint",
-        &["ATHENS_GLOBAL_ENDPOINT"],
-        Default::Str(&["http://localhost:3001", ""]),
-        "",
-    ),
-    ignored(
         "HomeTemplatePath",
         &["ATHENS_HOME_TEMPLATE_PATH"],
         Default::Str(&["/var/lib/athens/home.html"]),
         "",
     ),
     ignored("ForceSSL", &["PROXY_FORCE_SSL"], Default::Bool(false), ""),
-    refused(
-        "ValidatorHook",
-        &["ATHENS_PROXY_VALIDATOR"],
-        Default::Str(&[""]),
-        "the validator is NOT called: modules are served without validation",
-    ),
     ignored(
         "HGRCPath",
         &["ATHENS_HGRC_PATH"],
@@ -233,18 +196,6 @@ pub(crate) const ATHENS_KEYS: &[AthensKey] = &[
         "SumDBs",
         &["ATHENS_SUM_DBS"],
         Default::List(&["https://sum.golang.org"]),
-        "",
-    ),
-    ignored(
-        "DownloadMode",
-        &["ATHENS_DOWNLOAD_MODE"],
-        Default::Str(&["sync"]),
-        "agora behaves as DownloadMode = \"sync\"",
-    ),
-    ignored(
-        "DownloadURL",
-        &["ATHENS_DOWNLOAD_URL"],
-        Default::Str(&[""]),
         "",
     ),
     ignored(
@@ -577,17 +528,6 @@ pub(crate) fn file(
 
     for (key, v, spelled) in &found {
         let Known::Other(key) = key else { continue };
-        if let Kind::Refused { default, note } = key.kind
-            && !toml_is_default(v, default)
-        {
-            return Err(ConfigError::Refused {
-                key: key.path.to_owned(),
-                origin: Source::File {
-                    path: path.to_path_buf(),
-                },
-                reason: note,
-            });
-        }
         if let Kind::Ignored { default, note } = key.kind
             && !toml_is_default(v, default)
         {
@@ -741,21 +681,6 @@ pub(crate) fn env(
     }
 
     for key in ATHENS_KEYS {
-        if let Kind::Refused { default, note } = key.kind {
-            for name in key.env {
-                if let Some(raw) = env(name)
-                    && !env_is_default(&raw, default)
-                {
-                    return Err(ConfigError::Refused {
-                        key: (*name).to_owned(),
-                        origin: Source::Env {
-                            name: (*name).to_owned(),
-                        },
-                        reason: note,
-                    });
-                }
-            }
-        }
         if let Kind::Ignored { default, note } = key.kind {
             for name in key.env {
                 if let Some(raw) = env(name)

@@ -133,17 +133,6 @@ pub enum ConfigError {
         /// The Athens-named variable.
         athens: Box<Setter>,
     },
-    /// An Athens setting agora does not implement yet, whose absence would
-    /// weaken security (serving without authentication, filtering or validation).
-    #[error("{key} ({}) is not supported yet and agora will not start without it: {reason}", origin.location())]
-    Refused {
-        /// The key or variable that set it.
-        key: String,
-        /// Where it was set.
-        origin: Source,
-        /// What ignoring it would mean.
-        reason: &'static str,
-    },
     /// Two settings that exclude each other are both set (`upstream.netrc_path` and
     /// `upstream.github_token`, which Athens refuses together too).
     #[error("{first} and {second} cannot both be set; unset one of them")]

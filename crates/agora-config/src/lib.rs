@@ -51,6 +51,7 @@ pub use settings::{
 pub use settings::{
     EtcdLockSettings, LockSettings, RedisLockSettings, RedisSentinelSettings, SingleFlightSettings,
 };
+pub use settings::{DownloadModeSetting, DownloadSettings, FilterSettings};
 
 use layer::Layer;
 use show::Entry;

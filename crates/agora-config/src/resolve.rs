@@ -13,6 +13,7 @@ use crate::settings::{
     SingleFlightTable, StorageSettings, StorageTable, TlsSettings, UpstreamSettings,
     spec as declared,
 };
+use crate::settings::{DownloadModeSetting, DownloadSettings, FilterSettings};
 use crate::show::Entry;
 use crate::spec::{Kind, Spec, Val};
 use crate::value::{self, StorageKind};
@@ -221,6 +222,8 @@ pub(crate) fn resolve(
         auth.basic_password.is_some(),
         "auth.basic_password",
     )?;
+    let download = download(&mut r)?;
+    let filter = FilterSettings::resolve(&mut r)?;
     let settings = Settings {
         server,
         log,
@@ -231,6 +234,8 @@ pub(crate) fn resolve(
         tmp_dir,
         tls,
         auth,
+        download,
+        filter,
     };
     Ok((settings, r.entries))
 }
@@ -368,4 +373,26 @@ fn single_flight(
         }
     };
     Ok(SingleFlightSettings { lock, ttl, timeout })
+}
+
+/// The download settings; a redirecting mode needs somewhere to redirect to (Athens would
+/// answer a relative `Location` that sends the client back to the proxy).
+fn download(r: &mut Resolver) -> Result<DownloadSettings, ConfigError> {
+    let d = DownloadSettings::resolve(r)?;
+    if let DownloadModeSetting::Mode(m) = d.mode
+        && m.redirects()
+        && d.url.is_none()
+    {
+        let setter = r.setter("download.mode");
+        let names = declared("download.url").map_or_else(String::new, |s| s.names());
+        return Err(ConfigError::Invalid {
+            key: setter
+                .as_ref()
+                .map_or_else(|| "download.mode".to_owned(), |s| s.key.clone()),
+            origin: setter.map_or(Source::Default, |s| s.origin),
+            value: value::quote(m.as_str()),
+            reason: format!("mode {m} redirects, so it needs a URL: set {names}"),
+        });
+    }
+    Ok(d)
 }

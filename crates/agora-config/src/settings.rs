@@ -48,6 +48,10 @@ pub struct Settings {
     pub tls: TlsSettings,
     /// Who may read what.
     pub auth: AuthSettings,
+    /// What a storage miss does.
+    pub download: DownloadSettings,
+    /// Which modules are served.
+    pub filter: FilterSettings,
 }
 
 settings_group! {
@@ -674,6 +678,8 @@ static GROUPS: &[&[Spec]] = &[
     &RedisLockSettings::SPECS,
     &RedisSentinelSettings::SPECS,
     &EtcdLockSettings::SPECS,
+    &DownloadSettings::SPECS,
+    &FilterSettings::SPECS,
 ];
 
 /// Every declared setting, in `config show` order.
@@ -964,5 +970,143 @@ mod tests {
     fn log_level_maps_to_tracing() {
         assert_eq!(tracing::Level::from(LogLevel::Warn), tracing::Level::WARN);
         assert_eq!(LogLevel::Trace.to_string(), "trace");
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Download modes, filter file and validator hook (Athens' `DownloadMode`, `FilterFile`,
+// `ValidatorHook`).
+
+settings_group! {
+    /// What a request for a version missing from storage does (`[download]`): Athens'
+    /// download modes.
+    #[derive(Debug, Clone, PartialEq, Eq)]
+    pub struct DownloadSettings {
+        /// `sync`, `async`, `redirect`, `async_redirect` or `none` for every module, or
+        /// `file:PATH` / `custom:BASE64` for an Athens HCL file of per-pattern modes (a
+        /// `custom:` file is decoded and checked here; a `file:` one by the binary).
+        pub mode: DownloadModeSetting as DownloadModeKind = {
+            key: "download.mode",
+            env: "AGORA_DOWNLOAD_MODE",
+            athens: "DownloadMode",
+            athens_env: &["ATHENS_DOWNLOAD_MODE"],
+            default: "sync",
+            athens_default: Some("sync"),
+        },
+        /// Where `redirect` and `async_redirect` send clients (an `http://` or `https://`
+        /// URL) when the mode is not a file, which carries its own URLs.
+        pub url: Option<String> as Url = {
+            key: "download.url",
+            env: "AGORA_DOWNLOAD_URL",
+            athens: "DownloadURL",
+            athens_env: &["ATHENS_DOWNLOAD_URL"],
+            athens_default: Some(""),
+        },
+    }
+}
+
+settings_group! {
+    /// Which modules are served (`[filter]`): Athens' filter file and validator hook.
+    #[derive(Debug, Clone, PartialEq, Eq)]
+    pub struct FilterSettings {
+        /// An Athens filter file of `+`, `-` and `D` rules, read by the binary at startup.
+        pub file: Option<PathBuf> as OptPath = {
+            key: "filter.file",
+            env: "AGORA_FILTER_FILE",
+            athens: "FilterFile",
+            athens_env: &["ATHENS_FILTER_FILE"],
+            athens_default: Some(""),
+        },
+        /// Where filter-file `D` rules send clients (an `http://` or `https://` URL).
+        pub direct_url: Option<String> as Url = {
+            key: "filter.direct_url",
+            env: "AGORA_FILTER_DIRECT_URL",
+            athens: "GlobalEndpoint",
+            athens_env: &["ATHENS_GLOBAL_ENDPOINT"],
+        },
+        /// A URL that is POSTed `{"Module","Version"}` before every `.info`, `.mod` and
+        /// `.zip` answer: 200 allows, 403 denies.
+        pub validator: Option<String> as Url = {
+            key: "filter.validator",
+            env: "AGORA_PROXY_VALIDATOR",
+            athens: "ValidatorHook",
+            athens_env: &["ATHENS_PROXY_VALIDATOR"],
+            athens_default: Some(""),
+        },
+        /// How long one validator call may take, answer included.
+        pub validator_timeout: Duration as PositiveSeconds = {
+            key: "filter.validator_timeout",
+            env: "AGORA_VALIDATOR_TIMEOUT",
+            default: "10",
+        },
+    }
+}
+
+/// `download.mode` as written: one mode, or an Athens download file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DownloadModeSetting {
+    /// One mode for every module (its URL is `download.url`).
+    Mode(agora_core::download_mode::Mode),
+    /// `file:PATH`: an HCL file, read by the binary at startup.
+    File(PathBuf),
+    /// `custom:BASE64`: an HCL file given inline, already decoded and checked.
+    Custom {
+        /// The value after `custom:`, as written.
+        base64: String,
+        /// The parsed file.
+        file: agora_core::download_mode::DownloadFile,
+    },
+}
+
+impl fmt::Display for DownloadModeSetting {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Mode(m) => f.write_str(m.as_str()),
+            Self::File(p) => write!(f, "file:{}", p.display()),
+            Self::Custom { base64, .. } => write!(f, "custom:{base64}"),
+        }
+    }
+}
+
+impl crate::show::Render for DownloadModeSetting {
+    fn render(&self) -> String {
+        toml::Value::String(self.to_string()).to_string()
+    }
+}
+
+/// The kind of `download.mode`.
+pub(crate) struct DownloadModeKind;
+
+impl crate::spec::Kind for DownloadModeKind {
+    type Value = DownloadModeSetting;
+    fn parse(s: &str) -> Result<DownloadModeSetting, String> {
+        use agora_core::download_mode::{DownloadFile, Mode};
+        use base64::Engine as _;
+        let s = s.trim();
+        if let Some(path) = s.strip_prefix("file:") {
+            if path.is_empty() {
+                return Err("file: needs the path of a download file".to_owned());
+            }
+            return Ok(DownloadModeSetting::File(PathBuf::from(path)));
+        }
+        if let Some(b64) = s.strip_prefix("custom:") {
+            let bytes = base64::engine::general_purpose::STANDARD
+                .decode(b64.trim())
+                .map_err(|e| format!("custom: is not standard base64: {e}"))?;
+            let text = String::from_utf8(bytes)
+                .map_err(|_| "custom: does not decode to UTF-8 text".to_owned())?;
+            let file = DownloadFile::parse(&text)
+                .map_err(|e| format!("the custom: download file: {e}"))?;
+            return Ok(DownloadModeSetting::Custom {
+                base64: b64.trim().to_owned(),
+                file,
+            });
+        }
+        Mode::parse(s)
+            .map(DownloadModeSetting::Mode)
+            .ok_or_else(|| {
+                "expected sync, async, redirect, async_redirect, none, file:PATH or custom:BASE64"
+                    .to_owned()
+            })
     }
 }

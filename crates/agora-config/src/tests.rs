@@ -89,6 +89,16 @@ fn defaults() -> Settings {
         data_dir: data,
         tls: crate::TlsSettings::default(),
         auth: crate::AuthSettings::default(),
+        download: crate::DownloadSettings {
+            mode: crate::DownloadModeSetting::Mode(agora_core::download_mode::Mode::Sync),
+            url: None,
+        },
+        filter: crate::FilterSettings {
+            file: None,
+            direct_url: None,
+            validator: None,
+            validator_timeout: Duration::from_secs(10),
+        },
     }
 }
 
@@ -123,6 +133,12 @@ const AGORA_KEYS: &[&str] = &[
     "auth.basic_user",
     "auth.basic_password",
     "auth.file",
+    "download.mode",
+    "download.url",
+    "filter.file",
+    "filter.direct_url",
+    "filter.validator",
+    "filter.validator_timeout",
 ];
 
 /// The keys of the S3, MinIO, Azure and external tables, which exist only when that storage
@@ -222,6 +238,8 @@ fn athens_example_is_accepted_and_mapped() {
     // Athens' lock defaults: a 900 s TTL and a 15 s wait.
     want.single_flight.ttl = Duration::from_secs(900);
     want.single_flight.timeout = Duration::from_secs(15);
+    // Athens' default GlobalEndpoint, written out in its sample file.
+    want.filter.direct_url = Some("http://localhost:3001".into());
     assert_eq!(loaded.settings, want);
     let file = Source::File { path: path.clone() };
     assert_eq!(loaded.source("server.listen"), Some(&file));
@@ -1068,40 +1086,6 @@ fn athens_env_names_agora_ignores_are_reported() {
         "{w}"
     );
     assert_eq!(loaded.warnings.len(), 2, "{w}");
-}
-
-/// Serving without the authentication, filter or validator an Athens
-/// deployment relied on would silently open it up, so these stop startup.
-#[test]
-fn athens_security_settings_agora_lacks_stop_startup() {
-    let dir = tempfile::tempdir().unwrap();
-    for (key, value) in [
-        ("FilterFile", "\"/etc/athens/filter\""),
-        ("ValidatorHook", "\"http://validator\""),
-    ] {
-        let path = write(
-            &dir,
-            "config.toml",
-            &format!("StorageType = \"memory\"\n{key} = {value}\n"),
-        );
-        let err = load(Some(&path), &env_of(&[])).unwrap_err().to_string();
-        assert!(
-            err.contains(key) && err.contains("not supported yet"),
-            "{err}"
-        );
-        assert!(!err.contains("s3cret"), "{err}");
-    }
-    for name in ["ATHENS_FILTER_FILE", "ATHENS_PROXY_VALIDATOR"] {
-        let err = load(None, &env_of(&[(name, "x")])).unwrap_err().to_string();
-        assert!(err.contains(name) && err.contains("(env)"), "{err}");
-    }
-    // At Athens' defaults (empty) they are fine.
-    let path = write(
-        &dir,
-        "config.toml",
-        "StorageType = \"memory\"\nFilterFile = \"\"\n",
-    );
-    load(Some(&path), &env_of(&[("ATHENS_PROXY_VALIDATOR", "")])).unwrap();
 }
 
 /// Athens' basic-auth and TLS keys and names set agora's; half a pair stops startup
@@ -2186,7 +2170,11 @@ fn mongo_from_athens_file_env_and_agora_names() {
     // the key (or ATHENS_MONGO_INSECURE).
     assert!(!mg.insecure);
     let shown = loaded.show();
-    assert!(!shown.contains("pw"), "{shown}");
+    // The password, not any "pw" (a temporary directory named .tmpw… has one).
+    assert!(
+        !shown.contains(":pw@") && !shown.contains("\"pw\""),
+        "{shown}"
+    );
     assert!(
         shown.contains("storage.mongo.url = \"<redacted>\""),
         "{shown}"
@@ -2388,6 +2376,30 @@ fn a_storage_lock_needs_its_storage() {
             ("AGORA_STORAGE_TYPE", "s3"),
             ("ATHENS_S3_BUCKET_NAME", "b"),
             ("AGORA_SINGLE_FLIGHT_TYPE", "s3"),
+// ---------------------------------------------------------------------------------------
+// Download modes, filter file, validator
+
+#[test]
+fn download_modes_from_every_spelling() {
+    use crate::DownloadModeSetting;
+    use agora_core::download_mode::Mode;
+    for (name, value, want) in [
+        ("AGORA_DOWNLOAD_MODE", "async", Mode::Async),
+        ("ATHENS_DOWNLOAD_MODE", "none", Mode::None),
+        ("ATHENS_DOWNLOAD_MODE", " sync ", Mode::Sync),
+    ] {
+        let loaded = load(None, &env_of(&[(name, value)])).unwrap();
+        assert_eq!(
+            loaded.settings.download.mode,
+            DownloadModeSetting::Mode(want)
+        );
+        assert_eq!(loaded.source("download.mode"), Some(&Source::env(name)));
+    }
+    let loaded = load(
+        None,
+        &env_of(&[
+            ("ATHENS_DOWNLOAD_MODE", "redirect"),
+            ("ATHENS_DOWNLOAD_URL", "https://proxy.golang.org/"),
         ]),
     )
     .unwrap();
@@ -2395,4 +2407,89 @@ fn a_storage_lock_needs_its_storage() {
         loaded.settings.single_flight.lock,
         crate::LockSettings::Storage("s3")
     );
+}
+        loaded.settings.download.url.as_deref(),
+        Some("https://proxy.golang.org")
+    );
+    let loaded = load(
+        None,
+        &env_of(&[("AGORA_DOWNLOAD_MODE", "file:/etc/agora/dl.hcl")]),
+    )
+    .unwrap();
+    assert_eq!(
+        loaded.settings.download.mode,
+        DownloadModeSetting::File("/etc/agora/dl.hcl".into())
+    );
+    // custom: is decoded and parsed at load time, and shown as written.
+    use base64::Engine as _;
+    let hcl =
+        "mode = \"none\"\ndownloadURL = \"\"\ndownload \"example.com/*\" {\n  mode = \"sync\"\n}\n";
+    let b64 = base64::engine::general_purpose::STANDARD.encode(hcl);
+    let loaded = load(
+        None,
+        &env_of(&[("ATHENS_DOWNLOAD_MODE", &format!("custom:{b64}"))]),
+    )
+    .unwrap();
+    let DownloadModeSetting::Custom { file, .. } = &loaded.settings.download.mode else {
+        panic!("{:?}", loaded.settings.download.mode)
+    };
+    assert_eq!(file.mode_for("example.com/a"), Mode::Sync);
+    assert_eq!(file.mode_for("rsc.io/quote"), Mode::None);
+    assert!(
+        loaded.show().contains(&format!("mode = \"custom:{b64}\"")),
+        "{}",
+        loaded.show()
+    );
+}
+
+#[test]
+fn bad_download_modes_stop_startup() {
+    use base64::Engine as _;
+    let e = err(None, &[("ATHENS_DOWNLOAD_MODE", "fast")]);
+    assert!(
+        e.contains("ATHENS_DOWNLOAD_MODE") && e.contains("expected sync"),
+        "{e}"
+    );
+    let e = err(None, &[("ATHENS_DOWNLOAD_MODE", "")]);
+    assert!(e.contains("ATHENS_DOWNLOAD_MODE"), "{e}");
+    let e = err(None, &[("ATHENS_DOWNLOAD_MODE", "redirect")]);
+    assert!(
+        e.contains("ATHENS_DOWNLOAD_MODE") && e.contains("ATHENS_DOWNLOAD_URL"),
+        "{e}"
+    );
+    let e = err(None, &[("AGORA_DOWNLOAD_MODE", "custom:%%%")]);
+    assert!(e.contains("base64"), "{e}");
+    let bad = base64::engine::general_purpose::STANDARD
+        .encode("mode = \"sync\"\ndownloadURL = \"\"\ndownload \"a/*\" {\n mode = \"fast\"\n}\n");
+    let e = err(None, &[("AGORA_DOWNLOAD_MODE", &format!("custom:{bad}"))]);
+    assert!(e.contains("line 4") && e.contains("fast"), "{e}");
+    let e = err(None, &[("ATHENS_DOWNLOAD_URL", "gomods.io")]);
+    assert!(e.contains("ATHENS_DOWNLOAD_URL"), "{e}");
+}
+
+#[test]
+fn filter_and_validator_from_every_spelling() {
+    let loaded = load(
+        None,
+        &env_of(&[
+            ("ATHENS_FILTER_FILE", "/etc/athens/filter"),
+            ("ATHENS_GLOBAL_ENDPOINT", "https://proxy.golang.org"),
+            ("ATHENS_PROXY_VALIDATOR", "http://127.0.0.1:9000/validate"),
+            ("AGORA_VALIDATOR_TIMEOUT", "3"),
+        ]),
+    )
+    .unwrap();
+    let f = &loaded.settings.filter;
+    assert_eq!(f.file, Some(PathBuf::from("/etc/athens/filter")));
+    assert_eq!(f.direct_url.as_deref(), Some("https://proxy.golang.org"));
+    assert_eq!(
+        f.validator.as_deref(),
+        Some("http://127.0.0.1:9000/validate")
+    );
+    assert_eq!(f.validator_timeout, Duration::from_secs(3));
+    assert!(loaded.warnings.is_empty(), "{:?}", loaded.warnings);
+    let e = err(None, &[("ATHENS_PROXY_VALIDATOR", "validator:9000")]);
+    assert!(e.contains("ATHENS_PROXY_VALIDATOR"), "{e}");
+    let e = err(None, &[("AGORA_VALIDATOR_TIMEOUT", "0")]);
+    assert!(e.contains("AGORA_VALIDATOR_TIMEOUT"), "{e}");
 }

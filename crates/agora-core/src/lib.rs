@@ -8,13 +8,16 @@
 //! ([`fold`]) and the module zip rules ([`zipcheck`]). It also owns the
 //! validated value types the rest of agora passes around ([`types`]), and the
 //! redaction of credentials in URLs as the go command shows them ([`redact`]), and the
-//! `GOPROXY` list as config and upstream share it ([`goproxy`]).
+//! `GOPROXY` list as config and upstream share it ([`goproxy`]), and Athens' download
+//! modes file ([`download_mode`]) and filter file ([`filter`]), parsed without I/O.
 //!
 //! Everything here follows `golang.org/x/mod` and `cmd/go/internal/modfetch`
 //! as the go command ships them; the tests derive their tables from those rules.
 
 pub mod dirhash;
+pub mod download_mode;
 pub mod escape;
+pub mod filter;
 pub mod fold;
 pub mod goproxy;
 pub mod path;

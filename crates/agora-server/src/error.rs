@@ -179,6 +179,8 @@ impl From<&StashError> for ApiError {
                 StatusCode::SERVICE_UNAVAILABLE,
                 format!("single-flight lock: {e}"),
             ),
+            // Upstream sent content other than what was vouched for.
+            StashError::Checksum(msg) => ApiError::new(StatusCode::BAD_GATEWAY, msg.clone()),
         }
     }
 }

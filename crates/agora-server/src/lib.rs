@@ -6,8 +6,12 @@
 //!   id, then its span and access-log line; then [`auth`] (when configured)
 //!   checks its credentials;
 //! - [`request`] parses and validates a request path into a [`ProxyRequest`];
+//! - [`policy`] then decides whether it is answered at all (Athens' filter
+//!   file and validator hook);
 //! - [`proxy`] answers it from storage, or from upstream through the
-//!   [`stash`] (single flight layered over fetch-and-store), reading
+//!   [`stash`] (single flight layered over fetch-and-store; Athens' download
+//!   modes decide whether a miss is fetched now, in the background, redirected
+//!   or refused), reading
 //!   `.info` and `.mod` through the [`cache`] layer;
 //! - [`upstream::Upstream`] is all the proxy and the stash ask of upstream,
 //!   so their logic is unit-tested against a fake;
@@ -38,6 +42,7 @@ pub mod error;
 mod fake;
 pub mod layers;
 mod locked;
+pub mod policy;
 pub mod proxy;
 pub mod request;
 pub mod respond;
@@ -48,6 +53,7 @@ pub mod upstream;
 pub mod ziptag;
 
 pub use error::ApiError;
+pub use policy::Policy;
 pub use proxy::{NetworkMode, Proxy};
 pub use request::ProxyRequest;
 pub use serve::{ConnectionOptions, serve, serve_tls, serve_with};
@@ -64,12 +70,15 @@ pub struct ServerOptions {
     pub path_prefix: String,
     /// Who may read what; `None` serves everyone everything.
     pub access: Option<auth::Access>,
+    /// The filter file and validator hook every module request passes first.
+    pub policy: Policy,
 }
 
 #[derive(Clone)]
 struct AppState {
     proxy: Proxy,
     prefix: Arc<str>,
+    policy: Policy,
 }
 
 /// Builds the router.
@@ -79,6 +88,7 @@ pub fn router(proxy: Proxy, options: &ServerOptions) -> Router {
     let state = AppState {
         proxy,
         prefix: prefix.clone(),
+        policy: options.policy.clone(),
     };
     let mut router = Router::new().fallback(dispatch).with_state(state);
     if let Some(access) = &options.access {
@@ -154,6 +164,9 @@ async fn handle(state: &AppState, req: Request) -> Response {
         if !reader.may_read(module.as_str()) {
             return auth::forbidden(reader, module.as_str());
         }
+    }
+    if let Some(answer) = state.policy.check(&parsed).await {
+        return answer;
     }
     let result = match &parsed {
         ProxyRequest::List(m) => state.proxy.list(m).await,

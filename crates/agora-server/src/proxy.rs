@@ -2,16 +2,18 @@
 
 use std::sync::Arc;
 
+use agora_core::download_mode::{DownloadFile, Mode as DownloadMode, redirect_url};
 use agora_core::{Artifact, ModulePath, Version, pseudo, semver};
 use agora_storage::{Storage, StorageError};
 use agora_upstream::UpstreamError;
 use axum::response::Response;
 use bytes::Bytes;
-use http::{HeaderMap, HeaderValue, Method, header};
-use tracing::{info, warn};
+use http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use tracing::{Instrument, info, info_span, warn};
 
 use crate::cache::CachedStorage;
 use crate::error::ApiError;
+use crate::request::ProxyRequest;
 use crate::respond;
 use crate::stash::{StashError, Stasher};
 use crate::upstream::Upstream;
@@ -27,6 +29,8 @@ pub struct Proxy {
     stasher: Stasher,
     network_mode: NetworkMode,
     zip_tags: Arc<ZipTags>,
+    /// What a storage miss of `.info`, `.mod` or `.zip` does.
+    download: Arc<DownloadFile>,
 }
 
 impl Proxy {
@@ -45,7 +49,19 @@ impl Proxy {
             zip_tags: stasher.zip_tags(),
             stasher,
             network_mode,
+            download: Arc::new(DownloadFile {
+                mode: DownloadMode::Sync,
+                download_url: String::new(),
+                paths: Vec::new(),
+            }),
         }
+    }
+
+    /// Applies Athens' download modes to storage misses (the default is `sync` for
+    /// every module).
+    pub fn with_download_modes(mut self, download: DownloadFile) -> Self {
+        self.download = Arc::new(download);
+        self
     }
 
     /// The storage (through the cache), for readiness checks and the catalog.
@@ -181,6 +197,11 @@ impl Proxy {
                     artifact.extension()
                 )));
             }
+            // A query is never stored under its own name, so in Athens it always misses
+            // and its download mode decides.
+            if let Some(answer) = self.on_miss(module, version, artifact) {
+                return answer;
+            }
             return self.query_info(module, version, headers).await;
         }
         match self
@@ -189,6 +210,9 @@ impl Proxy {
         {
             Err(e) if e.is_not_found() => {}
             other => return other.map_err(ApiError::from),
+        }
+        if let Some(answer) = self.on_miss(module, version, artifact) {
+            return answer;
         }
         if let Err(e) = self.stasher.ensure(module, version).await {
             if artifact != Artifact::Zip
@@ -202,6 +226,76 @@ impl Proxy {
         self.serve_stored(module, version, artifact, method, headers)
             .await
             .map_err(ApiError::from)
+    }
+
+    /// What the download mode does with a storage miss; `None` for `sync` (fetch now).
+    /// Background fetches go through the same stasher as every other fetch, on a task of
+    /// their own: the answer does not wait for them, and a client hanging up does not
+    /// cancel them.
+    fn on_miss(
+        &self,
+        module: &ModulePath,
+        version: &Version,
+        artifact: Artifact,
+    ) -> Option<Result<Response, ApiError>> {
+        let mode = self.download.mode_for(module.as_str());
+        if mode == DownloadMode::Sync {
+            return None;
+        }
+        if mode.fetches_in_background() {
+            self.fetch_in_background(module, version);
+        }
+        Some(if mode.redirects() {
+            let base = self.download.url_for(module.as_str());
+            if base.is_empty() {
+                // A relative Location would send the client back here (Athens does).
+                return Some(Err(ApiError::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    format!("download mode {mode} for {module} has no URL to redirect to"),
+                )));
+            }
+            let path = ProxyRequest::Artifact(module.clone(), version.clone(), artifact).path();
+            let target = redirect_url(base, &path);
+            info!(%module, %version, %mode, %target, "not stored; redirecting");
+            Ok(crate::policy::redirect(
+                StatusCode::MOVED_PERMANENTLY,
+                &target,
+            ))
+        } else {
+            Err(ApiError::not_found(match mode {
+                DownloadMode::Async => format!(
+                    "{module}@{version} is not stored yet; it is being fetched (download mode \
+                     async), try again later"
+                ),
+                _ => format!("{module}@{version} is not stored (download mode {mode})"),
+            }))
+        })
+    }
+
+    /// Stashes `module@version` (a query is resolved first) on a detached task.
+    fn fetch_in_background(&self, module: &ModulePath, version: &Version) {
+        let (proxy, module, version) = (self.clone(), module.clone(), version.clone());
+        let span = info_span!("background_fetch", %module, %version);
+        tokio::spawn(
+            async move {
+                let canonical = if version.is_canonical_for(&module) {
+                    version
+                } else {
+                    match proxy.upstream.info(&module, &version).await {
+                        Ok((info, _)) => Version::from_trusted(&info.version),
+                        Err(e) => {
+                            warn!(error = %e, "resolving the version failed");
+                            return;
+                        }
+                    }
+                };
+                match proxy.stasher.ensure(&module, &canonical).await {
+                    Ok(()) => info!(version = %canonical, "fetched in the background"),
+                    Err(e) => warn!(version = %canonical, error = %e, "background fetch failed"),
+                }
+            }
+            .instrument(span),
+        );
     }
 
     /// The `.info` or `.mod` of a version that cannot be stored because its
@@ -598,6 +692,168 @@ mod tests {
             s.get(M, "v1", Artifact::Mod).await.0,
             StatusCode::BAD_REQUEST
         );
+    }
+
+    fn with_modes(s: Setup, text: &str) -> Setup {
+        Setup {
+            proxy: s
+                .proxy
+                .with_download_modes(DownloadFile::parse(text).unwrap()),
+            ..s
+        }
+    }
+
+    async fn eventually_stored(s: &Setup, m: &str, v: &str) {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+        while !s
+            .storage
+            .exists(&module(m), &Version::from_trusted(v))
+            .await
+            .unwrap()
+        {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "{m}@{v} never stored"
+            );
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+
+    #[tokio::test]
+    async fn download_modes_on_a_miss() {
+        let s = with_modes(
+            setup(NetworkMode::Strict),
+            r#"mode = "sync"
+downloadURL = "https://top.example/base"
+download "example.com/async/*" { mode = "async" }
+download "example.com/redirect/*" { mode = "redirect" }
+download "example.com/both/*" {
+  mode = "async_redirect"
+  downloadURL = "https://mirror.example/"
+}
+download "example.com/none/*" { mode = "none" }
+"#,
+        );
+        for m in [
+            "example.com/async/m",
+            "example.com/redirect/M",
+            "example.com/both/m",
+            "example.com/none/m",
+        ] {
+            s.upstream.add(m, "v1.0.0");
+        }
+        // none: 404, upstream never asked, nothing stored.
+        let (status, body) = s.get("example.com/none/m", "v1.0.0", Artifact::Zip).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
+        assert!(body.contains("download mode none"), "{body}");
+        // redirect: 301 to the URL joined with the escaped path; nothing fetched.
+        let resp = s
+            .proxy
+            .artifact(
+                &module("example.com/redirect/M"),
+                &Version::from_trusted("v1.0.0"),
+                Artifact::Mod,
+                &Method::GET,
+                &HeaderMap::new(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), StatusCode::MOVED_PERMANENTLY);
+        assert_eq!(
+            resp.headers()[header::LOCATION],
+            "https://top.example/base/example.com/redirect/!m/@v/v1.0.0.mod"
+        );
+        assert_eq!(s.upstream.calls(), Vec::<String>::new());
+        // async: 404 now, stored later without another request.
+        let (status, body) = s.get("example.com/async/m", "v1.0.0", Artifact::Info).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
+        eventually_stored(&s, "example.com/async/m", "v1.0.0").await;
+        assert_eq!(
+            s.get("example.com/async/m", "v1.0.0", Artifact::Info).await,
+            ok(&info_json("v1.0.0"))
+        );
+        // async_redirect: 301 to the block's URL, and stored in the background.
+        let resp = s
+            .proxy
+            .artifact(
+                &module("example.com/both/m"),
+                &Version::from_trusted("v1.0.0"),
+                Artifact::Zip,
+                &Method::GET,
+                &HeaderMap::new(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), StatusCode::MOVED_PERMANENTLY);
+        assert_eq!(
+            resp.headers()[header::LOCATION],
+            "https://mirror.example/example.com/both/m/@v/v1.0.0.zip"
+        );
+        eventually_stored(&s, "example.com/both/m", "v1.0.0").await;
+        // Once stored, every mode serves from storage.
+        assert_eq!(
+            s.get("example.com/both/m", "v1.0.0", Artifact::Zip).await.0,
+            StatusCode::OK
+        );
+        let mut calls = s.upstream.calls();
+        calls.sort();
+        assert_eq!(
+            calls,
+            [
+                "fetch example.com/async/m@v1.0.0",
+                "fetch example.com/both/m@v1.0.0"
+            ]
+        );
+        // Other modules stay sync.
+        s.upstream.add(M, "v1.0.0");
+        assert_eq!(
+            s.get(M, "v1.0.0", Artifact::Mod).await,
+            ok("module example.com/m\n")
+        );
+    }
+
+    #[tokio::test]
+    async fn async_misses_share_one_fetch() {
+        let s = with_modes(
+            setup(NetworkMode::Strict),
+            "mode = \"async\"\ndownloadURL = \"\"\n",
+        );
+        s.upstream.add(M, "v1.0.0");
+        let held = s.upstream.hold_fetches().await;
+        for _ in 0..5 {
+            assert_eq!(
+                s.get(M, "v1.0.0", Artifact::Zip).await.0,
+                StatusCode::NOT_FOUND
+            );
+        }
+        s.upstream.fetches_begun(1).await;
+        drop(held);
+        eventually_stored(&s, M, "v1.0.0").await;
+        assert_eq!(s.upstream.calls(), ["fetch example.com/m@v1.0.0"]);
+    }
+
+    #[tokio::test]
+    async fn queries_follow_the_download_mode() {
+        let s = with_modes(
+            setup(NetworkMode::Strict),
+            "mode = \"none\"\ndownloadURL = \"\"\ndownload \"example.com/a\" { mode = \"async\" }\n",
+        );
+        s.upstream.add(M, "v1.2.0").add("example.com/a", "v1.3.0");
+        // none: not even resolved upstream.
+        assert_eq!(
+            s.get(M, "v1", Artifact::Info).await.0,
+            StatusCode::NOT_FOUND
+        );
+        assert_eq!(s.upstream.calls(), Vec::<String>::new());
+        // async: resolved and stored in the background.
+        assert_eq!(
+            s.get("example.com/a", "v1", Artifact::Info).await.0,
+            StatusCode::NOT_FOUND
+        );
+        eventually_stored(&s, "example.com/a", "v1.3.0").await;
+        // list and @latest never consult the download mode.
+        assert_eq!(s.list(M).await, ok("v1.2.0\n"));
+        assert_eq!(s.latest(M).await, ok(&info_json("v1.2.0")));
     }
 
     #[test]

@@ -20,6 +20,20 @@ pub enum ProxyRequest {
     Artifact(ModulePath, Version, Artifact),
 }
 
+impl ProxyRequest {
+    /// The request's path below any prefix, escaped as the go command sends it: what a
+    /// redirect to another proxy appends to that proxy's URL.
+    pub fn path(&self) -> String {
+        match self {
+            ProxyRequest::List(m) => format!("/{}/@v/list", m.escaped()),
+            ProxyRequest::Latest(m) => format!("/{}/@latest", m.escaped()),
+            ProxyRequest::Artifact(m, v, a) => {
+                format!("/{}/@v/{}.{}", m.escaped(), v.escaped(), a.extension())
+            }
+        }
+    }
+}
+
 /// Longest request path accepted; Go module paths are far shorter, and an
 /// unbounded path is only a way to make us allocate.
 const MAX_PATH: usize = 4096;

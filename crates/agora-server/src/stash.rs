@@ -5,7 +5,9 @@
 //!
 //! - [`FetchAndStore`] is the step itself: look in storage once more, fetch
 //!   from upstream within the stash timeout, store (a version someone else
-//!   stored meanwhile counts as success);
+//!   stored meanwhile counts as success); given [`Checksums`] (`agora
+//!   prefill` gives go.sum lines and checksum database records), it refuses
+//!   a fetched version whose hashes differ before storing anything;
 //! - [`SingleFlight`] wraps any `Stash` with in-process single flight: the
 //!   first request for a missing `module@version` starts it on its own task,
 //!   and every request that arrives while it runs waits on the same task. The
@@ -43,12 +45,26 @@ pub enum StashError {
     /// Storage could not take or confirm it.
     #[error(transparent)]
     Storage(#[from] StorageError),
+    /// The fetched version's hashes are not the ones the caller expected
+    /// (a go.sum line); nothing was stored.
+    #[error("{0}")]
+    Checksum(String),
     /// The fetch task died.
     #[error("fetch task failed: {0}")]
     Task(String),
     /// The lock shared between replicas failed or could not be reached.
     #[error("single-flight lock: {0}")]
     Lock(#[from] agora_lock::LockError),
+}
+
+/// The `h1:` hashes a version must have, where the caller knows them (from
+/// go.sum files, say). [`FetchAndStore`] checks a fetched version against
+/// them before it stores it, so a mismatch never reaches storage.
+pub trait Checksums: Send + Sync + 'static {
+    /// The expected `h1:` of the zip of `module@version`, if known.
+    fn zip_h1(&self, module: &ModulePath, version: &Version) -> Option<String>;
+    /// The expected `h1:` of its go.mod (a go.sum `/go.mod` line), if known.
+    fn go_mod_h1(&self, module: &ModulePath, version: &Version) -> Option<String>;
 }
 
 /// Makes sure a canonical version is stored. The error is shared, because
@@ -128,6 +144,7 @@ pub struct FetchAndStore {
     upstream: Arc<dyn Upstream>,
     timeout: Duration,
     zip_tags: Option<Arc<ZipTags>>,
+    checksums: Option<Arc<dyn Checksums>>,
 }
 
 impl FetchAndStore {
@@ -142,6 +159,7 @@ impl FetchAndStore {
             upstream: Arc::new(upstream),
             timeout,
             zip_tags: None,
+            checksums: None,
         }
     }
 
@@ -149,6 +167,13 @@ impl FetchAndStore {
     #[must_use]
     pub fn with_zip_tags(mut self, tags: Arc<ZipTags>) -> Self {
         self.zip_tags = Some(tags);
+        self
+    }
+
+    /// Refuses (and does not store) a fetched version whose zip or go.mod
+    /// hash differs from what `checksums` expects.
+    pub fn with_checksums(mut self, checksums: Arc<dyn Checksums>) -> Self {
+        self.checksums = Some(checksums);
         self
     }
 
@@ -173,6 +198,26 @@ impl FetchAndStore {
                     .into());
                 }
             };
+        if let Some(sums) = &self.checksums {
+            if let Some(want) = sums.zip_h1(module, version)
+                && want != fetched.h1
+            {
+                warn!(%want, got = %fetched.h1, "zip hash differs from the expected one; not stored");
+                return Err(StashError::Checksum(format!(
+                    "checksum mismatch: zip is {} but go.sum has {want}",
+                    fetched.h1
+                )));
+            }
+            if let Some(want) = sums.go_mod_h1(module, version) {
+                let got = agora_core::dirhash::hash_go_mod(&fetched.go_mod);
+                if want != got {
+                    warn!(%want, %got, "go.mod hash differs from the expected one; not stored");
+                    return Err(StashError::Checksum(format!(
+                        "checksum mismatch: go.mod is {got} but go.sum has {want}"
+                    )));
+                }
+            }
+        }
         let new = NewVersion {
             info: fetched.info,
             go_mod: fetched.go_mod,
@@ -446,5 +491,41 @@ mod tests {
         stasher.ensure(&m, &v).await.unwrap();
         assert!(storage.exists(&m, &v).await.unwrap());
         assert_eq!(upstream.calls().len(), 2);
+    }
+
+    struct Sums(Option<String>);
+
+    impl Checksums for Sums {
+        fn zip_h1(&self, _: &ModulePath, _: &Version) -> Option<String> {
+            self.0.clone()
+        }
+        fn go_mod_h1(&self, _: &ModulePath, _: &Version) -> Option<String> {
+            None
+        }
+    }
+
+    #[tokio::test]
+    async fn a_hash_other_than_the_expected_one_is_not_stored() {
+        let storage: Arc<dyn Storage> = Arc::new(MemoryStorage::new());
+        let upstream = FakeUpstream::default();
+        upstream.add(M, "v1.0.0");
+        let (m, v) = key();
+        let wrong = Stasher::from_stash(SingleFlight::new(
+            FetchAndStore::new(storage.clone(), upstream.clone(), Duration::from_secs(10))
+                .with_checksums(Arc::new(Sums(Some("h1:other".into())))),
+        ));
+        let err = wrong.ensure(&m, &v).await.unwrap_err();
+        assert!(
+            matches!(&*err, StashError::Checksum(msg) if msg.contains("h1:other")),
+            "{err:?}"
+        );
+        assert!(!storage.exists(&m, &v).await.unwrap());
+        // The fake's zips hash to "h1:fake": the expected hash is stored.
+        let right = Stasher::from_stash(SingleFlight::new(
+            FetchAndStore::new(storage.clone(), upstream.clone(), Duration::from_secs(10))
+                .with_checksums(Arc::new(Sums(Some("h1:fake".into())))),
+        ));
+        right.ensure(&m, &v).await.unwrap();
+        assert!(storage.exists(&m, &v).await.unwrap());
     }
 }

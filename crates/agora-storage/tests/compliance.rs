@@ -799,13 +799,40 @@ async fn case_and_incompatible_versions_are_kept_distinct(f: Fixture) {
 
 async fn delete_removes_a_version(f: Fixture) {
     let (md, ver) = (m("example.com/del"), v("v1.0.0"));
+    let other = v("v1.1.0");
     f.storage
         .put(&md, &ver, new_version(f.dir.path(), "d", b"z", "v1.0.0"))
         .await
         .unwrap();
+    f.storage
+        .put(&md, &other, new_version(f.dir.path(), "d2", b"y", "v1.1.0"))
+        .await
+        .unwrap();
     f.storage.delete(&md, &ver).await.unwrap();
     assert!(!f.storage.exists(&md, &ver).await.unwrap());
-    assert!(f.storage.list(&md).await.unwrap().is_empty());
+    assert_eq!(
+        f.storage.info(&md, &ver).await.unwrap_err().kind(),
+        ErrorKind::NotFound
+    );
+    // `agora delete` takes one version down; its neighbour stays, in list and catalog.
+    assert_eq!(f.storage.list(&md).await.unwrap(), ["v1.1.0"]);
+    assert!(f.storage.exists(&md, &other).await.unwrap());
+    if !catalog_unsupported(&f).await {
+        let page = f.storage.catalog("", 100).await.unwrap();
+        let listed: Vec<String> = page
+            .versions
+            .iter()
+            .filter(|(pm, _)| pm == &md)
+            .map(|(_, pv)| pv.as_str().to_owned())
+            .collect();
+        assert_eq!(listed, ["v1.1.0"]);
+    }
+    // The deleted version can be stored again (a corrected re-import).
+    f.storage
+        .put(&md, &ver, new_version(f.dir.path(), "d3", b"x", "v1.0.0"))
+        .await
+        .unwrap();
+    assert!(f.storage.exists(&md, &ver).await.unwrap());
 }
 
 async fn zip_of_200_mib_streams_both_ways(f: Fixture) {

@@ -5,8 +5,11 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use agora_config::{LogFormat, LogLevel, S3Settings, Settings, StorageSettings};
-use agora_server::{Proxy, ServerOptions, Stasher};
+use agora_config::{
+    DownloadModeSetting, LogFormat, LogLevel, S3Settings, Settings, StorageSettings,
+};
+use agora_core::download_mode::DownloadFile;
+use agora_server::{Policy, Proxy, ServerOptions, Stasher};
 use agora_storage::Storage;
 use agora_storage::external::ExternalStorage;
 use agora_storage::fs::DiskStorage;
@@ -18,6 +21,7 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 use tracing::info;
 
+mod admin;
 mod lock;
 
 #[derive(Parser)]
@@ -38,6 +42,92 @@ enum Command {
         /// An agora or Athens config.toml; without one, defaults and environment apply.
         #[arg(long, short = 'c', alias = "config_file")]
         config: Option<PathBuf>,
+    },
+    /// Fetch the versions go.sum, go.mod or module@version files name into
+    /// storage, through the upstream chain.
+    Prefill {
+        /// An agora or Athens config.toml, as for serve.
+        #[arg(long, short = 'c', alias = "config_file")]
+        config: Option<PathBuf>,
+        /// go.sum files (every version, its h1: checked), go.mod files (their
+        /// requirements) or text files of module@version lines (@latest allowed).
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// Also fetch the module graph below go.mod and list entries.
+        #[arg(long)]
+        deps: bool,
+        /// Versions fetched at once.
+        #[arg(long, short = 'j', default_value_t = 8)]
+        jobs: usize,
+        /// Stop after this many versions (bounds a --deps walk).
+        #[arg(long, default_value_t = 10_000)]
+        max_versions: usize,
+        /// A checksum database every fetched version must match, in GOSUMDB
+        /// syntax ("<name>+<hash>+<key> [<url>]", or sum.golang.org);
+        /// modules GONOSUMDB (or GOPRIVATE) names are not looked up.
+        #[arg(long)]
+        sumdb: Option<String>,
+    },
+    /// Write stored versions as a GOPROXY file tree (GOPROXY=file:///DIR).
+    Export {
+        /// An agora or Athens config.toml, as for serve.
+        #[arg(long, short = 'c', alias = "config_file")]
+        config: Option<PathBuf>,
+        /// The directory to write (with --tar, the tar file).
+        target: PathBuf,
+        /// Module path globs (GOPRIVATE syntax) or module@version; none: all.
+        patterns: Vec<String>,
+        /// Write one tar file of the tree instead of a directory.
+        #[arg(long)]
+        tar: bool,
+        /// Versions read at once.
+        #[arg(long, short = 'j', default_value_t = 8)]
+        jobs: usize,
+    },
+    /// Store every version of a GOPROXY file tree or a go module cache.
+    Import {
+        /// An agora or Athens config.toml, as for serve.
+        #[arg(long, short = 'c', alias = "config_file")]
+        config: Option<PathBuf>,
+        /// A GOPROXY file tree, a module cache's cache/download, or $GOMODCACHE.
+        dir: PathBuf,
+        /// go.sum files whose hashes the versions must match.
+        #[arg(long = "go-sum")]
+        go_sums: Vec<PathBuf>,
+        /// A checksum database to check every version against, in GOSUMDB
+        /// syntax ("<name>+<hash>+<key> [<url>]", or sum.golang.org);
+        /// modules GONOSUMDB (or GOPRIVATE) names are not looked up.
+        #[arg(long)]
+        sumdb: Option<String>,
+        /// Versions checked at once.
+        #[arg(long, short = 'j', default_value_t = 4)]
+        jobs: usize,
+    },
+    /// Re-read stored versions and name every damaged one.
+    Verify {
+        /// An agora or Athens config.toml, as for serve.
+        #[arg(long, short = 'c', alias = "config_file")]
+        config: Option<PathBuf>,
+        /// Module path globs (GOPRIVATE syntax) or module@version; none: all.
+        patterns: Vec<String>,
+        /// go.sum files whose hashes the stored versions must match.
+        #[arg(long = "go-sum")]
+        go_sums: Vec<PathBuf>,
+        /// A checksum database to check every version against, in GOSUMDB
+        /// syntax; modules GONOSUMDB (or GOPRIVATE) names are not looked up.
+        #[arg(long)]
+        sumdb: Option<String>,
+        /// Versions read at once.
+        #[arg(long, short = 'j', default_value_t = 4)]
+        jobs: usize,
+    },
+    /// Remove one version from storage.
+    Delete {
+        /// An agora or Athens config.toml, as for serve.
+        #[arg(long, short = 'c', alias = "config_file")]
+        config: Option<PathBuf>,
+        /// MODULE@VERSION, the version canonical.
+        spec: String,
     },
     /// Inspect configuration.
     Config {
@@ -157,6 +247,73 @@ fn main() -> ExitCode {
                 ExitCode::from(2)
             }
         },
+        Command::Prefill {
+            config,
+            files,
+            deps,
+            jobs,
+            max_versions,
+            sumdb,
+        } => admin_command(config, move |settings, storage| async move {
+            let args = admin::prefill::Args {
+                files,
+                deps,
+                jobs,
+                max_versions,
+                sumdb,
+            };
+            admin::prefill::run(&settings, storage, args).await
+        }),
+        Command::Export {
+            config,
+            target,
+            patterns,
+            tar,
+            jobs,
+        } => admin_command(config, move |settings, storage| async move {
+            let args = admin::export::Args {
+                target,
+                patterns,
+                tar,
+                jobs,
+            };
+            admin::export::run(&settings, storage, args).await
+        }),
+        Command::Import {
+            config,
+            dir,
+            go_sums,
+            sumdb,
+            jobs,
+        } => admin_command(config, move |settings, storage| async move {
+            let args = admin::import::Args {
+                dir,
+                go_sums,
+                sumdb,
+                jobs,
+            };
+            admin::import::run(&settings, storage, args).await
+        }),
+        Command::Verify {
+            config,
+            patterns,
+            go_sums,
+            sumdb,
+            jobs,
+        } => admin_command(config, move |settings, storage| async move {
+            let args = admin::verify::Args {
+                patterns,
+                go_sums,
+                sumdb,
+                jobs,
+            };
+            admin::verify::run(&settings, storage, args).await
+        }),
+        Command::Delete { config, spec } => {
+            admin_command(config, move |_settings, storage| async move {
+                admin::delete(storage, &spec).await
+            })
+        }
         Command::Serve { config } => {
             let loaded = match agora_config::load(config.as_deref(), &env) {
                 Ok(l) => l,
@@ -200,6 +357,53 @@ fn main() -> ExitCode {
     }
 }
 
+/// Runs an admin command with the settings and storage `serve` would have:
+/// exit 0 when it reports success, 1 when it reports a failure (named in
+/// its summary), 2 when it could not run at all.
+fn admin_command<F, Fut>(config: Option<PathBuf>, run: F) -> ExitCode
+where
+    F: FnOnce(Settings, Arc<dyn Storage>) -> Fut,
+    Fut: std::future::Future<Output = anyhow::Result<bool>>,
+{
+    let env = |k: &str| std::env::var(k).ok();
+    let loaded = match agora_config::load(config.as_deref(), &env) {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("agora: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    init_tracing(&loaded.settings);
+    for w in &loaded.warnings {
+        tracing::warn!("{w}");
+    }
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .max_blocking_threads(2 * loaded.settings.upstream.max_fetches)
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("agora: starting runtime: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let settings = loaded.settings;
+    let result = runtime.block_on(async move {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let storage = build_storage(&settings).await?;
+        run(settings, storage).await
+    });
+    match result {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::FAILURE,
+        Err(e) => {
+            eprintln!("agora: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
 fn init_tracing(settings: &Settings) {
     let level = match settings.log.level {
         LogLevel::Trace => "trace",
@@ -215,9 +419,10 @@ fn init_tracing(settings: &Settings) {
     ));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
+        // Log lines go above an admin command's progress bar, not through it.
+        .with_writer(admin::progress::LogWriter)
         // Colour codes only for a person at a terminal, never in log files.
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()));
+        .with_ansi(admin::progress::stderr_draws());
     match settings.log.format {
         LogFormat::Json => builder
             .json()
@@ -241,115 +446,10 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
             socket.display()
         );
     }
-    // The bucket of an object storage, for a lock object kept in it.
-    let mut bucket: Option<&ObjectStorage> = None;
-    let object_storage: ObjectStorage;
-    let storage: Arc<dyn Storage> = match &settings.storage {
-        StorageSettings::Disk { root } => Arc::new(
-            DiskStorage::open(root)
-                .with_context(|| format!("opening disk storage at {}", root.display()))?,
-        ),
-        StorageSettings::Memory => Arc::new(MemoryStorage::new()),
-        StorageSettings::S3(s3) => {
-            object_storage = ObjectStorage::s3(s3, Layout::S3)
-                .context("configuring S3 storage")?
-                .with_claim_wait(settings.upstream.stash_timeout);
-            bucket = Some(&object_storage);
-            Arc::new(object_storage.clone())
-        }
-        StorageSettings::Minio(mn) => {
-            object_storage = ObjectStorage::s3(
-                &S3Settings {
-                    bucket: mn.bucket.clone(),
-                    region: mn.region.clone(),
-                    endpoint: Some(mn.url()),
-                    access_key_id: Some(mn.access_key_id.clone()),
-                    secret_access_key: Some(mn.secret_access_key.clone()),
-                    session_token: None,
-                    force_path_style: true,
-                },
-                Layout::Minio,
-            )
-            .context("configuring MinIO storage")?
-            .with_claim_wait(settings.upstream.stash_timeout);
-            bucket = Some(&object_storage);
-            Arc::new(object_storage.clone())
-        }
-        StorageSettings::Azure(az) => {
-            let mut config = match &az.connection_string {
-                Some(conn) => AzureConfig::from_connection_string(conn.expose(), &az.container)
-                    .map_err(|e| anyhow::anyhow!("storage.azure.connection_string: {e}"))?,
-                None => AzureConfig {
-                    account_name: String::new(),
-                    account_key: None,
-                    container: az.container.clone(),
-                    endpoint: None,
-                },
-            };
-            // Explicit settings win over the connection string's.
-            if let Some(name) = &az.account_name {
-                config.account_name = name.clone();
-            }
-            if let Some(key) = &az.account_key {
-                config.account_key = Some(key.expose().to_owned());
-            }
-            object_storage = ObjectStorage::azure(&config)
-                .context("configuring Azure Blob storage")?
-                .with_claim_wait(settings.upstream.stash_timeout);
-            bucket = Some(&object_storage);
-            Arc::new(object_storage.clone())
-        }
-        StorageSettings::Gcp(gcp) => {
-            object_storage = ObjectStorage::gcs(&GcsConfig {
-                bucket: gcp.bucket.clone(),
-                json_key: gcp.json_key.as_ref().map(|k| k.expose().to_owned()),
-                emulator_host: gcp.emulator_host.clone(),
-            })
-            .context("configuring Google Cloud Storage")?;
-            bucket = Some(&object_storage);
-            Arc::new(object_storage.clone())
-        }
-        StorageSettings::External(ext) => {
-            Arc::new(ExternalStorage::new(&ext.url).context("configuring external storage")?)
-        }
-        StorageSettings::Mongo(mg) => {
-            let config = MongoConfig {
-                url: mg.url.expose().to_owned(),
-                database: mg.database.clone(),
-                collection: mg.collection.clone(),
-                cert_path: mg.cert_path.clone(),
-                insecure: mg.insecure,
-                // Athens gives its Mongo client the global Timeout as connect timeout.
-                timeout: settings.upstream.timeout,
-            };
-            // Ensures the indexes, waiting at most min(timeout, 10 s) for the server: an
-            // unreachable one shows as 503s and a failing /readyz, not a failed start.
-            Arc::new(
-                MongoStorage::connect(&config)
-                    .await
-                    .context("configuring MongoDB storage")?,
-            )
-        }
-    };
+    let storage = build_storage(&settings).await?;
     let up = &settings.upstream;
-    let gonoproxy = if up.gonoproxy.is_empty() {
-        up.goprivate.clone()
-    } else {
-        up.gonoproxy.clone()
-    };
-    let upstream = Upstream::new(UpstreamConfig {
-        proxies: up.goproxy.clone(),
-        gonoproxy,
-        timeout: up.timeout,
-        spool_dir: settings.tmp_dir.clone(),
-        vcs_cache_dir: settings.data_dir.join("vcs"),
-        goinsecure: up.goinsecure.clone(),
-        credentials: credentials(up)?,
-        go_fetcher: go_fetcher(up)?,
-        max_fetches: up.max_fetches,
-    })
-    .context("building upstream client")?;
-    let stasher = match lock::single_flight(&settings.single_flight, bucket).await? {
+    let upstream = build_upstream(&settings)?;
+    let stasher = match lock::single_flight(&settings).await? {
         Some((lock, options)) => {
             info!(lock = %lock.describe(), "replicas share a single-flight lock");
             Stasher::with_lock(
@@ -368,13 +468,15 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
         stasher,
         up.network_mode,
         settings.server.cache_bytes,
-    );
+    )
+    .with_download_modes(download_modes(&settings.download)?);
     let access = access(&settings.auth)?;
     let router = agora_server::router(
         proxy,
         &ServerOptions {
             path_prefix: settings.server.path_prefix.clone(),
             access,
+            policy: policy(&settings.filter)?,
         },
     );
     let tls = match (&settings.tls.cert_file, &settings.tls.key_file) {
@@ -418,6 +520,116 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
     }
     info!("agora stopped");
     Ok(())
+}
+
+/// The storage `settings` name, built the same way for `serve` and every
+/// admin command.
+pub(crate) async fn build_storage(settings: &Settings) -> anyhow::Result<Arc<dyn Storage>> {
+    let storage: Arc<dyn Storage> = match &settings.storage {
+        StorageSettings::Disk { root } => Arc::new(
+            DiskStorage::open(root)
+                .with_context(|| format!("opening disk storage at {}", root.display()))?,
+        ),
+        StorageSettings::Memory => Arc::new(MemoryStorage::new()),
+        StorageSettings::S3(s3) => Arc::new(
+            ObjectStorage::s3(s3, Layout::S3)
+                .context("configuring S3 storage")?
+                .with_claim_wait(settings.upstream.stash_timeout),
+        ),
+        StorageSettings::Minio(mn) => Arc::new(
+            ObjectStorage::s3(
+                &S3Settings {
+                    bucket: mn.bucket.clone(),
+                    region: mn.region.clone(),
+                    endpoint: Some(mn.url()),
+                    access_key_id: Some(mn.access_key_id.clone()),
+                    secret_access_key: Some(mn.secret_access_key.clone()),
+                    session_token: None,
+                    force_path_style: true,
+                },
+                Layout::Minio,
+            )
+            .context("configuring MinIO storage")?
+            .with_claim_wait(settings.upstream.stash_timeout),
+        ),
+        StorageSettings::Azure(az) => {
+            let mut config = match &az.connection_string {
+                Some(conn) => AzureConfig::from_connection_string(conn.expose(), &az.container)
+                    .map_err(|e| anyhow::anyhow!("storage.azure.connection_string: {e}"))?,
+                None => AzureConfig {
+                    account_name: String::new(),
+                    account_key: None,
+                    container: az.container.clone(),
+                    endpoint: None,
+                },
+            };
+            // Explicit settings win over the connection string's.
+            if let Some(name) = &az.account_name {
+                config.account_name = name.clone();
+            }
+            if let Some(key) = &az.account_key {
+                config.account_key = Some(key.expose().to_owned());
+            }
+            Arc::new(
+                ObjectStorage::azure(&config)
+                    .context("configuring Azure Blob storage")?
+                    .with_claim_wait(settings.upstream.stash_timeout),
+            )
+        }
+        StorageSettings::Gcp(gcp) => Arc::new(
+            ObjectStorage::gcs(&GcsConfig {
+                bucket: gcp.bucket.clone(),
+                json_key: gcp.json_key.as_ref().map(|k| k.expose().to_owned()),
+                emulator_host: gcp.emulator_host.clone(),
+            })
+            .context("configuring Google Cloud Storage")?,
+        ),
+        StorageSettings::External(ext) => {
+            Arc::new(ExternalStorage::new(&ext.url).context("configuring external storage")?)
+        }
+        StorageSettings::Mongo(mg) => {
+            let config = MongoConfig {
+                url: mg.url.expose().to_owned(),
+                database: mg.database.clone(),
+                collection: mg.collection.clone(),
+                cert_path: mg.cert_path.clone(),
+                insecure: mg.insecure,
+                // Athens gives its Mongo client the global Timeout as connect timeout.
+                timeout: settings.upstream.timeout,
+            };
+            // Ensures the indexes, waiting at most min(timeout, 10 s) for the server: an
+            // unreachable one shows as 503s and a failing /readyz, not a failed start.
+            Arc::new(
+                MongoStorage::connect(&config)
+                    .await
+                    .context("configuring MongoDB storage")?,
+            )
+        }
+    };
+    Ok(storage)
+}
+
+/// The upstream chain `settings` name, shared by `serve` and `prefill`.
+pub(crate) fn build_upstream(settings: &Settings) -> anyhow::Result<Upstream> {
+    let up = &settings.upstream;
+    let gonoproxy = if up.gonoproxy.is_empty() {
+        up.goprivate.clone()
+    } else {
+        up.gonoproxy.clone()
+    };
+    let upstream = Upstream::new(UpstreamConfig {
+        proxies: up.goproxy.clone(),
+        gonoproxy,
+        timeout: up.timeout,
+        spool_dir: settings.tmp_dir.clone(),
+        vcs_cache_dir: settings.data_dir.join("vcs"),
+        goinsecure: up.goinsecure.clone(),
+        credentials: credentials(up)?,
+        go_fetcher: go_fetcher(up)?,
+        max_fetches: up.max_fetches,
+    })
+    .context("building upstream client")?;
+    Ok(upstream)
 }
 
 /// Client authentication, when configured: the basic user and the auth file
@@ -519,6 +731,53 @@ fn go_fetcher(up: &agora_config::UpstreamSettings) -> anyhow::Result<GoFetcherCo
         "the go command fetches these repositories"
     );
     Ok(config)
+}
+
+/// The download modes: one for every module, or an Athens HCL file (a `file:` one is
+/// read here, once; errors name the file and line).
+fn download_modes(d: &agora_config::DownloadSettings) -> anyhow::Result<DownloadFile> {
+    let file = match &d.mode {
+        DownloadModeSetting::Mode(m) => DownloadFile::single(*m, d.url.clone().unwrap_or_default())
+            .map_err(|e| anyhow::anyhow!("download.mode {m}: {e}"))?,
+        DownloadModeSetting::File(path) => {
+            let text = std::fs::read_to_string(path).with_context(|| {
+                format!(
+                    "reading the download file {} (download.mode)",
+                    path.display()
+                )
+            })?;
+            DownloadFile::parse(&text)
+                .map_err(|e| anyhow::anyhow!("download file {}: {e}", path.display()))?
+        }
+        DownloadModeSetting::Custom { file, .. } => file.clone(),
+    };
+    if !file.is_always_sync() {
+        let blocks: Vec<String> = file
+            .paths
+            .iter()
+            .map(|p| format!("{} {}", p.pattern, p.mode))
+            .collect();
+        tracing::info!(default = %file.mode, ?blocks, "download modes");
+    }
+    Ok(file)
+}
+
+/// The filter file (read here, once) and the validator hook.
+fn policy(f: &agora_config::FilterSettings) -> anyhow::Result<Policy> {
+    let mut policy = Policy::new();
+    if let Some(path) = &f.file {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("reading the filter file {} (filter.file)", path.display()))?;
+        let filter = agora_core::filter::Filter::parse(&text)
+            .map_err(|e| anyhow::anyhow!("filter file {}: {e}", path.display()))?;
+        policy = policy.with_filter(filter, f.direct_url.clone())?;
+        tracing::info!(path = %path.display(), "filter file applied");
+    }
+    if let Some(url) = &f.validator {
+        policy = policy.with_validator(url.clone(), f.validator_timeout)?;
+        tracing::info!(validator = %url, "validator hook applied");
+    }
+    Ok(policy)
 }
 
 async fn shutdown_signal() {
