@@ -48,10 +48,10 @@ pub use settings::{
     MinioSettings, MongoSettings, NetworkMode, S3Settings, Secret, ServerSettings, Settings,
     StorageSettings, TlsSettings, UpstreamSettings,
 };
+pub use settings::{DownloadModeSetting, DownloadSettings, FilterSettings};
 pub use settings::{
     EtcdLockSettings, LockSettings, RedisLockSettings, RedisSentinelSettings, SingleFlightSettings,
 };
-pub use settings::{DownloadModeSetting, DownloadSettings, FilterSettings};
 
 use layer::Layer;
 use show::Entry;

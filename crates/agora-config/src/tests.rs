@@ -2376,6 +2376,15 @@ fn a_storage_lock_needs_its_storage() {
             ("AGORA_STORAGE_TYPE", "s3"),
             ("ATHENS_S3_BUCKET_NAME", "b"),
             ("AGORA_SINGLE_FLIGHT_TYPE", "s3"),
+        ]),
+    )
+    .unwrap();
+    assert_eq!(
+        loaded.settings.single_flight.lock,
+        crate::LockSettings::Storage("s3")
+    );
+}
+
 // ---------------------------------------------------------------------------------------
 // Download modes, filter file, validator
 
@@ -2404,10 +2413,6 @@ fn download_modes_from_every_spelling() {
     )
     .unwrap();
     assert_eq!(
-        loaded.settings.single_flight.lock,
-        crate::LockSettings::Storage("s3")
-    );
-}
         loaded.settings.download.url.as_deref(),
         Some("https://proxy.golang.org")
     );
