@@ -29,13 +29,14 @@
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-BACKENDS=${BACKENDS:-"disk memory s3 minio azure gcs external"}
+BACKENDS=${BACKENDS:-"disk memory s3 minio azure gcs external mongo"}
 ZIP_MIB=${ZIP_MIB:-200}   # about this much incompressible content in the zip
 GOAL_MIB=${GOAL_MIB:-100}
 OUT=${OUT:-$ROOT/docs/benchmarks.md}
 BASE_PORT=${BASE_PORT:-18110}
 AGORA_PORT=$BASE_PORT UPSTREAM_PORT=$((BASE_PORT + 1)) MOTO_PORT=$((BASE_PORT + 2))
 AZURITE_PORT=$((BASE_PORT + 3)) EXTERNAL_PORT=$((BASE_PORT + 4)) GCS_PORT=$((BASE_PORT + 5))
+MONGO_PORT=$((BASE_PORT + 6))
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$ROOT/target}
 MOD=example.com/bench/big
 VER=v1.0.0
@@ -167,6 +168,28 @@ start_backend() { # backend
             wait_up "http://127.0.0.1:$EXTERNAL_PORT/$MOD/@v/list"
             BENV=(ATHENS_STORAGE_TYPE=external ATHENS_EXTERNAL_STORAGE_URL="http://127.0.0.1:$EXTERNAL_PORT")
             ;;
+        mongo)
+            # SecantusDB (scripts/test.sh installs it): a MongoDB wire-protocol server;
+            # an explicit empty config so no stray secantusd.toml is read.
+            : >"$d/secantusd.toml"
+            secantusd-py --config "$d/secantusd.toml" --host 127.0.0.1 --port "$MONGO_PORT" \
+                --storage-path "$d/mongo" --standalone --log-level WARNING >"$WORK/mongo.log" 2>&1 &
+            SERVER_PID=$!
+            python3 - "$MONGO_PORT" <<'PY'
+import sys, time, pymongo
+deadline = time.time() + 30
+while True:
+    try:
+        pymongo.MongoClient(f"mongodb://127.0.0.1:{sys.argv[1]}", serverSelectionTimeoutMS=500).admin.command("ping")
+        break
+    except Exception:
+        if time.time() > deadline:
+            raise
+        time.sleep(0.2)
+PY
+            BENV=(ATHENS_STORAGE_TYPE=mongo ATHENS_MONGO_STORAGE_URL="mongodb://127.0.0.1:$MONGO_PORT"
+                ATHENS_MONGO_DEFAULT_DATABASE=bench)
+            ;;
         *) echo "unknown backend $1" >&2; exit 1 ;;
     esac
 }
@@ -195,7 +218,7 @@ start_agora() { # backend
     mkdir -p "$WORK/$1/data"
     env -i PATH=/usr/local/bin:/usr/bin:/bin HOME="$WORK" NO_COLOR=1 \
         ATHENS_PORT="127.0.0.1:$AGORA_PORT" AGORA_DATA_DIR="$WORK/$1/data" \
-        AGORA_GOPROXY="http://127.0.0.1:$UPSTREAM_PORT" ATHENS_LOG_LEVEL=warn "${BENV[@]}" \
+        AGORA_GOPROXY="http://127.0.0.1:$UPSTREAM_PORT" ATHENS_LOG_LEVEL=warn AGORA_SUMDB_VERIFY=false "${BENV[@]}" \
         "$AGORA" serve >>"$WORK/agora-$1.log" 2>&1 &
     AGORA_PID=$!
     wait_up "http://127.0.0.1:$AGORA_PORT/healthz"
@@ -265,6 +288,7 @@ label() {
         azure) echo "Azure Blob (Azurite)" ;;
         gcs) echo "GCS (gcp-storage-emulator)" ;;
         external) echo "external (agora-external-server)" ;;
+        mongo) echo "MongoDB GridFS (SecantusDB)" ;;
     esac
 }
 
@@ -321,7 +345,7 @@ SECTION=$(mktemp)
     echo "served with its \`.info\`, \`.mod\` and \`list\` as static files by \`python3 -m http.server\`,"
     echo "agora's \`AGORA_GOPROXY\`. Storage servers on 127.0.0.1, each fresh for its backend:"
     echo "moto_server $(python3 -c 'import moto; print(moto.__version__)') (S3, and Athens' MinIO layout on S3), azurite-blob"
-    echo "$(azurite-blob --version) (\`--disableTelemetry\`), gcp-storage-emulator $(python3 -m pip show gcp-storage-emulator 2>/dev/null | sed -n 's/^Version: //p') (GCS), and agora's own external storage server"
+    echo "$(azurite-blob --version) (\`--disableTelemetry\`), gcp-storage-emulator $(python3 -m pip show gcp-storage-emulator 2>/dev/null | sed -n 's/^Version: //p') (GCS), SecantusDB $(python3 -m pip show SecantusDB 2>/dev/null | sed -n 's/^Version: //p') (MongoDB wire protocol, GridFS), and agora's own external storage server"
     echo "(\`agora-external-server\`, example \`serve\`, over a disk tree). Client: $(curl --version | head -1 | cut -d' ' -f1-2)."
     echo
     echo "*store*: a fresh agora, one \`GET\` of the zip (agora fetches it from the upstream, checks it"

@@ -42,8 +42,6 @@ pub(crate) enum Default {
     Int(i64),
     Bool(bool),
     Float(f64),
-    /// A string list (comma-separated in the environment).
-    List(&'static [&'static str]),
 }
 
 /// What agora does with an Athens key that is not declared with a setting.
@@ -191,12 +189,6 @@ pub(crate) const ATHENS_KEYS: &[AthensKey] = &[
         &["ATHENS_HGRC_PATH"],
         Default::Str(&[""]),
         "agora does not install an .hgrc file",
-    ),
-    ignored(
-        "SumDBs",
-        &["ATHENS_SUM_DBS"],
-        Default::List(&["https://sum.golang.org"]),
-        "",
     ),
     ignored(
         "RobotsFile",
@@ -596,9 +588,6 @@ fn toml_is_default(v: &Value, default: Default) -> bool {
         (Default::Float(d), Value::Float(f)) => *f == d,
         #[allow(clippy::cast_precision_loss)]
         (Default::Float(d), Value::Integer(i)) => (*i as f64) == d,
-        (Default::List(d), Value::Array(items)) => {
-            items.len() == d.len() && items.iter().zip(d).all(|(i, d)| i.as_str() == Some(*d))
-        }
         _ => false,
     }
 }
@@ -610,14 +599,6 @@ fn env_is_default(raw: &str, default: Default) -> bool {
         Default::Int(d) => raw.parse::<i64>() == Ok(d),
         Default::Bool(d) => go_bool(raw) == Some(d),
         Default::Float(d) => raw.parse::<f64>() == Ok(d),
-        Default::List(d) => {
-            let items: Vec<&str> = if raw.is_empty() {
-                Vec::new()
-            } else {
-                raw.split(',').map(str::trim).collect()
-            };
-            items == d
-        }
     }
 }
 

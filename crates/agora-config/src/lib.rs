@@ -35,6 +35,7 @@ mod resolve;
 mod settings;
 mod show;
 mod spec;
+mod sumdb;
 #[cfg(test)]
 mod tests;
 mod value;
@@ -46,7 +47,7 @@ pub use error::{ConfigError, Setter, Source};
 pub use settings::{
     AuthSettings, AzureSettings, ExternalSettings, GcpSettings, LogFormat, LogLevel, LogSettings,
     MinioSettings, MongoSettings, NetworkMode, S3Settings, Secret, ServerSettings, Settings,
-    StorageSettings, TlsSettings, UpstreamSettings,
+    StorageSettings, SumdbSettings, TlsSettings, UpstreamSettings,
 };
 pub use settings::{DownloadModeSetting, DownloadSettings, FilterSettings};
 pub use settings::{

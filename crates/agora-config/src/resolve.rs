@@ -193,6 +193,7 @@ pub(crate) fn resolve(
     let storage = storage(&mut r, warnings)?;
     let upstream = UpstreamSettings::resolve(&mut r)?;
     let single_flight = single_flight(&mut r, &storage)?;
+    let sumdb = crate::settings::SumdbSettings::resolve(&mut r)?;
     // Athens refuses these together too.
     if upstream.netrc_path.is_some()
         && upstream.github_token.is_some()
@@ -230,6 +231,7 @@ pub(crate) fn resolve(
         storage,
         upstream,
         single_flight,
+        sumdb,
         data_dir,
         tmp_dir,
         tls,

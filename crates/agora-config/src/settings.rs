@@ -18,6 +18,7 @@ pub use agora_core::NetworkMode;
 use agora_core::goproxy::ProxyList;
 
 use crate::spec::{Spec, settings_group};
+use crate::sumdb::{SumDbEntries, SumDbUrls};
 use crate::value::Listen as ListenAddr;
 use crate::value::{
     Bool, ByteSize, Count, Format, GoProxy, Level, MinioEndpoint, Mode, Opt, OptPath, OptSecret,
@@ -38,6 +39,8 @@ pub struct Settings {
     pub upstream: UpstreamSettings,
     /// How replicas on one storage fetch a missing version once.
     pub single_flight: SingleFlightSettings,
+    /// Checksum databases: proxied, and checked against.
+    pub sumdb: SumdbSettings,
     /// Directory for agora's own state. Key `data_dir`, env `AGORA_DATA_DIR`. Default
     /// `$XDG_DATA_HOME/agora`, else `$HOME/.local/share/agora`, else `./agora-data`.
     pub data_dir: PathBuf,
@@ -680,6 +683,7 @@ static GROUPS: &[&[Spec]] = &[
     &EtcdLockSettings::SPECS,
     &DownloadSettings::SPECS,
     &FilterSettings::SPECS,
+    &SumdbSettings::SPECS,
 ];
 
 /// Every declared setting, in `config show` order.
@@ -1108,5 +1112,45 @@ impl crate::spec::Kind for DownloadModeKind {
                 "expected sync, async, redirect, async_redirect, none, file:PATH or custom:BASE64"
                     .to_owned()
             })
+    }
+}
+
+settings_group! {
+    /// Checksum databases: which ones `/sumdb/` proxies, and whether fetched versions are
+    /// checked against one before they are stored (`[sumdb]`).
+    #[derive(Debug, Clone, PartialEq, Eq)]
+    pub struct SumdbSettings {
+        /// Athens' `SumDBs`: checksum databases proxied under `/sumdb/HOST/`, each an
+        /// https URL of which only the host counts (normalised to `https://HOST`).
+        pub athens_urls: Vec<String> as SumDbUrls = {
+            key: "sumdb.athens_urls",
+            env: "AGORA_SUMDB_ATHENS_URLS",
+            athens: "SumDBs",
+            athens_env: &["ATHENS_SUM_DBS"],
+            default: "https://sum.golang.org",
+            athens_default: Some("https://sum.golang.org"),
+        },
+        /// More checksum databases, as `GOSUMDB` entries `NAME[+HASH+KEY] [URL]`
+        /// (`,`-separated in the environment), proxied under `/sumdb/NAME/` from the
+        /// whole URL (path included). The first one verifies fetched versions.
+        pub databases: Vec<String> as SumDbEntries = {
+            key: "sumdb.databases",
+            env: "AGORA_SUM_DBS",
+        },
+        /// Check every version fetched from upstream against the checksum database
+        /// before storing it (modules matching GONOSUMDB, else GOPRIVATE, are not).
+        pub verify: bool as Bool = {
+            key: "sumdb.verify",
+            env: "AGORA_SUMDB_VERIFY",
+            default: "true",
+        },
+        /// A file holding a signer key (`agora sumdb keygen NAME`): agora then keeps a
+        /// checksum database NAME of the private modules it stores (those matching
+        /// GONOSUMDB, else GOPRIVATE) and serves it under `/sumdb/NAME/`. `None` when unset
+        /// or empty.
+        pub private_key_file: Option<PathBuf> as OptPath = {
+            key: "sumdb.private_key_file",
+            env: "AGORA_PRIVATE_SUMDB_KEY_FILE",
+        },
     }
 }

@@ -85,6 +85,12 @@ fn defaults() -> Settings {
             ttl: Duration::from_secs(30),
             timeout: Duration::from_secs(600),
         },
+        sumdb: crate::SumdbSettings {
+            athens_urls: vec!["https://sum.golang.org".to_owned()],
+            databases: Vec::new(),
+            verify: true,
+            private_key_file: None,
+        },
         tmp_dir: data.join("tmp"),
         data_dir: data,
         tls: crate::TlsSettings::default(),
@@ -139,6 +145,10 @@ const AGORA_KEYS: &[&str] = &[
     "filter.direct_url",
     "filter.validator",
     "filter.validator_timeout",
+    "sumdb.athens_urls",
+    "sumdb.databases",
+    "sumdb.verify",
+    "sumdb.private_key_file",
 ];
 
 /// The keys of the S3, MinIO, Azure and external tables, which exist only when that storage
@@ -1011,7 +1021,7 @@ fn athens_keys_agora_ignores_are_accepted_with_warnings() {
         }
     );
     let w = loaded.warnings.join("\n");
-    for set in ["GoEnv", "SumDBs"] {
+    for set in ["GoEnv"] {
         let prefix = format!("Athens setting {set} ({set} in file {})", path.display());
         assert!(w.contains(&prefix), "{set} not reported:\n{w}");
     }
@@ -1031,7 +1041,8 @@ fn athens_keys_agora_ignores_are_accepted_with_warnings() {
     ] {
         assert!(!w.contains(quiet), "{quiet} reported:\n{w}");
     }
-    assert_eq!(loaded.warnings.len(), 4, "{w}");
+    // GoEnv and the two unknown keys; SumDBs and SingleFlightType are implemented now.
+    assert_eq!(loaded.warnings.len(), 3, "{w}");
     // SingleFlightType and its redis table are implemented now.
     assert!(
         matches!(&loaded.settings.single_flight.lock,

@@ -392,7 +392,13 @@ fn athens_config_file_serves_and_config_show_names_sources() {
     // serve --config: listens where the file says and serves modules into RootPath.
     let addr: SocketAddr = format!("127.0.0.1:{port}").parse().expect("address");
     let cfg = AgoraConfig::new(t.path(), "(from config.toml)");
-    let agora = Agora::start_custom(&cfg, &["serve", "--config", &config_s], &[], addr);
+    // The reference proxy is in no checksum database reachable offline.
+    let agora = Agora::start_custom(
+        &cfg,
+        &["serve", "--config", &config_s],
+        &[("AGORA_SUMDB_VERIFY", "false")],
+        addr,
+    );
     for ext in ["mod", "zip"] {
         let target = format!("/rsc.io/quote/@v/v1.5.2.{ext}");
         let resp = agora.get(&target);

@@ -171,7 +171,7 @@ impl From<UpstreamError> for ApiError {
 impl From<&StashError> for ApiError {
     fn from(e: &StashError) -> Self {
         match e {
-            StashError::Upstream(e) => ApiError::from(e),
+            StashError::Upstream(e) | StashError::SumDb(e) => ApiError::from(e),
             StashError::Storage(e) => ApiError::from(e),
             StashError::Task(msg) => ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, msg.clone()),
             // The lock server is a dependency like storage: unreachable is 503.

@@ -18,6 +18,8 @@
 //! - [`respond`] sets content types, validators, caching headers and ranges;
 //!   [`ziptag`] gives zips entity tags from their content;
 //! - [`catalog`] answers Athens' `/catalog` (every stored version, paged);
+//! - [`sumdb`] proxies checksum databases under `/sumdb/` and verifies
+//!   fetched versions against one before the stash stores them;
 //! - [`error::ApiError`] is the only place errors become statuses.
 //!
 //! [`serve`] takes a bound listener and a shutdown future, so tests can run
@@ -43,11 +45,13 @@ mod fake;
 pub mod layers;
 mod locked;
 pub mod policy;
+pub mod private_sumdb;
 pub mod proxy;
 pub mod request;
 pub mod respond;
 mod serve;
 pub mod stash;
+pub mod sumdb;
 pub mod tls;
 pub mod upstream;
 pub mod ziptag;
@@ -72,6 +76,8 @@ pub struct ServerOptions {
     pub access: Option<auth::Access>,
     /// The filter file and validator hook every module request passes first.
     pub policy: Policy,
+    /// The checksum databases served under `/sumdb/`; `None` answers 404 there.
+    pub sumdb: Option<sumdb::SumDbs>,
 }
 
 #[derive(Clone)]
@@ -79,6 +85,7 @@ struct AppState {
     proxy: Proxy,
     prefix: Arc<str>,
     policy: Policy,
+    sumdb: Option<sumdb::SumDbs>,
 }
 
 /// Builds the router.
@@ -89,6 +96,7 @@ pub fn router(proxy: Proxy, options: &ServerOptions) -> Router {
         proxy,
         prefix: prefix.clone(),
         policy: options.policy.clone(),
+        sumdb: options.sumdb.clone(),
     };
     let mut router = Router::new().fallback(dispatch).with_state(state);
     if let Some(access) = &options.access {
@@ -132,6 +140,12 @@ async fn handle(state: &AppState, req: Request) -> Response {
     }
     if !under_prefix {
         return error::no_such_endpoint();
+    }
+    if let Some(rest) = path.strip_prefix("/sumdb/") {
+        return match &state.sumdb {
+            Some(dbs) => dbs.handle(rest).await,
+            None => error::no_such_endpoint(),
+        };
     }
     let reader = req.extensions().get::<auth::Reader>();
     if path == "/catalog" {

@@ -33,6 +33,7 @@ use futures_util::future::{BoxFuture, Shared};
 use tracing::{Instrument, info, info_span, warn};
 
 pub use crate::locked::{LockOptions, Locked};
+use crate::sumdb::SumDbs;
 use crate::upstream::Upstream;
 use crate::ziptag::ZipTags;
 
@@ -49,6 +50,10 @@ pub enum StashError {
     /// (a go.sum line); nothing was stored.
     #[error("{0}")]
     Checksum(String),
+    /// The checksum database refused the version, or could not be asked:
+    /// nothing of it may be served, not even its `.info` or `.mod` alone.
+    #[error("{0}")]
+    SumDb(UpstreamError),
     /// The fetch task died.
     #[error("fetch task failed: {0}")]
     Task(String),
@@ -99,20 +104,33 @@ impl Stasher {
         }
     }
 
+    /// Single flight over `fetch` (configured by the caller: checksums, the
+    /// checksum database), remembering the content tags of what it stores.
+    pub fn over(fetch: FetchAndStore) -> Self {
+        let zip_tags = Arc::new(ZipTags::default());
+        Stasher {
+            stash: Arc::new(SingleFlight::new(fetch.with_zip_tags(zip_tags.clone()))),
+            zip_tags,
+        }
+    }
+
     /// Single flight over a lock shared between replicas ([`Locked`]) over
-    /// fetch-and-store: one lock request per process and version, one fetch per
-    /// version across the replicas sharing `lock`.
+    /// `fetch`: one lock request per process and version, one fetch per
+    /// version across the replicas sharing `lock`, which wait in `storage`.
     pub fn with_lock(
+        fetch: FetchAndStore,
         storage: Arc<dyn Storage>,
-        upstream: impl Upstream + 'static,
-        timeout: Duration,
         lock: Arc<dyn agora_lock::Lock>,
         options: LockOptions,
     ) -> Self {
-        let fetch = FetchAndStore::new(storage.clone(), upstream, timeout);
-        Stasher::from_stash(SingleFlight::new(Locked::new(
-            fetch, storage, lock, options,
-        )))
+        let zip_tags = Arc::new(ZipTags::default());
+        let fetch = fetch.with_zip_tags(zip_tags.clone());
+        Stasher {
+            stash: Arc::new(SingleFlight::new(Locked::new(
+                fetch, storage, lock, options,
+            ))),
+            zip_tags,
+        }
     }
 
     /// Any stack of layers, such as one with a cross-replica lock in it.
@@ -145,6 +163,7 @@ pub struct FetchAndStore {
     timeout: Duration,
     zip_tags: Option<Arc<ZipTags>>,
     checksums: Option<Arc<dyn Checksums>>,
+    sumdb: Option<SumDbs>,
 }
 
 impl FetchAndStore {
@@ -160,6 +179,7 @@ impl FetchAndStore {
             timeout,
             zip_tags: None,
             checksums: None,
+            sumdb: None,
         }
     }
 
@@ -167,6 +187,14 @@ impl FetchAndStore {
     #[must_use]
     pub fn with_zip_tags(mut self, tags: Arc<ZipTags>) -> Self {
         self.zip_tags = Some(tags);
+        self
+    }
+
+    /// Checks every fetched version against `sumdb`'s verifying database
+    /// before it is stored, and logs private ones in its private database.
+    #[must_use]
+    pub fn verifying(mut self, sumdb: SumDbs) -> Self {
+        self.sumdb = Some(sumdb);
         self
     }
 
@@ -217,6 +245,19 @@ impl FetchAndStore {
                     )));
                 }
             }
+        }
+        // The h1 is the spooled zip's, taken by the zip checks as they read
+        // the file (or as agora wrote it): no second pass over the zip.
+        // A refused version returns here, and its spool file goes with
+        // `fetched`.
+        if let Some(sumdb) = &self.sumdb {
+            sumdb
+                .verify(module, version, &fetched.h1, &fetched.go_mod)
+                .await
+                .map_err(StashError::SumDb)?;
+            sumdb
+                .log_private(module, version, &fetched.h1, &fetched.go_mod)
+                .await?;
         }
         let new = NewVersion {
             info: fetched.info,

@@ -345,6 +345,31 @@ impl Storage for DiskStorage {
         .map_err(|e| StorageError::io("checking storage", io::Error::other(e)))?
     }
 
+    async fn get_blob(&self, key: &str) -> Result<Bytes, StorageError> {
+        crate::check_blob_key(key)?;
+        let path = self.root.join(crate::BLOB_PREFIX).join(key);
+        match tokio::fs::read(&path).await {
+            Ok(data) => Ok(Bytes::from(data)),
+            Err(e) if is_absent(&e) => Err(StorageError::not_found(format!("blob {key}"))),
+            Err(e) => Err(StorageError::io(format!("reading {}", path.display()), e)),
+        }
+    }
+
+    async fn put_blob(&self, key: &str, data: Bytes) -> Result<(), StorageError> {
+        crate::check_blob_key(key)?;
+        if data.len() > crate::MAX_BLOB_BYTES {
+            return Err(StorageError::invalid_argument(format!(
+                "blob {key} of {} bytes is too large",
+                data.len()
+            )));
+        }
+        let root = self.root.clone();
+        let key = key.to_owned();
+        tokio::task::spawn_blocking(move || put_blob_blocking(&root, &key, &data))
+            .await
+            .map_err(|e| StorageError::io("blob write task", io::Error::other(e)))?
+    }
+
     async fn catalog(&self, token: &str, page_size: usize) -> Result<CatalogPage, StorageError> {
         let after = parse_catalog_token(token)?.map(|(m, v)| {
             catalog_order(m.as_str(), v.as_str())
@@ -600,6 +625,41 @@ impl std::hash::Hasher for Fnv {
             self.0 = self.0.wrapping_mul(0x0100_0000_01b3);
         }
     }
+}
+
+/// Writes the blob to a private temporary file, then links it into place:
+/// `link` fails when the name is taken, so a blob is created whole or not
+/// at all, and never replaced, by this process or another on the tree.
+fn put_blob_blocking(root: &Path, key: &str, data: &[u8]) -> Result<(), StorageError> {
+    let final_path = root.join(crate::BLOB_PREFIX).join(key);
+    if let Some(dir) = final_path.parent() {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| StorageError::io(format!("creating {}", dir.display()), e))?;
+    }
+    let tmp_root = root.join(TMP_DIR);
+    std::fs::create_dir_all(&tmp_root)
+        .map_err(|e| StorageError::io(format!("creating {}", tmp_root.display()), e))?;
+    let tmp = tmp_root.join(format!(
+        "blob-{}-{}",
+        std::process::id(),
+        TMP_SEQ.fetch_add(1, Ordering::Relaxed)
+    ));
+    let result = write_synced(&tmp, data).and_then(|()| {
+        std::fs::hard_link(&tmp, &final_path).map_err(|e| {
+            if e.kind() == io::ErrorKind::AlreadyExists {
+                StorageError::already_exists(format!("blob {key}"))
+            } else {
+                StorageError::io(format!("linking {}", final_path.display()), e)
+            }
+        })
+    });
+    let _ = std::fs::remove_file(&tmp);
+    if result.is_ok()
+        && let Some(dir) = final_path.parent()
+    {
+        sync_dir(dir)?;
+    }
+    result
 }
 
 fn is_dir_occupied(e: &io::Error) -> bool {

@@ -340,6 +340,63 @@ pub trait Storage: Send + Sync + 'static {
             self.describe()
         )))
     }
+
+    /// A small immutable object outside the module space (checksum database
+    /// tiles and tree heads), by a key checked with [`check_blob_key`].
+    ///
+    /// # Errors
+    /// [`ErrorKind::NotFound`] when absent. The default implementation, for
+    /// backends with no place for such objects, returns
+    /// [`ErrorKind::Unsupported`]: callers then go without the cache.
+    async fn get_blob(&self, key: &str) -> Result<Bytes, StorageError> {
+        let _ = key;
+        Err(StorageError::unsupported(format!(
+            "{} keeps no blobs",
+            self.describe()
+        )))
+    }
+
+    /// Creates a blob. Create-only: a present blob is never replaced.
+    ///
+    /// # Errors
+    /// [`ErrorKind::AlreadyExists`] when the key is taken (the stored blob is
+    /// left untouched); [`ErrorKind::Unsupported`] as for [`Storage::get_blob`].
+    async fn put_blob(&self, key: &str, data: Bytes) -> Result<(), StorageError> {
+        let _ = (key, data);
+        Err(StorageError::unsupported(format!(
+            "{} keeps no blobs",
+            self.describe()
+        )))
+    }
+}
+
+/// The directory (disk) or key prefix (buckets) blobs live under. It starts
+/// with a dot, which no module path element may, so it never meets a module.
+pub const BLOB_PREFIX: &str = ".agora-blobs";
+
+/// The largest blob accepted, far above a checksum database tile (8 KiB of
+/// hashes, or a data tile of 256 records).
+pub const MAX_BLOB_BYTES: usize = 8 << 20;
+
+/// Checks a blob key: `/`-separated elements of `[A-Za-z0-9._+-]`, none of
+/// them empty, `.` or `..`, at most 512 bytes in all.
+pub fn check_blob_key(key: &str) -> Result<(), StorageError> {
+    let ok = !key.is_empty()
+        && key.len() <= 512
+        && key.split('/').all(|e| {
+            !e.is_empty()
+                && e != "."
+                && e != ".."
+                && e.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'+' | b'-'))
+        });
+    if ok {
+        Ok(())
+    } else {
+        Err(StorageError::invalid_argument(format!(
+            "invalid blob key {key:?}"
+        )))
+    }
 }
 
 /// One page of [`Storage::catalog`].

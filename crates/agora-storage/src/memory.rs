@@ -38,6 +38,7 @@ type Key = (String, String);
 #[derive(Debug, Default, Clone)]
 pub struct MemoryStorage {
     versions: Arc<RwLock<HashMap<Key, Arc<Stored>>>>,
+    blobs: Arc<RwLock<HashMap<String, Bytes>>>,
 }
 
 impl MemoryStorage {
@@ -136,6 +137,24 @@ impl Storage for MemoryStorage {
     }
 
     async fn ready(&self) -> Result<(), StorageError> {
+        Ok(())
+    }
+
+    async fn get_blob(&self, key: &str) -> Result<Bytes, StorageError> {
+        crate::check_blob_key(key)?;
+        let map = self.blobs.read().map_err(|_| poisoned())?;
+        map.get(key)
+            .cloned()
+            .ok_or_else(|| StorageError::not_found(format!("blob {key}")))
+    }
+
+    async fn put_blob(&self, key: &str, data: Bytes) -> Result<(), StorageError> {
+        crate::check_blob_key(key)?;
+        let mut map = self.blobs.write().map_err(|_| poisoned())?;
+        if map.contains_key(key) {
+            return Err(StorageError::already_exists(format!("blob {key}")));
+        }
+        map.insert(key.to_owned(), data);
         Ok(())
     }
 

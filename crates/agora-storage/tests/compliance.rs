@@ -947,6 +947,60 @@ async fn catalog_rejects_bad_tokens_and_page_sizes(f: Fixture) {
     assert!(!after.is_empty());
 }
 
+/// Blobs (checksum database tiles and records): create-only, outside the module space,
+/// or `Unsupported` everywhere for a backend that keeps none.
+async fn blobs_are_create_only(f: Fixture) {
+    let key = "sumdb/test/tile/8/0/000";
+    match f.storage.put_blob(key, Bytes::from_static(b"first")).await {
+        Err(e) if e.kind() == ErrorKind::Unsupported => {
+            let e = f.storage.get_blob(key).await.unwrap_err();
+            assert_eq!(e.kind(), ErrorKind::Unsupported);
+            return;
+        }
+        r => r.unwrap(),
+    }
+    assert_eq!(f.storage.get_blob(key).await.unwrap(), "first");
+    let e = f
+        .storage
+        .put_blob(key, Bytes::from_static(b"second"))
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::AlreadyExists, "{e}");
+    assert_eq!(f.storage.get_blob(key).await.unwrap(), "first");
+    let e = f.storage.get_blob("sumdb/test/absent").await.unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::NotFound, "{e}");
+    for bad in ["", "../x", "a//b", "a/./b", "a b", "/abs"] {
+        let e = f.storage.get_blob(bad).await.unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::InvalidArgument, "{bad:?}: {e}");
+    }
+    // Blobs are not versions.
+    let page = f.storage.catalog("", 100).await;
+    if let Ok(page) = page {
+        assert!(page.versions.is_empty(), "{:?}", page.versions);
+    }
+}
+
+/// Sixteen writers of one blob key: exactly one creates it.
+async fn racing_blob_puts_create_exactly_one(f: Fixture) {
+    let mut tasks = Vec::new();
+    for i in 0..16 {
+        let s = f.storage.clone();
+        tasks.push(tokio::spawn(async move {
+            s.put_blob("psumdb/race/record/0", Bytes::from(format!("writer {i}")))
+                .await
+        }));
+    }
+    let mut ok = 0;
+    for t in tasks {
+        match t.await.unwrap() {
+            Ok(()) => ok += 1,
+            Err(e) if e.kind() == ErrorKind::Unsupported => return,
+            Err(e) => assert_eq!(e.kind(), ErrorKind::AlreadyExists, "{e}"),
+        }
+    }
+    assert_eq!(ok, 1);
+}
+
 /// The suite's tests for each backend named, in a module of the backend's name.
 macro_rules! suite {
     ($($backend:ident),*) => {$(
@@ -964,6 +1018,7 @@ macro_rules! suite {
             wrap!($backend, catalog_lists_present_versions_in_order_across_pages);
             wrap!($backend, catalog_token_names_a_position_not_an_object);
             wrap!($backend, catalog_rejects_bad_tokens_and_page_sizes);
+            wrap!($backend, blobs_are_create_only);
         }
     )*};
 }
@@ -1015,6 +1070,7 @@ macro_rules! race_suite {
     ($($backend:ident),*) => {$(
         mod $backend {
             wrap!($backend, racing_puts_store_exactly_one, multi_thread);
+            wrap!($backend, racing_blob_puts_create_exactly_one, multi_thread);
         }
     )*};
 }

@@ -34,6 +34,9 @@ pub struct AgoraConfig {
     /// When agora serves HTTPS (set its TLS variables in `extra_env`): the CA file its
     /// certificate is checked against, for the readiness probe and [`Agora::goproxy_url`].
     pub tls_ca: Option<PathBuf>,
+    /// What start-up waits for a 200 from: `/readyz` (storage reachable), or `/healthz`
+    /// for a test of storage that is not.
+    pub ready_path: &'static str,
 }
 
 impl AgoraConfig {
@@ -49,6 +52,7 @@ impl AgoraConfig {
             home: dir.join("agora-home"),
             launcher: Vec::new(),
             tls_ca: None,
+            ready_path: "/readyz",
         };
         for d in [&cfg.storage_root, &cfg.data_dir, &cfg.home] {
             fs::create_dir_all(d).expect("create an agora directory");
@@ -86,11 +90,12 @@ fn read_log_from(path: &Path, offset: u64) -> String {
     s
 }
 
-/// `GET /readyz`, over TLS when the config says agora serves it.
+/// `GET /readyz` (or the config's `ready_path`), over TLS when the config says agora
+/// serves it.
 fn ready_probe(addr: SocketAddr, config: &AgoraConfig) -> std::io::Result<HttpResponse> {
     match &config.tls_ca {
-        Some(ca) => https_request(addr, ca, "GET", "/readyz", &[]),
-        None => http_get(addr, "/readyz"),
+        Some(ca) => https_request(addr, ca, "GET", config.ready_path, &[]),
+        None => http_get(addr, config.ready_path),
     }
 }
 
@@ -160,7 +165,12 @@ impl Agora {
             .env("ATHENS_DISK_STORAGE_ROOT", &config.storage_root)
             .env("AGORA_DATA_DIR", &config.data_dir)
             .env("AGORA_GOPROXY", &config.upstream)
-            .env("ATHENS_LOG_LEVEL", "debug");
+            .env("ATHENS_LOG_LEVEL", "debug")
+            // The test upstreams (the reference proxy, the loopback forges)
+            // are in no checksum database agora could reach offline; the
+            // sumdb tests turn verification on against the reference
+            // proxy's test database through extra_env.
+            .env("AGORA_SUMDB_VERIFY", "false");
         if let Some(mode) = &config.network_mode {
             cmd.env("ATHENS_NETWORK_MODE", mode);
         }
@@ -204,8 +214,9 @@ impl Agora {
             if Instant::now() > deadline {
                 agora.kill9();
                 panic!(
-                    "agora did not answer GET /readyz with 200 within {READY_TIMEOUT:?} (last: \
+                    "agora did not answer GET {} with 200 within {READY_TIMEOUT:?} (last: \
                      {last}); log:\n{}",
+                    config.ready_path,
                     tail(&agora.log(), 200)
                 );
             }

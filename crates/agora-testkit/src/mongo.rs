@@ -26,6 +26,16 @@ pub struct SecantusDb {
     pub port: u16,
     data: Option<PathBuf>,
     child: Option<Child>,
+    secured: Secured,
+}
+
+/// How a server started with [`SecantusDb::start_secured`] is reached.
+#[derive(Debug, Clone, Default)]
+pub struct Secured {
+    /// TLS with this certificate (its CA is what clients trust).
+    pub tls: Option<crate::tls::TestCert>,
+    /// SCRAM-SHA-256 authentication, with this `(user, password)` created in `admin`.
+    pub user: Option<(String, String)>,
 }
 
 impl Drop for SecantusDb {
@@ -37,15 +47,34 @@ impl Drop for SecantusDb {
 impl SecantusDb {
     /// Starts a server in memory on a free port. Panics (never skips) when it cannot.
     pub fn start() -> SecantusDb {
-        SecantusDb::spawn(None, None)
+        SecantusDb::spawn(None, None, &Secured::default())
     }
 
     /// Starts a server on a free port with its WiredTiger files in `data`.
     pub fn start_in(data: &Path) -> SecantusDb {
-        SecantusDb::spawn(None, Some(data))
+        SecantusDb::spawn(None, Some(data), &Secured::default())
     }
 
-    fn spawn(port: Option<u16>, data: Option<&Path>) -> SecantusDb {
+    /// Starts a server with its data in `data` that speaks TLS and/or requires a user, as
+    /// `secured` says. The user is created the way SecantusDB asks: once without
+    /// authentication, then the server is restarted with it.
+    pub fn start_secured(data: &Path, secured: Secured) -> SecantusDb {
+        if let Some((user, password)) = &secured.user {
+            let open = SecantusDb::spawn(None, Some(data), &Secured::default());
+            open.pymongo(
+                "admin",
+                "db.command('createUser', sys.argv[1], pwd=sys.argv[2], roles=['root'])",
+                &[user, password],
+            );
+            let port = open.port;
+            drop(open);
+            wait_port_closed("secantusd-py", port);
+            return SecantusDb::spawn(Some(port), Some(data), &secured);
+        }
+        SecantusDb::spawn(None, Some(data), &secured)
+    }
+
+    fn spawn(port: Option<u16>, data: Option<&Path>, secured: &Secured) -> SecantusDb {
         let mut last = String::new();
         for _ in 0..3 {
             let port = port.unwrap_or_else(free_port);
@@ -60,11 +89,23 @@ impl SecantusDb {
             // ./secantusd.toml, ~/.secantus/ or /etc/secantus/ file if there is one.
             let config = std::env::temp_dir().join("agora-testkit-secantusd-empty.toml");
             std::fs::write(&config, "").expect("write SecantusDB's empty config file");
+            let mut args = vec![port.to_string(), storage, config.display().to_string()];
+            let mut extra = String::new();
+            if let Some(cert) = &secured.tls {
+                extra.push_str(" --tls-cert-file \"$4\" --tls-key-file \"$5\"");
+                args.push(cert.cert.display().to_string());
+                args.push(cert.key.display().to_string());
+            }
+            if secured.user.is_some() {
+                extra.push_str(" --auth");
+            }
             let child = guarded_server(
                 "secantusdb",
-                "secantusd-py --config \"$3\" --host 127.0.0.1 --port \"$1\" \
-                 --storage-path \"$2\" --standalone --log-level WARNING",
-                &[port.to_string(), storage, config.display().to_string()],
+                &format!(
+                    "secantusd-py --config \"$3\" --host 127.0.0.1 --port \"$1\" \
+                     --storage-path \"$2\" --standalone --log-level WARNING{extra}"
+                ),
+                &args,
             )
             .spawn()
             .unwrap_or_else(|e| panic!("cannot run sh to start secantusd-py: {e}"));
@@ -72,10 +113,11 @@ impl SecantusDb {
                 port,
                 data: data.map(Path::to_path_buf),
                 child: Some(child),
+                secured: secured.clone(),
             };
             let deadline = Instant::now() + Duration::from_secs(30);
             loop {
-                if db.ping().is_ok() {
+                if db.ready().is_ok() {
                     return db;
                 }
                 if let Some(Ok(Some(status))) = db.child.as_mut().map(Child::try_wait) {
@@ -100,6 +142,42 @@ impl SecantusDb {
         format!("mongodb://{}/?directConnection=true", self.addr())
     }
 
+    /// The URL this kit's own clients (pymongo) use: [`SecantusDb::url`] plus the user's
+    /// credentials and the CA file of a secured server.
+    fn client_url(&self) -> String {
+        let mut url = match &self.secured.user {
+            Some((user, password)) => format!(
+                "mongodb://{user}:{password}@{}/?directConnection=true&authSource=admin",
+                self.addr()
+            ),
+            None => self.url(),
+        };
+        if let Some(cert) = &self.secured.tls {
+            url.push_str(&format!("&tls=true&tlsCAFile={}", cert.ca.display()));
+        }
+        url
+    }
+
+    /// Whether the server answers: the raw ping, or pymongo for a secured one (the raw
+    /// ping speaks neither TLS nor SCRAM).
+    fn ready(&self) -> std::io::Result<()> {
+        if self.secured.tls.is_none() && self.secured.user.is_none() {
+            return self.ping();
+        }
+        let script = "import sys, pymongo\n\
+                      pymongo.MongoClient(sys.argv[1], serverSelectionTimeoutMS=1000).admin.command('ping')";
+        let mut cmd = Command::new("python3");
+        cmd.arg("-c").arg(script).arg(self.client_url());
+        let out = run_with_timeout(&mut cmd, Duration::from_secs(10));
+        if out.status.success() {
+            Ok(())
+        } else {
+            Err(std::io::Error::other(
+                String::from_utf8_lossy(&out.stderr).into_owned(),
+            ))
+        }
+    }
+
     /// `127.0.0.1:port`.
     pub fn addr(&self) -> SocketAddr {
         SocketAddr::from(([127, 0, 0, 1], self.port))
@@ -115,7 +193,7 @@ impl SecantusDb {
     /// back empty).
     pub fn restart(&mut self) {
         self.stop();
-        let mut again = SecantusDb::spawn(Some(self.port), self.data.as_deref());
+        let mut again = SecantusDb::spawn(Some(self.port), self.data.as_deref(), &self.secured);
         self.child = again.child.take();
     }
 
@@ -182,7 +260,7 @@ impl SecantusDb {
             "import sys, json, pymongo, gridfs\n\
              from bson.binary import Binary\n\
              db = pymongo.MongoClient('{}', serverSelectionTimeoutMS=10000)[{database:?}]\n",
-            self.url()
+            self.client_url()
         );
         let mut cmd = Command::new("python3");
         cmd.arg("-c").arg(format!("{prelude}{script}")).args(args);

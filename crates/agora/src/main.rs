@@ -9,6 +9,8 @@ use agora_config::{
     DownloadModeSetting, LogFormat, LogLevel, S3Settings, Settings, StorageSettings,
 };
 use agora_core::download_mode::DownloadFile;
+use agora_server::stash::FetchAndStore;
+use agora_server::sumdb::{SumDbConfig, SumDbs};
 use agora_server::{Policy, Proxy, ServerOptions, Stasher};
 use agora_storage::Storage;
 use agora_storage::external::ExternalStorage;
@@ -20,6 +22,7 @@ use agora_upstream::{Credentials, GoFetcherConfig, Upstream, UpstreamConfig};
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use tracing::info;
+use tracing_subscriber::fmt::writer::BoxMakeWriter;
 
 mod admin;
 mod lock;
@@ -322,7 +325,8 @@ fn main() -> ExitCode {
                     return ExitCode::from(2);
                 }
             };
-            init_tracing(&loaded.settings);
+            // Held until main returns: dropping it writes out the lines still queued.
+            let _log_flush = init_tracing(&loaded.settings, LogOutput::Background);
             for w in &loaded.warnings {
                 tracing::warn!("{w}");
             }
@@ -373,7 +377,7 @@ where
             return ExitCode::from(2);
         }
     };
-    init_tracing(&loaded.settings);
+    init_tracing(&loaded.settings, LogOutput::AboveProgress);
     for w in &loaded.warnings {
         tracing::warn!("{w}");
     }
@@ -404,7 +408,20 @@ where
     }
 }
 
-fn init_tracing(settings: &Settings) {
+/// Where log lines go.
+enum LogOutput {
+    /// `serve`: a background thread writes them, so a request never waits on
+    /// a write to stderr (every request has an info line). Nothing is dropped:
+    /// when the thread falls far behind, loggers wait for it.
+    Background,
+    /// The admin commands: straight to stderr, above the progress bar.
+    AboveProgress,
+}
+
+fn init_tracing(
+    settings: &Settings,
+    output: LogOutput,
+) -> Option<tracing_appender::non_blocking::WorkerGuard> {
     let level = match settings.log.level {
         LogLevel::Trace => "trace",
         LogLevel::Debug => "debug",
@@ -417,10 +434,22 @@ fn init_tracing(settings: &Settings) {
     let filter = tracing_subscriber::EnvFilter::new(format!(
         "warn,agora={level},agora_server={level},agora_storage={level},agora_upstream={level},agora_vcs={level},agora_core={level}"
     ));
+    let (writer, guard) = match output {
+        LogOutput::Background => {
+            // Buffered: the thread writes whatever queued up in one go.
+            let out = std::io::BufWriter::new(std::io::stderr());
+            let (writer, guard) = tracing_appender::non_blocking::NonBlockingBuilder::default()
+                .lossy(false)
+                .thread_name("agora-log")
+                .finish(out);
+            (BoxMakeWriter::new(writer), Some(guard))
+        }
+        // Log lines go above an admin command's progress bar, not through it.
+        LogOutput::AboveProgress => (BoxMakeWriter::new(admin::progress::LogWriter), None),
+    };
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        // Log lines go above an admin command's progress bar, not through it.
-        .with_writer(admin::progress::LogWriter)
+        .with_writer(writer)
         // Colour codes only for a person at a terminal, never in log files.
         .with_ansi(admin::progress::stderr_draws());
     match settings.log.format {
@@ -432,6 +461,7 @@ fn init_tracing(settings: &Settings) {
             .init(),
         LogFormat::Plain => builder.init(),
     }
+    guard
 }
 
 async fn serve(settings: Settings) -> anyhow::Result<()> {
@@ -449,18 +479,15 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
     let storage = build_storage(&settings).await?;
     let up = &settings.upstream;
     let upstream = build_upstream(&settings)?;
+    let sumdb = sumdb(&settings, storage.clone()).await?;
+    let fetch_and_store = FetchAndStore::new(storage.clone(), upstream.clone(), up.stash_timeout)
+        .verifying(sumdb.clone());
     let stasher = match lock::single_flight(&settings).await? {
         Some((lock, options)) => {
             info!(lock = %lock.describe(), "replicas share a single-flight lock");
-            Stasher::with_lock(
-                storage.clone(),
-                upstream.clone(),
-                up.stash_timeout,
-                lock,
-                options,
-            )
+            Stasher::with_lock(fetch_and_store, storage.clone(), lock, options)
         }
-        None => Stasher::new(storage.clone(), upstream.clone(), up.stash_timeout),
+        None => Stasher::over(fetch_and_store),
     };
     let proxy = Proxy::new(
         storage.clone(),
@@ -477,6 +504,7 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
             path_prefix: settings.server.path_prefix.clone(),
             access,
             policy: policy(&settings.filter)?,
+            sumdb: Some(sumdb),
         },
     );
     let tls = match (&settings.tls.cert_file, &settings.tls.key_file) {
@@ -520,6 +548,54 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
     }
     info!("agora stopped");
     Ok(())
+}
+
+/// The checksum databases: proxied under `/sumdb/`, the one fetched versions
+/// are checked against (GONOSUMDB, else GOPRIVATE, exempts modules), and
+/// agora's private one when it has a key.
+async fn sumdb(settings: &Settings, storage: Arc<dyn Storage>) -> anyhow::Result<SumDbs> {
+    let up = &settings.upstream;
+    let nosum = if up.gonosumdb.is_empty() {
+        up.goprivate.clone()
+    } else {
+        up.gonosumdb.clone()
+    };
+    let dbs = SumDbs::new(
+        &SumDbConfig {
+            athens_urls: settings.sumdb.athens_urls.clone(),
+            entries: settings.sumdb.databases.clone(),
+            nosum,
+            verify: settings.sumdb.verify,
+            timeout: up.timeout,
+        },
+        storage.clone(),
+    )
+    .map_err(anyhow::Error::msg)
+    .context("configuring checksum databases (sumdb.*)")?;
+    let dbs = match &settings.sumdb.private_key_file {
+        None => dbs,
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("reading sumdb.private_key_file {}", path.display()))?;
+            let signer = agora_sumdb::note::Signer::parse(text.trim())
+                .map_err(|e| anyhow::anyhow!("sumdb.private_key_file {}: {e}", path.display()))?;
+            let log = agora_server::private_sumdb::PrivateLog::open(signer, storage)
+                .await
+                .map_err(|e| anyhow::anyhow!("opening the private checksum database: {e}"))?;
+            info!(
+                name = log.name(),
+                verifier_key = %log.verifier_key(),
+                "private checksum database"
+            );
+            dbs.with_private_log(Arc::new(log))
+        }
+    };
+    info!(
+        proxied = %dbs.names().join(","),
+        verifying_with = dbs.verifying_with().unwrap_or("none"),
+        "checksum databases"
+    );
+    Ok(dbs)
 }
 
 /// The storage `settings` name, built the same way for `serve` and every

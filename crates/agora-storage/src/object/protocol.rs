@@ -475,6 +475,34 @@ impl Storage for ObjectStorage {
         Ok(())
     }
 
+    async fn get_blob(&self, key: &str) -> Result<Bytes, StorageError> {
+        crate::check_blob_key(key)?;
+        let path = object_path(&format!("{}/{key}", crate::BLOB_PREFIX))?;
+        self.get_small(&path)
+            .await?
+            .ok_or_else(|| StorageError::not_found(format!("blob {key}")))
+    }
+
+    async fn put_blob(&self, key: &str, data: Bytes) -> Result<(), StorageError> {
+        crate::check_blob_key(key)?;
+        let path = object_path(&format!("{}/{key}", crate::BLOB_PREFIX))?;
+        // The condition below is what makes it create-only; this GET keeps a blob
+        // from being replaced on a server that ignores it (gcp-storage-emulator).
+        if self.get_small(&path).await?.is_some() {
+            return Err(StorageError::already_exists(format!("blob {key}")));
+        }
+        let opts = PutOptions {
+            mode: PutMode::Create,
+            ..PutOptions::default()
+        };
+        // A taken key (412 or 409) maps to AlreadyExists.
+        self.store
+            .put_opts(&path, PutPayload::from_bytes(data), opts)
+            .await
+            .map(drop)
+            .map_err(|e| map_err(&format!("writing blob {path}"), e))
+    }
+
     async fn catalog(&self, token: &str, page_size: usize) -> Result<CatalogPage, StorageError> {
         let after = parse_catalog_token(token)?;
         let want = catalog_want(page_size)?;

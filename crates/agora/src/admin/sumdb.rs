@@ -16,8 +16,7 @@ use agora_sumdb::tlog::{self, TilePlan};
 use anyhow::{Context, bail};
 
 /// The go command's key for sum.golang.org, so `--sumdb sum.golang.org` works.
-const SUM_GOLANG_ORG: &str =
-    "sum.golang.org+033de0ae+Ac4zctda0e5eza+HJyk9SxEdh+s3Ymwm2ZUa8Zm8nFoF5qLs3nSn2";
+const SUM_GOLANG_ORG: &str = "sum.golang.org+033de0ae+Ac4zctda0e5eza+HJyk9SxEdh+s3Ux18htTTAD8OuAn8";
 
 /// The tile height the go command's checksum databases use.
 const TILE_HEIGHT: u32 = 8;
