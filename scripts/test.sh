@@ -150,6 +150,15 @@ fi
 command -v azurite-blob >/dev/null || die "azurite is installed but azurite-blob is not on PATH"
 echo "azurite $(azurite-blob --version)"
 
+phase "redis, redis-sentinel and etcd (the single-flight lock servers)"
+# The replica tests (crates/agora-e2e/tests/replicas.rs) start them on free 127.0.0.1
+# ports under a watchdog and fail (never skip) without them. Debian's packages do not
+# start them here (no init system); on a box with one, the packaged services are left alone.
+command -v redis-server >/dev/null 2>&1 || apt_install redis-server
+command -v redis-sentinel >/dev/null 2>&1 || apt_install redis-sentinel
+command -v etcd >/dev/null 2>&1 || apt_install etcd-server
+echo "$(redis-server --version | cut -d' ' -f1-3), $(etcd --version | head -1)"
+
 phase "Reference proxy (cmdgo.test)"
 CMDGO="${AGORA_TEST_CMDGO:-$TARGET_DIR/cmdgo.test}"
 STAMP="$CMDGO.go-version"

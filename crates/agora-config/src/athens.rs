@@ -56,9 +56,10 @@ pub(crate) enum Kind {
         default: Default,
         note: &'static str,
     },
-    /// A sub-setting of a storage, single-flight or index backend. It only matters when that
-    /// backend is selected, and selecting one is already an error (storage) or a warning
-    /// (`SingleFlightType`, `IndexType`), so the sub-settings are accepted silently.
+    /// A sub-setting of a backend agora lacks (or of one whose keys agora reads under
+    /// other names, such as `SingleFlight.RedisSentinel.LockConfig`). It only matters when
+    /// that backend is selected, and selecting one is already an error (storage) or a
+    /// warning (`IndexType`), so the sub-settings are accepted silently.
     Backend,
 }
 
@@ -196,10 +197,18 @@ pub(crate) const ATHENS_KEYS: &[AthensKey] = &[
         "",
     ),
     ignored(
-        "SingleFlightType",
-        &["ATHENS_SINGLE_FLIGHT_TYPE"],
-        Default::Str(&["memory"]),
-        "agora coordinates concurrent fetches within one process only",
+        "SingleFlight.Redis.Cluster",
+        &["ATHENS_REDIS_CLUSTER"],
+        Default::Bool(false),
+        "agora's redis lock talks to one node: on a cluster, a lock key another node owns \
+         fails with MOVED (503)",
+    ),
+    ignored(
+        "SingleFlight.Redis.LockConfig.MaxRetries",
+        &["ATHENS_REDIS_LOCK_MAX_RETRIES"],
+        Default::Int(10),
+        "agora waits for another replica's lock up to single_flight.timeout, looking in \
+         storage as it waits, and never fails a request because of it",
     ),
     ignored(
         "Storage.S3.UseDefaultConfiguration",
@@ -225,19 +234,6 @@ pub(crate) const ATHENS_KEYS: &[AthensKey] = &[
     backend("Storage.CDN.Endpoint"),
     backend("Storage.AzureBlob.ManagedIdentityResourceId"),
     backend("Storage.AzureBlob.CredentialScope"),
-    backend("SingleFlight.Etcd.Endpoints"),
-    backend("SingleFlight.Redis.Endpoint"),
-    backend("SingleFlight.Redis.Password"),
-    backend("SingleFlight.Redis.Cluster"),
-    backend("SingleFlight.Redis.LockConfig.TTL"),
-    backend("SingleFlight.Redis.LockConfig.Timeout"),
-    backend("SingleFlight.Redis.LockConfig.MaxRetries"),
-    backend("SingleFlight.RedisSentinel.Endpoints"),
-    backend("SingleFlight.RedisSentinel.MasterName"),
-    backend("SingleFlight.RedisSentinel.SentinelPassword"),
-    backend("SingleFlight.RedisSentinel.RedisUsername"),
-    backend("SingleFlight.RedisSentinel.RedisPassword"),
-    backend("SingleFlight.RedisSentinel.DB"),
     backend("SingleFlight.RedisSentinel.LockConfig.TTL"),
     backend("SingleFlight.RedisSentinel.LockConfig.Timeout"),
     backend("SingleFlight.RedisSentinel.LockConfig.MaxRetries"),

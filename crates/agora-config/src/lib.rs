@@ -51,6 +51,9 @@ pub use settings::{
     SumdbSettings, TlsSettings, UpstreamSettings,
 };
 pub use settings::{DownloadModeSetting, DownloadSettings, FilterSettings};
+pub use settings::{
+    EtcdLockSettings, LockSettings, RedisLockSettings, RedisSentinelSettings, SingleFlightSettings,
+};
 
 use layer::Layer;
 use show::Entry;

@@ -7,9 +7,11 @@ use std::path::{Path, PathBuf};
 use crate::error::{ConfigError, Setter, Source};
 use crate::layer::{Layer, Sourced};
 use crate::settings::{
-    AuthSettings, AzureSettings, DiskTable, ExternalSettings, GcpSettings, LogSettings,
-    MinioSettings, MongoSettings, Paths, S3Settings, ServerSettings, Settings, StorageSettings,
-    StorageTable, TlsSettings, UpstreamSettings, spec as declared,
+    AuthSettings, AzureSettings, DiskTable, EtcdLockSettings, ExternalSettings, GcpSettings,
+    LockSettings, LogSettings, MinioSettings, MongoSettings, Paths, RedisLockSettings,
+    RedisSentinelSettings, S3Settings, ServerSettings, Settings, SingleFlightSettings,
+    SingleFlightTable, StorageSettings, StorageTable, TlsSettings, UpstreamSettings,
+    spec as declared,
 };
 use crate::settings::{CacheSettings, IndexKind, IndexSettings, IndexTable, PostgresIndexSettings};
 use crate::settings::{DownloadModeSetting, DownloadSettings, FilterSettings};
@@ -191,6 +193,7 @@ pub(crate) fn resolve(
     let log = LogSettings::resolve(&mut r)?;
     let storage = storage(&mut r, warnings)?;
     let upstream = UpstreamSettings::resolve(&mut r)?;
+    let single_flight = single_flight(&mut r, &storage)?;
     let sumdb = crate::settings::SumdbSettings::resolve(&mut r)?;
     // Athens refuses these together too.
     if upstream.netrc_path.is_some()
@@ -232,6 +235,7 @@ pub(crate) fn resolve(
         log,
         storage,
         upstream,
+        single_flight,
         sumdb,
         data_dir,
         tmp_dir,
@@ -357,6 +361,52 @@ fn storage(r: &mut Resolver, warnings: &mut Vec<String>) -> Result<StorageSettin
         StorageKind::External => StorageSettings::External(ExternalSettings::resolve(r)?),
         StorageKind::Mongo => StorageSettings::Mongo(MongoSettings::resolve(r)?),
     })
+}
+
+/// The single-flight type, then the keys of the selected lock only. A lock kept in the
+/// storage itself needs that storage.
+fn single_flight(
+    r: &mut Resolver,
+    storage: &StorageSettings,
+) -> Result<SingleFlightSettings, ConfigError> {
+    let SingleFlightTable { kind, ttl, timeout } = SingleFlightTable::resolve(r)?;
+    let lock = match kind.as_str() {
+        "redis" => LockSettings::Redis(RedisLockSettings::resolve(r)?),
+        "redis-sentinel" => LockSettings::RedisSentinel(RedisSentinelSettings::resolve(r)?),
+        "etcd" => LockSettings::Etcd(EtcdLockSettings::resolve(r)?),
+        "memory" => LockSettings::Memory,
+        store => {
+            let (name, fits) = match store {
+                "gcp" => ("gcp", matches!(storage, StorageSettings::Gcp(_))),
+                "azureblob" => ("azureblob", matches!(storage, StorageSettings::Azure(_))),
+                _ => (
+                    "s3",
+                    matches!(storage, StorageSettings::S3(_) | StorageSettings::Minio(_)),
+                ),
+            };
+            if !fits {
+                let (key, origin) = r
+                    .setter("single_flight.type")
+                    .map(|s| (s.key, s.origin))
+                    .unwrap_or_else(|| ("single_flight.type".to_owned(), Source::Default));
+                let needs = match name {
+                    "gcp" => "gcp",
+                    "azureblob" => "azure (azureblob)",
+                    _ => "s3 or minio",
+                };
+                return Err(ConfigError::Invalid {
+                    key,
+                    origin,
+                    value: format!("{name:?}"),
+                    reason: format!(
+                        "this lock lives in the storage bucket, so it needs storage type {needs}"
+                    ),
+                });
+            }
+            LockSettings::Storage(name)
+        }
+    };
+    Ok(SingleFlightSettings { lock, ttl, timeout })
 }
 
 /// The download settings; a redirecting mode needs somewhere to redirect to (Athens would

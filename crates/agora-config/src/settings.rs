@@ -24,6 +24,7 @@ use crate::value::{
     Bool, ByteSize, Count, Format, GoProxy, Level, MinioEndpoint, Mode, Opt, OptPath, OptSecret,
     Path, PathPrefix, Patterns, PositiveSeconds, Seconds, StorageKind, StorageType, Url, VcsList,
 };
+use crate::value::{Endpoints, Index, SingleFlightType};
 use crate::value::{IndexType, PgParams};
 
 /// The complete effective configuration of one agora process.
@@ -37,6 +38,8 @@ pub struct Settings {
     pub storage: StorageSettings,
     /// How modules missing from storage are fetched.
     pub upstream: UpstreamSettings,
+    /// How replicas on one storage fetch a missing version once.
+    pub single_flight: SingleFlightSettings,
     /// Checksum databases: proxied, and checked against.
     pub sumdb: SumdbSettings,
     /// Directory for agora's own state. Key `data_dir`, env `AGORA_DATA_DIR`. Default
@@ -813,6 +816,10 @@ static GROUPS: &[&[Spec]] = &[
     &PostgresIndexSettings::SPECS,
     &TlsSettings::SPECS,
     &AuthSettings::SPECS,
+    &SingleFlightTable::SPECS,
+    &RedisLockSettings::SPECS,
+    &RedisSentinelSettings::SPECS,
+    &EtcdLockSettings::SPECS,
     &DownloadSettings::SPECS,
     &FilterSettings::SPECS,
     &SumdbSettings::SPECS,
@@ -918,6 +925,167 @@ settings_group! {
         pub file: Option<PathBuf> as OptPath = {
             key: "auth.file",
             env: "AGORA_AUTH_FILE",
+        },
+    }
+}
+
+// Single flight across replicas: `[single_flight]` and its backends' tables.
+
+/// How replicas on one storage agree that only one of them fetches a missing version
+/// (`[single_flight]`, Athens' `SingleFlightType` and `SingleFlight.*`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SingleFlightSettings {
+    /// The lock replicas share. `Memory` is in-process single flight only.
+    pub lock: LockSettings,
+    /// How long a lock lives without renewal; the holder renews it every third of it, so
+    /// a holder that dies frees it after at most this long.
+    pub ttl: Duration,
+    /// How long a replica waits for another replica's lock before it fetches the version
+    /// itself. It looks in storage while it waits, and answers as soon as the version is
+    /// there.
+    pub timeout: Duration,
+}
+
+/// The lock backend of [`SingleFlightSettings`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LockSettings {
+    /// In-process single flight only (Athens' `memory`, the default).
+    Memory,
+    /// A redis key per version (`SET NX PX` with a random token).
+    Redis(RedisLockSettings),
+    /// The same, on the master a set of redis sentinels names.
+    RedisSentinel(RedisSentinelSettings),
+    /// An etcd key per version, attached to a lease.
+    Etcd(EtcdLockSettings),
+    /// A lock object in the storage's own bucket or container, written with conditional
+    /// writes: `s3`, `gcp` (generation preconditions) or `azureblob` (ETag conditions). The
+    /// storage type must be that service.
+    Storage(&'static str),
+}
+
+settings_group! {
+    /// `[single_flight]`.
+    pub(crate) struct SingleFlightTable {
+        /// Which lock replicas share: `memory` (in-process only), `redis`,
+        /// `redis-sentinel`, `etcd`, or a lock object in the storage itself: `gcp`,
+        /// `azureblob`, `s3` (each needs that storage type).
+        pub kind: String as SingleFlightType = {
+            key: "single_flight.type",
+            env: "AGORA_SINGLE_FLIGHT_TYPE",
+            athens: "SingleFlightType",
+            athens_env: &["ATHENS_SINGLE_FLIGHT_TYPE"],
+            default: "memory",
+            athens_default: Some("memory"),
+        },
+        /// Seconds a lock lives unless renewed. The holder renews it every third of this
+        /// while its fetch runs, so a holder that dies frees it within this time.
+        pub ttl: Duration as PositiveSeconds = {
+            key: "single_flight.ttl",
+            env: "AGORA_SINGLE_FLIGHT_TTL",
+            athens: "SingleFlight.Redis.LockConfig.TTL",
+            athens_env: &["ATHENS_REDIS_LOCK_TTL"],
+            default: "30",
+            athens_default: Some("900"),
+        },
+        /// Seconds a replica waits for another replica's lock (looking in storage as it
+        /// waits) before fetching the version itself. Never an error.
+        pub timeout: Duration as PositiveSeconds = {
+            key: "single_flight.timeout",
+            env: "AGORA_SINGLE_FLIGHT_TIMEOUT",
+            athens: "SingleFlight.Redis.LockConfig.Timeout",
+            athens_env: &["ATHENS_REDIS_LOCK_TIMEOUT"],
+            default: "600",
+            athens_default: Some("15"),
+        },
+    }
+}
+
+settings_group! {
+    /// `[single_flight.redis]`.
+    #[derive(Debug, Clone, PartialEq, Eq)]
+    pub struct RedisLockSettings {
+        /// `host:port`, or a `redis://` / `rediss://` URL.
+        pub endpoint: String as Opt = required {
+            key: "single_flight.redis.endpoint",
+            env: "AGORA_REDIS_ENDPOINT",
+            athens: "SingleFlight.Redis.Endpoint",
+            athens_env: &["ATHENS_REDIS_ENDPOINT"],
+            default: "127.0.0.1:6379",
+        },
+        /// The password (`AUTH`); none when empty.
+        pub password: Option<Secret> as OptSecret = {
+            key: "single_flight.redis.password",
+            env: "AGORA_REDIS_PASSWORD",
+            athens: "SingleFlight.Redis.Password",
+            athens_env: &["ATHENS_REDIS_PASSWORD"],
+        },
+    }
+}
+
+settings_group! {
+    /// `[single_flight.redis_sentinel]`.
+    #[derive(Debug, Clone, PartialEq, Eq)]
+    pub struct RedisSentinelSettings {
+        /// The sentinels' `host:port`s, asked in order for the master's address.
+        pub endpoints: Vec<String> as Endpoints = {
+            key: "single_flight.redis_sentinel.endpoints",
+            env: "AGORA_REDIS_SENTINEL_ENDPOINTS",
+            athens: "SingleFlight.RedisSentinel.Endpoints",
+            athens_env: &["ATHENS_REDIS_SENTINEL_ENDPOINTS"],
+            default: "127.0.0.1:26379",
+        },
+        /// The master's name in the sentinels' configuration.
+        pub master_name: String as Opt = required {
+            key: "single_flight.redis_sentinel.master_name",
+            env: "AGORA_REDIS_SENTINEL_MASTER_NAME",
+            athens: "SingleFlight.RedisSentinel.MasterName",
+            athens_env: &["ATHENS_REDIS_SENTINEL_MASTER_NAME"],
+            default: "redis-1",
+        },
+        /// The sentinels' password; none when empty.
+        pub sentinel_password: Option<Secret> as OptSecret = {
+            key: "single_flight.redis_sentinel.sentinel_password",
+            env: "AGORA_REDIS_SENTINEL_PASSWORD",
+            athens: "SingleFlight.RedisSentinel.SentinelPassword",
+            athens_env: &["ATHENS_REDIS_SENTINEL_PASSWORD"],
+        },
+        /// The master's ACL user name; none when empty.
+        pub username: Option<String> as Opt = {
+            key: "single_flight.redis_sentinel.username",
+            env: "AGORA_REDIS_SENTINEL_USERNAME",
+            athens: "SingleFlight.RedisSentinel.RedisUsername",
+            athens_env: &["ATHENS_REDIS_USERNAME"],
+        },
+        /// The master's password; none when empty. Athens reads the same variable as
+        /// for plain redis.
+        pub password: Option<Secret> as OptSecret = {
+            key: "single_flight.redis_sentinel.password",
+            env: "AGORA_REDIS_SENTINEL_REDIS_PASSWORD",
+            athens: "SingleFlight.RedisSentinel.RedisPassword",
+            athens_env: &["ATHENS_REDIS_PASSWORD"],
+        },
+        /// The database index on the master.
+        pub db: usize as Index = {
+            key: "single_flight.redis_sentinel.db",
+            env: "AGORA_REDIS_SENTINEL_DB",
+            athens: "SingleFlight.RedisSentinel.DB",
+            athens_env: &["ATHENS_REDIS_SENTINEL_DB"],
+            default: "0",
+        },
+    }
+}
+
+settings_group! {
+    /// `[single_flight.etcd]`.
+    #[derive(Debug, Clone, PartialEq, Eq)]
+    pub struct EtcdLockSettings {
+        /// etcd client endpoints (`host:port` or `http(s)://host:port`), tried in order.
+        pub endpoints: Vec<String> as Endpoints = {
+            key: "single_flight.etcd.endpoints",
+            env: "AGORA_ETCD_ENDPOINTS",
+            athens: "SingleFlight.Etcd.Endpoints",
+            athens_env: &["ATHENS_ETCD_ENDPOINTS"],
+            default: "localhost:2379,localhost:22379,localhost:32379",
         },
     }
 }

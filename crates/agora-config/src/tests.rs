@@ -80,6 +80,11 @@ fn defaults() -> Settings {
             go_fetcher_workers: 10,
             max_fetches: 32,
         },
+        single_flight: crate::SingleFlightSettings {
+            lock: crate::LockSettings::Memory,
+            ttl: Duration::from_secs(30),
+            timeout: Duration::from_secs(600),
+        },
         sumdb: crate::SumdbSettings {
             athens_urls: vec!["https://sum.golang.org".to_owned()],
             databases: Vec::new(),
@@ -245,6 +250,9 @@ fn athens_example_is_accepted_and_mapped() {
         root: "/var/lib/athens".into(),
     };
     want.upstream.goprivate = "git.corp.example.com".into();
+    // Athens' lock defaults: a 900 s TTL and a 15 s wait.
+    want.single_flight.ttl = Duration::from_secs(900);
+    want.single_flight.timeout = Duration::from_secs(15);
     // Athens' default GlobalEndpoint, written out in its sample file.
     want.filter.direct_url = Some("http://localhost:3001".into());
     assert_eq!(loaded.settings, want);
@@ -397,6 +405,12 @@ fn every_agora_env_name_is_wired() {
             mongo_base
         } else if key.starts_with("index.postgres.") {
             &[("AGORA_INDEX_TYPE", "postgres")]
+        } else if key.starts_with("single_flight.redis.") {
+            &[("AGORA_SINGLE_FLIGHT_TYPE", "redis")]
+        } else if key.starts_with("single_flight.redis_sentinel.") {
+            &[("AGORA_SINGLE_FLIGHT_TYPE", "redis-sentinel")]
+        } else if key.starts_with("single_flight.etcd.") {
+            &[("AGORA_SINGLE_FLIGHT_TYPE", "etcd")]
         } else if key.starts_with("tls.") {
             // Set as a pair; the other half comes from agora's name.
             &[("AGORA_TLS_CERT_FILE", "/c"), ("AGORA_TLS_KEY_FILE", "/k")]
@@ -1014,10 +1028,8 @@ fn athens_keys_agora_ignores_are_accepted_with_warnings() {
         }
     );
     let w = loaded.warnings.join("\n");
-    for set in ["GoEnv", "SingleFlightType"] {
-        let prefix = format!("Athens setting {set} ({set} in file {})", path.display());
-        assert!(w.contains(&prefix), "{set} not reported:\n{w}");
-    }
+    let prefix = format!("Athens setting GoEnv (GoEnv in file {})", path.display());
+    assert!(w.contains(&prefix), "GoEnv not reported:\n{w}");
     for unknown in ["BuffaloLogLevel", "Olympus"] {
         assert!(
             w.contains(&format!("unknown key {unknown} in Athens config file")),
@@ -1034,7 +1046,15 @@ fn athens_keys_agora_ignores_are_accepted_with_warnings() {
     ] {
         assert!(!w.contains(quiet), "{quiet} reported:\n{w}");
     }
-    assert_eq!(loaded.warnings.len(), 4, "{w}");
+    // GoEnv and the two unknown keys; SumDBs and SingleFlightType are implemented now.
+    assert_eq!(loaded.warnings.len(), 3, "{w}");
+    // SingleFlightType and its redis table are implemented now.
+    assert!(
+        matches!(&loaded.settings.single_flight.lock,
+            crate::LockSettings::Redis(r) if r.endpoint == "redis:6379"),
+        "{:?}",
+        loaded.settings.single_flight
+    );
     // GoGetWorkers is agora's go fetcher's worker count.
     assert_eq!(loaded.settings.upstream.go_fetcher_workers, 5);
     // Values, secrets included, are never echoed.
@@ -2292,6 +2312,93 @@ fn gcp_requires_a_bucket() {
         "{e}"
     );
     assert!(e.contains("ATHENS_STORAGE_GCP_BUCKET"), "{e}");
+}
+
+#[test]
+fn single_flight_from_athens_names() {
+    let loaded = load(
+        None,
+        &env_of(&[
+            ("ATHENS_SINGLE_FLIGHT_TYPE", "redis"),
+            ("ATHENS_REDIS_ENDPOINT", "redis.internal:6380"),
+            ("ATHENS_REDIS_PASSWORD", "pw"),
+            ("ATHENS_REDIS_LOCK_TTL", "45"),
+            ("ATHENS_REDIS_LOCK_TIMEOUT", "20"),
+        ]),
+    )
+    .unwrap();
+    let sf = &loaded.settings.single_flight;
+    assert_eq!(sf.ttl, Duration::from_secs(45));
+    assert_eq!(sf.timeout, Duration::from_secs(20));
+    let crate::LockSettings::Redis(redis) = &sf.lock else {
+        panic!("{sf:?}")
+    };
+    assert_eq!(redis.endpoint, "redis.internal:6380");
+    assert_eq!(
+        redis.password.as_ref().map(crate::Secret::expose),
+        Some("pw")
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(
+        &dir,
+        "config.toml",
+        r#"
+StorageType = "disk"
+SingleFlightType = "redis-sentinel"
+[SingleFlight.RedisSentinel]
+Endpoints = ["10.0.0.1:26379", "10.0.0.2:26379"]
+MasterName = "mymaster"
+SentinelPassword = "s"
+DB = 2
+[SingleFlight.Etcd]
+Endpoints = "a:2379,b:2379"
+"#,
+    );
+    let loaded = load(Some(&path), &env_of(&[])).unwrap();
+    let crate::LockSettings::RedisSentinel(sentinel) = &loaded.settings.single_flight.lock else {
+        panic!("{:?}", loaded.settings.single_flight)
+    };
+    assert_eq!(sentinel.endpoints, ["10.0.0.1:26379", "10.0.0.2:26379"]);
+    assert_eq!(sentinel.master_name, "mymaster");
+    assert_eq!(sentinel.db, 2);
+    let loaded = load(
+        Some(&path),
+        &env_of(&[("ATHENS_SINGLE_FLIGHT_TYPE", "etcd")]),
+    )
+    .unwrap();
+    let crate::LockSettings::Etcd(etcd) = &loaded.settings.single_flight.lock else {
+        panic!("{:?}", loaded.settings.single_flight)
+    };
+    assert_eq!(etcd.endpoints, ["a:2379", "b:2379"]);
+}
+
+#[test]
+fn a_storage_lock_needs_its_storage() {
+    let err = load(None, &env_of(&[("ATHENS_SINGLE_FLIGHT_TYPE", "gcp")])).unwrap_err();
+    let msg = err.to_string();
+    assert!(
+        msg.contains("ATHENS_SINGLE_FLIGHT_TYPE") && msg.contains("storage type gcp"),
+        "{msg}"
+    );
+    let err = load(None, &env_of(&[("AGORA_SINGLE_FLIGHT_TYPE", "consul")])).unwrap_err();
+    assert!(
+        err.to_string().contains("expected one of memory, redis"),
+        "{err}"
+    );
+    let loaded = load(
+        None,
+        &env_of(&[
+            ("AGORA_STORAGE_TYPE", "s3"),
+            ("ATHENS_S3_BUCKET_NAME", "b"),
+            ("AGORA_SINGLE_FLIGHT_TYPE", "s3"),
+        ]),
+    )
+    .unwrap();
+    assert_eq!(
+        loaded.settings.single_flight.lock,
+        crate::LockSettings::Storage("s3")
+    );
 }
 
 // ---------------------------------------------------------------------------------------

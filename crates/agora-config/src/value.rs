@@ -553,6 +553,92 @@ impl Kind for VcsList {
     }
 }
 
+// Single flight across replicas (`[single_flight]`).
+
+/// The single-flight types, with Athens' names; `s3` is agora's own.
+pub(crate) const SINGLE_FLIGHT_TYPES: &[&str] = &[
+    "memory",
+    "redis",
+    "redis-sentinel",
+    "etcd",
+    "gcp",
+    "azureblob",
+    "s3",
+];
+
+/// A single-flight type, one of [`SINGLE_FLIGHT_TYPES`].
+pub(crate) fn single_flight_type(s: &str) -> Result<String, String> {
+    let t = s.trim();
+    SINGLE_FLIGHT_TYPES
+        .iter()
+        .find(|k| **k == t)
+        .map(|k| (*k).to_owned())
+        .ok_or_else(|| format!("expected one of {}", SINGLE_FLIGHT_TYPES.join(", ")))
+}
+
+/// Comma-separated `host:port` or URL endpoints, at least one, no spaces inside one.
+pub(crate) fn endpoints<'a>(
+    items: impl IntoIterator<Item = &'a str>,
+) -> Result<Vec<String>, String> {
+    let list: Vec<String> = items
+        .into_iter()
+        .map(str::trim)
+        .filter(|e| !e.is_empty())
+        .map(str::to_owned)
+        .collect();
+    if list.is_empty() {
+        return Err("expected at least one endpoint".to_owned());
+    }
+    if list.iter().any(|e| e.chars().any(char::is_whitespace)) {
+        return Err("expected no spaces inside an endpoint".to_owned());
+    }
+    Ok(list)
+}
+
+kind!(
+    /// A single-flight type.
+    SingleFlightType => String, single_flight_type
+);
+
+/// Endpoints: comma-separated in the environment (and in Athens' `Etcd.Endpoints`), a
+/// string or a list of strings in a file.
+pub(crate) struct Endpoints;
+impl Kind for Endpoints {
+    type Value = Vec<String>;
+    fn parse(s: &str) -> Result<Vec<String>, String> {
+        endpoints(s.split(','))
+    }
+    fn parse_toml(v: &toml::Value) -> Result<Vec<String>, String> {
+        match v {
+            toml::Value::String(s) => Self::parse(s),
+            toml::Value::Array(items) => {
+                let names: Option<Vec<&str>> = items.iter().map(toml::Value::as_str).collect();
+                endpoints(names.ok_or_else(|| "expected a list of strings".to_owned())?)
+            }
+            _ => Err("expected a string or a list of strings".to_owned()),
+        }
+    }
+}
+
+/// A whole number, zero allowed (a redis database index).
+pub(crate) struct Index;
+impl Kind for Index {
+    type Value = usize;
+    fn parse(s: &str) -> Result<usize, String> {
+        s.trim()
+            .parse::<usize>()
+            .map_err(|_| "expected a whole number".to_owned())
+    }
+    fn parse_toml(v: &toml::Value) -> Result<usize, String> {
+        match v {
+            toml::Value::Integer(i) => {
+                usize::try_from(*i).map_err(|_| "expected a whole number".to_owned())
+            }
+            _ => Err("expected a whole number".to_owned()),
+        }
+    }
+}
+
 /// The module index type (`index.type`). Athens' `mysql` is refused: agora has no MySQL
 /// index.
 pub(crate) struct IndexType;

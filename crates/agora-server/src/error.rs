@@ -174,6 +174,11 @@ impl From<&StashError> for ApiError {
             StashError::Upstream(e) | StashError::SumDb(e) => ApiError::from(e),
             StashError::Storage(e) => ApiError::from(e),
             StashError::Task(msg) => ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, msg.clone()),
+            // The lock server is a dependency like storage: unreachable is 503.
+            StashError::Lock(e) => ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                format!("single-flight lock: {e}"),
+            ),
             // Upstream sent content other than what was vouched for.
             StashError::Checksum(msg) => ApiError::new(StatusCode::BAD_GATEWAY, msg.clone()),
         }

@@ -16,6 +16,7 @@
 //! - [`upstream::Upstream`] is all the proxy and the stash ask of upstream,
 //!   so their logic is unit-tested against a fake;
 //! - [`respond`] sets content types, validators, caching headers and ranges;
+//!   [`ziptag`] gives zips entity tags from their content;
 //! - [`catalog`] answers Athens' `/catalog` (every stored version, paged);
 //! - [`sumdb`] proxies checksum databases under `/sumdb/` and verifies
 //!   fetched versions against one before the stash stores them;
@@ -43,6 +44,7 @@ pub mod error;
 mod fake;
 pub mod index;
 pub mod layers;
+mod locked;
 pub mod metered;
 pub mod metrics;
 pub mod policy;
@@ -56,6 +58,7 @@ pub mod sumdb;
 pub mod tls;
 pub mod upstream;
 pub mod upstream_cache;
+pub mod ziptag;
 
 pub use error::ApiError;
 pub use policy::Policy;

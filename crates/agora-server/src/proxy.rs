@@ -17,6 +17,7 @@ use crate::request::ProxyRequest;
 use crate::respond;
 use crate::stash::{StashError, Stasher};
 use crate::upstream::Upstream;
+use crate::ziptag::ZipTags;
 
 pub use agora_core::NetworkMode;
 
@@ -27,6 +28,7 @@ pub struct Proxy {
     upstream: Arc<dyn Upstream>,
     stasher: Stasher,
     network_mode: NetworkMode,
+    zip_tags: Arc<ZipTags>,
     /// What a storage miss of `.info`, `.mod` or `.zip` does.
     download: Arc<DownloadFile>,
 }
@@ -44,6 +46,7 @@ impl Proxy {
         Proxy {
             storage: Arc::new(CachedStorage::new(storage, cache_bytes)),
             upstream: Arc::new(upstream),
+            zip_tags: stasher.zip_tags(),
             stasher,
             network_mode,
             download: Arc::new(DownloadFile {
@@ -373,6 +376,10 @@ impl Proxy {
             Artifact::Mod => "text/plain; charset=utf-8",
             Artifact::Zip => {
                 let zip = self.storage.zip(module, version).await?;
+                let zip = self
+                    .zip_tags
+                    .content_tagged(self.storage.as_ref(), module, version, zip)
+                    .await?;
                 return Ok(respond::immutable(
                     respond::zip(zip, method, headers).await?,
                 ));

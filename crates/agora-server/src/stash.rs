@@ -18,8 +18,8 @@
 //! [`Stasher::with_index`] puts [`Indexing`](crate::index::Indexing) between
 //! the two, so that every version stored is recorded in the module index. A lock
 //! shared between replicas (so that replicas on one storage fetch a version
-//! once) is one more layer between the two, `SingleFlight<Locked<FetchAndStore>>`,
-//! given to [`Stasher::from_stash`]: single flight keeps it to one lock
+//! once) is one more layer between the two, `SingleFlight<Locked<FetchAndStore>>`
+//! ([`Stasher::with_lock`], [`Locked`]): single flight keeps it to one lock
 //! request per process.
 
 use std::collections::HashMap;
@@ -34,9 +34,11 @@ use futures_util::FutureExt;
 use futures_util::future::{BoxFuture, Shared};
 use tracing::{Instrument, info, info_span, warn};
 
+pub use crate::locked::{LockOptions, Locked};
 use crate::metrics::{FetchResult, metrics};
 use crate::sumdb::SumDbs;
 use crate::upstream::Upstream;
+use crate::ziptag::ZipTags;
 
 /// Why a stash failed.
 #[derive(Debug, thiserror::Error)]
@@ -58,6 +60,9 @@ pub enum StashError {
     /// The fetch task died.
     #[error("fetch task failed: {0}")]
     Task(String),
+    /// The lock shared between replicas failed or could not be reached.
+    #[error("single-flight lock: {0}")]
+    Lock(#[from] agora_lock::LockError),
 }
 
 /// The `h1:` hashes a version must have, where the caller knows them (from
@@ -82,6 +87,8 @@ pub trait Stash: Send + Sync + 'static {
 #[derive(Clone)]
 pub struct Stasher {
     stash: Arc<dyn Stash>,
+    /// The zip tags of what this process stores, for serving it.
+    zip_tags: Arc<ZipTags>,
 }
 
 impl Stasher {
@@ -92,9 +99,41 @@ impl Stasher {
         upstream: impl Upstream + 'static,
         timeout: Duration,
     ) -> Self {
-        Stasher::from_stash(SingleFlight::new(FetchAndStore::new(
-            storage, upstream, timeout,
-        )))
+        let zip_tags = Arc::new(ZipTags::default());
+        let fetch = FetchAndStore::new(storage, upstream, timeout).with_zip_tags(zip_tags.clone());
+        Stasher {
+            stash: Arc::new(SingleFlight::new(fetch)),
+            zip_tags,
+        }
+    }
+
+    /// Single flight over `fetch` (configured by the caller: checksums, the
+    /// checksum database), remembering the content tags of what it stores.
+    pub fn over(fetch: FetchAndStore) -> Self {
+        let zip_tags = Arc::new(ZipTags::default());
+        Stasher {
+            stash: Arc::new(SingleFlight::new(fetch.with_zip_tags(zip_tags.clone()))),
+            zip_tags,
+        }
+    }
+
+    /// Single flight over a lock shared between replicas ([`Locked`]) over
+    /// `fetch`: one lock request per process and version, one fetch per
+    /// version across the replicas sharing `lock`, which wait in `storage`.
+    pub fn with_lock(
+        fetch: FetchAndStore,
+        storage: Arc<dyn Storage>,
+        lock: Arc<dyn agora_lock::Lock>,
+        options: LockOptions,
+    ) -> Self {
+        let zip_tags = Arc::new(ZipTags::default());
+        let fetch = fetch.with_zip_tags(zip_tags.clone());
+        Stasher {
+            stash: Arc::new(SingleFlight::new(Locked::new(
+                fetch, storage, lock, options,
+            ))),
+            zip_tags,
+        }
     }
 
     /// [`Stasher::new`] with every stored version recorded in `index`:
@@ -111,11 +150,28 @@ impl Stasher {
         )))
     }
 
+    /// This stasher with every version it stored recorded in `index`
+    /// ([`Indexing`](crate::index::Indexing) over the whole stack, so each
+    /// request that waited on a flight adds the version; the index keeps it
+    /// once).
+    pub fn indexed(self, index: Arc<dyn agora_index::ModuleIndex>) -> Self {
+        Stasher {
+            stash: Arc::new(crate::index::Indexing::new(self.stash, index)),
+            zip_tags: self.zip_tags,
+        }
+    }
+
     /// Any stack of layers, such as one with a cross-replica lock in it.
     pub fn from_stash(stash: impl Stash) -> Self {
         Stasher {
             stash: Arc::new(stash),
+            zip_tags: Arc::new(ZipTags::default()),
         }
+    }
+
+    /// The content tags of zips (those this stasher stored, and those hashed since).
+    pub fn zip_tags(&self) -> Arc<ZipTags> {
+        self.zip_tags.clone()
     }
 
     /// Makes sure `module@version` (canonical) is stored, fetching it if needed.
@@ -133,6 +189,7 @@ pub struct FetchAndStore {
     storage: Arc<dyn Storage>,
     upstream: Arc<dyn Upstream>,
     timeout: Duration,
+    zip_tags: Option<Arc<ZipTags>>,
     checksums: Option<Arc<dyn Checksums>>,
     sumdb: Option<SumDbs>,
 }
@@ -148,9 +205,17 @@ impl FetchAndStore {
             storage,
             upstream: Arc::new(upstream),
             timeout,
+            zip_tags: None,
             checksums: None,
             sumdb: None,
         }
+    }
+
+    /// Remembers the content tag of every zip it stores in `tags`.
+    #[must_use]
+    pub fn with_zip_tags(mut self, tags: Arc<ZipTags>) -> Self {
+        self.zip_tags = Some(tags);
+        self
     }
 
     /// Checks every fetched version against `sumdb`'s verifying database
@@ -245,6 +310,11 @@ impl FetchAndStore {
             zip: fetched.zip.to_path_buf(),
         };
         let result = self.storage.put(module, version, new).await;
+        if result.is_ok()
+            && let Some(tags) = &self.zip_tags
+        {
+            tags.stored(module, version, &fetched.zip).await;
+        }
         // The spool file is removed when `fetched.zip` drops, after the put.
         drop(fetched.zip);
         match result {
@@ -548,5 +618,13 @@ mod tests {
         ));
         right.ensure(&m, &v).await.unwrap();
         assert!(storage.exists(&m, &v).await.unwrap());
+    }
+}
+
+/// A shared stack of layers is a layer too (for [`Stasher::indexed`]).
+#[async_trait]
+impl Stash for Arc<dyn Stash> {
+    async fn stash(&self, module: &ModulePath, version: &Version) -> Result<(), Arc<StashError>> {
+        (**self).stash(module, version).await
     }
 }

@@ -21,6 +21,7 @@
 //!   test process exits ([`moto`], [`azurite`], [`gcs`], [`mongo`]);
 //! * a throwaway PostgreSQL per test ([`postgres`]) and an OTLP/HTTP trace receiver
 //!   (`scripts/otlp_receiver.py`, [`otlp`]);
+//! * the lock servers replicas share: redis, redis with a sentinel, etcd ([`coord`]);
 //! * the end-to-end storage scenarios every backend runs ([`storage_scenarios`]);
 //! * a throwaway CA and server certificate, and an HTTPS client trusting it ([`tls`]).
 //!
@@ -34,6 +35,7 @@
 
 pub mod agora;
 pub mod azurite;
+pub mod coord;
 pub mod forwarder;
 pub mod gcs;
 pub mod git;
@@ -53,6 +55,7 @@ pub mod tls;
 pub mod vcs_forge;
 
 pub use agora::*;
+pub use coord::*;
 pub use forwarder::*;
 pub use git::*;
 pub use go::*;

@@ -10,9 +10,9 @@ use agora_config::{
 };
 use agora_core::download_mode::DownloadFile;
 use agora_index::postgres::{PostgresConfig, PostgresIndex};
-use agora_server::index::{IndexHandle, Indexing};
+use agora_server::index::IndexHandle;
 use agora_server::metered::MeteredStorage;
-use agora_server::stash::{FetchAndStore, SingleFlight};
+use agora_server::stash::FetchAndStore;
 use agora_server::sumdb::{SumDbConfig, SumDbs};
 use agora_server::upstream_cache::CachedUpstream;
 use agora_server::{Policy, Proxy, ServerOptions, Stasher};
@@ -29,6 +29,7 @@ use tracing::info;
 use tracing_subscriber::fmt::writer::BoxMakeWriter;
 
 mod admin;
+mod lock;
 mod telemetry;
 
 #[derive(Parser)]
@@ -539,12 +540,18 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
     let fetch_and_store = FetchAndStore::new(storage.clone(), upstream.clone(), up.stash_timeout)
         .verifying(sumdb.clone());
     let index = module_index(&settings.index).await?;
+    let stasher = match lock::single_flight(&settings).await? {
+        Some((lock, options)) => {
+            info!(lock = %lock.describe(), "replicas share a single-flight lock");
+            Stasher::with_lock(fetch_and_store, storage.clone(), lock, options)
+        }
+        None => Stasher::over(fetch_and_store),
+    };
+    // Every waiter of a flight adds the version it waited for; the index
+    // keeps one line per version however often it is added.
     let stasher = match &index {
-        Some(index) => Stasher::from_stash(SingleFlight::new(Indexing::new(
-            fetch_and_store,
-            index.clone(),
-        ))),
-        None => Stasher::from_stash(SingleFlight::new(fetch_and_store)),
+        Some(index) => stasher.indexed(index.clone()),
+        None => stasher,
     };
     let proxy = Proxy::new(
         storage.clone(),

@@ -113,4 +113,19 @@ impl ObjectStorage {
     pub fn layout(&self) -> Layout {
         self.layout
     }
+
+    /// The GCS bucket's OpenDAL operator, for a lock object kept in the same bucket with
+    /// generation preconditions (`agora-lock`); `None` for the other services.
+    #[cfg(feature = "gcs")]
+    pub fn gcs_operator(&self) -> Option<opendal::Operator> {
+        match &self.zip_upload {
+            ZipUpload::CreateOnly(op) => Some(op.clone()),
+            ZipUpload::Multipart => None,
+        }
+    }
+
+    /// The bucket's client, for a lock object kept in the same bucket (`agora-lock`).
+    pub fn object_store(&self) -> Arc<dyn ObjectStore> {
+        self.store.clone()
+    }
 }
