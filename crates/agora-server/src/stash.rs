@@ -431,6 +431,14 @@ impl Drop for FlightEntry {
     }
 }
 
+/// A shared stack of layers is a layer too (for [`Stasher::indexed`]).
+#[async_trait]
+impl Stash for Arc<dyn Stash> {
+    async fn stash(&self, module: &ModulePath, version: &Version) -> Result<(), Arc<StashError>> {
+        (**self).stash(module, version).await
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use agora_storage::memory::MemoryStorage;
@@ -618,13 +626,5 @@ mod tests {
         ));
         right.ensure(&m, &v).await.unwrap();
         assert!(storage.exists(&m, &v).await.unwrap());
-    }
-}
-
-/// A shared stack of layers is a layer too (for [`Stasher::indexed`]).
-#[async_trait]
-impl Stash for Arc<dyn Stash> {
-    async fn stash(&self, module: &ModulePath, version: &Version) -> Result<(), Arc<StashError>> {
-        (**self).stash(module, version).await
     }
 }
