@@ -191,6 +191,13 @@ fn a_tampered_upstream_is_refused_and_nothing_is_stored() {
         );
     }
     assert!(agora.log().contains("checksum mismatch: refused"));
+    // Each of the six requests fetched and was refused, and each refusal is counted.
+    let metrics = agora.get("/metrics").text();
+    let counted = metrics
+        .lines()
+        .find_map(|l| l.strip_prefix("agora_checksum_mismatches_total "))
+        .unwrap_or_else(|| panic!("no checksum mismatch counter:\n{metrics}"));
+    assert_eq!(counted.trim(), "6", "{metrics}");
     // What the proxy leaves alone passes.
     let resp = agora.get("/rsc.io/quote/@v/v1.5.2.zip");
     assert_eq!(resp.status, 200, "{}", resp.summary());

@@ -253,6 +253,7 @@ pub struct Metrics {
     storage: [(Histogram, Counter); STORAGE_OPS.len()],
     caches: [[Counter; 2]; CACHES.len()],
     index_errors: Counter,
+    checksum_mismatches: Counter,
 }
 
 const HTTP_BUCKETS: [f64; 15] = [
@@ -381,6 +382,12 @@ impl Metrics {
             "Stored versions the module index could not record",
             index_errors.clone(),
         );
+        let checksum_mismatches = Counter::default();
+        r.register(
+            "checksum_mismatches",
+            "Fetched versions refused because a hash differs from the checksum database's or the given go.sum's",
+            checksum_mismatches.clone(),
+        );
         Metrics {
             registry: Mutex::new(r),
             http_requests,
@@ -393,6 +400,7 @@ impl Metrics {
             storage,
             caches,
             index_errors,
+            checksum_mismatches,
         }
     }
 
@@ -461,6 +469,11 @@ impl Metrics {
     /// Counts a version the index could not record.
     pub fn index_error(&self) {
         self.index_errors.inc();
+    }
+
+    /// Counts a fetched version refused for a checksum mismatch.
+    pub fn checksum_mismatch(&self) {
+        self.checksum_mismatches.inc();
     }
 
     /// The registry in the OpenMetrics text format.

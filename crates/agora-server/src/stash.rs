@@ -276,6 +276,7 @@ impl FetchAndStore {
                 && want != fetched.h1
             {
                 warn!(%want, got = %fetched.h1, "zip hash differs from the expected one; not stored");
+                crate::metrics::metrics().checksum_mismatch();
                 return Err(StashError::Checksum(format!(
                     "checksum mismatch: zip is {} but go.sum has {want}",
                     fetched.h1
@@ -285,6 +286,7 @@ impl FetchAndStore {
                 let got = agora_core::dirhash::hash_go_mod(&fetched.go_mod);
                 if want != got {
                     warn!(%want, %got, "go.mod hash differs from the expected one; not stored");
+                    crate::metrics::metrics().checksum_mismatch();
                     return Err(StashError::Checksum(format!(
                         "checksum mismatch: go.mod is {got} but go.sum has {want}"
                     )));

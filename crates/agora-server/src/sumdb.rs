@@ -730,6 +730,7 @@ impl SumDbs {
                     sumdb = want,
                     "checksum mismatch: refused"
                 );
+                crate::metrics::metrics().checksum_mismatch();
                 return Err(bad(format!(
                     "verifying {what}: checksum mismatch: downloaded {got}, checksum database {} has {want}",
                     db.name
