@@ -153,11 +153,41 @@ struct SmallCache {
     budget: usize,
 }
 
+/// Entries by module, then version (both as plain strings, so a lookup
+/// borrows the request's and allocates nothing), one slot per artifact.
+type Slots = [Option<Entry>; 3];
+
 #[derive(Default)]
 struct Inner {
-    map: HashMap<Key, Entry>,
+    map: HashMap<String, HashMap<String, Slots>>,
     order: VecDeque<Key>,
     bytes: usize,
+}
+
+fn slot(artifact: Artifact) -> usize {
+    match artifact {
+        Artifact::Info => 0,
+        Artifact::Mod => 1,
+        Artifact::Zip => 2,
+    }
+}
+
+impl Inner {
+    fn take(&mut self, module: &str, version: &str, artifact: Artifact) -> Option<Entry> {
+        let versions = self.map.get_mut(module)?;
+        let slots = versions.get_mut(version)?;
+        let taken = slots[slot(artifact)].take();
+        if slots.iter().all(Option::is_none) {
+            versions.remove(version);
+            if versions.is_empty() {
+                self.map.remove(module);
+            }
+        }
+        if let Some(e) = &taken {
+            self.bytes -= e.body.len();
+        }
+        taken
+    }
 }
 
 impl SmallCache {
@@ -176,10 +206,7 @@ impl SmallCache {
 
     fn get(&self, module: &ModulePath, version: &Version, artifact: Artifact) -> Option<Entry> {
         let inner = self.inner.lock().ok()?;
-        inner
-            .map
-            .get(&(module.clone(), version.clone(), artifact))
-            .cloned()
+        inner.map.get(module.as_str())?.get(version.as_str())?[slot(artifact)].clone()
     }
 
     /// Remembers an artifact, evicting the oldest entries over budget.
@@ -191,21 +218,30 @@ impl SmallCache {
         let Ok(mut inner) = self.inner.lock() else {
             return;
         };
-        let key = (module.clone(), version.clone(), artifact);
-        if inner.map.contains_key(&key) {
+        let present = inner
+            .map
+            .get(module.as_str())
+            .and_then(|v| v.get(version.as_str()))
+            .is_some_and(|slots| slots[slot(artifact)].is_some());
+        if present {
             return;
         }
         while inner.bytes + size > self.budget {
-            let Some(old) = inner.order.pop_front() else {
+            let Some((m, v, a)) = inner.order.pop_front() else {
                 break;
             };
-            if let Some(e) = inner.map.remove(&old) {
-                inner.bytes -= e.body.len();
-            }
+            inner.take(m.as_str(), v.as_str(), a);
         }
         inner.bytes += size;
-        inner.order.push_back(key.clone());
-        inner.map.insert(key, entry);
+        inner
+            .order
+            .push_back((module.clone(), version.clone(), artifact));
+        inner
+            .map
+            .entry(module.as_str().to_owned())
+            .or_default()
+            .entry(version.as_str().to_owned())
+            .or_default()[slot(artifact)] = Some(entry);
     }
 
     fn remove(&self, module: &ModulePath, version: &Version) {
@@ -213,10 +249,13 @@ impl SmallCache {
             return;
         };
         for artifact in [Artifact::Info, Artifact::Mod, Artifact::Zip] {
-            let key = (module.clone(), version.clone(), artifact);
-            if let Some(e) = inner.map.remove(&key) {
-                inner.bytes -= e.body.len();
-                inner.order.retain(|k| *k != key);
+            if inner
+                .take(module.as_str(), version.as_str(), artifact)
+                .is_some()
+            {
+                inner
+                    .order
+                    .retain(|(m, v, a)| !(m == module && v == version && *a == artifact));
             }
         }
     }

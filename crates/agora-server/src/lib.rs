@@ -106,7 +106,9 @@ pub fn router(proxy: Proxy, options: &ServerOptions) -> Router {
         policy: options.policy.clone(),
         sumdb: options.sumdb.clone(),
     };
-    let mut router = Router::new().fallback(dispatch).with_state(state);
+    // Shared behind one Arc: the router clones its state for every request,
+    // and cloning the proxy's handles one by one showed in profiles.
+    let mut router = Router::new().fallback(dispatch).with_state(Arc::new(state));
     if let Some(access) = &options.access {
         let gate = auth::Gate {
             access: access.clone(),
@@ -120,7 +122,7 @@ pub fn router(proxy: Proxy, options: &ServerOptions) -> Router {
         .layer(from_fn(metrics::http))
 }
 
-async fn dispatch(State(state): State<AppState>, req: Request) -> Response {
+async fn dispatch(State(state): State<Arc<AppState>>, req: Request) -> Response {
     handle(&state, req).await
 }
 

@@ -16,6 +16,8 @@
 use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Mutex;
+use std::sync::atomic::AtomicUsize;
+use std::sync::atomic::Ordering::Relaxed;
 
 use agora_core::{ModulePath, Version};
 use agora_storage::{Storage, StorageError, ZipObject};
@@ -39,7 +41,11 @@ struct Entry {
 /// The content tags this process knows.
 #[derive(Default)]
 pub struct ZipTags {
-    tags: Mutex<HashMap<Key, Entry>>,
+    /// Versions remembered, for the bound.
+    count: AtomicUsize,
+    /// By module, then version, as plain strings: a lookup (every zip
+    /// request) borrows the request's and allocates nothing.
+    tags: Mutex<HashMap<String, HashMap<String, Entry>>>,
 }
 
 fn tag_of(digest: &[u8]) -> String {
@@ -52,18 +58,28 @@ impl ZipTags {
             Ok(t) => t,
             Err(poisoned) => poisoned.into_inner(),
         };
-        if tags.len() >= MAX_TAGS {
+        // Counted under the lock, so the bound holds exactly.
+        if self.count.load(Relaxed) >= MAX_TAGS {
             tags.clear();
+            self.count.store(0, Relaxed);
         }
-        tags.insert(key, entry);
+        let (module, version) = key;
+        let fresh = tags
+            .entry(module.as_str().to_owned())
+            .or_default()
+            .insert(version.as_str().to_owned(), entry)
+            .is_none();
+        if fresh {
+            self.count.fetch_add(1, Relaxed);
+        }
     }
 
-    fn lookup(&self, key: &Key, backend_tag: &str) -> Option<String> {
+    fn lookup(&self, module: &ModulePath, version: &Version, backend_tag: &str) -> Option<String> {
         let mut tags = match self.tags.lock() {
             Ok(t) => t,
             Err(poisoned) => poisoned.into_inner(),
         };
-        let entry = tags.get_mut(key)?;
+        let entry = tags.get_mut(module.as_str())?.get_mut(version.as_str())?;
         match &entry.backend_tag {
             Some(t) if t == backend_tag => Some(entry.tag.clone()),
             Some(_) => None,
@@ -112,13 +128,13 @@ impl ZipTags {
         version: &Version,
         mut zip: ZipObject,
     ) -> Result<ZipObject, StorageError> {
-        let key = (module.clone(), version.clone());
         // Two tries: a zip replaced between the hash and the reopening is hashed again.
         for _ in 0..2 {
-            if let Some(tag) = self.lookup(&key, &zip.tag) {
+            if let Some(tag) = self.lookup(module, version, &zip.tag) {
                 zip.tag = tag;
                 return Ok(zip);
             }
+            let key = (module.clone(), version.clone());
             let backend_tag = zip.tag.clone();
             if let Some(bytes) = zip.as_whole() {
                 // In memory already (a small zip, from the cache): no second read.
@@ -143,7 +159,7 @@ impl ZipTags {
                 hasher.update(&chunk);
             }
             self.remember(
-                key.clone(),
+                key,
                 Entry {
                     backend_tag: Some(backend_tag),
                     tag: tag_of(&hasher.finalize()),
