@@ -479,7 +479,10 @@ fn init_tracing(
         LogOutput::Background => {
             // Buffered: the thread writes whatever queued up in one go.
             let out = std::io::BufWriter::new(std::io::stderr());
+            // The queue's slots are allocated and touched up front: 128k lines
+            // (the default) cost ~4 MiB of resident memory; 8k is plenty for bursts.
             let (writer, guard) = tracing_appender::non_blocking::NonBlockingBuilder::default()
+                .buffered_lines_limit(8192)
                 .lossy(false)
                 .thread_name("agora-log")
                 .finish(out);
