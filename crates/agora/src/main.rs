@@ -323,35 +323,15 @@ fn main() -> ExitCode {
             })
         }
         Command::Serve { config } => {
-            let loaded = match agora_config::load(config.as_deref(), &env) {
-                Ok(l) => l,
-                Err(e) => {
-                    eprintln!("agora: {e}");
-                    return ExitCode::from(2);
-                }
-            };
-            // Held until main returns: dropping it writes out the lines still queued.
-            let (_log_flush, traces) = init_tracing(&loaded.settings, LogOutput::Background);
-            for w in &loaded.warnings {
-                tracing::warn!("{w}");
-            }
-            let runtime = match tokio::runtime::Builder::new_multi_thread()
-                .enable_all()
-                // Blocking threads: one per upstream fetch permit (building a
-                // version from git holds one while its thread runs) and as
-                // many again for disk reads, rather than tokio's 512, which a
-                // flood of requests would grow into.
-                .max_blocking_threads(2 * loaded.settings.upstream.max_fetches)
-                .build()
-            {
-                Ok(rt) => rt,
-                Err(e) => {
-                    eprintln!("agora: starting runtime: {e}");
-                    return ExitCode::FAILURE;
-                }
-            };
-            let json = loaded.settings.log.format == LogFormat::Json;
-            let code = match runtime.block_on(serve(loaded.settings)) {
+            // The log guard is held until main returns: dropping it writes out
+            // the lines still queued.
+            let (settings, runtime, _log_flush, traces) =
+                match start(config, LogOutput::Background, ExitCode::FAILURE) {
+                    Ok(started) => started,
+                    Err(code) => return code,
+                };
+            let json = settings.log.format == LogFormat::Json;
+            let code = match runtime.block_on(serve(settings)) {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(e) => {
                     tracing::error!("{e:#}");
@@ -383,32 +363,13 @@ where
     F: FnOnce(Settings, Arc<dyn Storage>) -> Fut,
     Fut: std::future::Future<Output = anyhow::Result<bool>>,
 {
-    let env = |k: &str| std::env::var(k).ok();
-    let loaded = match agora_config::load(config.as_deref(), &env) {
-        Ok(l) => l,
-        Err(e) => {
-            eprintln!("agora: {e}");
-            return ExitCode::from(2);
-        }
-    };
     // Admin commands export no traces worth keeping; the provider (when the
     // OTEL_* variables ask for one) is dropped with the process.
-    let (_log_flush, _traces) = init_tracing(&loaded.settings, LogOutput::AboveProgress);
-    for w in &loaded.warnings {
-        tracing::warn!("{w}");
-    }
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .max_blocking_threads(2 * loaded.settings.upstream.max_fetches)
-        .build()
-    {
-        Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("agora: starting runtime: {e}");
-            return ExitCode::from(2);
-        }
-    };
-    let settings = loaded.settings;
+    let (settings, runtime, _log_flush, _traces) =
+        match start(config, LogOutput::AboveProgress, ExitCode::from(2)) {
+            Ok(started) => started,
+            Err(code) => return code,
+        };
     let result = runtime.block_on(async move {
         let _ = rustls::crypto::ring::default_provider().install_default();
         let storage = build_storage(&settings).await?;
@@ -424,6 +385,48 @@ where
     }
 }
 
+type LogFlush = Option<tracing_appender::non_blocking::WorkerGuard>;
+type Traces = Option<opentelemetry_sdk::trace::SdkTracerProvider>;
+
+/// What `serve` and the admin commands start from: the settings (their
+/// warnings logged once tracing is up) and a runtime sized by them, with the
+/// log writer's guard and the tracer provider of [`init_tracing`]. A bad
+/// configuration exits 2; a runtime that cannot start exits `runtime_failure`.
+fn start(
+    config: Option<PathBuf>,
+    output: LogOutput,
+    runtime_failure: ExitCode,
+) -> Result<(Settings, tokio::runtime::Runtime, LogFlush, Traces), ExitCode> {
+    let env = |k: &str| std::env::var(k).ok();
+    let loaded = match agora_config::load(config.as_deref(), &env) {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("agora: {e}");
+            return Err(ExitCode::from(2));
+        }
+    };
+    let (log_flush, traces) = init_tracing(&loaded.settings, output);
+    for w in &loaded.warnings {
+        tracing::warn!("{w}");
+    }
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        // Blocking threads: one per upstream fetch permit (building a
+        // version from git holds one while its thread runs) and as
+        // many again for disk reads, rather than tokio's 512, which a
+        // flood of requests would grow into.
+        .max_blocking_threads(2 * loaded.settings.upstream.max_fetches)
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("agora: starting runtime: {e}");
+            return Err(runtime_failure);
+        }
+    };
+    Ok((loaded.settings, runtime, log_flush, traces))
+}
+
 /// Where log lines go.
 enum LogOutput {
     /// `serve`: a background thread writes them, so a request never waits on
@@ -437,13 +440,7 @@ enum LogOutput {
 /// Logging to stderr, plus trace export when the OTEL_* variables ask for it
 /// (see `telemetry`). Returns the log writer's guard and the tracer provider
 /// to flush at exit.
-fn init_tracing(
-    settings: &Settings,
-    output: LogOutput,
-) -> (
-    Option<tracing_appender::non_blocking::WorkerGuard>,
-    Option<opentelemetry_sdk::trace::SdkTracerProvider>,
-) {
+fn init_tracing(settings: &Settings, output: LogOutput) -> (LogFlush, Traces) {
     use tracing_subscriber::layer::SubscriberExt as _;
     use tracing_subscriber::util::SubscriberInitExt as _;
     // reqwest is built without a default TLS provider (the exporter's client
