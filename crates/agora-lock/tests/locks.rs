@@ -239,49 +239,6 @@ async fn unreachable_servers_are_errors_not_held_locks() {
     );
 }
 
-/// A TCP relay to `port` that records every byte clients send.
-async fn recording_relay(port: u16) -> (u16, Arc<std::sync::Mutex<Vec<u8>>>) {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    use tokio::net::{TcpListener, TcpStream};
-    let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let relay_port = listener.local_addr().unwrap().port();
-    let seen2 = seen.clone();
-    tokio::spawn(async move {
-        while let Ok((client, _)) = listener.accept().await {
-            let seen = seen2.clone();
-            tokio::spawn(async move {
-                let Ok(up) = TcpStream::connect(("127.0.0.1", port)).await else {
-                    return;
-                };
-                let (mut cr, mut cw) = client.into_split();
-                let (mut ur, mut uw) = up.into_split();
-                let upstream = async {
-                    let mut buf = vec![0u8; 64 * 1024];
-                    loop {
-                        match cr.read(&mut buf).await {
-                            Ok(0) | Err(_) => break,
-                            Ok(n) => {
-                                seen.lock().unwrap().extend_from_slice(&buf[..n]);
-                                if uw.write_all(&buf[..n]).await.is_err() {
-                                    break;
-                                }
-                            }
-                        }
-                    }
-                    let _ = uw.shutdown().await;
-                };
-                let downstream = async {
-                    let _ = tokio::io::copy(&mut ur, &mut cw).await;
-                    let _ = cw.shutdown().await;
-                };
-                tokio::join!(upstream, downstream);
-            });
-        }
-    });
-    (relay_port, seen)
-}
-
 /// gcp-storage-emulator (and fake-gcs-server, on the resumable uploads OpenDAL makes
 /// conditional writes with) ignores `ifGenerationMatch`, so two replicas could both take
 /// a lock there; real GCS answers 412. What the emulator can show: the lock works
@@ -292,7 +249,7 @@ async fn gcs_lock_writes_carry_generation_preconditions() {
     tls();
     let emu = agora_testkit::gcs::shared();
     let bucket = emu.bucket();
-    let (relay, seen) = recording_relay(emu.port).await;
+    let (relay, seen) = agora_testkit::forwarder::recording_relay(emu.port);
     let storage = ObjectStorage::gcs(&agora_storage::object::GcsConfig {
         bucket,
         json_key: None,

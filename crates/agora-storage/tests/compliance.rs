@@ -3019,57 +3019,11 @@ mod gcs_emulator {
 /// GCS-only behaviour: exact keys, what goes on the wire, a multi-chunk zip, outages.
 #[cfg(feature = "gcs")]
 mod gcs_backend {
-    use std::sync::Mutex;
-
     use agora_storage::Storage;
     use agora_storage::object::ObjectStorage;
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    use tokio::net::{TcpListener, TcpStream};
 
     use super::gcs_emulator::{self, Emulator, GcsService};
     use super::*;
-
-    /// A TCP relay in front of the emulator that keeps every byte the client sent, so
-    /// a test can read the requests exactly as they went over the wire.
-    async fn recording_relay(port: u16) -> (u16, Arc<Mutex<Vec<u8>>>) {
-        let seen = Arc::new(Mutex::new(Vec::new()));
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let relay_port = listener.local_addr().unwrap().port();
-        let seen2 = seen.clone();
-        tokio::spawn(async move {
-            while let Ok((client, _)) = listener.accept().await {
-                let seen = seen2.clone();
-                tokio::spawn(async move {
-                    let Ok(up) = TcpStream::connect(("127.0.0.1", port)).await else {
-                        return;
-                    };
-                    let (mut cr, mut cw) = client.into_split();
-                    let (mut ur, mut uw) = up.into_split();
-                    let upstream = async {
-                        let mut buf = vec![0u8; 64 * 1024];
-                        loop {
-                            match cr.read(&mut buf).await {
-                                Ok(0) | Err(_) => break,
-                                Ok(n) => {
-                                    seen.lock().unwrap().extend_from_slice(&buf[..n]);
-                                    if uw.write_all(&buf[..n]).await.is_err() {
-                                        break;
-                                    }
-                                }
-                            }
-                        }
-                        let _ = uw.shutdown().await;
-                    };
-                    let downstream = async {
-                        let _ = tokio::io::copy(&mut ur, &mut cw).await;
-                        let _ = cw.shutdown().await;
-                    };
-                    tokio::join!(upstream, downstream);
-                });
-            }
-        });
-        (relay_port, seen)
-    }
 
     /// The request lines (`METHOD target HTTP/1.1`) among the recorded bytes. A request
     /// line may follow the previous request's body directly, so it is searched for, not
@@ -3098,7 +3052,7 @@ mod gcs_backend {
     async fn create_only_writes_carry_if_generation_match_0() {
         let emu = gcs_emulator::shared();
         let bucket = emu.bucket();
-        let (relay, seen) = recording_relay(emu.port).await;
+        let (relay, seen) = agora_testkit::forwarder::recording_relay(emu.port);
         let mut cfg = emu.config(&bucket);
         cfg.emulator_host = Some(format!("http://127.0.0.1:{relay}"));
         let s = ObjectStorage::gcs(&cfg).unwrap();

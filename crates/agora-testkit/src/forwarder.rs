@@ -316,3 +316,54 @@ fn forward(down: TcpStream, sh: &FwdShared) -> io::Result<()> {
     down.flush()?;
     Ok(())
 }
+
+/// A TCP relay to `127.0.0.1:port` that keeps every byte clients send, so a test can read
+/// the requests exactly as they went over the wire (an emulator that ignores a header is
+/// checked on the wire). It runs on threads of its own until the test process exits;
+/// returns its port and the bytes seen so far.
+pub fn recording_relay(port: u16) -> (u16, Arc<Mutex<Vec<u8>>>) {
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind the recording relay");
+    let relay_port = listener
+        .local_addr()
+        .expect("the recording relay's address")
+        .port();
+    let seen2 = seen.clone();
+    thread::spawn(move || {
+        for client in listener.incoming() {
+            let Ok(client) = client else { continue };
+            let seen = seen2.clone();
+            thread::spawn(move || {
+                let Ok(up) = TcpStream::connect(("127.0.0.1", port)) else {
+                    return;
+                };
+                let (Ok(mut from_client), Ok(mut to_up)) = (client.try_clone(), up.try_clone())
+                else {
+                    return;
+                };
+                let (mut from_up, mut to_client) = (up, client);
+                let downstream = thread::spawn(move || {
+                    let _ = io::copy(&mut from_up, &mut to_client);
+                    let _ = to_client.shutdown(std::net::Shutdown::Write);
+                });
+                let mut buf = vec![0u8; 64 * 1024];
+                loop {
+                    match from_client.read(&mut buf) {
+                        Ok(0) | Err(_) => break,
+                        Ok(n) => {
+                            if let Ok(mut s) = seen.lock() {
+                                s.extend_from_slice(&buf[..n]);
+                            }
+                            if to_up.write_all(&buf[..n]).is_err() {
+                                break;
+                            }
+                        }
+                    }
+                }
+                let _ = to_up.shutdown(std::net::Shutdown::Write);
+                let _ = downstream.join();
+            });
+        }
+    });
+    (relay_port, seen)
+}

@@ -441,31 +441,7 @@ impl GoEnv {
             stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
             stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
         };
-        let objects = parse_json_stream(&run.stdout).unwrap_or_else(|e| {
-            panic!(
-                "`{}` printed unparsable JSON ({e}):\n{}\n{}",
-                run.cmdline, run.stdout, run.stderr
-            )
-        });
-        let mut by_spec = BTreeMap::new();
-        for obj in objects {
-            let d = Download::from_json(&obj);
-            let key = match &d.query {
-                Some(q) => format!("{}@{q}", d.path),
-                None => format!("{}@{}", d.path, d.version),
-            };
-            by_spec.insert(key, d);
-        }
-        for spec in specs {
-            assert!(
-                by_spec.contains_key(spec),
-                "`{}` printed no result for {spec} (exit {}):\nstdout:\n{}\nstderr:\n{}",
-                run.cmdline,
-                run.status,
-                run.stdout,
-                run.stderr
-            );
-        }
+        let by_spec = downloads_by_spec(&run, specs);
         (run, by_spec)
     }
 }
