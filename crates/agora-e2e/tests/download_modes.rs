@@ -7,7 +7,6 @@ use std::collections::BTreeMap;
 use std::io::Write;
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 use agora_testkit::*;
@@ -64,28 +63,6 @@ fn assert_matches_truth(t: &TestDir, context: &str, env: &GoEnv, specs: &[&str])
     );
     let got = downloads(env, specs);
     assert_same_downloads(context, &specs_owned, &truth, &got, None);
-}
-
-const CONSUMER_GO_MOD: &str =
-    "module example.com/consumer\n\ngo 1.21\n\nrequire rsc.io/quote v1.5.2\n";
-const CONSUMER_MAIN: &str = "package main\n\nimport (\n\t\"fmt\"\n\n\t\"rsc.io/quote\"\n)\n\n\
-                             func main() {\n\tfmt.Println(quote.Hello())\n}\n";
-
-/// `go mod tidy`, `go build` and a run of a module importing rsc.io/quote; returns what it
-/// printed.
-fn build_consumer(env: &GoEnv, dir: &Path) -> String {
-    std::fs::create_dir_all(dir).expect("create consumer dir");
-    std::fs::write(dir.join("go.mod"), CONSUMER_GO_MOD).expect("write go.mod");
-    std::fs::write(dir.join("main.go"), CONSUMER_MAIN).expect("write main.go");
-    env.run_in(&["mod", "tidy"], dir).expect_success("consumer");
-    env.run_in(&["build", "-o", "consumer", "."], dir)
-        .expect_success("consumer");
-    let out = Command::new(dir.join("consumer"))
-        .env_clear()
-        .output()
-        .expect("run the consumer");
-    assert!(out.status.success(), "the consumer binary failed: {out:?}");
-    String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
 #[test]
@@ -205,7 +182,7 @@ fn redirect_sends_the_go_command_to_the_download_url() {
     }
     let mut via = GoEnv::via(t.path(), "agora", &agora);
     via.goproxy = format!("{}/go", agora.goproxy_url());
-    let printed = build_consumer(&via, &t.path().join("consumer"));
+    let printed = via.build_quote_consumer(&t.path().join("consumer")).1;
     assert!(!printed.trim().is_empty(), "the consumer printed nothing");
     assert_eq!(artifact_requests(&fwd), Vec::<String>::new());
     assert!(

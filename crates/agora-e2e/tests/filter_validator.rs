@@ -7,7 +7,6 @@ use std::collections::BTreeSet;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::Path;
-use std::process::Command;
 use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
@@ -43,26 +42,6 @@ fn one_line(what: &str, resp: &HttpResponse, needle: &str) {
         "{what}: {needle:?} not in {}",
         resp.summary()
     );
-}
-
-const CONSUMER_GO_MOD: &str =
-    "module example.com/consumer\n\ngo 1.21\n\nrequire rsc.io/quote v1.5.2\n";
-const CONSUMER_MAIN: &str = "package main\n\nimport (\n\t\"fmt\"\n\n\t\"rsc.io/quote\"\n)\n\n\
-                             func main() {\n\tfmt.Println(quote.Hello())\n}\n";
-
-fn build_consumer(env: &GoEnv, dir: &Path) -> String {
-    std::fs::create_dir_all(dir).expect("create consumer dir");
-    std::fs::write(dir.join("go.mod"), CONSUMER_GO_MOD).expect("write go.mod");
-    std::fs::write(dir.join("main.go"), CONSUMER_MAIN).expect("write main.go");
-    env.run_in(&["mod", "tidy"], dir).expect_success("consumer");
-    env.run_in(&["build", "-o", "consumer", "."], dir)
-        .expect_success("consumer");
-    let out = Command::new(dir.join("consumer"))
-        .env_clear()
-        .output()
-        .expect("run the consumer");
-    assert!(out.status.success(), "the consumer binary failed: {out:?}");
-    String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
 const FILTER: &str = "# agora e2e filter: only what the consumer needs, and one module sent away
@@ -139,7 +118,7 @@ fn filter_file_rules_end_to_end() {
 
     let mut via = GoEnv::via(t.path(), "agora", &agora);
     via.goproxy = format!("{}/go", agora.goproxy_url());
-    let printed = build_consumer(&via, &t.path().join("consumer"));
+    let printed = via.build_quote_consumer(&t.path().join("consumer")).1;
     assert!(!printed.trim().is_empty(), "the consumer printed nothing");
     // D: the go command follows the 303 to the reference proxy.
     let spec = "rsc.io/breaker@v1.0.0".to_string();
@@ -351,7 +330,7 @@ fn validator_answers_end_to_end() {
 
     // 200: the go command builds through agora; every call is Athens' POST.
     let via = GoEnv::via(t.path(), "agora", &agora);
-    let printed = build_consumer(&via, &t.path().join("consumer"));
+    let printed = via.build_quote_consumer(&t.path().join("consumer")).1;
     assert!(!printed.trim().is_empty(), "the consumer printed nothing");
     let calls = hook.calls();
     assert!(hook.count("rsc.io/quote", "v1.5.2") >= 1, "{calls:?}");

@@ -3,7 +3,6 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
-use std::process::Command;
 
 use agora_testkit::*;
 use serde_json::Value;
@@ -378,27 +377,6 @@ fn commit_hash_query_is_stored_under_canonical_version() {
     );
 }
 
-const CONSUMER_GO_MOD: &str =
-    "module example.com/consumer\n\ngo 1.21\n\nrequire rsc.io/quote v1.5.2\n";
-const CONSUMER_MAIN: &str = "package main\n\nimport (\n\t\"fmt\"\n\n\t\"rsc.io/quote\"\n)\n\n\
-                             func main() {\n\tfmt.Println(quote.Hello())\n}\n";
-
-fn build_consumer(env: &GoEnv, dir: &std::path::Path) -> (Vec<u8>, String) {
-    fs::create_dir_all(dir).expect("create consumer dir");
-    fs::write(dir.join("go.mod"), CONSUMER_GO_MOD).expect("write go.mod");
-    fs::write(dir.join("main.go"), CONSUMER_MAIN).expect("write main.go");
-    env.run_in(&["mod", "tidy"], dir).expect_success("consumer");
-    env.run_in(&["build", "-o", "consumer", "."], dir)
-        .expect_success("consumer");
-    let out = Command::new(dir.join("consumer"))
-        .env_clear()
-        .output()
-        .expect("run the consumer");
-    assert!(out.status.success(), "the consumer binary failed: {out:?}");
-    let sum = fs::read(dir.join("go.sum")).expect("go mod tidy writes go.sum");
-    (sum, String::from_utf8_lossy(&out.stdout).into_owned())
-}
-
 #[test]
 fn consumer_module_builds_through_agora() {
     let t = TestDir::new("consumer");
@@ -410,8 +388,8 @@ fn consumer_module_builds_through_agora() {
         t.path().join("consumer-agora"),
     );
     let ((sum_truth, out_truth), (sum_got, out_got)) = both(
-        || build_consumer(&direct, &dir_a),
-        || build_consumer(&via, &dir_b),
+        || direct.build_quote_consumer(&dir_a),
+        || via.build_quote_consumer(&dir_b),
     );
     assert!(
         !out_truth.trim().is_empty(),

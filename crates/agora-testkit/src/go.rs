@@ -446,6 +446,32 @@ impl GoEnv {
     }
 }
 
+const CONSUMER_GO_MOD: &str =
+    "module example.com/consumer\n\ngo 1.21\n\nrequire rsc.io/quote v1.5.2\n";
+const CONSUMER_MAIN: &str = "package main\n\nimport (\n\t\"fmt\"\n\n\t\"rsc.io/quote\"\n)\n\n\
+                             func main() {\n\tfmt.Println(quote.Hello())\n}\n";
+
+impl GoEnv {
+    /// A module importing rsc.io/quote in `dir`: `go mod tidy`, `go build` and a run of
+    /// the binary. Returns the go.sum tidy wrote and what the program printed.
+    pub fn build_quote_consumer(&self, dir: &Path) -> (Vec<u8>, String) {
+        fs::create_dir_all(dir).expect("create consumer dir");
+        fs::write(dir.join("go.mod"), CONSUMER_GO_MOD).expect("write go.mod");
+        fs::write(dir.join("main.go"), CONSUMER_MAIN).expect("write main.go");
+        self.run_in(&["mod", "tidy"], dir)
+            .expect_success("consumer");
+        self.run_in(&["build", "-o", "consumer", "."], dir)
+            .expect_success("consumer");
+        let out = Command::new(dir.join("consumer"))
+            .env_clear()
+            .output()
+            .expect("run the consumer");
+        assert!(out.status.success(), "the consumer binary failed: {out:?}");
+        let sum = fs::read(dir.join("go.sum")).expect("go mod tidy writes go.sum");
+        (sum, String::from_utf8_lossy(&out.stdout).into_owned())
+    }
+}
+
 /// The results of a `go mod download -json specs…` run, keyed by the spec each answers
 /// (`path@query` for a query, `path@version` otherwise); panics when one is missing.
 fn downloads_by_spec(run: &GoRun, specs: &[String]) -> BTreeMap<String, Download> {
