@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use agora_config::{LockSettings, S3Settings, Settings, StorageSettings};
+use agora_config::{LockSettings, Settings};
 use agora_lock::Lock;
 use agora_lock::etcd::EtcdLock;
 use agora_lock::gcs::GcsLock;
@@ -10,7 +10,6 @@ use agora_lock::object::ObjectLock;
 use agora_lock::redis::{RedisLock, SentinelConfig};
 use agora_server::stash::LockOptions;
 use agora_storage::Storage;
-use agora_storage::object::{AzureConfig, GcsConfig, Layout, ObjectStorage};
 use tracing::warn;
 
 /// The lock replicas share, or `None` for in-process single flight only. An unreachable
@@ -54,7 +53,8 @@ pub async fn single_flight(all: &Settings) -> anyhow::Result<Option<(Arc<dyn Loc
         }
         LockSettings::Storage(kind) => {
             // Config loading checked that the storage is this service's bucket.
-            let Some(bucket) = bucket(&all.storage)? else {
+            // A client of its own for the lock object (the storage has its own).
+            let Some(bucket) = crate::object_storage(&all.storage)? else {
                 anyhow::bail!("single_flight.type {kind:?} needs object storage");
             };
             match bucket.gcs_operator() {
@@ -64,49 +64,4 @@ pub async fn single_flight(all: &Settings) -> anyhow::Result<Option<(Arc<dyn Loc
         }
     };
     Ok(Some((lock, options)))
-}
-
-/// A client of the storage's bucket for the lock object (the storage has its own).
-fn bucket(storage: &StorageSettings) -> anyhow::Result<Option<ObjectStorage>> {
-    Ok(Some(match storage {
-        StorageSettings::S3(s3) => ObjectStorage::s3(s3, Layout::S3)?,
-        StorageSettings::Minio(mn) => ObjectStorage::s3(
-            &S3Settings {
-                bucket: mn.bucket.clone(),
-                region: mn.region.clone(),
-                endpoint: Some(mn.url()),
-                access_key_id: Some(mn.access_key_id.clone()),
-                secret_access_key: Some(mn.secret_access_key.clone()),
-                session_token: None,
-                force_path_style: true,
-            },
-            Layout::Minio,
-        )?,
-        StorageSettings::Azure(az) => {
-            let mut config = match &az.connection_string {
-                Some(conn) => AzureConfig::from_connection_string(conn.expose(), &az.container)
-                    .map_err(|e| anyhow::anyhow!("storage.azure.connection_string: {e}"))?,
-                None => AzureConfig {
-                    account_name: String::new(),
-                    account_key: None,
-                    container: az.container.clone(),
-                    endpoint: None,
-                },
-            };
-            // Explicit settings win over the connection string's, as for the storage.
-            if let Some(name) = &az.account_name {
-                config.account_name = name.clone();
-            }
-            if let Some(key) = &az.account_key {
-                config.account_key = Some(key.expose().to_owned());
-            }
-            ObjectStorage::azure(&config)?
-        }
-        StorageSettings::Gcp(gcp) => ObjectStorage::gcs(&GcsConfig {
-            bucket: gcp.bucket.clone(),
-            json_key: gcp.json_key.as_ref().map(|k| k.expose().to_owned()),
-            emulator_host: gcp.emulator_host.clone(),
-        })?,
-        _ => return Ok(None),
-    }))
 }

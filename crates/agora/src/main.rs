@@ -672,58 +672,14 @@ pub(crate) async fn build_storage(settings: &Settings) -> anyhow::Result<Arc<dyn
                 .with_context(|| format!("opening disk storage at {}", root.display()))?,
         ),
         StorageSettings::Memory => Arc::new(MemoryStorage::new()),
-        StorageSettings::S3(s3) => Arc::new(
-            ObjectStorage::s3(s3, Layout::S3)
-                .context("configuring S3 storage")?
+        StorageSettings::S3(_) | StorageSettings::Minio(_) | StorageSettings::Azure(_) => Arc::new(
+            object_storage(&settings.storage)?
+                .context("object storage settings without a bucket")?
                 .with_claim_wait(settings.upstream.stash_timeout),
         ),
-        StorageSettings::Minio(mn) => Arc::new(
-            ObjectStorage::s3(
-                &S3Settings {
-                    bucket: mn.bucket.clone(),
-                    region: mn.region.clone(),
-                    endpoint: Some(mn.url()),
-                    access_key_id: Some(mn.access_key_id.clone()),
-                    secret_access_key: Some(mn.secret_access_key.clone()),
-                    session_token: None,
-                    force_path_style: true,
-                },
-                Layout::Minio,
-            )
-            .context("configuring MinIO storage")?
-            .with_claim_wait(settings.upstream.stash_timeout),
-        ),
-        StorageSettings::Azure(az) => {
-            let mut config = match &az.connection_string {
-                Some(conn) => AzureConfig::from_connection_string(conn.expose(), &az.container)
-                    .map_err(|e| anyhow::anyhow!("storage.azure.connection_string: {e}"))?,
-                None => AzureConfig {
-                    account_name: String::new(),
-                    account_key: None,
-                    container: az.container.clone(),
-                    endpoint: None,
-                },
-            };
-            // Explicit settings win over the connection string's.
-            if let Some(name) = &az.account_name {
-                config.account_name = name.clone();
-            }
-            if let Some(key) = &az.account_key {
-                config.account_key = Some(key.expose().to_owned());
-            }
-            Arc::new(
-                ObjectStorage::azure(&config)
-                    .context("configuring Azure Blob storage")?
-                    .with_claim_wait(settings.upstream.stash_timeout),
-            )
-        }
-        StorageSettings::Gcp(gcp) => Arc::new(
-            ObjectStorage::gcs(&GcsConfig {
-                bucket: gcp.bucket.clone(),
-                json_key: gcp.json_key.as_ref().map(|k| k.expose().to_owned()),
-                emulator_host: gcp.emulator_host.clone(),
-            })
-            .context("configuring Google Cloud Storage")?,
+        StorageSettings::Gcp(_) => Arc::new(
+            object_storage(&settings.storage)?
+                .context("object storage settings without a bucket")?,
         ),
         StorageSettings::External(ext) => {
             Arc::new(ExternalStorage::new(&ext.url).context("configuring external storage")?)
@@ -748,6 +704,56 @@ pub(crate) async fn build_storage(settings: &Settings) -> anyhow::Result<Arc<dyn
         }
     };
     Ok(storage)
+}
+
+/// A client of the bucket `storage` names (S3, MinIO's layout, Azure Blob, GCS), or
+/// `None` for the other backends: the storage's own, and the storage lock's.
+pub(crate) fn object_storage(storage: &StorageSettings) -> anyhow::Result<Option<ObjectStorage>> {
+    Ok(Some(match storage {
+        StorageSettings::S3(s3) => {
+            ObjectStorage::s3(s3, Layout::S3).context("configuring S3 storage")?
+        }
+        StorageSettings::Minio(mn) => ObjectStorage::s3(
+            &S3Settings {
+                bucket: mn.bucket.clone(),
+                region: mn.region.clone(),
+                endpoint: Some(mn.url()),
+                access_key_id: Some(mn.access_key_id.clone()),
+                secret_access_key: Some(mn.secret_access_key.clone()),
+                session_token: None,
+                force_path_style: true,
+            },
+            Layout::Minio,
+        )
+        .context("configuring MinIO storage")?,
+        StorageSettings::Azure(az) => {
+            let mut config = match &az.connection_string {
+                Some(conn) => AzureConfig::from_connection_string(conn.expose(), &az.container)
+                    .map_err(|e| anyhow::anyhow!("storage.azure.connection_string: {e}"))?,
+                None => AzureConfig {
+                    account_name: String::new(),
+                    account_key: None,
+                    container: az.container.clone(),
+                    endpoint: None,
+                },
+            };
+            // Explicit settings win over the connection string's.
+            if let Some(name) = &az.account_name {
+                config.account_name = name.clone();
+            }
+            if let Some(key) = &az.account_key {
+                config.account_key = Some(key.expose().to_owned());
+            }
+            ObjectStorage::azure(&config).context("configuring Azure Blob storage")?
+        }
+        StorageSettings::Gcp(gcp) => ObjectStorage::gcs(&GcsConfig {
+            bucket: gcp.bucket.clone(),
+            json_key: gcp.json_key.as_ref().map(|k| k.expose().to_owned()),
+            emulator_host: gcp.emulator_host.clone(),
+        })
+        .context("configuring Google Cloud Storage")?,
+        _ => return Ok(None),
+    }))
 }
 
 /// The upstream chain `settings` name, shared by `serve` and `prefill`.
