@@ -99,6 +99,11 @@ impl SecantusDb {
             if secured.user.is_some() {
                 extra.push_str(" --auth");
             }
+            if data.is_some() {
+                // What a restart must find (a created user, stored modules) is on disk even
+                // if a slow shutdown ends in SIGKILL.
+                extra.push_str(" --sync-on-commit");
+            }
             let child = guarded_server(
                 "secantusdb",
                 &format!(

@@ -151,12 +151,18 @@ pub fn wait_until(timeout: Duration, mut cond: impl FnMut() -> bool) -> bool {
 /// no destructor) or when the shell gets SIGTERM ([`stop_guarded`]). `name` names the
 /// shell in `ps`.
 pub fn guarded_server(name: &str, server: &str, args: &[String]) -> Command {
+    // `stop` waits for the server to be gone, so that [`stop_guarded`] returning means its
+    // port and data directory are free; one that has not finished after 30 s (a loaded
+    // machine) is killed.
     let script = format!(
         "{server} >/dev/null 2>&1 & m=$!\n\
-         trap 'kill $m 2>/dev/null; exit 0' TERM INT HUP\n\
+         stop() {{ kill $m 2>/dev/null; \
+         ( sleep 30; kill -9 $m 2>/dev/null ) >/dev/null 2>&1 </dev/null & w=$!; \
+         wait $m; kill $w 2>/dev/null; }}\n\
+         trap 'stop; exit 0' TERM INT HUP\n\
          while kill -0 \"$AGORA_TESTKIT_PARENT\" 2>/dev/null && kill -0 $m 2>/dev/null; do \
          sleep 0.2; done\n\
-         kill $m 2>/dev/null"
+         stop"
     );
     let mut cmd = Command::new("sh");
     cmd.arg("-c")
@@ -170,7 +176,7 @@ pub fn guarded_server(name: &str, server: &str, args: &[String]) -> Command {
 
 /// Stops a server started with [`guarded_server`]: SIGTERM to the shell (its trap stops
 /// the server; a SIGKILL would stop the shell without running the trap, and the server
-/// would outlive the test), then reaps the shell.
+/// would outlive the test), then reaps the shell, which has waited for the server to exit.
 pub fn stop_guarded(child: &mut Option<Child>) {
     if let Some(mut child) = child.take() {
         if let Ok(None) = child.try_wait() {
