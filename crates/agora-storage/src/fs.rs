@@ -24,9 +24,10 @@
 //! costs about what it lists (Athens compares the version alone against the
 //! token, even in later modules, and so drops entries).
 
-use std::io::{self, Read, Seek, SeekFrom};
+use std::io;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime};
 
@@ -67,29 +68,34 @@ const POOL_MAX: usize = 16;
 /// serving a zip (perf, bench/run.sh).
 static POOL: std::sync::Mutex<Vec<Vec<u8>>> = std::sync::Mutex::new(Vec::new());
 
+/// A buffer of `CHUNK` initialised bytes (zeroed once, when new), so that a
+/// positional read can fill it without zeroing it first.
 fn take_buffer() -> Vec<u8> {
     POOL.lock()
         .ok()
         .and_then(|mut free| free.pop())
-        .unwrap_or_else(|| Vec::with_capacity(CHUNK))
+        .unwrap_or_else(|| vec![0; CHUNK])
 }
 
-/// A chunk's bytes, returned to [`POOL`] when the last `Bytes` of it is dropped.
-struct PooledChunk(Vec<u8>);
+/// A chunk's first `len` bytes, returned to [`POOL`] when the last `Bytes` of
+/// it is dropped.
+struct PooledChunk {
+    buf: Vec<u8>,
+    len: usize,
+}
 
 impl AsRef<[u8]> for PooledChunk {
     fn as_ref(&self) -> &[u8] {
-        &self.0
+        &self.buf[..self.len]
     }
 }
 
 impl Drop for PooledChunk {
     fn drop(&mut self) {
-        let mut buf = std::mem::take(&mut self.0);
-        if buf.capacity() != CHUNK {
+        let buf = std::mem::take(&mut self.buf);
+        if buf.len() != CHUNK {
             return;
         }
-        buf.clear();
         if let Ok(mut free) = POOL.lock()
             && free.len() < POOL_MAX
         {
@@ -700,7 +706,7 @@ fn sync_dir(dir: &Path) -> Result<(), StorageError> {
 fn open_zip(dir: &Path, info: &Path, version: &Version) -> Result<ZipObject, StorageError> {
     marker_present(info, version)?;
     let path = dir.join("source.zip");
-    let mut file = match std::fs::File::open(&path) {
+    let file = match std::fs::File::open(&path) {
         Ok(f) => f,
         Err(e) if e.kind() == io::ErrorKind::NotFound => {
             return Err(StorageError::corrupt(format!(
@@ -720,12 +726,13 @@ fn open_zip(dir: &Path, info: &Path, version: &Version) -> Result<ZipObject, Sto
         .and_then(|t| t.duration_since(SystemTime::UNIX_EPOCH).ok())
         .map_or(0, |d| d.as_nanos());
     let tag = format!("{mtime:x}-{size:x}");
+    let file = Arc::new(file);
     if size <= CHUNK as u64 {
-        let bytes = read_chunk(&mut file, size as usize)
+        let bytes = read_chunk_at(&file, 0, size as usize)
             .map_err(|e| StorageError::io(format!("reading {}", path.display()), e))?;
-        return Ok(ZipObject::whole(tag, bytes));
+        return Ok(ZipObject::whole(tag, bytes).with_file(file));
     }
-    Ok(ZipObject::new(size, tag, Box::new(FileZip { file })))
+    Ok(ZipObject::new(size, tag, Box::new(FileZip { file: file.clone() })).with_file(file))
 }
 
 /// Whether a failed look-up means "not there". A module path can run through
@@ -759,48 +766,33 @@ fn marker_present(info: &Path, version: &Version) -> Result<(), StorageError> {
 /// buffer. `read_to_end` fills spare capacity directly, so the buffer is never
 /// zeroed first: at gigabytes per second that memset would cost as much as
 /// the read.
-fn read_chunk(file: &mut std::fs::File, len: usize) -> io::Result<Bytes> {
-    let mut buf = take_buffer();
-    file.take(len as u64).read_to_end(&mut buf)?;
-    if buf.len() < len {
-        return Err(io::Error::new(
-            io::ErrorKind::UnexpectedEof,
-            "zip is shorter than its recorded size",
-        ));
-    }
-    Ok(Bytes::from_owner(PooledChunk(buf)))
-}
-
+/// A stored zip's open file, shared with the [`ZipObject`] (for `sendfile`),
+/// hence read at explicit offsets rather than through its cursor.
 struct FileZip {
-    file: std::fs::File,
+    file: Arc<std::fs::File>,
 }
 
 #[async_trait]
 impl ZipSource for FileZip {
     async fn stream(self: Box<Self>, range: Range<u64>) -> Result<ByteStream, StorageError> {
-        // Blocking reads on the blocking pool, one chunk at a time: the file
-        // handle moves into each task and back, so at most one chunk per
-        // download is in memory. The handle was just opened (position 0), so
-        // only a range that starts later seeks, within its first read's hop.
-        let state = Some((self.file, range.start, range.end, range.start != 0));
+        // Blocking reads on the blocking pool, one chunk at a time, so at
+        // most one chunk per download is in memory.
+        let state = Some((self.file, range.start, range.end));
         let s = stream::unfold(state, |state| async move {
-            let (mut file, offset, end, seek) = state?;
+            let (file, offset, end) = state?;
             if offset >= end {
                 return None;
             }
             let want = (end - offset).min(CHUNK as u64) as usize;
             let res = tokio::task::spawn_blocking(move || {
-                if seek {
-                    file.seek(SeekFrom::Start(offset))?;
-                }
-                let chunk = read_chunk(&mut file, want)?;
+                let chunk = read_chunk_at(&file, offset, want)?;
                 Ok::<_, io::Error>((file, chunk))
             })
             .await;
             match res {
                 Ok(Ok((file, chunk))) => {
                     let next = offset + chunk.len() as u64;
-                    Some((Ok(chunk), Some((file, next, end, false))))
+                    Some((Ok(chunk), Some((file, next, end))))
                 }
                 Ok(Err(e)) => Some((Err(e), None)),
                 Err(e) => Some((Err(io::Error::other(e)), None)),
@@ -808,6 +800,22 @@ impl ZipSource for FileZip {
         });
         Ok(Box::pin(s))
     }
+}
+
+fn read_chunk_at(file: &std::fs::File, offset: u64, len: usize) -> io::Result<Bytes> {
+    use std::os::unix::fs::FileExt;
+    let mut buf = take_buffer();
+    if let Err(e) = file.read_exact_at(&mut buf[..len], offset) {
+        return Err(if e.kind() == io::ErrorKind::UnexpectedEof {
+            io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                "zip is shorter than its recorded size",
+            )
+        } else {
+            e
+        });
+    }
+    Ok(Bytes::from_owner(PooledChunk { buf, len }))
 }
 
 #[cfg(test)]

@@ -25,6 +25,7 @@ use std::io;
 use std::ops::Range;
 use std::path::PathBuf;
 use std::pin::Pin;
+use std::sync::Arc;
 
 use agora_core::{ModulePath, Version};
 use async_trait::async_trait;
@@ -161,6 +162,9 @@ pub struct ZipObject {
     /// HTTP entity tag, so ranged downloads never mix two different zips.
     pub tag: String,
     body: ZipBody,
+    /// The same bytes as a local file, from its offset 0, for a server that
+    /// can hand the file to the kernel (`sendfile`) instead of copying them.
+    file: Option<Arc<std::fs::File>>,
 }
 
 enum ZipBody {
@@ -177,6 +181,7 @@ impl ZipObject {
             size,
             tag,
             body: ZipBody::Source(source),
+            file: None,
         }
     }
 
@@ -186,7 +191,20 @@ impl ZipObject {
             size: bytes.len() as u64,
             tag,
             body: ZipBody::Whole(bytes),
+            file: None,
         }
+    }
+
+    /// Says that `file`, from its offset 0, holds exactly these bytes (a
+    /// stored version never changes, so it keeps holding them).
+    pub fn with_file(mut self, file: Arc<std::fs::File>) -> Self {
+        self.file = Some(file);
+        self
+    }
+
+    /// The local file holding the bytes, when the backend has one.
+    pub fn file(&self) -> Option<&Arc<std::fs::File>> {
+        self.file.as_ref()
     }
 
     /// The bytes, when they are already in memory.
