@@ -602,3 +602,177 @@ fn path_prefix_routes_and_go_command() {
     );
     assert_same_downloads("prefixed GOPROXY", &specs, &truth, &got, Some(&agora));
 }
+
+/// `agora_sendfile_bytes_total` from `/metrics`.
+fn sendfile_bytes(agora: &Agora) -> u64 {
+    let text = agora.get("/metrics").text();
+    text.lines()
+        .find_map(|l| l.strip_prefix("agora_sendfile_bytes_total "))
+        .and_then(|v| v.trim().parse::<f64>().ok())
+        .unwrap_or_else(|| panic!("no agora_sendfile_bytes_total in /metrics:\n{text}")) as u64
+}
+
+/// Writes `module@version` straight into agora's disk storage (Athens' layout).
+fn seed(root: &std::path::Path, module: &str, version: &str, zip: &[u8]) {
+    let dir = root.join(module).join(version);
+    fs::create_dir_all(&dir).expect("create a version directory");
+    fs::write(dir.join("source.zip"), zip).expect("write source.zip");
+    fs::write(dir.join("go.mod"), format!("module {module}\n")).expect("write go.mod");
+    fs::write(
+        dir.join(format!("{version}.info")),
+        format!("{{\"Version\":\"{version}\",\"Time\":\"2024-01-01T00:00:00Z\"}}"),
+    )
+    .expect("write the .info");
+}
+
+/// Bytes that do not repeat, so that a misplaced slice cannot match.
+fn numbered(len: usize) -> Vec<u8> {
+    (0..len as u32)
+        .flat_map(|i| i.wrapping_mul(2_654_435_761).to_le_bytes())
+        .take(len)
+        .collect()
+}
+
+/// Responses read off one kept-alive connection, in order.
+fn pipelined(agora: &Agora, requests: &[(&str, Option<&str>)]) -> Vec<HttpResponse> {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(agora.addr).expect("connect to agora");
+    stream
+        .set_read_timeout(Some(std::time::Duration::from_secs(60)))
+        .expect("set a read timeout");
+    let mut all = String::new();
+    for (i, (target, range)) in requests.iter().enumerate() {
+        all.push_str(&format!("GET {target} HTTP/1.1\r\nHost: agora\r\n"));
+        if let Some(range) = range {
+            all.push_str(&format!("Range: {range}\r\n"));
+        }
+        if i + 1 == requests.len() {
+            all.push_str("Connection: close\r\n");
+        }
+        all.push_str("\r\n");
+    }
+    stream.write_all(all.as_bytes()).expect("send the requests");
+    let mut raw = Vec::new();
+    stream.read_to_end(&mut raw).expect("read the answers");
+    let mut rest = &raw[..];
+    let mut out = Vec::new();
+    while !rest.is_empty() {
+        let resp = agora_testkit::parse_response(rest, false).expect("an HTTP response");
+        let head = rest
+            .windows(4)
+            .position(|w| w == b"\r\n\r\n")
+            .expect("a header end")
+            + 4;
+        rest = &rest[head + resp.body.len()..];
+        out.push(resp);
+    }
+    out
+}
+
+/// Zips from 32 KiB up go out of plain connections with `sendfile` from their stored
+/// file (counted by `agora_sendfile_bytes_total`), byte for byte what is stored, ranges
+/// and kept-alive connections included; small ones are copied as before. A file cut short
+/// behind agora's back does not cut the answer short: the bytes are in memory too.
+#[test]
+fn big_zips_go_out_from_their_files() {
+    let t = TestDir::new("http-sendfile");
+    let cfg = AgoraConfig::new(t.path(), "off");
+    let big = numbered(200 << 10);
+    let small = numbered(4 << 10);
+    seed(&cfg.storage_root, "example.com/big", "v1.0.0", &big);
+    seed(
+        &cfg.storage_root,
+        "example.com/big",
+        "v1.1.0",
+        &big[..100 << 10],
+    );
+    seed(&cfg.storage_root, "example.com/small", "v1.0.0", &small);
+    let agora = Agora::start(&cfg);
+    let big_zip = "/example.com/big/@v/v1.0.0.zip";
+    let small_zip = "/example.com/small/@v/v1.0.0.zip";
+
+    let before = sendfile_bytes(&agora);
+    for round in 0..3 {
+        let r = agora.get(big_zip);
+        assert_eq!(r.status, 200, "{}", r.summary());
+        assert_content_length("200 KiB zip", &r);
+        assert!(
+            r.body == big,
+            "round {round}: the 200 KiB zip differs from the stored one"
+        );
+    }
+    assert_eq!(
+        sendfile_bytes(&agora) - before,
+        3 * big.len() as u64,
+        "every byte of three 200 KiB zips went out with sendfile"
+    );
+
+    let before = sendfile_bytes(&agora);
+    let r = agora.get(small_zip);
+    assert!(
+        r.status == 200 && r.body == small,
+        "4 KiB zip: {}",
+        r.summary()
+    );
+    assert_eq!(sendfile_bytes(&agora), before, "a 4 KiB zip is copied");
+
+    // One connection: big and small zips, a range, .info, another big zip, in a row.
+    let before = sendfile_bytes(&agora);
+    let answers = pipelined(
+        &agora,
+        &[
+            (big_zip, None),
+            (small_zip, None),
+            (big_zip, Some("bytes=1000-99999")),
+            ("/example.com/big/@v/v1.0.0.info", None),
+            ("/example.com/big/@v/v1.1.0.zip", None),
+            (big_zip, Some("bytes=-7")),
+        ],
+    );
+    let want: [(u16, &[u8]); 6] = [
+        (200, &big),
+        (200, &small),
+        (206, &big[1000..100_000]),
+        (
+            200,
+            b"{\"Version\":\"v1.0.0\",\"Time\":\"2024-01-01T00:00:00Z\"}",
+        ),
+        (200, &big[..100 << 10]),
+        (206, &big[big.len() - 7..]),
+    ];
+    assert_eq!(answers.len(), want.len(), "answers on one connection");
+    for (i, (resp, (status, body))) in answers.iter().zip(want).enumerate() {
+        assert_eq!(resp.status, status, "answer {i}: {}", resp.summary());
+        assert!(
+            resp.body == body,
+            "answer {i}: wrong bytes ({} of them)",
+            resp.body.len()
+        );
+    }
+    assert_eq!(
+        sendfile_bytes(&agora) - before,
+        (big.len() + 99_000 + (100 << 10) + 7) as u64,
+        "the big zips and their ranges went out with sendfile, nothing else did"
+    );
+
+    // Cut short in place (same file, so the kept descriptor sees it): the answer is still
+    // the whole stored zip.
+    let stored = cfg.storage_root.join("example.com/big/v1.0.0/source.zip");
+    fs::OpenOptions::new()
+        .write(true)
+        .open(&stored)
+        .and_then(|f| f.set_len(50 << 10))
+        .expect("cut the stored zip short");
+    let before = sendfile_bytes(&agora);
+    let r = agora.get(big_zip);
+    assert_eq!(r.status, 200, "{}", r.summary());
+    assert!(
+        r.body == big,
+        "a file cut short behind agora's back cut the answer short"
+    );
+    assert_eq!(
+        sendfile_bytes(&agora) - before,
+        50 << 10,
+        "what the file still has went out with sendfile, the rest from memory"
+    );
+}

@@ -5,19 +5,25 @@
 //! A stored version never changes, so its small files can be kept in memory
 //! once read, which takes the disk (and the blocking pool) off the hot path:
 //! most module zips are a few KiB, and a kept one is answered as one buffer
-//! without a read copy or a hop to the blocking pool.
+//! without a read copy or a hop to the blocking pool. A zip of
+//! [`ZERO_COPY_MIN`] or more that the backend has as a local file keeps that
+//! file open too (up to `MAX_KEPT_FILES`), so that a plain connection can
+//! send it with `sendfile` ([`crate::zerocopy`]).
 //! The one way a cached entry goes stale is an operator deleting a version
 //! behind agora's back; entries then linger until evicted, which is the
 //! price of not asking storage on every request. A delete made through this
 //! layer evicts the version's entries.
 
 use std::collections::{HashMap, VecDeque};
+use std::fs::File;
 use std::sync::{Arc, Mutex};
 
 use agora_core::{Artifact, ModulePath, Version};
 use agora_storage::{CatalogPage, NewVersion, Storage, StorageError, ZipObject};
 use async_trait::async_trait;
 use bytes::Bytes;
+
+use crate::zerocopy::ZERO_COPY_MIN;
 
 type Key = (ModulePath, Version, Artifact);
 
@@ -32,7 +38,12 @@ pub const MAX_ZIP_BYTES: usize = 512 << 10;
 struct Entry {
     body: Bytes,
     zip_tag: Option<Arc<str>>,
+    /// The zip's open file, for `sendfile` (see [`crate::zerocopy`]).
+    file: Option<Arc<File>>,
 }
+
+/// At most this many kept zips keep their file open too (a descriptor each).
+const MAX_KEPT_FILES: usize = 256;
 
 /// A [`Storage`] that answers `info` and `go_mod` from memory once read.
 pub struct CachedStorage {
@@ -72,6 +83,7 @@ impl CachedStorage {
             Entry {
                 body: body.clone(),
                 zip_tag: None,
+                file: None,
             },
         );
         Ok(body)
@@ -104,7 +116,11 @@ impl Storage for CachedStorage {
         if let Some(entry) = self.cache.get(module, version, Artifact::Zip) {
             crate::metrics::metrics().cache(crate::metrics::CacheKind::SmallFiles, true);
             let tag = entry.zip_tag.as_deref().unwrap_or_default().to_owned();
-            return Ok(ZipObject::whole(tag, entry.body));
+            let zip = ZipObject::whole(tag, entry.body);
+            return Ok(match entry.file {
+                Some(file) => zip.with_file(file),
+                None => zip,
+            });
         }
         crate::metrics::metrics().cache(crate::metrics::CacheKind::SmallFiles, false);
         let zip = self.inner.zip(module, version).await?;
@@ -112,13 +128,22 @@ impl Storage for CachedStorage {
             return Ok(zip);
         }
         let tag = zip.tag.clone();
+        let file = zip
+            .file()
+            .filter(|_| zip.size >= ZERO_COPY_MIN as u64)
+            .cloned();
         let body = zip.read_whole().await?;
         let entry = Entry {
             body: body.clone(),
             zip_tag: Some(Arc::from(tag.as_str())),
+            file: file.clone(),
         };
         self.cache.insert(module, version, Artifact::Zip, entry);
-        Ok(ZipObject::whole(tag, body))
+        let zip = ZipObject::whole(tag, body);
+        Ok(match file {
+            Some(file) => zip.with_file(file),
+            None => zip,
+        })
     }
 
     async fn put(
@@ -162,6 +187,8 @@ struct Inner {
     map: HashMap<String, HashMap<String, Slots>>,
     order: VecDeque<Key>,
     bytes: usize,
+    /// Entries holding a file.
+    files: usize,
 }
 
 fn slot(artifact: Artifact) -> usize {
@@ -185,6 +212,7 @@ impl Inner {
         }
         if let Some(e) = &taken {
             self.bytes -= e.body.len();
+            self.files -= usize::from(e.file.is_some());
         }
         taken
     }
@@ -210,7 +238,7 @@ impl SmallCache {
     }
 
     /// Remembers an artifact, evicting the oldest entries over budget.
-    fn insert(&self, module: &ModulePath, version: &Version, artifact: Artifact, entry: Entry) {
+    fn insert(&self, module: &ModulePath, version: &Version, artifact: Artifact, mut entry: Entry) {
         let size = entry.body.len();
         if size > self.entry_limit(usize::MAX) {
             return;
@@ -232,7 +260,11 @@ impl SmallCache {
             };
             inner.take(m.as_str(), v.as_str(), a);
         }
+        if entry.file.is_some() && inner.files >= MAX_KEPT_FILES {
+            entry.file = None;
+        }
         inner.bytes += size;
+        inner.files += usize::from(entry.file.is_some());
         inner
             .order
             .push_back((module.clone(), version.clone(), artifact));
@@ -274,6 +306,7 @@ mod tests {
         let e = |n: usize| Entry {
             body: Bytes::from(vec![0u8; n]),
             zip_tag: None,
+            file: None,
         };
         for i in 0..10 {
             c.insert(

@@ -58,6 +58,7 @@ pub mod sumdb;
 pub mod tls;
 pub mod upstream;
 pub mod upstream_cache;
+pub mod zerocopy;
 pub mod ziptag;
 
 pub use error::ApiError;

@@ -254,6 +254,7 @@ pub struct Metrics {
     caches: [[Counter; 2]; CACHES.len()],
     index_errors: Counter,
     checksum_mismatches: Counter,
+    sendfile_bytes: Counter,
 }
 
 const HTTP_BUCKETS: [f64; 15] = [
@@ -388,6 +389,13 @@ impl Metrics {
             "Fetched versions refused because a hash differs from the checksum database's or the given go.sum's",
             checksum_mismatches.clone(),
         );
+        let sendfile_bytes = Counter::default();
+        r.register_with_unit(
+            "sendfile",
+            "Zip bytes handed to the kernel straight from their stored file (sendfile), a part of http_response_bytes",
+            Unit::Bytes,
+            sendfile_bytes.clone(),
+        );
         Metrics {
             registry: Mutex::new(r),
             http_requests,
@@ -401,6 +409,7 @@ impl Metrics {
             caches,
             index_errors,
             checksum_mismatches,
+            sendfile_bytes,
         }
     }
 
@@ -474,6 +483,11 @@ impl Metrics {
     /// Counts a fetched version refused for a checksum mismatch.
     pub fn checksum_mismatch(&self) {
         self.checksum_mismatches.inc();
+    }
+
+    /// Counts bytes sent from a stored file.
+    pub fn sent_from_file(&self, bytes: usize) {
+        self.sendfile_bytes.inc_by(bytes as u64);
     }
 
     /// The registry in the OpenMetrics text format.

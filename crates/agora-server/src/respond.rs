@@ -9,6 +9,8 @@ use bytes::Bytes;
 use http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use sha2::{Digest, Sha256};
 
+use crate::zerocopy::SendFile;
+
 /// Marks a response for a canonical version's artifact, which never changes.
 pub fn immutable(mut resp: Response) -> Response {
     if resp.status().is_success() || resp.status() == StatusCode::NOT_MODIFIED {
@@ -76,9 +78,15 @@ pub async fn zip(
         None => (StatusCode::OK, 0..size),
     };
     let len = span.end - span.start;
+    let mut send_file = None;
     let body = if method == Method::HEAD {
         Body::empty()
     } else if let Some(bytes) = zip.as_whole() {
+        if let Some(file) = zip.file()
+            && bytes.len() as u64 == size
+        {
+            send_file = SendFile::new(bytes, file);
+        }
         // One buffer of known length: hyper writes it with the head in one
         // go, where a stream would cost another poll and often another write.
         Body::from(bytes.slice(span.start as usize..span.end as usize))
@@ -87,6 +95,9 @@ pub async fn zip(
     };
     let mut resp = Response::new(body);
     *resp.status_mut() = status;
+    if let Some(send_file) = send_file {
+        resp.extensions_mut().insert(send_file);
+    }
     let h = resp.headers_mut();
     h.insert(
         header::CONTENT_TYPE,

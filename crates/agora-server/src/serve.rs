@@ -5,7 +5,8 @@
 //! (a streamed body's first write waits for the client's delayed ACK of the
 //! header write, about 40 ms per request on a reused connection), and hyper gets
 //! no timer, so a client that never finishes its request head holds a connection
-//! and a task forever.
+//! and a task forever. Plain connections also send kept zips with `sendfile`
+//! (see [`crate::zerocopy`]).
 
 use std::future::Future;
 use std::io;
@@ -14,6 +15,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
+use axum::response::Response;
+use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::{GracefulShutdown, Watcher};
@@ -21,7 +24,10 @@ use hyper_util::service::TowerToHyperService;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio_rustls::TlsAcceptor;
+use tower::ServiceExt;
 use tracing::{debug, info, warn};
+
+use crate::zerocopy::{ZeroCopy, ZeroCopyIo};
 
 /// Connection-level limits.
 #[derive(Debug, Clone)]
@@ -131,8 +137,8 @@ where
         if let Err(e) = stream.set_nodelay(true) {
             debug!(error = %e, "could not set TCP_NODELAY");
         }
-        let service = TowerToHyperService::new(router.clone());
         if let Some(acceptor) = &tls {
+            let service = TowerToHyperService::new(router.clone());
             let (acceptor, http, watcher) = (acceptor.clone(), http.clone(), graceful.watcher());
             let timeout = options.header_timeout;
             tokio::spawn(tls_connection(
@@ -140,7 +146,17 @@ where
             ));
             continue;
         }
-        let conn = http.serve_connection(TokioIo::new(stream), service);
+        // Plain connections send kept zips from their files (zerocopy.rs).
+        let slot = Arc::new(ZeroCopy::default());
+        let service = ServiceExt::<http::Request<Incoming>>::map_response(router.clone(), {
+            let slot = slot.clone();
+            move |mut resp: Response| {
+                slot.take_from(&mut resp);
+                resp
+            }
+        });
+        let service = TowerToHyperService::new(service);
+        let conn = http.serve_connection(ZeroCopyIo::new(stream, slot), service);
         let conn = graceful.watch(conn);
         tokio::spawn(async move {
             if let Err(e) = conn.await {

@@ -80,7 +80,9 @@ fn eof(what: &str) -> io::Error {
     io::Error::new(io::ErrorKind::UnexpectedEof, what.to_string())
 }
 
-pub(crate) fn parse_response(raw: &[u8], head_only: bool) -> io::Result<HttpResponse> {
+/// Parses the first response in `raw` (a HEAD's, with `head_only`, has no body); what
+/// follows its body is left alone.
+pub fn parse_response(raw: &[u8], head_only: bool) -> io::Result<HttpResponse> {
     let end = find(raw, b"\r\n\r\n").ok_or_else(|| eof("response ended inside the header"))?;
     let head = String::from_utf8_lossy(&raw[..end]).into_owned();
     let rest = &raw[end + 4..];
