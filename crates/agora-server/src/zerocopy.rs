@@ -49,9 +49,9 @@ pub struct SendFile {
 
 impl SendFile {
     /// Marks `bytes` as the content of `file`, or `None` when they are too
-    /// small to be worth it.
+    /// small to be worth it (or this is not Linux, the one kernel used here).
     pub fn new(bytes: &Bytes, file: &Arc<File>) -> Option<SendFile> {
-        (bytes.len() >= ZERO_COPY_MIN).then(|| SendFile {
+        (cfg!(target_os = "linux") && bytes.len() >= ZERO_COPY_MIN).then(|| SendFile {
             bytes: bytes.clone(),
             file: file.clone(),
         })
@@ -228,6 +228,7 @@ fn poll_send_file(
 }
 
 /// Sends `bufs` with `MSG_MORE`: the body follows at once from its file.
+#[cfg(target_os = "linux")]
 fn poll_send_more(
     stream: &TcpStream,
     cx: &mut Context<'_>,
@@ -244,4 +245,13 @@ fn poll_send_more(
             sent => return Poll::Ready(sent),
         }
     }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn poll_send_more(
+    _stream: &TcpStream,
+    _cx: &mut Context<'_>,
+    _bufs: &[IoSlice<'_>],
+) -> Poll<io::Result<usize>> {
+    Poll::Ready(Err(io::ErrorKind::Unsupported.into()))
 }

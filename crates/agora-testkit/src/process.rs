@@ -170,7 +170,10 @@ pub fn guarded_server(name: &str, server: &str, args: &[String]) -> Command {
         .arg(format!("agora-testkit-{name}"))
         .args(args)
         .env("AGORA_TESTKIT_PARENT", std::process::id().to_string())
-        .stdin(Stdio::null());
+        .stdin(Stdio::null())
+        // The shell's own messages ("Terminated" for a reaped watchdog) are noise
+        // in the test output; the server's output is discarded above.
+        .stderr(Stdio::null());
     cmd
 }
 
