@@ -149,9 +149,12 @@ impl Write for ZeroCopyIo {
             let stream = this.inner.inner();
             let from_file = bufs[..at].iter().all(|b| b.is_empty());
             let sent = if from_file {
-                ready!(poll_send_file(stream, cx, &file, offset, bufs[at].len()))
+                let len = bufs[at].len();
+                ready!(poll_writable(stream, cx, || send_file(
+                    stream, &file, offset, len
+                )))
             } else {
-                ready!(poll_send_more(stream, cx, &bufs[..at]))
+                ready!(poll_writable(stream, cx, || send_more(stream, &bufs[..at])))
             };
             match sent {
                 Ok(n) if n > 0 => {
@@ -196,62 +199,42 @@ fn cannot_send_file(e: &io::Error) -> bool {
         )
 }
 
-#[cfg(target_os = "linux")]
-fn poll_send_file(
+/// Runs the non-blocking write `f` once the socket is writable, again after each
+/// `WouldBlock`.
+fn poll_writable(
     stream: &TcpStream,
     cx: &mut Context<'_>,
-    file: &File,
-    offset: u64,
-    len: usize,
+    mut f: impl FnMut() -> io::Result<usize>,
 ) -> Poll<io::Result<usize>> {
     loop {
         ready!(stream.poll_write_ready(cx))?;
-        let mut at = offset;
-        match stream.try_io(Interest::WRITABLE, || {
-            rustix::fs::sendfile(stream, file, Some(&mut at), len).map_err(io::Error::from)
-        }) {
+        match stream.try_io(Interest::WRITABLE, &mut f) {
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
             sent => return Poll::Ready(sent),
         }
     }
 }
 
-#[cfg(not(target_os = "linux"))]
-fn poll_send_file(
-    _stream: &TcpStream,
-    _cx: &mut Context<'_>,
-    _file: &File,
-    _offset: u64,
-    _len: usize,
-) -> Poll<io::Result<usize>> {
-    Poll::Ready(Err(io::ErrorKind::Unsupported.into()))
+#[cfg(target_os = "linux")]
+fn send_file(stream: &TcpStream, file: &File, offset: u64, len: usize) -> io::Result<usize> {
+    let mut at = offset;
+    rustix::fs::sendfile(stream, file, Some(&mut at), len).map_err(io::Error::from)
 }
 
 /// Sends `bufs` with `MSG_MORE`: the body follows at once from its file.
 #[cfg(target_os = "linux")]
-fn poll_send_more(
-    stream: &TcpStream,
-    cx: &mut Context<'_>,
-    bufs: &[IoSlice<'_>],
-) -> Poll<io::Result<usize>> {
+fn send_more(stream: &TcpStream, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
     use rustix::net::{SendAncillaryBuffer, SendFlags, sendmsg};
-    loop {
-        ready!(stream.poll_write_ready(cx))?;
-        match stream.try_io(Interest::WRITABLE, || {
-            let mut control = SendAncillaryBuffer::default();
-            sendmsg(stream, bufs, &mut control, SendFlags::MORE).map_err(io::Error::from)
-        }) {
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
-            sent => return Poll::Ready(sent),
-        }
-    }
+    let mut control = SendAncillaryBuffer::default();
+    sendmsg(stream, bufs, &mut control, SendFlags::MORE).map_err(io::Error::from)
 }
 
 #[cfg(not(target_os = "linux"))]
-fn poll_send_more(
-    _stream: &TcpStream,
-    _cx: &mut Context<'_>,
-    _bufs: &[IoSlice<'_>],
-) -> Poll<io::Result<usize>> {
-    Poll::Ready(Err(io::ErrorKind::Unsupported.into()))
+fn send_file(_: &TcpStream, _: &File, _: u64, _: usize) -> io::Result<usize> {
+    Err(io::ErrorKind::Unsupported.into())
+}
+
+#[cfg(not(target_os = "linux"))]
+fn send_more(_: &TcpStream, _: &[IoSlice<'_>]) -> io::Result<usize> {
+    Err(io::ErrorKind::Unsupported.into())
 }
