@@ -249,6 +249,9 @@ pub struct MongoStorage {
     describe: String,
 }
 
+/// The driver's own default server selection timeout.
+const DRIVER_SELECTION_TIMEOUT: Duration = Duration::from_secs(30);
+
 impl MongoStorage {
     /// Parses the connection string and applies the TLS and timeout settings.
     /// `mongodb+srv://` URLs are resolved here, so this needs DNS.
@@ -261,6 +264,11 @@ impl MongoStorage {
             )
         })?;
         options.connect_timeout = Some(config.timeout);
+        // Without this, an unreachable server holds each operation for the driver's 30 s
+        // server selection whatever agora's own timeout says; a URL's own setting wins.
+        options
+            .server_selection_timeout
+            .get_or_insert(config.timeout.min(DRIVER_SELECTION_TIMEOUT));
         options.app_name.get_or_insert_with(|| "agora".to_owned());
         if config.cert_path.is_some() || config.insecure {
             let mut tls = match options.tls.take() {
@@ -940,6 +948,28 @@ mod tests {
         let plain = MongoStorage::client_options(&config).await.unwrap();
         assert!(plain.tls.is_none());
         assert_eq!(plain.connect_timeout, Some(Duration::from_secs(7)));
+        assert_eq!(
+            plain.server_selection_timeout,
+            Some(Duration::from_secs(7)),
+            "server selection is bounded by agora's timeout"
+        );
+        let long = MongoStorage::client_options(&MongoConfig {
+            timeout: Duration::from_secs(300),
+            ..config.clone()
+        })
+        .await
+        .unwrap();
+        assert_eq!(long.server_selection_timeout, Some(Duration::from_secs(30)));
+        let set = MongoStorage::client_options(&MongoConfig {
+            url: "mongodb://127.0.0.1:1/?serverSelectionTimeoutMS=1500".to_owned(),
+            ..config.clone()
+        })
+        .await
+        .unwrap();
+        assert_eq!(
+            set.server_selection_timeout,
+            Some(Duration::from_millis(1500))
+        );
 
         config.cert_path = Some(PathBuf::from("/etc/ca.pem"));
         config.insecure = true;
