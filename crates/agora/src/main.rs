@@ -57,77 +57,32 @@ enum Command {
         /// An agora or Athens config.toml, as for serve.
         #[arg(long, short = 'c', alias = "config_file")]
         config: Option<PathBuf>,
-        /// go.sum files (every version, its h1: checked), go.mod files (their
-        /// requirements) or text files of module@version lines (@latest allowed).
-        #[arg(required = true)]
-        files: Vec<PathBuf>,
-        /// Also fetch the module graph below go.mod and list entries.
-        #[arg(long)]
-        deps: bool,
-        /// Versions fetched at once.
-        #[arg(long, short = 'j', default_value_t = 8)]
-        jobs: usize,
-        /// Stop after this many versions (bounds a --deps walk).
-        #[arg(long, default_value_t = 10_000)]
-        max_versions: usize,
-        /// A checksum database every fetched version must match, in GOSUMDB
-        /// syntax ("<name>+<hash>+<key> [<url>]", or sum.golang.org);
-        /// modules GONOSUMDB (or GOPRIVATE) names are not looked up.
-        #[arg(long)]
-        sumdb: Option<String>,
+        #[command(flatten)]
+        args: admin::prefill::Args,
     },
     /// Write stored versions as a GOPROXY file tree (GOPROXY=file:///DIR).
     Export {
         /// An agora or Athens config.toml, as for serve.
         #[arg(long, short = 'c', alias = "config_file")]
         config: Option<PathBuf>,
-        /// The directory to write (with --tar, the tar file).
-        target: PathBuf,
-        /// Module path globs (GOPRIVATE syntax) or module@version; none: all.
-        patterns: Vec<String>,
-        /// Write one tar file of the tree instead of a directory.
-        #[arg(long)]
-        tar: bool,
-        /// Versions read at once.
-        #[arg(long, short = 'j', default_value_t = 8)]
-        jobs: usize,
+        #[command(flatten)]
+        args: admin::export::Args,
     },
     /// Store every version of a GOPROXY file tree or a go module cache.
     Import {
         /// An agora or Athens config.toml, as for serve.
         #[arg(long, short = 'c', alias = "config_file")]
         config: Option<PathBuf>,
-        /// A GOPROXY file tree, a module cache's cache/download, or $GOMODCACHE.
-        dir: PathBuf,
-        /// go.sum files whose hashes the versions must match.
-        #[arg(long = "go-sum")]
-        go_sums: Vec<PathBuf>,
-        /// A checksum database to check every version against, in GOSUMDB
-        /// syntax ("<name>+<hash>+<key> [<url>]", or sum.golang.org);
-        /// modules GONOSUMDB (or GOPRIVATE) names are not looked up.
-        #[arg(long)]
-        sumdb: Option<String>,
-        /// Versions checked at once.
-        #[arg(long, short = 'j', default_value_t = 4)]
-        jobs: usize,
+        #[command(flatten)]
+        args: admin::import::Args,
     },
     /// Re-read stored versions and name every damaged one.
     Verify {
         /// An agora or Athens config.toml, as for serve.
         #[arg(long, short = 'c', alias = "config_file")]
         config: Option<PathBuf>,
-        /// Module path globs (GOPRIVATE syntax) or module@version; none: all.
-        patterns: Vec<String>,
-        /// go.sum files whose hashes the stored versions must match.
-        #[arg(long = "go-sum")]
-        go_sums: Vec<PathBuf>,
-        /// A checksum database to check every version against, in GOSUMDB
-        /// syntax; modules GONOSUMDB (or GOPRIVATE) names are not looked up.
-        #[arg(long)]
-        sumdb: Option<String>,
-        /// Versions read at once.
-        #[arg(long, short = 'j', default_value_t = 4)]
-        jobs: usize,
+        #[command(flatten)]
+        args: admin::verify::Args,
     },
     /// Remove one version from storage.
     Delete {
@@ -255,68 +210,26 @@ fn main() -> ExitCode {
                 ExitCode::from(2)
             }
         },
-        Command::Prefill {
-            config,
-            files,
-            deps,
-            jobs,
-            max_versions,
-            sumdb,
-        } => admin_command(config, move |settings, storage| async move {
-            let args = admin::prefill::Args {
-                files,
-                deps,
-                jobs,
-                max_versions,
-                sumdb,
-            };
-            admin::prefill::run(&settings, storage, args).await
-        }),
-        Command::Export {
-            config,
-            target,
-            patterns,
-            tar,
-            jobs,
-        } => admin_command(config, move |settings, storage| async move {
-            let args = admin::export::Args {
-                target,
-                patterns,
-                tar,
-                jobs,
-            };
-            admin::export::run(&settings, storage, args).await
-        }),
-        Command::Import {
-            config,
-            dir,
-            go_sums,
-            sumdb,
-            jobs,
-        } => admin_command(config, move |settings, storage| async move {
-            let args = admin::import::Args {
-                dir,
-                go_sums,
-                sumdb,
-                jobs,
-            };
-            admin::import::run(&settings, storage, args).await
-        }),
-        Command::Verify {
-            config,
-            patterns,
-            go_sums,
-            sumdb,
-            jobs,
-        } => admin_command(config, move |settings, storage| async move {
-            let args = admin::verify::Args {
-                patterns,
-                go_sums,
-                sumdb,
-                jobs,
-            };
-            admin::verify::run(&settings, storage, args).await
-        }),
+        Command::Prefill { config, args } => {
+            admin_command(config, move |settings, storage| async move {
+                admin::prefill::run(&settings, storage, args).await
+            })
+        }
+        Command::Export { config, args } => {
+            admin_command(config, move |settings, storage| async move {
+                admin::export::run(&settings, storage, args).await
+            })
+        }
+        Command::Import { config, args } => {
+            admin_command(config, move |settings, storage| async move {
+                admin::import::run(&settings, storage, args).await
+            })
+        }
+        Command::Verify { config, args } => {
+            admin_command(config, move |settings, storage| async move {
+                admin::verify::run(&settings, storage, args).await
+            })
+        }
         Command::Delete { config, spec } => {
             admin_command(config, move |_settings, storage| async move {
                 admin::delete(storage, &spec).await

@@ -27,14 +27,17 @@ use super::progress::Progress;
 use super::{Failures, spool_zip, stored_versions};
 
 /// What `agora export` was asked to do.
+#[derive(clap::Args)]
 pub struct Args {
-    /// The directory (or, with `tar`, the tar file) to write.
+    /// The directory to write (with --tar, the tar file).
     pub target: PathBuf,
-    /// Which versions (none: all).
+    /// Module path globs (GOPRIVATE syntax) or module@version; none: all.
     pub patterns: Vec<String>,
-    /// Write one tar file instead of a directory.
+    /// Write one tar file of the tree instead of a directory.
+    #[arg(long)]
     pub tar: bool,
-    /// Versions read from storage at once.
+    /// Versions read at once.
+    #[arg(long, short = 'j', default_value_t = 8)]
     pub jobs: usize,
 }
 

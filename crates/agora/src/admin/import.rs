@@ -28,14 +28,20 @@ use super::sources::{self, GoSum};
 use super::sumdb::SumDb;
 
 /// What `agora import` was asked to do.
+#[derive(clap::Args)]
 pub struct Args {
-    /// The tree to read.
+    /// A GOPROXY file tree, a module cache's cache/download, or $GOMODCACHE.
     pub dir: PathBuf,
-    /// go.sum files whose hashes versions must match.
+    /// go.sum files whose hashes the versions must match.
+    #[arg(long = "go-sum")]
     pub go_sums: Vec<PathBuf>,
-    /// The checksum database to check against (GOSUMDB syntax).
+    /// A checksum database to check every version against, in GOSUMDB
+    /// syntax ("<name>+<hash>+<key> [<url>]", or sum.golang.org);
+    /// modules GONOSUMDB (or GOPRIVATE) names are not looked up.
+    #[arg(long)]
     pub sumdb: Option<String>,
     /// Versions checked at once.
+    #[arg(long, short = 'j', default_value_t = 4)]
     pub jobs: usize,
 }
 

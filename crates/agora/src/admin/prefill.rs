@@ -26,16 +26,25 @@ use super::sources::{self, GoSum, InputKind};
 use super::{Failures, spool_zip};
 
 /// What `agora prefill` was asked to do.
+#[derive(clap::Args)]
 pub struct Args {
-    /// go.sum, go.mod or list files.
+    /// go.sum files (every version, its h1: checked), go.mod files (their
+    /// requirements) or text files of module@version lines (@latest allowed).
+    #[arg(required = true)]
     pub files: Vec<PathBuf>,
-    /// Also fetch the module graph below go.mod requirements.
+    /// Also fetch the module graph below go.mod and list entries.
+    #[arg(long)]
     pub deps: bool,
     /// Versions fetched at once.
+    #[arg(long, short = 'j', default_value_t = 8)]
     pub jobs: usize,
-    /// The most versions one run fetches (bounds a `--deps` walk).
+    /// Stop after this many versions (bounds a --deps walk).
+    #[arg(long, default_value_t = 10_000)]
     pub max_versions: usize,
-    /// The checksum database every fetched version must match (GOSUMDB syntax).
+    /// A checksum database every fetched version must match, in GOSUMDB
+    /// syntax ("<name>+<hash>+<key> [<url>]", or sum.golang.org);
+    /// modules GONOSUMDB (or GOPRIVATE) names are not looked up.
+    #[arg(long)]
     pub sumdb: Option<String>,
 }
 

@@ -23,14 +23,19 @@ use super::sources::{self, GoSum};
 use super::{Failures, spool_zip, stored_versions};
 
 /// What `agora verify` was asked to do.
+#[derive(clap::Args)]
 pub struct Args {
-    /// Which versions (none: all).
+    /// Module path globs (GOPRIVATE syntax) or module@version; none: all.
     pub patterns: Vec<String>,
-    /// go.sum files whose hashes stored versions must match.
+    /// go.sum files whose hashes the stored versions must match.
+    #[arg(long = "go-sum")]
     pub go_sums: Vec<PathBuf>,
-    /// The checksum database to check against (GOSUMDB syntax).
+    /// A checksum database to check every version against, in GOSUMDB
+    /// syntax; modules GONOSUMDB (or GOPRIVATE) names are not looked up.
+    #[arg(long)]
     pub sumdb: Option<String>,
     /// Versions read at once.
+    #[arg(long, short = 'j', default_value_t = 4)]
     pub jobs: usize,
 }
 
