@@ -80,17 +80,7 @@ impl PrivateLog {
     /// Opens the log signed by `signer` in `storage`, reading every record
     /// already there. The storage must keep blobs (disk, memory, buckets).
     pub async fn open(signer: Signer, storage: Arc<dyn Storage>) -> Result<PrivateLog, String> {
-        let safe: String = signer
-            .name()
-            .chars()
-            .map(|c| {
-                if c.is_ascii_alphanumeric() || c == '.' || c == '-' {
-                    c
-                } else {
-                    '_'
-                }
-            })
-            .collect();
+        let safe = crate::sumdb::blob_safe(signer.name());
         let log = PrivateLog {
             prefix: format!("psumdb/{safe}"),
             signer,

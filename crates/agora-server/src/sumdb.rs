@@ -86,18 +86,23 @@ struct Db {
     tree: Mutex<Option<Tree>>,
 }
 
+/// A database name as one storage blob path segment: anything but ASCII letters,
+/// digits, `.` and `-` becomes `_`.
+pub(crate) fn blob_safe(name: &str) -> String {
+    name.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '.' || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
 impl Db {
     fn new(name: &str, url: &str, verifier: Option<Verifier>) -> Db {
-        let safe: String = name
-            .chars()
-            .map(|c| {
-                if c.is_ascii_alphanumeric() || c == '.' || c == '-' {
-                    c
-                } else {
-                    '_'
-                }
-            })
-            .collect();
+        let safe = blob_safe(name);
         let digest = Sha256::digest(name.as_bytes());
         let tag: String = digest[..4].iter().map(|b| format!("{b:02x}")).collect();
         Db {
