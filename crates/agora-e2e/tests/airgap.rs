@@ -90,9 +90,7 @@ fn copy_program(from: &Path, to: &Path) {
 }
 
 fn assert_stored(root: &Path, m: &str, v: &str, want: bool) {
-    let present = athens_version_dir(root, m, v)
-        .join(format!("{v}.info"))
-        .is_file();
+    let present = athens_version_stored(root, m, v);
     assert_eq!(present, want, "{m}@{v} stored in {}", root.display());
 }
 

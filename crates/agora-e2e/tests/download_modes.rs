@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::net::TcpStream;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use agora_testkit::*;
@@ -16,18 +16,7 @@ use base64::Engine as _;
 const BACKGROUND: Duration = Duration::from_secs(60);
 
 fn start(t: &TestDir, upstream: String, env: &[(&str, &str)]) -> Agora {
-    let mut cfg = AgoraConfig::new(t.path(), upstream);
-    cfg.extra_env = env
-        .iter()
-        .map(|(k, v)| ((*k).to_string(), (*v).to_string()))
-        .collect();
-    Agora::start(&cfg)
-}
-
-fn stored(root: &Path, path: &str, version: &str) -> bool {
-    athens_version_dir(root, path, version)
-        .join(format!("{version}.info"))
-        .is_file()
+    Agora::start(&AgoraConfig::new(t.path(), upstream).with_env(env))
 }
 
 /// The forwarder's `.info`, `.mod` and `.zip` requests (list and `@latest` are not
@@ -72,7 +61,11 @@ fn sync_is_the_default_and_can_be_named() {
     let agora = start(&t, fwd.goproxy_url(), &[("ATHENS_DOWNLOAD_MODE", "sync")]);
     let via = GoEnv::via(t.path(), "agora", &agora);
     assert_matches_truth(&t, "sync", &via, &["rsc.io/quote@v1.5.2"]);
-    assert!(stored(&agora.config.storage_root, "rsc.io/quote", "v1.5.2"));
+    assert!(athens_version_stored(
+        &agora.config.storage_root,
+        "rsc.io/quote",
+        "v1.5.2"
+    ));
     assert_eq!(fwd.count("/mod/rsc.io/quote/@v/v1.5.2.zip"), 1);
 }
 
@@ -92,12 +85,16 @@ fn async_answers_404_then_stores_in_the_background() {
     assert_eq!(resp.status, 404, "{}", resp.summary());
     assert_one_line_reason("async miss", &resp, "async");
     assert!(
-        !stored(&root, "rsc.io/quote", "v1.5.2"),
+        !athens_version_stored(&root, "rsc.io/quote", "v1.5.2"),
         "stored before the 404 was answered ({:?})",
         started.elapsed()
     );
     assert!(
-        wait_until(BACKGROUND, || stored(&root, "rsc.io/quote", "v1.5.2")),
+        wait_until(BACKGROUND, || athens_version_stored(
+            &root,
+            "rsc.io/quote",
+            "v1.5.2"
+        )),
         "the background fetch never stored rsc.io/quote@v1.5.2; forwarder saw {:?}",
         fwd.requests()
     );
@@ -123,9 +120,13 @@ fn async_answers_404_then_stores_in_the_background() {
         fwd.requests()
     );
     drop(s);
-    assert!(!stored(&root, "rsc.io/quote", "v1.5.1"));
+    assert!(!athens_version_stored(&root, "rsc.io/quote", "v1.5.1"));
     assert!(
-        wait_until(BACKGROUND, || stored(&root, "rsc.io/quote", "v1.5.1")),
+        wait_until(BACKGROUND, || athens_version_stored(
+            &root,
+            "rsc.io/quote",
+            "v1.5.1"
+        )),
         "a hung-up client's background fetch never completed; forwarder saw {:?}",
         fwd.requests()
     );
@@ -209,7 +210,11 @@ fn async_redirect_redirects_and_stores() {
     let via = GoEnv::via(t.path(), "agora", &agora);
     assert_matches_truth(&t, "async_redirect", &via, &["rsc.io/sampler@v1.3.0"]);
     assert!(
-        wait_until(BACKGROUND, || stored(&root, "rsc.io/sampler", "v1.3.0")),
+        wait_until(BACKGROUND, || athens_version_stored(
+            &root,
+            "rsc.io/sampler",
+            "v1.3.0"
+        )),
         "never stored; forwarder saw {:?}",
         fwd.requests()
     );
@@ -252,7 +257,7 @@ fn none_answers_404_and_asks_upstream_for_nothing() {
         "go mod download of an unstored version succeeded in mode none"
     );
     assert_eq!(artifact_requests(&fwd), Vec::<String>::new());
-    assert!(!stored(
+    assert!(!athens_version_stored(
         &agora.config.storage_root,
         "rsc.io/quote",
         "v1.5.1"
@@ -318,15 +323,15 @@ fn download_files_apply_modes_per_pattern() {
 
         let root = &agora.config.storage_root;
         assert!(
-            stored(root, "rsc.io/quote", "v1.5.2"),
+            athens_version_stored(root, "rsc.io/quote", "v1.5.2"),
             "{what}: quote is sync"
         );
         assert!(
-            !stored(root, "rsc.io/sampler", "v1.3.0"),
+            !athens_version_stored(root, "rsc.io/sampler", "v1.3.0"),
             "{what}: sampler redirects"
         );
         assert!(
-            !stored(root, "golang.org/x/text", "v0.3.0"),
+            !athens_version_stored(root, "golang.org/x/text", "v0.3.0"),
             "{what}: x/text is none"
         );
         let fetched = artifact_requests(&fwd);

@@ -6,7 +6,6 @@
 use std::collections::BTreeSet;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
@@ -15,18 +14,7 @@ use agora_testkit::*;
 use serde_json::Value;
 
 fn start(t: &TestDir, upstream: String, env: &[(&str, &str)]) -> Agora {
-    let mut cfg = AgoraConfig::new(t.path(), upstream);
-    cfg.extra_env = env
-        .iter()
-        .map(|(k, v)| ((*k).to_string(), (*v).to_string()))
-        .collect();
-    Agora::start(&cfg)
-}
-
-fn stored(root: &Path, path: &str, version: &str) -> bool {
-    athens_version_dir(root, path, version)
-        .join(format!("{version}.info"))
-        .is_file()
+    Agora::start(&AgoraConfig::new(t.path(), upstream).with_env(env))
 }
 
 fn one_line(what: &str, resp: &HttpResponse, needle: &str) {
@@ -141,8 +129,8 @@ fn filter_file_rules_end_to_end() {
     );
 
     let root = &agora.config.storage_root;
-    assert!(stored(root, "rsc.io/quote", "v1.5.2"));
-    assert!(!stored(root, "rsc.io/breaker", "v1.0.0"));
+    assert!(athens_version_stored(root, "rsc.io/quote", "v1.5.2"));
+    assert!(!athens_version_stored(root, "rsc.io/breaker", "v1.0.0"));
     let asked: Vec<String> = fwd
         .requests()
         .into_iter()
@@ -393,5 +381,9 @@ fn validator_answers_end_to_end() {
     let resp = agora.get("/rsc.io/quote/@v/v1.5.2.zip");
     assert_eq!(resp.status, 403, "{}", resp.summary());
     one_line("denied after storing", &resp, "denied after the fact");
-    assert!(stored(&agora.config.storage_root, "rsc.io/quote", "v1.5.2"));
+    assert!(athens_version_stored(
+        &agora.config.storage_root,
+        "rsc.io/quote",
+        "v1.5.2"
+    ));
 }

@@ -60,6 +60,15 @@ impl AgoraConfig {
         cfg
     }
 
+    /// These extra environment variables, added to the ones already set.
+    pub fn with_env(mut self, env: &[(&str, &str)]) -> AgoraConfig {
+        self.extra_env.extend(
+            env.iter()
+                .map(|(k, v)| ((*k).to_string(), (*v).to_string())),
+        );
+        self
+    }
+
     /// The same directories with another upstream.
     pub fn with_upstream(&self, upstream: impl Into<String>) -> AgoraConfig {
         AgoraConfig {

@@ -54,17 +54,33 @@ impl HttpResponse {
 /// `Connection: close`, and reads the whole response. A body shorter than its
 /// Content-Length or an unterminated chunked body is an `UnexpectedEof` error.
 pub fn http_request(addr: SocketAddr, method: &str, target: &str) -> io::Result<HttpResponse> {
-    let mut stream = TcpStream::connect_timeout(&addr, Duration::from_secs(10))?;
+    http_request_with(addr, method, target, &[]).map(|(resp, _)| resp)
+}
+
+/// A TCP connection to `addr` with the test client's timeouts.
+pub(crate) fn connect(addr: SocketAddr) -> io::Result<TcpStream> {
+    let stream = TcpStream::connect_timeout(&addr, Duration::from_secs(10))?;
     stream.set_read_timeout(Some(Duration::from_secs(120)))?;
     stream.set_write_timeout(Some(Duration::from_secs(30)))?;
-    let request = format!(
-        "{method} {target} HTTP/1.1\r\nHost: {addr}\r\nUser-Agent: agora-e2e\r\nAccept: */*\r\n\
-         Connection: close\r\n\r\n"
+    Ok(stream)
+}
+
+/// The test client's request head: `METHOD target HTTP/1.1`, its usual fields, `headers`
+/// and `Connection: close`.
+pub(crate) fn request_head(
+    addr: SocketAddr,
+    method: &str,
+    target: &str,
+    headers: &[(&str, &str)],
+) -> String {
+    let mut request = format!(
+        "{method} {target} HTTP/1.1\r\nHost: {addr}\r\nUser-Agent: agora-e2e\r\nAccept: */*\r\n"
     );
-    stream.write_all(request.as_bytes())?;
-    let mut raw = Vec::new();
-    stream.read_to_end(&mut raw)?;
-    parse_response(&raw, method.eq_ignore_ascii_case("HEAD"))
+    for (name, value) in headers {
+        request.push_str(&format!("{name}: {value}\r\n"));
+    }
+    request.push_str("Connection: close\r\n\r\n");
+    request
 }
 
 /// `GET target`.
@@ -169,17 +185,8 @@ pub fn http_request_with(
     target: &str,
     headers: &[(&str, &str)],
 ) -> io::Result<(HttpResponse, Vec<u8>)> {
-    let mut stream = TcpStream::connect_timeout(&addr, Duration::from_secs(10))?;
-    stream.set_read_timeout(Some(Duration::from_secs(120)))?;
-    stream.set_write_timeout(Some(Duration::from_secs(30)))?;
-    let mut request = format!(
-        "{method} {target} HTTP/1.1\r\nHost: {addr}\r\nUser-Agent: agora-e2e\r\nAccept: */*\r\n"
-    );
-    for (name, value) in headers {
-        request.push_str(&format!("{name}: {value}\r\n"));
-    }
-    request.push_str("Connection: close\r\n\r\n");
-    stream.write_all(request.as_bytes())?;
+    let mut stream = connect(addr)?;
+    stream.write_all(request_head(addr, method, target, headers).as_bytes())?;
     let mut raw = Vec::new();
     stream.read_to_end(&mut raw)?;
     let resp = parse_response(&raw, method.eq_ignore_ascii_case("HEAD"))?;

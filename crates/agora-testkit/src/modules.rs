@@ -159,3 +159,11 @@ pub fn good_fixture_specs() -> Vec<String> {
 pub fn athens_version_dir(root: &Path, path: &str, version: &str) -> PathBuf {
     root.join(path).join(version)
 }
+
+/// Whether `path@version` is stored in the Athens disk tree at `root`: its commit marker,
+/// `<version>.info`, is there.
+pub fn athens_version_stored(root: &Path, path: &str, version: &str) -> bool {
+    athens_version_dir(root, path, version)
+        .join(format!("{version}.info"))
+        .is_file()
+}

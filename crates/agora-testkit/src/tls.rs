@@ -3,11 +3,10 @@
 //! trusts only that CA ([`https_request`]).
 
 use std::io::{self, Read, Write};
-use std::net::{SocketAddr, TcpStream};
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Arc;
-use std::time::Duration;
 
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, ServerName};
@@ -92,18 +91,8 @@ pub fn https_request(
     .with_no_client_auth();
     let name = ServerName::try_from(addr.ip().to_string()).map_err(io::Error::other)?;
     let conn = rustls::ClientConnection::new(Arc::new(config), name).map_err(io::Error::other)?;
-    let tcp = TcpStream::connect_timeout(&addr, Duration::from_secs(10))?;
-    tcp.set_read_timeout(Some(Duration::from_secs(120)))?;
-    tcp.set_write_timeout(Some(Duration::from_secs(30)))?;
-    let mut stream = rustls::StreamOwned::new(conn, tcp);
-    let mut request = format!(
-        "{method} {target} HTTP/1.1\r\nHost: {addr}\r\nUser-Agent: agora-e2e\r\nAccept: */*\r\n"
-    );
-    for (name, value) in headers {
-        request.push_str(&format!("{name}: {value}\r\n"));
-    }
-    request.push_str("Connection: close\r\n\r\n");
-    stream.write_all(request.as_bytes())?;
+    let mut stream = rustls::StreamOwned::new(conn, crate::http::connect(addr)?);
+    stream.write_all(crate::http::request_head(addr, method, target, headers).as_bytes())?;
     let mut raw = Vec::new();
     match stream.read_to_end(&mut raw) {
         Ok(_) => {}
