@@ -129,13 +129,6 @@ SECTION=$(mktemp)
     echo "| \`import DIR\` into fresh storage | $(wall import) | $(cpu import) | $(rss import) | $(summary import) |"
     echo "<!-- airgap:end -->"
 } >"$SECTION"
-python3 - "$OUT" "$SECTION" <<'PY'
-import os, re, sys
-out, section = sys.argv[1], open(sys.argv[2]).read().rstrip("\n") + "\n"
-page = open(out).read() if os.path.exists(out) else "# Benchmarks\n\nEach section is written by the script it names; rerun it to refresh.\n"
-pattern = re.compile(r"<!-- airgap:begin -->.*?<!-- airgap:end -->\n?", re.S)
-page = pattern.sub(lambda _: section, page) if pattern.search(page) else page.rstrip("\n") + "\n\n" + section
-open(out, "w").write(page)
-PY
+python3 "$ROOT/bench/section.py" airgap "$OUT" "$SECTION"
 rm -f "$SECTION"
 sed -n '/<!-- airgap:begin -->/,/<!-- airgap:end -->/p' "$OUT"

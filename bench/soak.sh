@@ -298,14 +298,7 @@ SECTION=$(mktemp)
     awk '{ printf "%d:%.1f/%d ", $1, $2 / 1024, $3 } END { print "" }' "$WORK/samples"
     echo "<!-- soak:end -->"
 } >"$SECTION"
-python3 - "$OUT" "$SECTION" <<'PY'
-import os, re, sys
-out, section = sys.argv[1], open(sys.argv[2]).read().rstrip("\n") + "\n"
-page = open(out).read() if os.path.exists(out) else "# Benchmarks\n\nEach section is written by the script it names; rerun it to refresh.\n"
-pattern = re.compile(r"<!-- soak:begin -->.*?<!-- soak:end -->\n?", re.S)
-page = pattern.sub(lambda _: section, page) if pattern.search(page) else page.rstrip("\n") + "\n\n" + section
-open(out, "w").write(page)
-PY
+python3 "$ROOT/bench/section.py" soak "$OUT" "$SECTION"
 rm -f "$SECTION"
 cat "$WORK/cancel-errors" 2>/dev/null | sort | uniq -c | head || true
 [[ $log_warn -gt 0 ]] && { echo "== agora warnings (first 10 distinct):"; grep -E ' (WARN|ERROR) ' "$WORK/agora.log" | sed 's/^[^ ]* //' | sort | uniq -c | sort -rn | head -10; }

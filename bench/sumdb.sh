@@ -141,12 +141,5 @@ print("verification adds no pass over the zip: its cost is the database round tr
 print("database is small, so every tile is partial and fetched again) and the proofs.")
 print("<!-- sumdb:end -->")
 PY
-python3 - "$OUT" "$SECTION" <<'PY'
-import os, re, sys
-out, section = sys.argv[1], open(sys.argv[2]).read().rstrip("\n") + "\n"
-page = open(out).read() if os.path.exists(out) else "# Benchmarks\n\nEach section is written by the script it names; rerun it to refresh.\n"
-pattern = re.compile(r"<!-- sumdb:begin -->.*?<!-- sumdb:end -->\n?", re.S)
-page = pattern.sub(lambda _: section, page) if pattern.search(page) else page.rstrip("\n") + "\n\n" + section
-open(out, "w").write(page)
-PY
+python3 "$ROOT/bench/section.py" sumdb "$OUT" "$SECTION"
 sed -n '/<!-- sumdb:begin -->/,/<!-- sumdb:end -->/p' "$OUT"

@@ -371,14 +371,6 @@ SECTION=$(mktemp)
     echo "with the module (allowed: 25% + 4 MiB)."
     echo "<!-- vcs:end -->"
 } > "$SECTION"
-# Replace this script's section, keeping whatever else the page holds.
-python3 - "$OUT" "$SECTION" <<'PY'
-import os, re, sys
-out, section = sys.argv[1], open(sys.argv[2]).read().rstrip("\n") + "\n"
-page = open(out).read() if os.path.exists(out) else "# Benchmarks\n\nEach section is written by the script it names; rerun it to refresh.\n"
-pattern = re.compile(r"<!-- vcs:begin -->.*?<!-- vcs:end -->\n?", re.S)
-page = pattern.sub(lambda _: section, page) if pattern.search(page) else page.rstrip("\n") + "\n\n" + section
-open(out, "w").write(page)
-PY
+python3 "$ROOT/bench/section.py" vcs "$OUT" "$SECTION"
 rm -f "$SECTION"
 sed -n '/<!-- vcs:begin -->/,/<!-- vcs:end -->/p' "$OUT"
